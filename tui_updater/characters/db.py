@@ -1,0 +1,303 @@
+"""The character database, opened beside the site that owns it: reads, selection rules, summary.
+
+Writes go through :mod:`tui_updater.characters.writer` (journaled compare-and-set). This module
+never creates tables and never changes the database's journal mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import aiosqlite
+
+from tui_updater.characters.schema import CharacterSchema, quote, read_schema
+from tui_updater.core.models import now_ms
+from tui_updater.errors import CharacterDbError
+
+if TYPE_CHECKING:
+    from tui_updater.characters.writer import CharacterChange, WriteResult
+    from tui_updater.config import CharacterSettings
+    from tui_updater.core.journal import Journal, JournalState
+
+T = TypeVar("T")
+CandidateKind = Literal["avatar", "settings", "mbti"]
+SETTINGS_FIELDS: tuple[str, ...] = ("fullDescription", "speakingStyle", "scenario", "exampleDialogs")
+SUMMARY_FIELDS: tuple[str, ...] = (
+    "avatar", "description", "fullDescription", "personality", "backstory",
+    "speakingStyle", "scenario", "exampleDialogs", "firstMessage", "mbtiType",
+)  # fmt: skip
+BUSY_TIMEOUT_MS = 10_000
+_CHUNK = 500  # ids per IN (...) clause, well under SQLite's variable limit
+_EMPTY_JSON = ("[]", "{}", "null")
+
+
+def is_empty(logical: str, value: Any) -> bool:
+    """Whether a field counts as missing (NULL, blank, or an empty JSON list for dialogs)."""
+    if value is None:
+        return True
+    text = str(value).strip()
+    return not text or (logical == "exampleDialogs" and text in _EMPTY_JSON)
+
+
+def _chunks(values: Sequence[T], size: int = _CHUNK) -> Iterable[Sequence[T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class CharacterDb:
+    """Async access to the character table through one aiosqlite connection."""
+
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        path: Path,
+        settings: CharacterSettings | None,
+        journal: Journal,
+        schema: CharacterSchema,
+        *,
+        clock: Callable[[], int] = now_ms,
+        journal_mode: str = "",
+    ) -> None:
+        from tui_updater.characters.writer import CharacterWriter
+
+        self._conn = conn
+        self.path = path
+        self.settings = settings
+        self.journal = journal
+        self._schema = schema
+        self.clock = clock
+        self.journal_mode = journal_mode
+        self.write_lock = asyncio.Lock()
+        self.writer = CharacterWriter(self)
+
+    @classmethod
+    async def open(
+        cls,
+        path: Path,
+        settings: CharacterSettings | None,
+        journal: Journal,
+        *,
+        clock: Callable[[], int] = now_ms,
+    ) -> CharacterDb:
+        """Open an existing database (never creates one) and introspect its character table."""
+        path = Path(path)
+        if not path.is_file():
+            raise CharacterDbError(f"character database {path} does not exist")
+        uri = path.resolve().as_uri() + "?mode=rw"
+        try:
+            conn = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise CharacterDbError(f"cannot open character database {path}: {exc}") from exc
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            async with conn.execute("PRAGMA journal_mode") as cursor:
+                row = await cursor.fetchone()
+            mode = str(row[0]) if row else ""
+            schema = await conn._execute(read_schema, conn._conn, settings)
+        except BaseException as exc:
+            await conn.close()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise CharacterDbError(f"cannot read character database {path}: {exc}") from exc
+            raise
+        return cls(conn, path, settings, journal, schema, clock=clock, journal_mode=mode)
+
+    @property
+    def schema(self) -> CharacterSchema:
+        return self._schema
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a synchronous function on the connection's own thread (one await per call)."""
+        # aiosqlite's _execute is how its own methods reach the worker thread; using it lets a
+        # whole write transaction cost one await instead of one per statement.
+        result: T = await self._conn._execute(fn, self._conn._conn)
+        return result
+
+    async def refresh_schema(self) -> CharacterSchema:
+        """Introspect again (after a migration changed the table)."""
+        settings = self.settings
+        self._schema = await self.run(lambda conn: read_schema(conn, settings))
+        return self._schema
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def _id_values(self, ids: Iterable[str | int]) -> list[str | int]:
+        values: list[str | int] = []
+        seen: set[str | int] = set()
+        for key in ids:
+            value = self._schema.id_value(key)
+            if value is not None and value not in seen:
+                seen.add(value)
+                values.append(value)
+        return values
+
+    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def existing_ids(self, ids: Sequence[str | int]) -> set[str]:
+        """The given ids (as text) that exist in the character table."""
+        return {key for key, _ in await self.labels(ids)}
+
+    async def labels(self, ids: Sequence[str | int]) -> list[tuple[str, str]]:
+        """(id, name) of the given ids that exist, in the order given."""
+        schema = self._schema
+        name_sql = schema.q("name") if schema.has("name") else schema.q("id")
+        found: dict[str, str] = {}
+        values = self._id_values(ids)
+        for chunk in _chunks(values):
+            marks = ",".join("?" * len(chunk))
+            rows = await self._rows(
+                f"SELECT {schema.q('id')}, {name_sql} FROM {schema.qtable} "
+                f"WHERE {schema.q('id')} IN ({marks})",
+                chunk,
+            )
+            for row in rows:
+                found[str(row[0])] = "" if row[1] is None else str(row[1])
+        return [(str(v), found[str(v)]) for v in values if str(v) in found]
+
+    async def fetch(self, ids: Sequence[str | int]) -> dict[str, dict[str, Any]]:
+        """Characters by id (text), each a dict of logical field → stored value."""
+        schema = self._schema
+        logical = list(schema.columns)
+        select = ", ".join(quote(schema.columns[name]) for name in logical)
+        out: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(self._id_values(ids)):
+            marks = ",".join("?" * len(chunk))
+            rows = await self._rows(
+                f"SELECT {select} FROM {schema.qtable} WHERE {schema.q('id')} IN ({marks})", chunk
+            )
+            for row in rows:
+                record = dict(zip(logical, row, strict=True))
+                record["id"] = str(record["id"])
+                out[record["id"]] = record
+        return out
+
+    # -- selection rules -------------------------------------------------------------------------
+
+    def _empty_sql(self, logical: str) -> str:
+        col = self._schema.q(logical)
+        extra = ""
+        if logical == "exampleDialogs":
+            extra = " OR trim(" + col + ") IN (" + ",".join(f"'{v}'" for v in _EMPTY_JSON) + ")"
+        return f"({col} IS NULL OR trim({col}) = ''{extra})"
+
+    def needs_sql(
+        self, kind: CandidateKind, *, overwrite: bool = False, fields: Sequence[str] = ()
+    ) -> str:
+        """The WHERE condition of the rows a task of ``kind`` would touch (no parameters)."""
+        schema = self._schema
+        conditions: list[str] = []
+        if schema.has("isDeleted"):
+            conditions.append(f"IFNULL({schema.q('isDeleted')}, 0) = 0")
+        if kind == "avatar":
+            schema.require("avatar", purpose="avatars")
+            if not overwrite:
+                need = self._empty_sql("avatar")
+                if schema.has("avatarStatus"):
+                    need = f"({need} OR {schema.q('avatarStatus')} = 'FAILED')"
+                conditions.append(need)
+        elif kind == "settings":
+            wanted = tuple(fields) or SETTINGS_FIELDS
+            schema.require(*wanted, purpose="character settings")
+            if not overwrite:
+                conditions.append("(" + " OR ".join(self._empty_sql(f) for f in wanted) + ")")
+        elif kind == "mbti":
+            schema.require("mbtiType", purpose="MBTI assignment")
+            if not overwrite:
+                conditions.append(self._empty_sql("mbtiType"))
+        else:
+            raise ValueError(f"unknown candidate kind {kind!r}")
+        return " AND ".join(conditions) or "1"
+
+    async def select_candidates(
+        self,
+        kind: CandidateKind,
+        ids: Sequence[str | int] | None = None,
+        *,
+        overwrite: bool = False,
+        fields: Sequence[str] = (),
+    ) -> list[tuple[str, str]]:
+        """(id, name) of the characters needing work, by the selection rules of ``kind``."""
+        schema = self._schema
+        where = self.needs_sql(kind, overwrite=overwrite, fields=fields)
+        name_sql = schema.q("name") if schema.has("name") else schema.q("id")
+        base = f"SELECT {schema.q('id')}, {name_sql} FROM {schema.qtable} WHERE {where}"
+        if ids is None:
+            rows = await self._rows(base + f" ORDER BY {schema.q('id')}")
+            return [(str(r[0]), "" if r[1] is None else str(r[1])) for r in rows]
+        wanted = {str(key): key for key, _ in await self.labels(ids)}
+        found: dict[str, str] = {}
+        for chunk in _chunks([schema.id_value(k) for k in wanted]):
+            marks = ",".join("?" * len(chunk))
+            for row in await self._rows(base + f" AND {schema.q('id')} IN ({marks})", chunk):
+                found[str(row[0])] = "" if row[1] is None else str(row[1])
+        return [(key, found[key]) for key in wanted if key in found]
+
+    async def count_candidates(
+        self,
+        kind: CandidateKind,
+        ids: Sequence[str | int] | None = None,
+        *,
+        overwrite: bool = False,
+        fields: Sequence[str] = (),
+    ) -> int:
+        """How many characters a task of ``kind`` would touch (for the form's live preview)."""
+        if ids is not None:
+            return len(await self.select_candidates(kind, ids, overwrite=overwrite, fields=fields))
+        where = self.needs_sql(kind, overwrite=overwrite, fields=fields)
+        rows = await self._rows(f"SELECT COUNT(*) FROM {self._schema.qtable} WHERE {where}")
+        return int(rows[0][0])
+
+    async def summary(self) -> dict[str, Any]:
+        """Counts for the characters screen: totals, missing fields, MBTI and avatar status."""
+        schema = self._schema
+        live = f"IFNULL({schema.q('isDeleted')}, 0) = 0" if schema.has("isDeleted") else "1"
+        present = [f for f in SUMMARY_FIELDS if schema.has(f)]
+        parts = ["COUNT(*)"] + [f"SUM(CASE WHEN {self._empty_sql(f)} THEN 1 ELSE 0 END)" for f in present]
+        row = (await self._rows(f"SELECT {', '.join(parts)} FROM {schema.qtable} WHERE {live}"))[0]
+        total = int(row[0])
+        missing = {f: int(v or 0) for f, v in zip(present, row[1:], strict=True)}
+        mbti: dict[str, int] = {}
+        if schema.has("mbtiType"):
+            col = schema.q("mbtiType")
+            for r in await self._rows(
+                f"SELECT upper(trim({col})), COUNT(*) FROM {schema.qtable} WHERE {live} AND "
+                f"NOT {self._empty_sql('mbtiType')} GROUP BY 1 ORDER BY 2 DESC, 1"
+            ):
+                mbti[str(r[0])] = int(r[1])
+        status: dict[str, int] = {}
+        if schema.has("avatarStatus"):
+            col = schema.q("avatarStatus")
+            for r in await self._rows(
+                f"SELECT IFNULL({col}, 'NULL'), COUNT(*) FROM {schema.qtable} WHERE {live} "
+                "GROUP BY 1 ORDER BY 2 DESC, 1"
+            ):
+                status[str(r[0])] = int(r[1])
+        return {
+            "table": schema.table,
+            "total": total,
+            "missing": missing,
+            "mbtiDistribution": mbti,
+            "avatarStatus": status,
+            "columnsAbsent": [f for f in SUMMARY_FIELDS if not schema.has(f)],
+        }
+
+    # -- writes (journaled compare-and-set, see writer.py) ------------------------------------------
+
+    async def write_changes(self, task_id: str, changes: Sequence[CharacterChange]) -> list[WriteResult]:
+        return await self.writer.write_changes(task_id, changes)
+
+    async def resolve_planned(
+        self, task_id: str, item_keys: Sequence[str] | None = None, *, reapply: bool = True
+    ) -> dict[str, JournalState]:
+        return await self.writer.resolve_planned(task_id, item_keys, reapply=reapply)
+
+    async def revert(self, task_id: str) -> dict[str, Any]:
+        return await self.writer.revert(task_id)

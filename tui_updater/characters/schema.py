@@ -1,0 +1,262 @@
+"""Introspection of the character table: logical field → real column, id and timestamp storage.
+
+Synchronous and side-effect free (reads only), so a migration can validate a database with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from tui_updater.errors import CharacterDbError, MissingColumn
+
+if TYPE_CHECKING:
+    from tui_updater.config import CharacterSettings
+
+TABLE_CANDIDATES: tuple[str, ...] = ("Character", "characters", "character")
+
+# Logical name → column names tried in order (matched case-insensitively).
+LOGICAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "id": ("id",),
+    "name": ("name",),
+    "description": ("description",),
+    "fullDescription": ("fullDescription", "full_description"),
+    "personality": ("personality",),
+    "backstory": ("backstory", "background"),
+    "speakingStyle": ("speakingStyle", "speaking_style"),
+    "scenario": ("scenario",),
+    "exampleDialogs": ("exampleDialogs", "example_dialogs", "exampleDialogues"),
+    "firstMessage": ("firstMessage", "first_message"),
+    "mbtiType": ("mbtiType", "mbti_type", "mbti"),
+    "avatar": ("avatar",),
+    "avatarStatus": ("avatarStatus", "avatar_status"),
+    "language": ("language",),
+    "tags": ("tags",),
+    "updatedAt": ("updated_at", "updatedAt"),
+    "createdAt": ("created_at", "createdAt"),
+    "isDeleted": ("isDeleted", "is_deleted"),
+}
+
+# Column definition suggested in the migration hint when a logical field is missing.
+_SUGGESTED_DEFINITION: dict[str, tuple[str, str]] = {
+    "fullDescription": ("fullDescription", "TEXT"),
+    "personality": ("personality", "TEXT"),
+    "backstory": ("backstory", "TEXT"),
+    "speakingStyle": ("speakingStyle", "TEXT"),
+    "scenario": ("scenario", "TEXT"),
+    "exampleDialogs": ("exampleDialogs", "TEXT"),
+    "firstMessage": ("firstMessage", "TEXT"),
+    "mbtiType": ("mbtiType", "TEXT"),
+    "avatar": ("avatar", "TEXT"),
+    "avatarStatus": ("avatarStatus", "TEXT DEFAULT 'PENDING'"),
+    "language": ("language", "TEXT DEFAULT 'zh-CN'"),
+    "tags": ("tags", "TEXT DEFAULT '[]'"),
+    "updatedAt": ("updated_at", "DATETIME"),
+    "createdAt": ("created_at", "DATETIME"),
+    "isDeleted": ("isDeleted", "BOOLEAN NOT NULL DEFAULT false"),
+}
+
+
+class TimestampStorage(enum.StrEnum):
+    EPOCH_MS = "epoch_ms"  # Prisma ≤6 native engine
+    EPOCH_S = "epoch_s"
+    ISO_TEXT = "iso_text"  # Prisma driver adapters, CURRENT_TIMESTAMP defaults
+
+
+@dataclass(frozen=True)
+class IsoStyle:
+    """How an ISO text timestamp is spelled in this database, copied from an existing value."""
+
+    separator: str = "T"
+    with_ms: bool = True
+    suffix: str = "Z"  # "Z", "+00:00" or ""
+
+    @classmethod
+    def from_sample(cls, text: str) -> IsoStyle:
+        text = text.strip()
+        separator = "T" if "T" in text else " "
+        if text.endswith("Z"):
+            suffix = "Z"
+        elif text.endswith("+00:00"):
+            suffix = "+00:00"
+        else:
+            suffix = ""
+        return cls(separator, "." in text[10:], suffix)
+
+    def format(self, now_ms: int) -> str:
+        moment = dt.datetime.fromtimestamp(now_ms / 1000, tz=dt.UTC)
+        text = moment.strftime(f"%Y-%m-%d{self.separator}%H:%M:%S")
+        if self.with_ms:
+            text += f".{now_ms % 1000:03d}"
+        return text + self.suffix
+
+
+def quote(name: str) -> str:
+    """An SQL identifier, double-quoted."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class CharacterSchema:
+    """What the tool knows about the character table of one database."""
+
+    table: str
+    columns: Mapping[str, str]  # logical → real column
+    declared_types: Mapping[str, str]  # real column → declared type (upper case)
+    id_is_integer: bool = False
+    timestamp_storage: TimestampStorage | None = None  # None: no updated-at column
+    iso_style: IsoStyle = field(default_factory=IsoStyle)
+    misconfigured: Mapping[str, str] = field(default_factory=dict)  # logical → absent override
+
+    @property
+    def all_columns(self) -> tuple[str, ...]:
+        return tuple(self.declared_types)
+
+    @property
+    def qtable(self) -> str:
+        return quote(self.table)
+
+    def has(self, logical: str) -> bool:
+        return logical in self.columns
+
+    def column(self, logical: str) -> str:
+        """The real column of a logical field; MissingColumn when absent."""
+        real = self.columns.get(logical)
+        if real is None:
+            raise self.missing(logical)
+        return real
+
+    def q(self, logical: str) -> str:
+        """The quoted real column of a logical field."""
+        return quote(self.column(logical))
+
+    def require(self, *logical: str, purpose: str = "") -> None:
+        """Raise MissingColumn for the first logical field without a real column."""
+        for name in logical:
+            if name not in self.columns:
+                raise self.missing(name, purpose=purpose)
+
+    def missing(self, logical: str, *, purpose: str = "") -> MissingColumn:
+        why = f"needed for {purpose}; " if purpose else ""
+        if logical in self.misconfigured:
+            real = self.misconfigured[logical]
+            return MissingColumn(
+                self.table,
+                real,
+                f"{why}characters.columns maps {logical!r} to {real!r}, which does not exist",
+            )
+        real, definition = _SUGGESTED_DEFINITION.get(logical, (logical, "TEXT"))
+        hint = (
+            f"{why}add it with a migration: "
+            f"ALTER TABLE {quote(self.table)} ADD COLUMN {quote(real)} {definition};"
+        )
+        return MissingColumn(self.table, real, hint)
+
+    def id_value(self, key: str | int) -> str | int | None:
+        """An id in the column's storage type; None when it cannot be one (e.g. 'abc' for INTEGER)."""
+        if self.id_is_integer:
+            if isinstance(key, bool):
+                return None
+            if isinstance(key, int):
+                return key
+            text = str(key).strip()
+            try:
+                return int(text)
+            except ValueError:
+                return None
+        return str(key)
+
+    def format_timestamp(self, now_ms: int) -> int | str | None:
+        """``now_ms`` in the storage this database uses for its updated-at column."""
+        if self.timestamp_storage is None:
+            return None
+        if self.timestamp_storage is TimestampStorage.EPOCH_S:
+            return now_ms // 1000
+        if self.timestamp_storage is TimestampStorage.ISO_TEXT:
+            return self.iso_style.format(now_ms)
+        return now_ms
+
+
+def find_table(conn: sqlite3.Connection, configured: str | None) -> str:
+    """The character table's real name; CharacterDbError when there is none."""
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    names = {str(row[0]).lower(): str(row[0]) for row in rows}
+    wanted = (configured,) if configured else TABLE_CANDIDATES
+    for candidate in wanted:
+        real = names.get(candidate.lower())
+        if real is not None:
+            return real
+    looked = ", ".join(wanted)
+    raise CharacterDbError(
+        f"no character table in this database (looked for {looked}); "
+        "set characters.table in config.toml if it has another name"
+    )
+
+
+def _detect_timestamps(
+    conn: sqlite3.Connection, table: str, column: str, declared: str
+) -> tuple[TimestampStorage, IsoStyle]:
+    sample = conn.execute(
+        f"SELECT typeof({quote(column)}), {quote(column)} FROM {quote(table)} "
+        f"WHERE {quote(column)} IS NOT NULL LIMIT 50"
+    ).fetchall()
+    votes: dict[str, int] = {}
+    for kind, _value in sample:
+        votes[kind] = votes.get(kind, 0) + 1
+    if votes:
+        kind = max(votes, key=lambda k: votes[k])
+        values = [value for k, value in sample if k == kind]
+        if kind == "text":
+            return TimestampStorage.ISO_TEXT, IsoStyle.from_sample(str(values[0]))
+        if kind in ("integer", "real"):
+            # 1e11 s is the year 5138; 1e11 ms is 1973: anything bigger is milliseconds.
+            if max(abs(float(v)) for v in values) >= 1e11:
+                return TimestampStorage.EPOCH_MS, IsoStyle()
+            return TimestampStorage.EPOCH_S, IsoStyle()
+    if "TEXT" in declared or "CHAR" in declared:
+        return TimestampStorage.ISO_TEXT, IsoStyle()
+    return TimestampStorage.EPOCH_MS, IsoStyle()  # DATETIME/INTEGER: Prisma's native storage
+
+
+def read_schema(conn: sqlite3.Connection, overrides: CharacterSettings | None = None) -> CharacterSchema:
+    """Introspect the character table; configured table and column overrides win."""
+    table = find_table(conn, getattr(overrides, "table", None))
+    info = conn.execute(f"PRAGMA table_info({quote(table)})").fetchall()
+    declared = {str(row[1]): str(row[2] or "").upper() for row in info}
+    by_lower = {name.lower(): name for name in declared}
+    columns: dict[str, str] = {}
+    for logical, candidates in LOGICAL_COLUMNS.items():
+        for candidate in candidates:
+            real = by_lower.get(candidate.lower())
+            if real is not None:
+                columns[logical] = real
+                break
+    misconfigured: dict[str, str] = {}
+    for logical, real_name in dict(getattr(overrides, "columns", None) or {}).items():
+        real = by_lower.get(str(real_name).lower())
+        if real is None:
+            columns.pop(logical, None)
+            misconfigured[logical] = str(real_name)
+        else:
+            columns[logical] = real
+    if "id" not in columns:
+        raise MissingColumn(table, "id", "the character table needs a primary key column")
+    id_type = declared[columns["id"]]
+    storage: TimestampStorage | None = None
+    style = IsoStyle()
+    updated = columns.get("updatedAt")
+    if updated is not None:
+        storage, style = _detect_timestamps(conn, table, updated, declared[updated])
+    return CharacterSchema(
+        table=table,
+        columns=columns,
+        declared_types=declared,
+        id_is_integer="INT" in id_type,
+        timestamp_storage=storage,
+        iso_style=style,
+        misconfigured=misconfigured,
+    )

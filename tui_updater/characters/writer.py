@@ -1,0 +1,296 @@
+"""Journaled compare-and-set writes to the character table, crash resolution and revert.
+
+Every change is planned in the journal first, then written in one ``BEGIN IMMEDIATE``
+transaction per batch with ``WHERE col IS old``: an edit made by the site meanwhile is never
+overwritten; that change is reported as a conflict instead.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tui_updater.characters.schema import CharacterSchema, quote
+from tui_updater.core.journal import JournalEntry, JournalState, SqlValue
+
+if TYPE_CHECKING:
+    from tui_updater.characters.db import CharacterDb
+
+_REVERT_CHUNK = 1000  # entries per revert transaction: keeps the site's wait short
+
+
+@dataclass(frozen=True)
+class CharacterChange:
+    """One character's new values, each with the value it is expected to replace."""
+
+    item_key: str
+    character_id: str
+    fields: Mapping[str, tuple[SqlValue, SqlValue]]  # logical field → (expected old, new)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    item_key: str
+    character_id: str
+    applied: bool
+    reason: str | None = None  # why it was not applied (conflict)
+    columns: tuple[str, ...] = field(default_factory=tuple)  # real columns written
+
+    @property
+    def conflict(self) -> bool:
+        return not self.applied
+
+
+@dataclass
+class _Planned:
+    change: CharacterChange
+    id_value: str | int | None
+    cells: list[tuple[str, SqlValue, SqlValue]]  # (real column, old, new)
+    entry_ids: list[int] = field(default_factory=list)
+
+
+def _conflict_reason(
+    conn: sqlite3.Connection, schema: CharacterSchema, id_value: Any, cells: Sequence[tuple[str, SqlValue, SqlValue]]
+) -> str:
+    if id_value is None:
+        return "no such character"
+    cols = ", ".join(quote(c) for c, _, _ in cells)
+    row = conn.execute(
+        f"SELECT {cols} FROM {schema.qtable} WHERE {schema.q('id')} = ?", (id_value,)
+    ).fetchone()
+    if row is None:
+        return "character no longer exists"
+    changed = [c for (c, old, _), now in zip(cells, row, strict=True) if now != old]
+    return f"changed meanwhile: {', '.join(changed) or 'row'}"
+
+
+def _cas_update(
+    conn: sqlite3.Connection,
+    schema: CharacterSchema,
+    id_value: Any,
+    cells: Sequence[tuple[str, SqlValue, SqlValue]],
+    stamp: int | str | None,
+) -> bool:
+    """UPDATE one row from old to new values if it still holds the old ones."""
+    if id_value is None:
+        return False
+    sets = [f"{quote(col)} = ?" for col, _, _ in cells]
+    params: list[Any] = [new for _, _, new in cells]
+    if stamp is not None:
+        sets.append(f"{schema.q('updatedAt')} = ?")
+        params.append(stamp)
+    where = [f"{schema.q('id')} = ?"] + [f"{quote(col)} IS ?" for col, _, _ in cells]
+    params.append(id_value)
+    params.extend(old for _, old, _ in cells)
+    cursor = conn.execute(
+        f"UPDATE {schema.qtable} SET {', '.join(sets)} WHERE {' AND '.join(where)}", params
+    )
+    return cursor.rowcount == 1
+
+
+def _in_transaction(conn: sqlite3.Connection, work: Any) -> Any:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work()
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
+
+
+class CharacterWriter:
+    """Writes, resolves and reverts changes of one CharacterDb, recording each in the journal."""
+
+    def __init__(self, db: CharacterDb) -> None:
+        self._db = db
+
+    def _stamp(self, schema: CharacterSchema) -> int | str | None:
+        return schema.format_timestamp(self._db.clock())
+
+    async def write_changes(self, task_id: str, changes: Sequence[CharacterChange]) -> list[WriteResult]:
+        """Plan, write (one transaction) and mark a batch of changes; one result per change."""
+        db = self._db
+        journal = db.journal
+        schema = db.schema
+        results: dict[int, WriteResult] = {}
+        keys = sorted({c.item_key for c in changes})
+        # A previous attempt may have planned these items and crashed: settle that first.
+        earlier = await self._resolve(task_id, keys, reapply=True) if keys else {}
+        todo: list[tuple[int, _Planned]] = []
+        for index, change in enumerate(changes):
+            if change.item_key in earlier:
+                state = earlier[change.item_key]
+                applied = state is JournalState.APPLIED
+                reason = None if applied else "changed meanwhile (found after restart)"
+                results[index] = WriteResult(change.item_key, change.character_id, applied, reason)
+                continue
+            cells = [
+                (schema.column(logical), old, new)
+                for logical, (old, new) in change.fields.items()
+                if old != new or type(old) is not type(new)
+            ]
+            if not cells:
+                results[index] = WriteResult(change.item_key, change.character_id, True)
+                continue
+            todo.append((index, _Planned(change, schema.id_value(change.character_id), cells)))
+        if todo:
+            entries = [
+                JournalEntry(task_id, p.change.item_key, p.change.character_id, col, old, new)
+                for _, p in todo
+                for col, old, new in p.cells
+            ]
+            entry_ids = iter(await journal.plan(entries))
+            for _, p in todo:
+                p.entry_ids = [next(entry_ids) for _ in p.cells]
+
+            def work(conn: sqlite3.Connection) -> list[str | None]:
+                stamp = self._stamp(schema)
+
+                def body() -> list[str | None]:
+                    outcome: list[str | None] = []
+                    for _, p in todo:
+                        if _cas_update(conn, schema, p.id_value, p.cells, stamp):
+                            outcome.append(None)
+                        else:
+                            outcome.append(_conflict_reason(conn, schema, p.id_value, p.cells))
+                    return outcome
+
+                out: list[str | None] = _in_transaction(conn, body)
+                return out
+
+            async with db.write_lock:
+                reasons = await db.run(work)
+            applied_ids: list[int] = []
+            conflict_ids: list[int] = []
+            for (index, p), reason in zip(todo, reasons, strict=True):
+                (conflict_ids if reason else applied_ids).extend(p.entry_ids)
+                results[index] = WriteResult(
+                    p.change.item_key,
+                    p.change.character_id,
+                    reason is None,
+                    reason,
+                    tuple(col for col, _, _ in p.cells),
+                )
+            if applied_ids:
+                await journal.mark(applied_ids, JournalState.APPLIED)
+            if conflict_ids:
+                await journal.mark(conflict_ids, JournalState.CONFLICT)
+        return [results[i] for i in range(len(changes))]
+
+    async def resolve_planned(
+        self, task_id: str, item_keys: Sequence[str] | None = None, *, reapply: bool = True
+    ) -> dict[str, JournalState]:
+        """Settle PLANNED entries whose outcome is unknown; returns item key → final state."""
+        return await self._resolve(task_id, item_keys, reapply=reapply)
+
+    async def _resolve(
+        self, task_id: str, item_keys: Sequence[str] | None, *, reapply: bool
+    ) -> dict[str, JournalState]:
+        db = self._db
+        planned = await db.journal.entries(
+            task_id, states={JournalState.PLANNED}, item_keys=item_keys
+        )
+        if not planned:
+            return {}
+        groups: dict[tuple[str, str], list[JournalEntry]] = {}
+        for entry in planned:
+            groups.setdefault((entry.item_key, entry.character_id), []).append(entry)
+        schema = db.schema
+
+        def work(conn: sqlite3.Connection) -> dict[tuple[str, str], JournalState]:
+            stamp = self._stamp(schema)
+
+            def body() -> dict[tuple[str, str], JournalState]:
+                states: dict[tuple[str, str], JournalState] = {}
+                for (item_key, character_id), entries in groups.items():
+                    latest = {e.column: e for e in entries}  # a column planned twice: newest wins
+                    id_value = schema.id_value(character_id)
+                    cols = list(latest)
+                    row = None
+                    if id_value is not None:
+                        row = conn.execute(
+                            f"SELECT {', '.join(quote(c) for c in cols)} FROM {schema.qtable} "
+                            f"WHERE {schema.q('id')} = ?",
+                            (id_value,),
+                        ).fetchone()
+                    state = JournalState.CONFLICT
+                    if row is not None:
+                        current = dict(zip(cols, row, strict=True))
+                        cells = [(c, latest[c].old_value, latest[c].new_value) for c in cols]
+                        if all(current[c] == new for c, _, new in cells):
+                            state = JournalState.APPLIED
+                        elif reapply and all(current[c] == old for c, old, _ in cells):
+                            if _cas_update(conn, schema, id_value, cells, stamp):
+                                state = JournalState.APPLIED
+                    states[(item_key, character_id)] = state
+                return states
+
+            out: dict[tuple[str, str], JournalState] = _in_transaction(conn, body)
+            return out
+
+        async with db.write_lock:
+            states = await db.run(work)
+        by_state: dict[JournalState, list[int]] = {}
+        result: dict[str, JournalState] = {}
+        for key, entries in groups.items():
+            state = states[key]
+            ids = [e.entry_id for e in entries if e.entry_id is not None]
+            by_state.setdefault(state, []).extend(ids)
+            if result.get(key[0]) is not JournalState.CONFLICT:
+                result[key[0]] = state
+        for state, ids in by_state.items():
+            if ids:
+                await db.journal.mark(ids, state)
+        return result
+
+    async def revert(self, task_id: str) -> dict[str, Any]:
+        """Undo a task's applied writes, newest first, each only if still holding our value."""
+        db = self._db
+        await self._resolve(task_id, None, reapply=False)
+        applied = await db.journal.entries(task_id, states={JournalState.APPLIED})
+        applied.reverse()
+        schema = db.schema
+        reverted = 0
+        skipped: list[dict[str, Any]] = []
+        for start in range(0, len(applied), _REVERT_CHUNK):
+            chunk = applied[start : start + _REVERT_CHUNK]
+
+            def work(conn: sqlite3.Connection, chunk: list[JournalEntry] = chunk) -> list[str | None]:
+                stamp = self._stamp(schema)
+
+                def body() -> list[str | None]:
+                    outcome: list[str | None] = []
+                    for entry in chunk:
+                        id_value = schema.id_value(entry.character_id)
+                        cell = [(entry.column, entry.new_value, entry.old_value)]
+                        if entry.column not in schema.declared_types:
+                            outcome.append("column no longer exists")
+                        elif _cas_update(conn, schema, id_value, cell, stamp):
+                            outcome.append(None)
+                        else:
+                            reason = _conflict_reason(conn, schema, id_value, cell)
+                            outcome.append(reason.replace("meanwhile", "since the task wrote it"))
+                    return outcome
+
+                out: list[str | None] = _in_transaction(conn, body)
+                return out
+
+            async with db.write_lock:
+                reasons = await db.run(work)
+            done_ids = [e.entry_id for e, r in zip(chunk, reasons, strict=True) if r is None]
+            lost = [(e, r) for e, r in zip(chunk, reasons, strict=True) if r is not None]
+            if done_ids:
+                await db.journal.mark([i for i in done_ids if i is not None], JournalState.REVERTED)
+            if lost:
+                await db.journal.mark(
+                    [e.entry_id for e, _ in lost if e.entry_id is not None],
+                    JournalState.REVERT_CONFLICT,
+                )
+            reverted += len(done_ids)
+            skipped.extend(
+                {"characterId": e.character_id, "column": e.column, "reason": r} for e, r in lost
+            )
+        return {"reverted": reverted, "skipped": skipped}

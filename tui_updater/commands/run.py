@@ -1,0 +1,108 @@
+"""``tavern-updater-tui run TYPE``: one task to the end, progress on stderr, JSON on stdout."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+from tui_updater.config import Settings
+from tui_updater.core.events import EventType
+from tui_updater.core.models import TaskRecord, TaskStatus
+from tui_updater.errors import CharacterDbError, ConfigError, InvalidParameters, TavernError, UnknownTaskType
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def parse_data(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidParameters("--data", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise InvalidParameters("--data", "expected a JSON object like '{\"forceUpdate\": true}'")
+    return data
+
+
+class ProgressLine:
+    """A one-line progress bar on stderr (plain lines when stderr is not a terminal)."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last_decile = -1
+
+    def show(self, task: dict[str, Any]) -> None:
+        progress = float(task.get("progress") or 0)
+        items = task.get("items") or {}
+        text = f"{items.get('done', 0) + items.get('failed', 0) + items.get('skipped', 0)}/{items.get('total', 0)} items"
+        if self.tty:
+            filled = int(progress / 100 * 30)
+            sys.stderr.write(f"\r[{'█' * filled}{'░' * (30 - filled)}] {progress:5.1f}% {text}   ")
+            sys.stderr.flush()
+        elif int(progress // 10) > self.last_decile:
+            self.last_decile = int(progress // 10)
+            print(f"progress {progress:.0f}% ({text})", file=sys.stderr)
+
+    def end(self) -> None:
+        if self.tty:
+            sys.stderr.write("\n")
+
+
+async def _run(settings: Settings, type_name: str, data: dict[str, Any], priority: str) -> TaskRecord:
+    from tui_updater.runtime import Runtime
+
+    runtime = await Runtime.open(settings)
+    bar = ProgressLine()
+    try:
+        subscription = runtime.engine.bus.subscribe()
+        task = await runtime.engine.submit(type_name, data, priority)
+
+        async def follow() -> None:
+            async for batch in subscription.batches():
+                for event in batch:
+                    if event.task_id == task.task_id and event.task and event.type is not EventType.LOG:
+                        bar.show(event.task)
+
+        follower = asyncio.create_task(follow())
+        try:
+            finished = await runtime.engine.wait(task.task_id)
+        finally:
+            subscription.close()
+            follower.cancel()
+        bar.end()
+        return finished
+    finally:
+        await runtime.close()
+
+
+def run_command(settings: Settings, type_name: str, *, data: str, priority: str, as_json: bool) -> int:
+    from tui_updater.logs import setup_logging
+
+    setup_logging(level=settings.log_level, log_dir=settings.log_dir, stderr=True, silent=settings.silent)
+    try:
+        params = parse_data(data)
+        task = asyncio.run(_run(settings, type_name, params, priority))
+    except UnknownTaskType as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except InvalidParameters as exc:
+        print(f"error: invalid parameter {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (ConfigError, CharacterDbError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except TavernError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted; the task resumes on the next start", file=sys.stderr)
+        return EXIT_FAILED
+    if as_json:
+        print(json.dumps(task.to_json(), ensure_ascii=False, indent=2))
+    else:
+        counts = task.counts
+        print(f"{task.task_id} {task.status.value}: {counts.done} done, {counts.failed} failed, {counts.skipped} skipped of {counts.total}")
+        if task.error:
+            print(f"error: {task.error}", file=sys.stderr)
+    return EXIT_OK if task.status is TaskStatus.COMPLETED else EXIT_FAILED

@@ -1,0 +1,303 @@
+"""Settings: defaults < config.toml < environment < command line, and the platformdirs paths."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from tui_updater.errors import ConfigError
+
+APP_NAME = "tavern-updater-tui"
+
+
+def mask_secret(value: str | None) -> str:
+    """Show that a secret is set without showing it."""
+    if not value:
+        return "(not set)"
+    return f"{value[:3]}…{value[-2:]}" if len(value) > 12 else "****"
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    chat_model: str = "gpt-4o-mini"
+    image_model: str = "nano-banana"
+    image_api: Literal["images", "chat"] = "images"
+    max_in_flight: int = 8
+    requests_per_minute: int = 120
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 180.0
+    max_image_bytes: int = 20_000_000
+    pool_size: int = 16
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.api_key and self.base_url)
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    max_running_tasks: int = 2
+    item_max_attempts: int = 5
+    task_max_attempts: int = 3
+    retry_base_delay_s: float = 1.0
+    retry_max_delay_s: float = 60.0
+    retention_days: int = 30
+
+
+@dataclass(frozen=True)
+class CharacterSettings:
+    table: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    avatar_public_prefix: str = "/uploads/characters/avatars/"
+    avatar_size_px: int = 512
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 3002
+    token: str | None = field(default=None, repr=False)
+    allow_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 1_048_576
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path
+    demo: bool
+    offline: bool
+    state_dir: Path
+    data_dir: Path
+    log_dir: Path
+    backup_dir: Path
+    avatar_dir: Path
+    migrations_dir: Path
+    config_file: Path | None = None
+    log_level: str = "info"
+    silent: bool = False
+    backups_keep: int = 10
+    provider: ProviderSettings = field(default_factory=ProviderSettings)
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    characters: CharacterSettings = field(default_factory=CharacterSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+
+    @property
+    def tasks_db_path(self) -> Path:
+        return self.state_dir / "tasks.db"
+
+    @property
+    def use_offline_provider(self) -> bool:
+        return self.offline or not self.provider.configured
+
+    def evolve(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @classmethod
+    def for_tests(cls, root: Path, **overrides: Any) -> Settings:
+        """Settings rooted in a temporary directory, every directory created."""
+        dirs = {
+            name: root / name
+            for name in ("state", "data", "log", "backups", "avatars", "migrations")
+        }
+        for path in dirs.values():
+            path.mkdir(parents=True, exist_ok=True)
+        base = cls(
+            db_path=root / "dev.db",
+            demo=False,
+            offline=True,
+            state_dir=dirs["state"],
+            data_dir=dirs["data"],
+            log_dir=dirs["log"],
+            backup_dir=dirs["backups"],
+            avatar_dir=dirs["avatars"],
+            migrations_dir=dirs["migrations"],
+            engine=EngineSettings(retry_base_delay_s=0.01, retry_max_delay_s=0.05),
+        )
+        return replace(base, **overrides)
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def default_paths() -> dict[str, Path]:
+    from platformdirs import PlatformDirs
+
+    dirs = PlatformDirs(APP_NAME, appauthor=False)
+    return {
+        "config_dir": Path(dirs.user_config_dir),
+        "state_dir": Path(dirs.user_state_dir),
+        "data_dir": Path(dirs.user_data_dir),
+        "log_dir": Path(dirs.user_log_dir),
+    }
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def _coerce(section: str, cls: type, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Check a config.toml section against a settings dataclass; name unknown or bad keys."""
+    known = {f.name: f for f in fields(cls)}
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(f"config.toml [{section}]: unknown setting {key!r}; known: {', '.join(known)}")
+        default = getattr(cls(), key) if cls is not Settings else None
+        if isinstance(default, bool) and not isinstance(value, bool):
+            raise ConfigError(f"config.toml [{section}] {key}: expected true or false")
+        if isinstance(default, int | float) and not isinstance(default, bool):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigError(f"config.toml [{section}] {key}: expected a number")
+            if value <= 0:
+                raise ConfigError(f"config.toml [{section}] {key}: must be greater than 0")
+        if isinstance(default, tuple):
+            value = tuple(value)
+        out[key] = value
+    return out
+
+
+def _env_number(env: Mapping[str, str], name: str, kind: type = int) -> Any:
+    value = env.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        number = kind(value)
+    except ValueError:
+        raise ConfigError(f"environment variable {name}: expected a number, got {value!r}") from None
+    if number <= 0:
+        raise ConfigError(f"environment variable {name}: must be greater than 0")
+    return number
+
+
+def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Layer defaults < config.toml < environment < command line into frozen Settings.
+
+    ``cli`` keys: db, demo, offline, state_dir, data_dir, log_dir, backup_dir, avatar_dir,
+    migrations_dir, config, log_level, silent, host, port, token, allow_origins.
+    """
+    cli = {k: v for k, v in (cli or {}).items() if v is not None}
+    env = os.environ if env is None else env
+    paths = default_paths()
+    config_file = Path(cli.get("config") or env.get("TAVERN_UPDATER_CONFIG") or paths["config_dir"] / "config.toml")
+    if cli.get("config") and not config_file.is_file():
+        raise ConfigError(f"--config {config_file}: no such file")
+    toml = _read_toml(config_file)
+
+    general = dict(toml.get("general", {}))
+    provider = _coerce("provider", ProviderSettings, toml.get("provider", {}))
+    engine = _coerce("engine", EngineSettings, toml.get("engine", {}))
+    characters_raw = dict(toml.get("characters", {}))
+    server = _coerce("server", ServerSettings, toml.get("server", {}))
+
+    # Environment (provider keys: NEWAPI_* first, OpenAI's standard names as the fallback).
+    base_url = env.get("NEWAPI_BASE_URL") or env.get("OPENAI_BASE_URL")
+    api_key = env.get("NEWAPI_KEY") or env.get("NEWAPI_API_KEY") or env.get("OPENAI_API_KEY")
+    if base_url:
+        provider["base_url"] = base_url
+    if api_key:
+        provider["api_key"] = api_key
+    if api_key and not provider.get("base_url"):
+        provider["base_url"] = "https://api.openai.com/v1"
+    for env_name, key in (("DEFAULT_MODEL", "image_model"), ("CHAT_MODEL", "chat_model"), ("NEWAPI_CHAT_MODEL", "chat_model")):
+        if env.get(env_name):
+            provider[key] = env[env_name]
+    if env.get("NEWAPI_IMAGE_API") in ("images", "chat"):
+        provider["image_api"] = env["NEWAPI_IMAGE_API"]
+    for env_name, key in (("MAX_CONCURRENT_GENERATIONS", "max_in_flight"), ("NEWAPI_RPM", "requests_per_minute")):
+        number = _env_number(env, env_name)
+        if number is not None:
+            provider[key] = number
+    if env.get("TAVERN_UPDATER_TOKEN"):
+        server["token"] = env["TAVERN_UPDATER_TOKEN"]
+    if cli.get("host"):
+        server["host"] = cli["host"]
+    if cli.get("port") is not None:
+        server["port"] = int(cli["port"])
+    if cli.get("token"):
+        server["token"] = cli["token"]
+    if cli.get("allow_origins"):
+        server["allow_origins"] = tuple(cli["allow_origins"])
+
+    def path_of(key: str, env_name: str, default: Path) -> Path:
+        raw = cli.get(key) or env.get(env_name) or general.get(key)
+        return Path(raw).expanduser().resolve() if raw else default
+
+    data_dir = path_of("data_dir", "TAVERN_UPDATER_DATA_DIR", paths["data_dir"])
+    state_dir = path_of("state_dir", "TAVERN_UPDATER_STATE_DIR", paths["state_dir"])
+    log_dir = path_of("log_dir", "TAVERN_UPDATER_LOG_DIR", paths["log_dir"])
+    backup_dir = path_of("backup_dir", "TAVERN_UPDATER_BACKUP_DIR", data_dir / "backups")
+    avatar_dir = path_of("avatar_dir", "TAVERN_UPDATER_AVATAR_DIR", data_dir / "avatars")
+    migrations_dir = path_of("migrations_dir", "TAVERN_UPDATER_MIGRATIONS_DIR", data_dir / "migrations")
+
+    demo = bool(cli.get("demo"))
+    db_raw = None if demo else (cli.get("db") or env.get("TAVERN_DB") or general.get("db"))
+    if db_raw:
+        db_path = Path(db_raw).expanduser().resolve()
+    else:
+        demo = True
+        db_path = data_dir / "demo" / "dev.db"
+
+    log_level = str(cli.get("log_level") or env.get("LOG_LEVEL") or general.get("log_level") or "info").lower()
+    if env.get("DEBUG") in ("1", "true", "*") and not cli.get("log_level"):
+        log_level = "debug"
+    if log_level == "warn":
+        log_level = "warning"
+    if log_level not in ("debug", "info", "warning", "error"):
+        raise ConfigError(f"log level {log_level!r}: use debug, info, warning or error")
+
+    backups_keep = general.get("backups_keep", 10)
+    if not isinstance(backups_keep, int) or backups_keep < 1:
+        raise ConfigError("config.toml [general] backups_keep: expected a whole number ≥ 1")
+    columns = characters_raw.pop("columns", {}) or {}
+    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+        raise ConfigError("config.toml [characters.columns]: expected logical = \"real_column\" pairs")
+    characters = _coerce("characters", CharacterSettings, characters_raw)
+
+    return Settings(
+        db_path=db_path,
+        demo=demo,
+        offline=bool(cli.get("offline")) or env.get("MOCK_MODE") in ("1", "true"),
+        state_dir=state_dir,
+        data_dir=data_dir,
+        log_dir=log_dir,
+        backup_dir=backup_dir,
+        avatar_dir=avatar_dir,
+        migrations_dir=migrations_dir,
+        config_file=config_file if config_file.is_file() else None,
+        log_level=log_level,
+        silent=bool(cli.get("silent")),
+        backups_keep=backups_keep,
+        provider=ProviderSettings(**provider),
+        engine=EngineSettings(**engine),
+        characters=CharacterSettings(columns=dict(columns), **characters),
+        server=ServerSettings(**server),
+    )
+
+
+def ensure_dirs(settings: Settings) -> None:
+    """Create the directories the app writes to."""
+    for path in (
+        settings.state_dir,
+        settings.data_dir,
+        settings.log_dir,
+        settings.backup_dir,
+        settings.avatar_dir,
+    ):
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create directory {path}: {exc.strerror}") from None

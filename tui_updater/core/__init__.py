@@ -1,0 +1,1 @@
+"""Pure data: records, events, retry policy and the service interface (no I/O)."""

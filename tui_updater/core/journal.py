@@ -1,0 +1,53 @@
+"""The write journal's record and protocol: every character-database change, before it is applied."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+SqlValue = None | int | float | str | bytes
+
+
+class JournalState(enum.StrEnum):
+    PLANNED = "planned"  # recorded, not yet known to be applied
+    APPLIED = "applied"  # the compare-and-set write succeeded
+    CONFLICT = "conflict"  # the row changed meanwhile; nothing written
+    REVERTED = "reverted"  # a revert put old_value back
+    REVERT_CONFLICT = "revert_conflict"  # the value changed since we wrote it; revert skipped
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    task_id: str
+    item_key: str
+    character_id: str
+    column: str  # the real column name in the character table
+    old_value: SqlValue
+    new_value: SqlValue
+    state: JournalState = JournalState.PLANNED
+    entry_id: int | None = None
+    created_at_ms: int = 0
+
+
+class Journal(Protocol):
+    """Durable record of character-database writes (kept in tasks.db)."""
+
+    async def plan(self, entries: Sequence[JournalEntry]) -> list[int]:
+        """Record entries as PLANNED in one transaction; return their ids in order."""
+        ...
+
+    async def mark(self, entry_ids: Sequence[int], state: JournalState) -> None:
+        """Set the state of these entries in one transaction."""
+        ...
+
+    async def entries(
+        self,
+        task_id: str,
+        *,
+        states: Collection[JournalState] | None = None,
+        item_keys: Collection[str] | None = None,
+    ) -> list[JournalEntry]:
+        """Entries of a task in the order they were planned."""
+        ...

@@ -1,0 +1,72 @@
+"""The TaskStore protocol: durable tasks, items, logs and the write journal (tasks.db)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from tui_updater.core.journal import Journal
+from tui_updater.core.models import ItemRecord, ItemStatus, LogRecord, TaskRecord
+
+
+class TaskStore(Journal, Protocol):
+    """Persistence for the engine. Writes are grouped: concurrent calls share one transaction."""
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def save(
+        self,
+        *,
+        tasks: Sequence[TaskRecord] = (),
+        items: Sequence[ItemRecord] = (),
+        logs: Sequence[LogRecord] = (),
+        new_items: Sequence[ItemRecord] = (),
+    ) -> None:
+        """Upsert tasks, update items, insert new items and logs, all in one transaction."""
+        ...
+
+    async def get_task(self, task_id: str) -> TaskRecord | None: ...
+
+    async def list_tasks(
+        self,
+        *,
+        status: str | None = None,
+        type_name: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[TaskRecord]:
+        """Newest first."""
+        ...
+
+    async def unfinished_tasks(self) -> list[TaskRecord]:
+        """PENDING and RUNNING tasks, oldest first."""
+        ...
+
+    async def count_by_status(self) -> dict[str, int]: ...
+
+    async def list_items(
+        self,
+        task_id: str,
+        *,
+        statuses: Sequence[ItemStatus] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[ItemRecord]: ...
+
+    async def reset_items(
+        self, task_id: str, from_statuses: Sequence[ItemStatus], *, only_retryable: bool = False
+    ) -> int:
+        """Put items in these statuses back to PENDING (attempts kept); return how many."""
+        ...
+
+    async def task_logs(self, task_id: str, *, limit: int = 500) -> list[LogRecord]:
+        """The task's newest ``limit`` log lines, oldest first."""
+        ...
+
+    async def delete_task(self, task_id: str) -> bool: ...
+
+    async def prune(self, finished_before_ms: int) -> int:
+        """Delete finished tasks older than the cutoff; return how many."""
+        ...

@@ -1,0 +1,450 @@
+"""The engine: a durable priority queue of tasks with concurrency limits, retries and events.
+
+State changes are decided here and recorded through the TaskStore; runs are TaskRun objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+import random
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from tui_updater.config import EngineSettings
+from tui_updater.core.events import Event, EventType
+from tui_updater.core.models import ItemStatus, LogRecord, Priority, TaskRecord, TaskStatus, now_ms
+from tui_updater.core.retry import RetryPolicy
+from tui_updater.core.store import TaskStore
+from tui_updater.engine.bus import EventBus
+from tui_updater.engine.clock import Clock, RealClock
+from tui_updater.engine.ids import new_task_id
+from tui_updater.engine.runner import RunHooks, TaskRun, describe_error
+from tui_updater.errors import InvalidParameters, TaskNotFound, TaskStateError
+from tui_updater.tasks.base import TaskContext, TaskType
+
+logger = logging.getLogger("tui_updater")
+PROGRESS_INTERVAL_S = 0.1  # at most 10 progress events per second per task
+DAY_MS = 86_400_000
+
+
+class TaskRegistry(Protocol):
+    def get(self, name: str) -> TaskType[Any]: ...
+
+    def names(self) -> list[str]: ...
+
+
+class Engine:
+    """Schedules tasks by priority (FIFO within one), runs them, and publishes what happens."""
+
+    def __init__(
+        self,
+        store: TaskStore,
+        registry: TaskRegistry,
+        resources: Any,
+        settings: EngineSettings | None = None,
+        *,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        bus: EventBus | None = None,
+    ):
+        self.store = store
+        self.registry = registry
+        self.resources = resources
+        self.settings = settings or EngineSettings()
+        self.clock = clock or RealClock()
+        self.rng = rng or random.Random()
+        self.bus = bus or EventBus()
+        self.policy = RetryPolicy(
+            max_attempts=self.settings.item_max_attempts,
+            base_delay_s=self.settings.retry_base_delay_s,
+            max_delay_s=self.settings.retry_max_delay_s,
+        )
+        self._heap: list[tuple[int, int, str]] = []
+        self._order = itertools.count()
+        self._pending: dict[str, TaskRecord] = {}
+        self._running: dict[str, tuple[asyncio.Task[None], TaskRun]] = {}
+        self._cancelling: set[str] = set()
+        self._finished: dict[str, asyncio.Event] = {}
+        self._unpaused = asyncio.Event()
+        self._unpaused.set()
+        self._stopping = False
+        self._started = False
+        self._log_buffer: list[LogRecord] = []
+        self._log_flush: asyncio.TimerHandle | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        self._last_progress: dict[str, float] = {}
+        self._progress_timers: dict[str, asyncio.TimerHandle] = {}
+        self._latest: dict[str, TaskRecord] = {}
+
+    # --- life cycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Resume interrupted tasks, prune old ones, and begin scheduling."""
+        unfinished = await self.store.unfinished_tasks()
+        resumed = []
+        for task in unfinished:
+            if task.status is TaskStatus.RUNNING:
+                await self.store.reset_items(task.task_id, [ItemStatus.RUNNING])
+                task = task.evolve(status=TaskStatus.PENDING, message="resuming after interruption", updated_at_ms=now_ms())
+                resumed.append(task)
+            self._enqueue(task)
+        if resumed:
+            await self.store.save(tasks=resumed)
+            self.log("INFO", f"resuming {len(resumed)} interrupted task(s)")
+        pruned = await self.store.prune(now_ms() - self.settings.retention_days * DAY_MS)
+        if pruned:
+            self.log("INFO", f"pruned {pruned} finished task(s) older than {self.settings.retention_days} days")
+        self._started = True
+        self._kick()
+
+    async def stop(self) -> None:
+        """Interrupt running tasks so they resume on the next start; flush logs."""
+        self._stopping = True
+        runs = [task for task, _ in self._running.values()]
+        for task in runs:
+            task.cancel()
+        await asyncio.gather(*runs, return_exceptions=True)
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        for timer in self._progress_timers.values():
+            timer.cancel()
+        await self._flush_logs()
+
+    # --- queries --------------------------------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        return not self._unpaused.is_set()
+
+    @property
+    def running_count(self) -> int:
+        return len(self._running)
+
+    @property
+    def pending_count(self) -> int:
+        return len(self._pending)
+
+    def live_task(self, task_id: str) -> TaskRecord | None:
+        """The freshest in-memory record of a running task (progress not yet persisted)."""
+        run = self._running.get(task_id)
+        return run[1].task if run else None
+
+    def live_items(self, task_id: str) -> dict[int, Any] | None:
+        run = self._running.get(task_id)
+        return dict(run[1].items) if run else None
+
+    async def get_task(self, task_id: str) -> TaskRecord:
+        live = self.live_task(task_id)
+        if live is not None:
+            return live
+        task = await self.store.get_task(task_id)
+        if task is None:
+            raise TaskNotFound(task_id)
+        return task
+
+    # --- commands -------------------------------------------------------------------------------
+
+    def _type(self, type_name: str) -> TaskType[Any]:
+        return self.registry.get(type_name)
+
+    def _context(self, task_id: str) -> TaskContext:
+        return TaskContext(task_id=task_id, resources=self.resources, log=lambda lvl, msg: self.log(lvl, msg, task_id))
+
+    async def preview(self, type_name: str, data: Mapping[str, Any]) -> int:
+        """How many items a task with these parameters would work on now."""
+        task_type = self._type(type_name)
+        params = task_type.parse_params(data)
+        ctx = self._context("preview")
+        await task_type.check(ctx, params)
+        return len(await task_type.select(ctx, params))
+
+    async def submit(self, type_name: str, data: Mapping[str, Any] | None = None, priority: object = "NORMAL") -> TaskRecord:
+        """Validate and queue a task; raise InvalidParameters / UnknownTaskType on bad input."""
+        task_type = self._type(type_name)
+        try:
+            level = Priority.parse(priority)
+        except ValueError as exc:
+            raise InvalidParameters("priority", str(exc)) from None
+        params = task_type.parse_params(data)
+        task_id = new_task_id()
+        await task_type.check(self._context(task_id), params)
+        stamp = now_ms()
+        task = TaskRecord(
+            task_id=task_id,
+            type=task_type.name,
+            priority=level,
+            status=TaskStatus.PENDING,
+            data=params.model_dump(mode="json", exclude_none=True),
+            created_at_ms=stamp,
+            updated_at_ms=stamp,
+            message="queued",
+        )
+        await self.store.save(tasks=[task])
+        self._enqueue(task)
+        self._emit(EventType.TASK_CREATED, task)
+        self.log("INFO", f"created task {task_type.name} (ID: {task_id}, priority {level.name})", task_id)
+        self._kick()
+        return task
+
+    async def cancel(self, task_id: str) -> TaskRecord:
+        task = await self.get_task(task_id)
+        if task.status.finished:
+            raise TaskStateError(f"task {task_id} is already {task.status.value}")
+        if task_id in self._running:
+            self._cancelling.add(task_id)
+            run_task, _ = self._running[task_id]
+            run_task.cancel()
+            await asyncio.gather(run_task, return_exceptions=True)
+            return await self.get_task(task_id)
+        self._pending.pop(task_id, None)
+        task = task.evolve(status=TaskStatus.CANCELLED, message="cancelled before it started", finished_at_ms=now_ms(), updated_at_ms=now_ms())
+        await self.store.save(tasks=[task])
+        self._terminal(EventType.TASK_CANCELLED, task)
+        return task
+
+    async def retry(self, task_id: str) -> TaskRecord:
+        """Rerun a FAILED or CANCELLED task's unfinished and failed items."""
+        task = await self.get_task(task_id)
+        if task.status not in (TaskStatus.FAILED, TaskStatus.CANCELLED):
+            raise TaskStateError(f"only FAILED or CANCELLED tasks can be retried; {task_id} is {task.status.value}")
+        reset = await self.store.reset_items(task_id, [ItemStatus.FAILED, ItemStatus.RUNNING])
+        return await self._requeue(task, f"retrying {reset} failed item(s) by request")
+
+    async def _requeue(self, task: TaskRecord, message: str) -> TaskRecord:
+        items = await self.store.list_items(task.task_id)
+        from tui_updater.engine.runner import count_items
+
+        counts = count_items(items) if items else task.counts
+        task = task.evolve(
+            status=TaskStatus.PENDING,
+            attempt=task.attempt + 1,
+            error=None,
+            finished_at_ms=None,
+            message=message,
+            counts=counts,
+            progress=counts.progress(),
+            updated_at_ms=now_ms(),
+        )
+        await self.store.save(tasks=[task])
+        self._finished.pop(task.task_id, None)
+        self._enqueue(task)
+        self._emit(EventType.TASK_RETRYING, task)
+        self.log("INFO", f"task {task.task_id}: {message} (attempt {task.attempt})", task.task_id)
+        self._kick()
+        return task
+
+    async def delete(self, task_id: str) -> None:
+        task = await self.get_task(task_id)
+        if not task.status.finished:
+            await self.cancel(task_id)
+        await self.store.delete_task(task_id)
+        self._pending.pop(task_id, None)
+        self._terminal(EventType.TASK_DELETED, task.evolve(message="deleted"))
+        self.log("INFO", f"deleted task {task_id}")
+
+    async def revert(self, task_id: str) -> dict[str, Any]:
+        task = await self.get_task(task_id)
+        if not task.status.finished:
+            raise TaskStateError(f"task {task_id} is {task.status.value}; cancel it before reverting")
+        task_type = self._type(task.type)
+        report = await task_type.revert(self._context(task_id), task_type.parse_params(task.data))
+        self.log("INFO", f"reverted task {task_id}: {report}", task_id)
+        return report
+
+    async def pause(self) -> None:
+        if self.paused:
+            return
+        self._unpaused.clear()
+        self.bus.publish(Event(EventType.QUEUE_PAUSED, message="queue paused"))
+        self.log("INFO", "queue paused: running tasks finish their in-flight items, nothing new starts")
+
+    async def resume(self) -> None:
+        if not self.paused:
+            return
+        self._unpaused.set()
+        self.bus.publish(Event(EventType.QUEUE_RESUMED, message="queue resumed"))
+        self.log("INFO", "queue resumed")
+        self._kick()
+
+    async def wait(self, task_id: str) -> TaskRecord:
+        """Wait until the task is finished for good (after any automatic retries)."""
+        task = await self.get_task(task_id)
+        event = self._finished.setdefault(task_id, asyncio.Event())
+        if task.status.finished and task_id not in self._pending and task_id not in self._running:
+            return task
+        await event.wait()
+        stored = await self.store.get_task(task_id)
+        return stored or task
+
+    async def wait_idle(self) -> None:
+        """Wait until nothing is pending or running (tests, the one-shot command)."""
+        while self._pending or self._running or self._background:
+            await asyncio.sleep(0.01)
+
+    # --- scheduling -----------------------------------------------------------------------------
+
+    def _enqueue(self, task: TaskRecord) -> None:
+        self._pending[task.task_id] = task
+        heapq.heappush(self._heap, (-int(task.priority), next(self._order), task.task_id))
+
+    def _kick(self) -> None:
+        if not self._started or self._stopping:
+            return
+        while self._heap and not self.paused and len(self._running) < self.settings.max_running_tasks:
+            _, _, task_id = heapq.heappop(self._heap)
+            task = self._pending.pop(task_id, None)
+            if task is None or task_id in self._running:
+                continue
+            run = TaskRun(
+                task=task,
+                task_type=self._type(task.type),
+                store=self.store,
+                resources=self.resources,
+                policy=self.policy,
+                clock=self.clock,
+                hooks=RunHooks(progress=self._on_progress, log=self.log, paused=self._unpaused.wait),
+                rng=self.rng,
+            )
+            self._running[task_id] = (asyncio.create_task(self._run(run)), run)
+
+    async def _run(self, run: TaskRun) -> None:
+        task_id = run.task.task_id
+        stamp = now_ms()
+        run.task = run.task.evolve(status=TaskStatus.RUNNING, started_at_ms=run.task.started_at_ms or stamp, message="running", updated_at_ms=stamp)
+        try:
+            await self.store.save(tasks=[run.task])
+            self._emit(EventType.TASK_STARTED, run.task)
+            self.log("INFO", f"task started: {task_id} ({run.task.type})", task_id)
+            task = await run.execute()
+        except asyncio.CancelledError:
+            await self._interrupted(run)
+            return
+        except Exception as exc:  # the task as a whole could not run (bad db, missing column…)
+            await self._finish(run.task.evolve(status=TaskStatus.FAILED, error=describe_error(exc), message=describe_error(exc)))
+            return
+        finally:
+            self._running.pop(task_id, None)
+            self._kick()
+        if task.counts.failed:
+            failed_items = await self.store.list_items(task_id, statuses=[ItemStatus.FAILED])
+            if any(i.retryable for i in failed_items) and task.attempt < self.settings.task_max_attempts:
+                await self.store.reset_items(task_id, [ItemStatus.FAILED], only_retryable=True)
+                delay_s = self.policy.delay_s(task.attempt, rng=self.rng)
+                self._spawn(self._retry_later(task, delay_s))
+                return
+            error = f"{task.counts.failed} of {task.counts.total} item(s) failed"
+            await self._finish(task.evolve(status=TaskStatus.FAILED, error=error, message=error))
+        else:
+            await self._finish(task.evolve(status=TaskStatus.COMPLETED, message="completed", progress=100.0))
+
+    async def _retry_later(self, task: TaskRecord, delay_s: float) -> None:
+        task = task.evolve(status=TaskStatus.PENDING, message=f"transient failures; retrying in {delay_s:.1f}s")
+        self._pending[task.task_id] = task  # visible as pending while it waits
+        await self.clock.sleep(delay_s)
+        self._pending.pop(task.task_id, None)
+        await self._requeue(task, "retrying failed items after transient errors")
+
+    async def _interrupted(self, run: TaskRun) -> None:
+        task_id = run.task.task_id
+        if run.applying is not None:  # a write already under way finishes and is recorded first
+            await asyncio.gather(run.applying, return_exceptions=True)
+        if task_id in self._cancelling:
+            self._cancelling.discard(task_id)
+            await self._finish(run.task.evolve(status=TaskStatus.CANCELLED, message="cancelled"))
+        else:
+            task = run.task.evolve(status=TaskStatus.PENDING, message="interrupted; resumes on next start", updated_at_ms=now_ms())
+            await self.store.save(tasks=[task])
+            self.log("INFO", f"task {task_id} interrupted; it resumes on the next start", task_id)
+
+    async def _finish(self, task: TaskRecord) -> None:
+        stamp = now_ms()
+        task = task.evolve(finished_at_ms=stamp, updated_at_ms=stamp)
+        await self.store.save(tasks=[task])
+        kind = {
+            TaskStatus.COMPLETED: EventType.TASK_COMPLETED,
+            TaskStatus.FAILED: EventType.TASK_FAILED,
+            TaskStatus.CANCELLED: EventType.TASK_CANCELLED,
+        }[task.status]
+        level = "ERROR" if task.status is TaskStatus.FAILED else "INFO"
+        detail = f": {task.error}" if task.error else ""
+        self.log(level, f"task {task.status.value.lower()}: {task.task_id}{detail}", task.task_id)
+        self._terminal(kind, task)
+
+    def _terminal(self, kind: EventType, task: TaskRecord) -> None:
+        timer = self._progress_timers.pop(task.task_id, None)
+        if timer is not None:
+            timer.cancel()
+        self._last_progress.pop(task.task_id, None)
+        self._emit(kind, task)
+        self._finished.setdefault(task.task_id, asyncio.Event()).set()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # --- events and logs ------------------------------------------------------------------------
+
+    def _emit(self, kind: EventType, task: TaskRecord) -> None:
+        self.bus.publish(
+            Event(
+                kind,
+                task_id=task.task_id,
+                status=task.status.value,
+                progress=task.progress,
+                message=task.message,
+                result=task.result if kind.terminal else None,
+                error=task.error,
+                task=task.to_json(),
+            )
+        )
+
+    def _on_progress(self, task: TaskRecord) -> None:
+        """Publish progress at most every PROGRESS_INTERVAL_S per task; the last one always lands."""
+        self._latest[task.task_id] = task
+        now = self.clock.monotonic()
+        last = self._last_progress.get(task.task_id)
+        if last is None or now - last >= PROGRESS_INTERVAL_S:
+            self._publish_progress(task.task_id)
+        elif task.task_id not in self._progress_timers:
+            delay = PROGRESS_INTERVAL_S - (now - last)
+            self._progress_timers[task.task_id] = asyncio.get_running_loop().call_later(delay, self._publish_progress, task.task_id)
+
+    def _publish_progress(self, task_id: str) -> None:
+        self._progress_timers.pop(task_id, None)
+        task = self._latest.pop(task_id, None)
+        if task is None or task_id not in self._running:
+            return
+        self._last_progress[task_id] = self.clock.monotonic()
+        counts = task.counts
+        task = task.evolve(message=f"{counts.finished}/{counts.total} items ({counts.failed} failed)")
+        self._emit(EventType.TASK_PROGRESS, task)
+
+    def log(self, level: str, message: str, task_id: str | None = None) -> None:
+        """Record a log line: python logging (stderr/file), tasks.db, and the event bus."""
+        level = level.upper()
+        logger.log(getattr(logging, level, logging.INFO), message)
+        record = LogRecord(now_ms(), level, message, task_id)
+        self._log_buffer.append(record)
+        self.bus.publish(Event(EventType.LOG, task_id=task_id, message=message, level=level, timestamp_ms=record.timestamp_ms))
+        if self._log_flush is None and not self._stopping:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return
+            self._log_flush = loop.call_later(0.2, lambda: self._spawn(self._flush_logs()))
+
+    async def _flush_logs(self) -> None:
+        self._log_flush = None
+        logs, self._log_buffer = self._log_buffer, []
+        persisted = [log for log in logs if log.task_id]
+        if persisted:
+            await self.store.save(logs=persisted)
+
+
+def task_ids(tasks: Sequence[TaskRecord]) -> list[str]:
+    return [t.task_id for t in tasks]

@@ -1,0 +1,124 @@
+"""LocalService: the UpdaterService over an in-process engine (the dashboard and --serve use it)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from tui_updater.core.models import BackupInfo, ItemRecord, LogRecord, TaskRecord
+from tui_updater.core.service import QueueStatus, ServiceInfo, TaskTypeInfo
+from tui_updater.engine.bus import BusSubscription
+from tui_updater.engine.engine import Engine
+from tui_updater.errors import TaskStateError
+
+
+class BackupPort(Protocol):
+    def list(self) -> list[BackupInfo]: ...
+
+    async def restore(self, name: str, db_path: Path) -> dict[str, Any]: ...
+
+
+class SummaryPort(Protocol):
+    async def summary(self) -> dict[str, Any]: ...
+
+
+class LocalService:
+    """Implements core.service.UpdaterService for an engine running in this process."""
+
+    def __init__(self, engine: Engine, info: ServiceInfo, *, backups: BackupPort, characters: SummaryPort | None, db_path: Path):
+        self.engine = engine
+        self._info = info
+        self._backups = backups
+        self._characters = characters
+        self._db_path = db_path
+
+    async def info(self) -> ServiceInfo:
+        return self._info
+
+    async def queue_status(self) -> QueueStatus:
+        by_status = await self.engine.store.count_by_status()
+        return QueueStatus(
+            paused=self.engine.paused,
+            pending=self.engine.pending_count,
+            running=self.engine.running_count,
+            max_running=self.engine.settings.max_running_tasks,
+            total=sum(by_status.values()),
+            by_status=by_status,
+        )
+
+    async def task_types(self) -> list[TaskTypeInfo]:
+        return [
+            TaskTypeInfo(t.name, t.title, t.description, t.params_schema())
+            for t in (self.engine.registry.get(name) for name in self.engine.registry.names())
+        ]
+
+    async def preview(self, type_name: str, data: Mapping[str, Any]) -> int:
+        return await self.engine.preview(type_name, data)
+
+    async def submit(self, type_name: str, data: Mapping[str, Any], priority: object = "NORMAL") -> TaskRecord:
+        return await self.engine.submit(type_name, data, priority)
+
+    async def list_tasks(
+        self,
+        *,
+        status: str | None = None,
+        type_name: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[TaskRecord]:
+        tasks = await self.engine.store.list_tasks(status=status, type_name=type_name, limit=limit, offset=offset)
+        return [self.engine.live_task(t.task_id) or t for t in tasks]
+
+    async def get_task(self, task_id: str) -> TaskRecord:
+        return await self.engine.get_task(task_id)
+
+    async def list_items(self, task_id: str, *, limit: int = 500, offset: int = 0) -> list[ItemRecord]:
+        await self.engine.get_task(task_id)  # TaskNotFound for unknown ids
+        live = self.engine.live_items(task_id)
+        if live:
+            ordered = [live[seq] for seq in sorted(live)]
+            return ordered[offset : offset + limit]
+        return await self.engine.store.list_items(task_id, limit=limit, offset=offset)
+
+    async def task_logs(self, task_id: str, *, limit: int = 500) -> list[LogRecord]:
+        await self.engine.get_task(task_id)
+        await self.engine._flush_logs()
+        return await self.engine.store.task_logs(task_id, limit=limit)
+
+    async def cancel(self, task_id: str) -> TaskRecord:
+        return await self.engine.cancel(task_id)
+
+    async def retry(self, task_id: str) -> TaskRecord:
+        return await self.engine.retry(task_id)
+
+    async def revert(self, task_id: str) -> dict[str, Any]:
+        return await self.engine.revert(task_id)
+
+    async def delete(self, task_id: str) -> None:
+        await self.engine.delete(task_id)
+
+    async def pause(self) -> None:
+        await self.engine.pause()
+
+    async def resume(self) -> None:
+        await self.engine.resume()
+
+    async def list_backups(self) -> list[BackupInfo]:
+        return await asyncio.to_thread(self._backups.list)
+
+    async def restore_backup(self, name: str) -> dict[str, Any]:
+        if self.engine.running_count:
+            raise TaskStateError("tasks are running; pause the queue and let them finish before restoring a backup")
+        report = await self._backups.restore(name, self._db_path)
+        self.engine.log("WARNING", f"database restored from backup {name}")
+        return report
+
+    async def characters_summary(self) -> dict[str, Any]:
+        if self._characters is None:
+            return {}
+        return await self._characters.summary()
+
+    def subscribe(self) -> BusSubscription:
+        return self.engine.bus.subscribe()

@@ -1,0 +1,95 @@
+"""The composition root: builds the store, provider, character database, backups and engine.
+
+This is the only module that names concrete implementations.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+from tui_updater import __version__
+from tui_updater.config import Settings, ensure_dirs
+from tui_updater.core.service import ServiceInfo
+from tui_updater.engine.clock import Clock
+from tui_updater.engine.engine import Engine
+from tui_updater.engine.service import LocalService
+from tui_updater.errors import ConfigError
+from tui_updater.tasks.resources import TaskResources
+
+
+def build_provider(settings: Settings) -> Any:
+    """The offline provider when no gateway is configured (or --offline), else the gateway."""
+    if settings.use_offline_provider:
+        from tui_updater.providers.offline import OfflineProvider
+
+        return OfflineProvider()
+    from tui_updater.providers.openai_compat import OpenAICompatProvider
+
+    return OpenAICompatProvider(settings.provider)
+
+
+def service_info(settings: Settings, provider: Any) -> ServiceInfo:
+    described = provider.describe() if hasattr(provider, "describe") else {}
+    return ServiceInfo(
+        database=str(settings.db_path),
+        demo=settings.demo,
+        provider=str(described.get("name", getattr(provider, "name", "offline"))),
+        online=bool(getattr(provider, "online", False)),
+        chat_model=str(getattr(provider, "chat_model", "")),
+        image_model=str(getattr(provider, "image_model", "")),
+        version=__version__,
+    )
+
+
+@dataclass
+class Runtime:
+    """Everything one process runs, opened and closed together."""
+
+    settings: Settings
+    engine: Engine
+    service: LocalService
+    resources: TaskResources
+    store: Any
+
+    @classmethod
+    async def open(cls, settings: Settings, *, clock: Clock | None = None, synchronous: str = "FULL") -> Runtime:
+        from tui_updater.characters.backups import BackupStore
+        from tui_updater.characters.db import CharacterDb
+        from tui_updater.characters.demo import ensure_demo_db
+        from tui_updater.store.sqlite import SqliteTaskStore
+        from tui_updater.tasks.registry import default_registry
+
+        ensure_dirs(settings)
+        if settings.demo:
+            ensure_demo_db(settings.db_path.parent.parent if settings.db_path.parent.name == "demo" else settings.data_dir)
+        elif not settings.db_path.is_file():
+            raise ConfigError(f"character database {settings.db_path} does not exist (check --db or TAVERN_DB; --demo uses the bundled demo)")
+        store = SqliteTaskStore(settings.tasks_db_path, synchronous=synchronous)
+        await store.open()
+        provider = build_provider(settings)
+        characters = None
+        try:
+            characters = await CharacterDb.open(settings.db_path, settings.characters, store)
+            backups = BackupStore(settings.backup_dir, keep=settings.backups_keep)
+            resources = TaskResources(settings=settings, provider=provider, characters=characters, backups=backups)
+            engine = Engine(store, default_registry(), resources, settings.engine, clock=clock)
+            service = LocalService(engine, service_info(settings, provider), backups=backups, characters=characters, db_path=settings.db_path)
+            await engine.start()
+        except BaseException:
+            if characters is not None:
+                await characters.close()
+            await provider.aclose()
+            await store.close()
+            raise
+        return cls(settings, engine, service, resources, store)
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.engine.stop()
+        with contextlib.suppress(Exception):
+            await self.resources.characters.close()
+        with contextlib.suppress(Exception):
+            await self.resources.provider.aclose()
+        await self.store.close()

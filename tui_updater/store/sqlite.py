@@ -1,0 +1,417 @@
+"""SqliteTaskStore: tasks.db on aiosqlite, WAL, with group commit (one transaction per flush).
+
+Every write call queues its statements; one flush runs all queued statements in a single
+transaction on the connection's thread (one await), so concurrent tasks share commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from tui_updater.core.journal import JournalEntry, JournalState
+from tui_updater.core.models import (
+    ItemCounts,
+    ItemRecord,
+    ItemStatus,
+    LogRecord,
+    Priority,
+    TaskRecord,
+    TaskStatus,
+    TokenUsage,
+    now_ms,
+)
+from tui_updater.store.schema import migrate
+
+T = TypeVar("T")
+Op = tuple[str, Sequence[Sequence[Any]]]  # (sql, rows for executemany)
+
+_TASK_COLUMNS = (
+    "task_id, type, priority, status, data, progress, message, result, error, attempt, "
+    "created_at_ms, started_at_ms, finished_at_ms, updated_at_ms, total, done, failed, skipped, "
+    "prompt_tokens, completion_tokens, requests"
+)
+_ITEM_COLUMNS = "task_id, seq, key, label, status, attempts, error, result, updated_at_ms, retryable"
+
+
+def _dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _task_row(task: TaskRecord) -> tuple[Any, ...]:
+    return (
+        task.task_id,
+        task.type,
+        int(task.priority),
+        task.status.value,
+        _dumps(task.data),
+        task.progress,
+        task.message,
+        _dumps(task.result),
+        task.error,
+        task.attempt,
+        task.created_at_ms,
+        task.started_at_ms,
+        task.finished_at_ms,
+        task.updated_at_ms or now_ms(),
+        task.counts.total,
+        task.counts.done,
+        task.counts.failed,
+        task.counts.skipped,
+        task.usage.prompt_tokens,
+        task.usage.completion_tokens,
+        task.usage.requests,
+    )
+
+
+def _task_from_row(row: Sequence[Any]) -> TaskRecord:
+    return TaskRecord(
+        task_id=row[0],
+        type=row[1],
+        priority=Priority(row[2]),
+        status=TaskStatus(row[3]),
+        data=_loads(row[4]) or {},
+        progress=row[5] or 0.0,
+        message=row[6] or "",
+        result=_loads(row[7]),
+        error=row[8],
+        attempt=row[9],
+        created_at_ms=row[10],
+        started_at_ms=row[11],
+        finished_at_ms=row[12],
+        updated_at_ms=row[13],
+        counts=ItemCounts(row[14], row[15], row[16], row[17]),
+        usage=TokenUsage(row[18], row[19], row[20]),
+    )
+
+
+def _item_row(item: ItemRecord) -> tuple[Any, ...]:
+    return (
+        item.task_id,
+        item.seq,
+        item.key,
+        item.label,
+        item.status.value,
+        item.attempts,
+        item.error,
+        _dumps(item.result),
+        item.updated_at_ms or now_ms(),
+        int(item.retryable),
+    )
+
+
+def _item_from_row(row: Sequence[Any]) -> ItemRecord:
+    return ItemRecord(
+        task_id=row[0],
+        seq=row[1],
+        key=row[2],
+        label=row[3],
+        status=ItemStatus(row[4]),
+        attempts=row[5],
+        error=row[6],
+        result=_loads(row[7]),
+        updated_at_ms=row[8],
+        retryable=bool(row[9]),
+    )
+
+
+class SqliteTaskStore:
+    """The engine's durable state in one SQLite file."""
+
+    def __init__(self, path: Path, *, synchronous: str = "FULL"):
+        self.path = path
+        self._synchronous = synchronous
+        self._conn: aiosqlite.Connection | None = None
+        self._queued: list[tuple[list[Op], asyncio.Future[list[int]]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    # --- life cycle ----------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._run(self._prepare)
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={self._synchronous}")
+        migrate(conn)
+
+    async def close(self) -> None:
+        if self._conn is None:
+            return
+        if self._flusher is not None:
+            await asyncio.shield(self._flusher)
+        await self._conn.close()
+        self._conn = None
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` on the connection's own thread: one await for any number of statements."""
+        conn = self._conn
+        if conn is None:
+            raise RuntimeError("task store is not open")
+        # aiosqlite's queue-a-function primitive; pinned to aiosqlite <0.23 in pyproject.
+        return await conn._execute(fn, conn._conn)  # type: ignore[no-any-return]
+
+    async def _write(self, ops: list[Op]) -> list[int]:
+        """Queue statements for the next group commit and wait for it; return lastrowids."""
+        if not ops:
+            return []
+        future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        self._queued.append((ops, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_loop())
+        return await asyncio.shield(future)
+
+    async def _flush_loop(self) -> None:
+        while self._queued:
+            batch, self._queued = self._queued, []
+            try:
+                rowids = await self._run(lambda conn: self._apply(conn, [ops for ops, _ in batch]))
+            except BaseException as exc:  # hand the error to every writer of this batch
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(str(exc)))
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (_, future), ids in zip(batch, rowids, strict=True):
+                if not future.done():
+                    future.set_result(ids)
+
+    @staticmethod
+    def _apply(conn: sqlite3.Connection, batches: list[list[Op]]) -> list[list[int]]:
+        results: list[list[int]] = []
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for ops in batches:
+                ids: list[int] = []
+                for sql, rows in ops:
+                    if len(rows) == 1:
+                        cursor = conn.execute(sql, rows[0])
+                        ids.append(cursor.lastrowid or 0)
+                    else:
+                        conn.executemany(sql, rows)
+                results.append(ids)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return results
+
+    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return await self._run(lambda conn: conn.execute(sql, params).fetchall())
+
+    # --- tasks and items ------------------------------------------------------------------------
+
+    async def save(
+        self,
+        *,
+        tasks: Sequence[TaskRecord] = (),
+        items: Sequence[ItemRecord] = (),
+        logs: Sequence[LogRecord] = (),
+        new_items: Sequence[ItemRecord] = (),
+    ) -> None:
+        ops: list[Op] = []
+        if tasks:
+            placeholders = ", ".join("?" * 21)
+            ops.append((f"INSERT OR REPLACE INTO tasks ({_TASK_COLUMNS}) VALUES ({placeholders})", [_task_row(t) for t in tasks]))
+        if new_items:
+            ops.append((f"INSERT OR REPLACE INTO items ({_ITEM_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", [_item_row(i) for i in new_items]))
+        if items:
+            ops.append(
+                (
+                    "UPDATE items SET status=?, attempts=?, error=?, result=?, updated_at_ms=?, retryable=? "
+                    "WHERE task_id=? AND seq=?",
+                    [
+                        (i.status.value, i.attempts, i.error, _dumps(i.result), i.updated_at_ms or now_ms(), int(i.retryable), i.task_id, i.seq)
+                        for i in items
+                    ],
+                )
+            )
+        if logs:
+            ops.append(
+                (
+                    "INSERT INTO logs (task_id, timestamp_ms, level, message) VALUES (?,?,?,?)",
+                    [(log.task_id, log.timestamp_ms, log.level, log.message) for log in logs],
+                )
+            )
+        await self._write(ops)
+
+    async def get_task(self, task_id: str) -> TaskRecord | None:
+        rows = await self._fetch(f"SELECT {_TASK_COLUMNS} FROM tasks WHERE task_id=?", (task_id,))
+        return _task_from_row(rows[0]) if rows else None
+
+    async def list_tasks(
+        self,
+        *,
+        status: str | None = None,
+        type_name: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[TaskRecord]:
+        where, params = [], []
+        if status:
+            where.append("status = ?")
+            params.append(status.upper())
+        if type_name:
+            where.append("type = ?")
+            params.append(type_name)
+        sql = f"SELECT {_TASK_COLUMNS} FROM tasks"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at_ms DESC, task_id DESC LIMIT ? OFFSET ?"
+        params += [-1 if limit is None else limit, offset]
+        return [_task_from_row(r) for r in await self._fetch(sql, params)]
+
+    async def unfinished_tasks(self) -> list[TaskRecord]:
+        rows = await self._fetch(
+            f"SELECT {_TASK_COLUMNS} FROM tasks WHERE status IN ('PENDING','RUNNING') ORDER BY created_at_ms, task_id"
+        )
+        return [_task_from_row(r) for r in rows]
+
+    async def count_by_status(self) -> dict[str, int]:
+        rows = await self._fetch("SELECT status, COUNT(*) FROM tasks GROUP BY status")
+        return {status: count for status, count in rows}
+
+    async def list_items(
+        self,
+        task_id: str,
+        *,
+        statuses: Sequence[ItemStatus] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[ItemRecord]:
+        sql = f"SELECT {_ITEM_COLUMNS} FROM items WHERE task_id=?"
+        params: list[Any] = [task_id]
+        if statuses:
+            sql += f" AND status IN ({','.join('?' * len(statuses))})"
+            params += [s.value for s in statuses]
+        sql += " ORDER BY seq LIMIT ? OFFSET ?"
+        params += [-1 if limit is None else limit, offset]
+        return [_item_from_row(r) for r in await self._fetch(sql, params)]
+
+    async def reset_items(
+        self, task_id: str, from_statuses: Sequence[ItemStatus], *, only_retryable: bool = False
+    ) -> int:
+        sql = (
+            f"UPDATE items SET status='PENDING', error=NULL, retryable=0, updated_at_ms=? "
+            f"WHERE task_id=? AND status IN ({','.join('?' * len(from_statuses))})"
+        )
+        if only_retryable:
+            sql += " AND retryable=1"
+        params = [now_ms(), task_id, *[s.value for s in from_statuses]]
+
+        def run(conn: sqlite3.Connection) -> int:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                count = conn.execute(sql, params).rowcount
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return count
+
+        return await self._run(run)
+
+    async def task_logs(self, task_id: str, *, limit: int = 500) -> list[LogRecord]:
+        rows = await self._fetch(
+            "SELECT timestamp_ms, level, message, task_id FROM logs WHERE task_id=? ORDER BY id DESC LIMIT ?",
+            (task_id, limit),
+        )
+        return [LogRecord(r[0], r[1], r[2], r[3]) for r in reversed(rows)]
+
+    async def delete_task(self, task_id: str) -> bool:
+        def run(conn: sqlite3.Connection) -> bool:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                deleted = conn.execute("DELETE FROM tasks WHERE task_id=?", (task_id,)).rowcount
+                for table in ("items", "logs", "journal"):
+                    conn.execute(f"DELETE FROM {table} WHERE task_id=?", (task_id,))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return deleted > 0
+
+        return await self._run(run)
+
+    async def prune(self, finished_before_ms: int) -> int:
+        def run(conn: sqlite3.Connection) -> int:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                ids = [
+                    r[0]
+                    for r in conn.execute(
+                        "SELECT task_id FROM tasks WHERE status IN ('COMPLETED','FAILED','CANCELLED') "
+                        "AND COALESCE(finished_at_ms, updated_at_ms) < ?",
+                        (finished_before_ms,),
+                    )
+                ]
+                for table in ("tasks", "items", "logs", "journal"):
+                    conn.executemany(f"DELETE FROM {table} WHERE task_id=?", [(i,) for i in ids])
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return len(ids)
+
+        return await self._run(run)
+
+    # --- journal --------------------------------------------------------------------------------
+
+    async def plan(self, entries: Sequence[JournalEntry]) -> list[int]:
+        created = now_ms()
+        ops: list[Op] = [
+            (
+                "INSERT INTO journal (task_id, item_key, character_id, column_name, old_value, new_value, state, created_at_ms) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                [(e.task_id, e.item_key, e.character_id, e.column, e.old_value, e.new_value, JournalState.PLANNED.value, created)],
+            )
+            for e in entries
+        ]
+        return await self._write(ops)
+
+    async def mark(self, entry_ids: Sequence[int], state: JournalState) -> None:
+        if entry_ids:
+            await self._write([("UPDATE journal SET state=? WHERE entry_id=?", [(state.value, i) for i in entry_ids])])
+
+    async def entries(
+        self,
+        task_id: str,
+        *,
+        states: Collection[JournalState] | None = None,
+        item_keys: Collection[str] | None = None,
+    ) -> list[JournalEntry]:
+        sql = (
+            "SELECT task_id, item_key, character_id, column_name, old_value, new_value, state, entry_id, created_at_ms "
+            "FROM journal WHERE task_id=?"
+        )
+        params: list[Any] = [task_id]
+        if states:
+            sql += f" AND state IN ({','.join('?' * len(states))})"
+            params += [JournalState(s).value for s in states]
+        if item_keys is not None:
+            keys = list(item_keys)
+            if not keys:
+                return []
+            sql += f" AND item_key IN ({','.join('?' * len(keys))})"
+            params += keys
+        sql += " ORDER BY entry_id"
+        rows = await self._fetch(sql, params)
+        return [
+            JournalEntry(r[0], r[1], r[2], r[3], r[4], r[5], JournalState(r[6]), r[7], r[8]) for r in rows
+        ]

@@ -1,0 +1,142 @@
+"""The task-type API: a parameter schema, item selection, per-item work and a summary.
+
+A type turns its validated parameters into items (``select``), obtains each item's result
+(``obtain``: the slow or paid step, retried by the engine on transient errors), then applies
+results in batches (``apply``: the write). The engine stores an item's result before applying it,
+so after a crash an obtained result is applied, never requested again.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from tui_updater.core.models import ItemRecord, ItemStatus, TokenUsage
+from tui_updater.errors import InvalidParameters, TaskStateError
+
+
+class TaskParams(BaseModel):
+    """Base of every parameter schema: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+P = TypeVar("P", bound=TaskParams)
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """An item to create for a task: its key (character id as text) and a label to show."""
+
+    key: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """What applying one item's result did."""
+
+    key: str
+    status: ItemStatus  # DONE, SKIPPED, CONFLICT or FAILED
+    error: str | None = None
+    result: dict[str, Any] | None = None  # replaces the stored result when given
+
+
+@dataclass
+class TaskContext:
+    """What a task type's methods may use while running one task."""
+
+    task_id: str
+    resources: Any  # the runtime's TaskResources (characters, provider, backups, settings)
+    log: Callable[[str, str], None]  # (level, message)
+    usage: TokenUsage = field(default_factory=TokenUsage)
+    attempt: int = 1
+
+    def info(self, message: str) -> None:
+        self.log("INFO", message)
+
+    def warning(self, message: str) -> None:
+        self.log("WARNING", message)
+
+    def add_usage(self, usage: TokenUsage) -> None:
+        self.usage = self.usage + usage
+
+
+def format_validation_error(exc: ValidationError) -> InvalidParameters:
+    """Turn a pydantic error into InvalidParameters naming the first bad field."""
+    details = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err.get("loc", ()))
+        kind = err.get("type", "")
+        msg = "unknown field" if kind == "extra_forbidden" else err.get("msg", "invalid")
+        details.append({"field": loc, "message": msg})
+    first = details[0] if details else {"field": "", "message": "invalid parameters"}
+    return InvalidParameters(first["field"], first["message"], details=details)
+
+
+class TaskType(ABC, Generic[P]):
+    """Base class of a task type. Subclass, set the class attributes, register it."""
+
+    name: ClassVar[str]  # "MBTI_ASSIGNMENT"
+    title: ClassVar[str]  # "MBTI assignment"
+    description: ClassVar[str] = ""
+    params_model: ClassVar[type[TaskParams]]
+    default_priority: ClassVar[str] = "NORMAL"
+
+    def parse_params(self, data: Mapping[str, Any] | None) -> P:
+        """Validate raw parameters; raise InvalidParameters naming the field."""
+        try:
+            return self.params_model.model_validate(dict(data or {}))  # type: ignore[return-value]
+        except ValidationError as exc:
+            raise format_validation_error(exc) from None
+
+    def params_schema(self) -> dict[str, Any]:
+        return self.params_model.model_json_schema()
+
+    def batch_size(self, params: P) -> int:
+        return max(1, int(getattr(params, "batchSize", 25) or 25))
+
+    def concurrency(self, params: P) -> int:
+        return max(1, int(getattr(params, "concurrency", 4) or 4))
+
+    async def check(self, ctx: TaskContext, params: P) -> None:
+        """Creation-time checks beyond the schema (ids exist, files readable); raise InvalidParameters."""
+
+    @abstractmethod
+    async def select(self, ctx: TaskContext, params: P) -> Sequence[ItemSpec]:
+        """The items this task works on, decided once when it first starts."""
+
+    @abstractmethod
+    async def obtain(self, ctx: TaskContext, params: P, item: ItemRecord) -> dict[str, Any]:
+        """Produce one item's result (JSON-serialisable). Raise TransientError/PermanentError."""
+
+    @abstractmethod
+    async def apply(
+        self, ctx: TaskContext, params: P, batch: Sequence[tuple[ItemRecord, dict[str, Any]]]
+    ) -> Sequence[ItemOutcome]:
+        """Write a batch of obtained results; return one outcome per item, in any order."""
+
+    async def resume(self, ctx: TaskContext, params: P, obtained: Sequence[ItemRecord]) -> None:
+        """Called when a task restarts with obtained-but-unapplied items: settle half-done writes."""
+
+    async def revert(self, ctx: TaskContext, params: P) -> dict[str, Any]:
+        """Undo what this task wrote (compare-and-set); return a report."""
+        raise TaskStateError(f"{self.name} tasks cannot be reverted")
+
+    def summarize(self, params: P, items: Sequence[ItemRecord]) -> dict[str, Any]:
+        """The task's result from its finished items."""
+        counts: dict[str, int] = {}
+        for item in items:
+            counts[item.status.value] = counts.get(item.status.value, 0) + 1
+        return {
+            "success": counts.get("FAILED", 0) == 0,
+            "total": len(items),
+            "done": counts.get("DONE", 0),
+            "failed": counts.get("FAILED", 0),
+            "skipped": counts.get("SKIPPED", 0),
+            "conflicts": counts.get("CONFLICT", 0),
+        }

@@ -1,0 +1,117 @@
+"""MBTI_ASSIGNMENT: give characters one of the 16 MBTI types, with statistics in the result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import Field
+
+from tui_updater.characters.db import is_empty
+from tui_updater.core.models import ItemRecord, ItemStatus
+from tui_updater.errors import InvalidOutput
+from tui_updater.providers.base import MBTI_GROUPS, MBTI_TYPES, mbti_group
+from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskType
+from tui_updater.tasks.selection import (
+    CharacterTaskParams,
+    apply_changes,
+    check_ids_exist,
+    characters_of,
+    is_deleted,
+    load_character,
+    select_items,
+    skipped,
+)
+
+_MAX_LISTED_RESULTS = 500
+
+
+class MbtiParams(CharacterTaskParams):
+    forceUpdate: bool = Field(default=False, description="Also re-assign characters that have a type")
+    batchSize: int = Field(default=25, ge=1, le=500, description="Characters written per transaction")
+    concurrency: int = Field(default=4, ge=1, le=64, description="Requests in flight")
+
+
+def mbti_statistics(types: Sequence[str]) -> dict[str, Any]:
+    """Counts by type and by group, and the distribution with percentages (as the original)."""
+    by_type: dict[str, int] = {}
+    for mbti in types:
+        by_type[mbti] = by_type.get(mbti, 0) + 1
+    total = len(types)
+    by_category = {
+        group: {
+            "count": sum(by_type.get(t, 0) for t in members),
+            "types": [t for t in members if by_type.get(t)],
+        }
+        for group, members in MBTI_GROUPS.items()
+    }
+    distribution = [
+        {"type": t, "count": c, "percentage": round(100.0 * c / total, 1) if total else 0.0}
+        for t, c in sorted(by_type.items(), key=lambda kv: (-kv[1], MBTI_TYPES.index(kv[0])))
+    ]
+    return {"total": total, "byType": by_type, "byCategory": by_category, "distribution": distribution}
+
+
+class MbtiAssignmentTask(TaskType[MbtiParams]):
+    name = "MBTI_ASSIGNMENT"
+    title = "MBTI assignment"
+    description = "Assign one of the 16 MBTI types to characters without one (or all, with forceUpdate)."
+    params_model = MbtiParams
+
+    async def check(self, ctx: TaskContext, params: MbtiParams) -> None:
+        characters_of(ctx).schema.require("mbtiType", purpose="MBTI assignment")
+        await check_ids_exist(ctx, params.ids)
+
+    async def select(self, ctx: TaskContext, params: MbtiParams) -> Sequence[ItemSpec]:
+        return await select_items(ctx, "mbti", params.ids, overwrite=params.forceUpdate)
+
+    async def obtain(self, ctx: TaskContext, params: MbtiParams, item: ItemRecord) -> dict[str, Any]:
+        character = await load_character(ctx, item.key)
+        old = character.get("mbtiType")
+        if is_deleted(character):
+            return skipped(character, "character is deleted")
+        if not params.forceUpdate and not is_empty("mbtiType", old):
+            return skipped(character, f"already has type {old} (forceUpdate is off)")
+        answer = await ctx.resources.provider.assign_mbti(character)
+        ctx.add_usage(answer.usage)
+        mbti = str(answer.value.mbti_type or "").strip().upper()
+        if mbti not in MBTI_TYPES:
+            raise InvalidOutput(f"provider returned {answer.value.mbti_type!r}, not an MBTI type")
+        return {
+            "characterId": character["id"],
+            "characterName": character.get("name"),
+            "mbtiType": mbti,
+            "group": mbti_group(mbti),
+            "confidence": round(float(answer.value.confidence), 3),
+            "reason": answer.value.reason,
+            "offline": answer.offline,
+            "model": answer.model,
+            "changes": {"mbtiType": [old, mbti]},
+        }
+
+    async def apply(
+        self, ctx: TaskContext, params: MbtiParams, batch: Sequence[tuple[ItemRecord, dict[str, Any]]]
+    ) -> Sequence[ItemOutcome]:
+        return await apply_changes(ctx, batch)
+
+    def summarize(self, params: MbtiParams, items: Sequence[ItemRecord]) -> dict[str, Any]:
+        summary = super().summarize(params, items)
+        assigned = [i for i in items if i.status is ItemStatus.DONE and i.result and i.result.get("mbtiType")]
+        results = [
+            {
+                "characterId": i.key,
+                "characterName": i.label,
+                "success": i.status is ItemStatus.DONE,
+                **({"mbtiType": i.result.get("mbtiType")} if i.result else {}),
+                **({"error": i.error} if i.error else {}),
+            }
+            for i in items[:_MAX_LISTED_RESULTS]
+        ]
+        summary.update(
+            assigned=len(assigned),
+            offline=any(bool(i.result and i.result.get("offline")) for i in items),
+            statistics=mbti_statistics([str(i.result["mbtiType"]) for i in assigned if i.result]),
+            results=results,
+            resultsTruncated=len(items) > _MAX_LISTED_RESULTS,
+        )
+        return summary
