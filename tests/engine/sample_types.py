@@ -34,11 +34,11 @@ class Recorder:
     applied: list[tuple[str, str]] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
+    in_flight_by_task: dict[str, int] = field(default_factory=dict)
+    max_in_flight_by_task: dict[str, int] = field(default_factory=dict)
     started: list[str] = field(default_factory=list)  # task ids in start order
     cancelled: list[tuple[str, str]] = field(default_factory=list)
     attempts: dict[tuple[str, str], int] = field(default_factory=dict)
-    running_tasks: set[str] = field(default_factory=set)
-    max_running_tasks: int = 0
 
 
 class SampleTask(TaskType[SampleParams]):
@@ -59,9 +59,10 @@ class SampleTask(TaskType[SampleParams]):
         key = (ctx.task_id, item.key)
         rec.attempts[key] = rec.attempts.get(key, 0) + 1
         rec.in_flight += 1
-        rec.running_tasks.add(ctx.task_id)
+        task_in_flight = rec.in_flight_by_task.get(ctx.task_id, 0) + 1
+        rec.in_flight_by_task[ctx.task_id] = task_in_flight
+        rec.max_in_flight_by_task[ctx.task_id] = max(rec.max_in_flight_by_task.get(ctx.task_id, 0), task_in_flight)
         rec.max_in_flight = max(rec.max_in_flight, rec.in_flight)
-        rec.max_running_tasks = max(rec.max_running_tasks, len(rec.running_tasks))
         try:
             if params.sleep_s:
                 await asyncio.sleep(params.sleep_s)
@@ -74,8 +75,7 @@ class SampleTask(TaskType[SampleParams]):
             raise
         finally:
             rec.in_flight -= 1
-            if rec.in_flight == 0:
-                rec.running_tasks.clear()
+            rec.in_flight_by_task[ctx.task_id] -= 1
         rec.obtained.append(key)
         return {"value": item.key.upper()}
 

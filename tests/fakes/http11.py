@@ -108,10 +108,10 @@ class Http11Server:
             with contextlib.suppress(Exception):
                 writer.write(_encode(Response(400, b'{"error":{"message":"bad request"}}'), False))
         finally:
-            self._connections.discard(task)
             writer.close()
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception, asyncio.CancelledError):
                 await writer.wait_closed()
+            self._connections.discard(task)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
@@ -128,7 +128,9 @@ class Http11Server:
                     headers[name.strip().lower()] = value.strip()
             body = await _read_body(reader, headers)
             parts = urlsplit(target)
-            response = await self._handler(Request(method.upper(), parts.path, parts.query, headers, body))
+            response = await self._handler(
+                Request(method.upper(), parts.path, parts.query, headers, body)
+            )
             if response.drop_connection:
                 return
             keep_alive = headers.get("connection", "").lower() != "close" and version == "HTTP/1.1"

@@ -94,7 +94,9 @@ class BackupStore:
                     target.close()
                 problems = check_file_integrity(partial)
                 if problems:
-                    raise BackupError(f"backup of {db_path} failed its integrity check: {problems[:3]}")
+                    raise BackupError(
+                        f"backup of {db_path} failed its integrity check: {problems[:3]}"
+                    )
                 final = self.backup_dir / name
                 os.replace(partial, final)
             except BaseException as exc:
@@ -122,7 +124,9 @@ class BackupStore:
     def path_of(self, name: str) -> Path:
         """The file of backup ``name``; BackupError for anything not a backup in this directory."""
         if not name or "/" in name or "\\" in name or name in (".", "..") or "\x00" in name:
-            raise BackupError(f"invalid backup name {name!r}: give a file name from the backup list")
+            raise BackupError(
+                f"invalid backup name {name!r}: give a file name from the backup list"
+            )
         if _NAME.match(name) is None:
             raise BackupError(f"{name!r} is not a backup name (<db>-backup-<timestamp>.db)")
         root = self.backup_dir.resolve()
@@ -198,8 +202,10 @@ class BackupStore:
         if problems:
             raise BackupError(f"backup {name} is damaged, not restoring it: {problems[:3]}")
         safety: BackupInfo | None = None
-        if safety_backup and Path(db_path).exists():
-            safety = await self.create(Path(db_path), reason=f"before restoring {name}", prune=False)
+        if safety_backup and await asyncio.to_thread(Path(db_path).exists):
+            safety = await self.create(
+                Path(db_path), reason=f"before restoring {name}", prune=False
+            )
         await asyncio.to_thread(restore_file, path, Path(db_path))
         return {
             "restored": name,

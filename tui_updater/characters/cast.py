@@ -24,6 +24,7 @@ class DemoCharacter:
     first_message: str | None = None
 
 
+# fmt: off
 DEMO_CAST: tuple[DemoCharacter, ...] = (
     DemoCharacter(
         "林清寒", "zh-CN", "武侠", ("武侠", "剑客", "江湖"),
@@ -295,3 +296,4 @@ DEMO_CAST: tuple[DemoCharacter, ...] = (
         "INFP", "语气舒缓，喜欢用琴理比喻人生。",
     ),
 )
+# fmt: on

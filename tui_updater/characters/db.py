@@ -25,7 +25,12 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 CandidateKind = Literal["avatar", "settings", "mbti"]
-SETTINGS_FIELDS: tuple[str, ...] = ("fullDescription", "speakingStyle", "scenario", "exampleDialogs")
+SETTINGS_FIELDS: tuple[str, ...] = (
+    "fullDescription",
+    "speakingStyle",
+    "scenario",
+    "exampleDialogs",
+)
 SUMMARY_FIELDS: tuple[str, ...] = (
     "avatar", "description", "fullDescription", "personality", "backstory",
     "speakingStyle", "scenario", "exampleDialogs", "firstMessage", "mbtiType",
@@ -73,6 +78,8 @@ class CharacterDb:
         self.journal_mode = journal_mode
         self.write_lock = asyncio.Lock()
         self.writer = CharacterWriter(self)
+        self._wanted: dict[str, list[asyncio.Future[dict[str, Any] | None]]] = {}
+        self._flushes: set[asyncio.Task[None]] = set()
 
     @classmethod
     async def open(
@@ -137,9 +144,9 @@ class CharacterDb:
                 values.append(value)
         return values
 
-    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """All rows of a query in one hop to the connection's thread."""
+        return await self.run(lambda conn: conn.execute(sql, params).fetchall())
 
     async def existing_ids(self, ids: Sequence[str | int]) -> set[str]:
         """The given ids (as text) that exist in the character table."""
@@ -178,6 +185,35 @@ class CharacterDb:
                 record["id"] = str(record["id"])
                 out[record["id"]] = record
         return out
+
+    async def fetch_one(self, key: str) -> dict[str, Any] | None:
+        """One character; concurrent callers in the same loop tick share one query."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[dict[str, Any] | None] = loop.create_future()
+        if not self._wanted:
+            loop.call_soon(self._start_flush)
+        self._wanted.setdefault(str(key), []).append(future)
+        return await future
+
+    def _start_flush(self) -> None:
+        task = asyncio.ensure_future(self._fetch_wanted())
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
+
+    async def _fetch_wanted(self) -> None:
+        wanted, self._wanted = self._wanted, {}
+        try:
+            found = await self.fetch(list(wanted))
+        except BaseException as exc:
+            for futures in wanted.values():
+                for future in futures:
+                    if not future.done():
+                        future.set_exception(exc)
+            return
+        for key, futures in wanted.items():
+            for future in futures:
+                if not future.done():
+                    future.set_result(found.get(key))
 
     # -- selection rules -------------------------------------------------------------------------
 
@@ -260,7 +296,9 @@ class CharacterDb:
         schema = self._schema
         live = f"IFNULL({schema.q('isDeleted')}, 0) = 0" if schema.has("isDeleted") else "1"
         present = [f for f in SUMMARY_FIELDS if schema.has(f)]
-        parts = ["COUNT(*)"] + [f"SUM(CASE WHEN {self._empty_sql(f)} THEN 1 ELSE 0 END)" for f in present]
+        parts = ["COUNT(*)"] + [
+            f"SUM(CASE WHEN {self._empty_sql(f)} THEN 1 ELSE 0 END)" for f in present
+        ]
         row = (await self._rows(f"SELECT {', '.join(parts)} FROM {schema.qtable} WHERE {live}"))[0]
         total = int(row[0])
         missing = {f: int(v or 0) for f, v in zip(present, row[1:], strict=True)}
@@ -291,7 +329,9 @@ class CharacterDb:
 
     # -- writes (journaled compare-and-set, see writer.py) ------------------------------------------
 
-    async def write_changes(self, task_id: str, changes: Sequence[CharacterChange]) -> list[WriteResult]:
+    async def write_changes(
+        self, task_id: str, changes: Sequence[CharacterChange]
+    ) -> list[WriteResult]:
         return await self.writer.write_changes(task_id, changes)
 
     async def resolve_planned(

@@ -119,7 +119,13 @@ def _create_schema(conn: sqlite3.Connection, now_ms: int) -> str:
         conn.execute(
             'INSERT INTO "_prisma_migrations" ("id", "checksum", "finished_at", "migration_name", '
             '"started_at", "applied_steps_count") VALUES (?, ?, ?, ?, ?, 1)',
-            (cuid_like(name), hashlib.sha256(name.encode()).hexdigest(), now_ms + index, name, now_ms),
+            (
+                cuid_like(name),
+                hashlib.sha256(name.encode()).hexdigest(),
+                now_ms + index,
+                name,
+                now_ms,
+            ),
         )
     user_id = cuid_like("demo-user")
     conn.execute(
@@ -143,8 +149,8 @@ def _demo_row(index: int, char: DemoCharacter, user_id: str) -> tuple[Any, ...]:
     has_avatar = index % 2 == 0
     char_id = cuid_like(f"demo-character-{index}")
     status = "COMPLETED" if has_avatar else "PENDING"
-    if index in (5, 17):
-        status = "FAILED"  # an earlier generation failed: eligible again
+    if index in (4, 17):
+        status = "FAILED"  # an earlier (re)generation failed: eligible again
     full = None
     if index % 4 == 0 and char.backstory and char.personality:
         full = f"{char.description}\n\n{char.personality}\n\n{char.backstory}"

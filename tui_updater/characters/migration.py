@@ -156,7 +156,8 @@ def _resolve_script_path(text: str, base_dir: Path | None, restrict_to: Path | N
         path = (raw if raw.is_absolute() else root / raw).resolve()
         if not path.is_relative_to(root):
             raise InvalidParameters(
-                FIELD, f"{text!r} is outside the migrations directory {root}; only files there are allowed"
+                FIELD,
+                f"{text!r} is outside the migrations directory {root}; only files there are allowed",
             )
         return path
     # The configured migrations directory first, so a name means the same file to the server's

@@ -222,7 +222,9 @@ def _detect_timestamps(
     return TimestampStorage.EPOCH_MS, IsoStyle()  # DATETIME/INTEGER: Prisma's native storage
 
 
-def read_schema(conn: sqlite3.Connection, overrides: CharacterSettings | None = None) -> CharacterSchema:
+def read_schema(
+    conn: sqlite3.Connection, overrides: CharacterSettings | None = None
+) -> CharacterSchema:
     """Introspect the character table; configured table and column overrides win."""
     table = find_table(conn, getattr(overrides, "table", None))
     info = conn.execute(f"PRAGMA table_info({quote(table)})").fetchall()

@@ -52,7 +52,10 @@ class _Planned:
 
 
 def _conflict_reason(
-    conn: sqlite3.Connection, schema: CharacterSchema, id_value: Any, cells: Sequence[tuple[str, SqlValue, SqlValue]]
+    conn: sqlite3.Connection,
+    schema: CharacterSchema,
+    id_value: Any,
+    cells: Sequence[tuple[str, SqlValue, SqlValue]],
 ) -> str:
     if id_value is None:
         return "no such character"
@@ -110,7 +113,9 @@ class CharacterWriter:
     def _stamp(self, schema: CharacterSchema) -> int | str | None:
         return schema.format_timestamp(self._db.clock())
 
-    async def write_changes(self, task_id: str, changes: Sequence[CharacterChange]) -> list[WriteResult]:
+    async def write_changes(
+        self, task_id: str, changes: Sequence[CharacterChange]
+    ) -> list[WriteResult]:
         """Plan, write (one transaction) and mark a batch of changes; one result per change."""
         db = self._db
         journal = db.journal
@@ -258,7 +263,9 @@ class CharacterWriter:
         for start in range(0, len(applied), _REVERT_CHUNK):
             chunk = applied[start : start + _REVERT_CHUNK]
 
-            def work(conn: sqlite3.Connection, chunk: list[JournalEntry] = chunk) -> list[str | None]:
+            def work(
+                conn: sqlite3.Connection, chunk: list[JournalEntry] = chunk
+            ) -> list[str | None]:
                 stamp = self._stamp(schema)
 
                 def body() -> list[str | None]:

@@ -230,7 +230,9 @@ class Engine:
             updated_at_ms=now_ms(),
         )
         await self.store.save(tasks=[task])
-        self._finished.pop(task.task_id, None)
+        waiter = self._finished.get(task.task_id)
+        if waiter is not None and waiter.is_set():  # finished before: later waiters wait afresh
+            del self._finished[task.task_id]
         self._enqueue(task)
         self._emit(EventType.TASK_RETRYING, task)
         self.log("INFO", f"task {task.task_id}: {message} (attempt {task.attempt})", task.task_id)

@@ -131,10 +131,15 @@ class OfflineProvider:
         style = _STYLES[language][kind]
         phrase_a, phrase_b = _CATCHPHRASES[language][kind]
         if field == "fullDescription" or field == "description":
-            parts = [
-                description
-                or (f"{name}是一位独特的角色。" if zh else f"{name} is a one-of-a-kind character.")
-            ]
+            if not description:
+                opening = (
+                    f"{name}是一位独特的角色。" if zh else f"{name} is a one-of-a-kind character."
+                )
+            elif name in description:
+                opening = description
+            else:
+                opening = f"{name}——{description}" if zh else f"{name} — {description}"
+            parts = [opening]
             if personality:
                 parts.append(f"性格：{personality}。" if zh else f"Personality: {personality}.")
             parts.append(f"MBTI 类型为 {mbti_type}。" if zh else f"Their MBTI type is {mbti_type}.")

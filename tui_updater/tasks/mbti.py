@@ -15,8 +15,8 @@ from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskType
 from tui_updater.tasks.selection import (
     CharacterTaskParams,
     apply_changes,
-    check_ids_exist,
     characters_of,
+    check_ids_exist,
     is_deleted,
     load_character,
     select_items,
@@ -27,8 +27,12 @@ _MAX_LISTED_RESULTS = 500
 
 
 class MbtiParams(CharacterTaskParams):
-    forceUpdate: bool = Field(default=False, description="Also re-assign characters that have a type")
-    batchSize: int = Field(default=25, ge=1, le=500, description="Characters written per transaction")
+    forceUpdate: bool = Field(
+        default=False, description="Also re-assign characters that have a type"
+    )
+    batchSize: int = Field(
+        default=25, ge=1, le=500, description="Characters written per transaction"
+    )
     concurrency: int = Field(default=4, ge=1, le=64, description="Requests in flight")
 
 
@@ -49,13 +53,20 @@ def mbti_statistics(types: Sequence[str]) -> dict[str, Any]:
         {"type": t, "count": c, "percentage": round(100.0 * c / total, 1) if total else 0.0}
         for t, c in sorted(by_type.items(), key=lambda kv: (-kv[1], MBTI_TYPES.index(kv[0])))
     ]
-    return {"total": total, "byType": by_type, "byCategory": by_category, "distribution": distribution}
+    return {
+        "total": total,
+        "byType": by_type,
+        "byCategory": by_category,
+        "distribution": distribution,
+    }
 
 
 class MbtiAssignmentTask(TaskType[MbtiParams]):
     name = "MBTI_ASSIGNMENT"
     title = "MBTI assignment"
-    description = "Assign one of the 16 MBTI types to characters without one (or all, with forceUpdate)."
+    description = (
+        "Assign one of the 16 MBTI types to characters without one (or all, with forceUpdate)."
+    )
     params_model = MbtiParams
 
     async def check(self, ctx: TaskContext, params: MbtiParams) -> None:
@@ -65,7 +76,9 @@ class MbtiAssignmentTask(TaskType[MbtiParams]):
     async def select(self, ctx: TaskContext, params: MbtiParams) -> Sequence[ItemSpec]:
         return await select_items(ctx, "mbti", params.ids, overwrite=params.forceUpdate)
 
-    async def obtain(self, ctx: TaskContext, params: MbtiParams, item: ItemRecord) -> dict[str, Any]:
+    async def obtain(
+        self, ctx: TaskContext, params: MbtiParams, item: ItemRecord
+    ) -> dict[str, Any]:
         character = await load_character(ctx, item.key)
         old = character.get("mbtiType")
         if is_deleted(character):
@@ -90,13 +103,20 @@ class MbtiAssignmentTask(TaskType[MbtiParams]):
         }
 
     async def apply(
-        self, ctx: TaskContext, params: MbtiParams, batch: Sequence[tuple[ItemRecord, dict[str, Any]]]
+        self,
+        ctx: TaskContext,
+        params: MbtiParams,
+        batch: Sequence[tuple[ItemRecord, dict[str, Any]]],
     ) -> Sequence[ItemOutcome]:
         return await apply_changes(ctx, batch)
 
     def summarize(self, params: MbtiParams, items: Sequence[ItemRecord]) -> dict[str, Any]:
         summary = super().summarize(params, items)
-        assigned = [i for i in items if i.status is ItemStatus.DONE and i.result and i.result.get("mbtiType")]
+        assigned = [
+            i
+            for i in items
+            if i.status is ItemStatus.DONE and i.result and i.result.get("mbtiType")
+        ]
         results = [
             {
                 "characterId": i.key,

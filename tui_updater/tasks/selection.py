@@ -22,7 +22,8 @@ class CharacterTaskParams(TaskParams):
     """Parameters every character task has: an optional list of ids (numbers or strings)."""
 
     characterIds: list[StrictInt | StrictStr] | None = Field(
-        default=None, description="Only these characters (ids as numbers or strings); all when absent"
+        default=None,
+        description="Only these characters (ids as numbers or strings); all when absent",
     )
 
     @field_validator("characterIds", mode="after")
@@ -60,7 +61,11 @@ async def check_ids_exist(ctx: TaskContext, ids: Sequence[str] | None) -> None:
     unknown = [key for key in ids if key not in existing]
     if unknown:
         listed = ", ".join(unknown[:_MAX_LISTED_UNKNOWN])
-        more = f" (+{len(unknown) - _MAX_LISTED_UNKNOWN} more)" if len(unknown) > _MAX_LISTED_UNKNOWN else ""
+        more = (
+            f" (+{len(unknown) - _MAX_LISTED_UNKNOWN} more)"
+            if len(unknown) > _MAX_LISTED_UNKNOWN
+            else ""
+        )
         raise InvalidParameters("characterIds", f"unknown ids: {listed}{more}")
 
 
@@ -84,19 +89,26 @@ async def select_items(
 
 async def load_character(ctx: TaskContext, key: str) -> dict[str, Any]:
     """The character of an item, or PermanentError when it is gone."""
-    found = (await characters_of(ctx).fetch([key])).get(key)
+    found = await characters_of(ctx).fetch_one(key)
     if found is None:
         raise PermanentError(f"character {key} no longer exists")
     return found
 
 
 def is_deleted(character: dict[str, Any]) -> bool:
-    return bool(character.get("isDeleted") or 0) and str(character.get("isDeleted")) not in ("0", "false")
+    return bool(character.get("isDeleted") or 0) and str(character.get("isDeleted")) not in (
+        "0",
+        "false",
+    )
 
 
 def skipped(character: dict[str, Any], reason: str) -> dict[str, Any]:
     """An obtain result meaning "nothing to do" (applied as SKIPPED)."""
-    return {"characterId": character["id"], "characterName": character.get("name"), "skipped": reason}
+    return {
+        "characterId": character["id"],
+        "characterName": character.get("name"),
+        "skipped": reason,
+    }
 
 
 def change_of(item: ItemRecord, result: dict[str, Any]) -> CharacterChange:
@@ -115,7 +127,9 @@ async def apply_changes(
         if result.get("skipped"):
             outcomes.append(ItemOutcome(item.key, ItemStatus.SKIPPED, error=str(result["skipped"])))
         elif result.get("conflict"):
-            outcomes.append(ItemOutcome(item.key, ItemStatus.CONFLICT, error=str(result["conflict"])))
+            outcomes.append(
+                ItemOutcome(item.key, ItemStatus.CONFLICT, error=str(result["conflict"]))
+            )
         else:
             pending.append((item, result))
     if pending:
@@ -127,6 +141,8 @@ async def apply_changes(
                 outcomes.append(ItemOutcome(item.key, ItemStatus.DONE))
             else:
                 outcomes.append(
-                    ItemOutcome(item.key, ItemStatus.CONFLICT, error=f"not written: {outcome.reason}")
+                    ItemOutcome(
+                        item.key, ItemStatus.CONFLICT, error=f"not written: {outcome.reason}"
+                    )
                 )
     return outcomes

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.characters.dbfiles import integer_db, iso_db, make_db, no_mbti_db
+from tui_updater.characters.schema import TimestampStorage, read_schema
+from tui_updater.config import CharacterSettings
+from tui_updater.errors import CharacterDbError, MissingColumn
+
+
+def schema_of(path: Path, settings: CharacterSettings | None = None):
+    conn = sqlite3.connect(path)
+    try:
+        return read_schema(conn, settings or CharacterSettings())
+    finally:
+        conn.close()
+
+
+def test_real_tavern_schema_maps_mixed_case_columns(demo_path: Path) -> None:
+    schema = schema_of(demo_path)
+    assert schema.table == "Character"
+    assert schema.column("backstory") == "backstory"
+    assert schema.column("updatedAt") == "updated_at"
+    assert schema.column("createdAt") == "created_at"
+    assert schema.column("mbtiType") == "mbtiType"
+    assert schema.column("avatarStatus") == "avatarStatus"
+    assert schema.column("isDeleted") == "isDeleted"
+    assert not schema.id_is_integer
+    assert schema.timestamp_storage is TimestampStorage.EPOCH_MS
+    assert schema.format_timestamp(1_750_000_000_123) == 1_750_000_000_123
+
+
+def test_iso_text_timestamps_keep_their_spelling(tmp_path: Path) -> None:
+    schema = schema_of(iso_db(tmp_path / "iso.db"))
+    assert schema.timestamp_storage is TimestampStorage.ISO_TEXT
+    assert schema.format_timestamp(1_750_000_000_123) == "2025-06-15T15:06:40.123Z"
+
+
+def test_space_separated_iso_without_ms(tmp_path: Path) -> None:
+    path = make_db(
+        tmp_path / "c.db",
+        "CREATE TABLE character (id TEXT PRIMARY KEY, name TEXT, updated_at TEXT)",
+        [{"id": "1", "name": "a", "updated_at": "2024-01-01 00:00:00"}],
+        table="character",
+    )
+    schema = schema_of(path)
+    assert schema.table == "character"
+    assert schema.format_timestamp(1_750_000_000_123) == "2025-06-15 15:06:40"
+
+
+def test_snake_case_background_integer_ids_and_epoch_seconds(tmp_path: Path) -> None:
+    schema = schema_of(integer_db(tmp_path / "int.db"))
+    assert schema.table == "characters"
+    assert schema.column("backstory") == "background"
+    assert schema.column("mbtiType") == "mbti_type"
+    assert schema.column("fullDescription") == "full_description"
+    assert schema.column("updatedAt") == "updatedAt"
+    assert schema.id_is_integer
+    assert schema.id_value("12") == 12 and schema.id_value(12) == 12
+    assert schema.id_value("abc") is None
+    assert schema.timestamp_storage is TimestampStorage.EPOCH_S
+    assert schema.format_timestamp(1_750_000_000_123) == 1_750_000_000
+
+
+def test_empty_table_defaults_by_declared_type(tmp_path: Path) -> None:
+    path = make_db(
+        tmp_path / "e.db",
+        'CREATE TABLE "Character" ("id" TEXT PRIMARY KEY, "name" TEXT, "updated_at" DATETIME NOT NULL)',
+        [],
+    )
+    assert schema_of(path).timestamp_storage is TimestampStorage.EPOCH_MS
+
+
+def test_missing_mbti_column_names_it_and_the_migration(tmp_path: Path) -> None:
+    schema = schema_of(no_mbti_db(tmp_path / "n.db"))
+    with pytest.raises(MissingColumn) as caught:
+        schema.require("name", "mbtiType", purpose="MBTI assignment")
+    assert caught.value.column == "mbtiType"
+    assert caught.value.table == "Character"
+    assert 'ALTER TABLE "Character" ADD COLUMN "mbtiType" TEXT;' in str(caught.value)
+    assert "MBTI assignment" in str(caught.value)
+
+
+def test_config_overrides_win_and_bad_overrides_are_named(tmp_path: Path) -> None:
+    path = iso_db(tmp_path / "iso.db")
+    schema = schema_of(
+        path, CharacterSettings(columns={"backstory": "personality", "tags": "nope"})
+    )
+    assert schema.column("backstory") == "personality"
+    with pytest.raises(MissingColumn, match=r"characters\.columns maps 'tags' to 'nope'"):
+        schema.column("tags")
+
+
+def test_configured_table_name(tmp_path: Path) -> None:
+    path = make_db(
+        tmp_path / "p.db",
+        'CREATE TABLE "Persona" ("id" TEXT PRIMARY KEY, "name" TEXT)',
+        [],
+        table="Persona",
+    )
+    with pytest.raises(CharacterDbError, match="no character table"):
+        schema_of(path)
+    assert schema_of(path, CharacterSettings(table="persona")).table == "Persona"
+
+
+def test_read_schema_does_not_write(demo_path: Path) -> None:
+    conn = sqlite3.connect(demo_path)
+    try:
+        before = conn.total_changes
+        read_schema(conn, CharacterSettings())
+        assert conn.total_changes == before
+        assert not conn.in_transaction
+    finally:
+        conn.close()

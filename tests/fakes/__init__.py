@@ -1,0 +1,7 @@
+"""Loopback fakes for tests and benchmarks: an OpenAI-compatible gateway with scripted faults."""
+
+from __future__ import annotations
+
+from tests.fakes.openai_server import FakeOpenAIServer, Fault, RecordedRequest
+
+__all__ = ["FakeOpenAIServer", "Fault", "RecordedRequest"]

@@ -1,0 +1,25 @@
+"""The engine must not drag in the UI, the HTTP stack or the SQLite driver."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_engine_imports_neither_textual_nor_httpx():
+    code = (
+        "import sys, tui_updater.engine.engine, tui_updater.engine.service, tui_updater.engine.bus;"
+        "bad = [m for m in ('textual', 'httpx', 'starlette', 'aiosqlite', 'uvicorn') if m in sys.modules];"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_help_is_lazy():
+    code = (
+        "import sys; from tui_updater.cli import build_parser; build_parser();"
+        "print(','.join(m for m in ('textual', 'httpx', 'aiosqlite', 'starlette') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

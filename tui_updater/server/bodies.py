@@ -1,0 +1,60 @@
+"""Reading request bodies and query parameters: size-limited JSON, strict numbers, named fields."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, NoReturn
+
+from starlette.requests import Request
+
+from tui_updater.server.errors import ApiError, invalid_field
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+async def read_json(request: Request, max_bytes: int) -> Any:
+    """The body parsed as JSON, ``None`` when empty; 400 for malformed JSON, 413 when too large."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise ApiError(413, "payload_too_large", f"body exceeds the limit of {max_bytes} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, "malformed_json", f"malformed JSON body: {exc.msg} at line {exc.lineno} column {exc.colno}", {"line": exc.lineno, "column": exc.colno}) from None
+    except (ValueError, RecursionError) as exc:  # NaN/Infinity, undecodable bytes, huge ints, deep nesting
+        raise ApiError(400, "malformed_json", f"malformed JSON body: {str(exc)[:200]}") from None
+
+
+async def read_object(request: Request, max_bytes: int, *, required: bool) -> dict[str, Any]:
+    """The body as a JSON object (``{}`` when empty and not required)."""
+    body = await read_json(request, max_bytes)
+    if body is None:
+        if required:
+            raise ApiError(400, "invalid_body", "a JSON object body is required")
+        return {}
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_body", f"the body must be a JSON object, not {type(body).__name__}")
+    return body
+
+
+def query_int(request: Request, name: str, *, default: int | None, minimum: int, maximum: int) -> int | None:
+    """An integer query parameter within bounds; 422 naming it otherwise."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise invalid_field(name, f"expected a whole number, got {raw[:40]!r}") from None
+    if not minimum <= value <= maximum:
+        raise invalid_field(name, f"must be between {minimum} and {maximum}, got {value}")
+    return value

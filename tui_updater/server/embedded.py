@@ -1,0 +1,71 @@
+"""uvicorn run inside an already running asyncio loop, leaving signal handling to the caller."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+
+import uvicorn
+from starlette.types import ASGIApp
+
+
+class EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that does not install its own SIGINT/SIGTERM handlers."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class RunningServer:
+    """A started EmbeddedServer: its bound port, and a way to stop it."""
+
+    def __init__(self, server: EmbeddedServer, task: asyncio.Task[None]):
+        self.server = server
+        self.task = task
+
+    @property
+    def port(self) -> int:
+        sockets = self.server.servers[0].sockets
+        return int(sockets[0].getsockname()[1])
+
+    @property
+    def host(self) -> str:
+        return str(self.server.config.host)
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+
+
+def server_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
+    """uvicorn settings: no logging config of its own, no lifespan, no WebSocket compression."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        lifespan="off",
+        ws="websockets-sansio",
+        ws_per_message_deflate=False,
+        ws_max_size=1_048_576,
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=5,
+    )
+
+
+async def start_server(app: ASGIApp, host: str, port: int) -> RunningServer:
+    """Start serving in the current loop; raise OSError when the port cannot be bound."""
+    server = EmbeddedServer(server_config(app, host, port))
+    task = asyncio.create_task(server.serve(), name="uvicorn")
+    while not server.started:
+        if task.done():
+            # uvicorn logs a bind failure and raises SystemExit; report it as an OSError.
+            with contextlib.suppress(SystemExit):
+                task.result()
+            raise OSError(f"cannot listen on {host}:{port} (address in use or not available)")
+        await asyncio.sleep(0.01)
+    return RunningServer(server, task)

@@ -1,0 +1,373 @@
+"""DATABASE_UPGRADE: back up, rehearse a migration script on a scratch copy, apply it to the live
+database in one transaction, validate, and restore the backup if the result is unusable.
+
+One item ("migration"). ``obtain`` backs up and rehearses (nothing live changes); ``apply``
+compares the live schema fingerprint with the rehearsal's before/after fingerprints, so a restart
+after COMMIT reports ``alreadyApplied`` instead of running the script twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from tui_updater.characters.migration import (
+    MigrationLocked,
+    MigrationOutcome,
+    apply_live,
+    check_committed,
+    first_line,
+    live_fingerprint,
+    load_script,
+    rehearse,
+    script_statements,
+)
+from tui_updater.characters.validation import Baseline
+from tui_updater.core.models import ItemRecord, ItemStatus
+from tui_updater.errors import BackupError, MigrationError, TransientError
+from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskParams, TaskType
+
+ITEM_KEY = "migration"
+DIFF_KEYS = ("tablesAdded", "tablesRemoved", "columnsAdded", "columnsRemoved", "columnsChanged")
+
+
+class DatabaseUpgradeParams(TaskParams):
+    migrationScript: str = Field(
+        min_length=1,
+        description="SQL text, or the path of a .sql file (migrations directory first)",
+    )
+    backupBeforeUpgrade: bool = Field(True, description="back up the database before applying")
+    validateAfterUpgrade: bool = Field(
+        True, description="integrity, foreign keys and the character table checked after applying"
+    )
+    dryRun: bool = Field(False, description="rehearse on a copy and report; change nothing")
+
+    @field_validator("migrationScript")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank; give SQL text or the path of a .sql file")
+        return value
+
+
+def _statements_text(count: int) -> str:
+    return f"{count} statement" if count == 1 else f"{count} statements"
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _baseline_json(baseline: Baseline) -> dict[str, Any]:
+    return {
+        "characterFields": list(baseline.character_fields),
+        "fkViolations": [[c, p, n] for (c, p), n in sorted(baseline.fk_violations.items())],
+    }
+
+
+def _baseline_from_json(data: dict[str, Any] | None) -> Baseline:
+    data = data or {}
+    counts: Counter[tuple[str, str]] = Counter()
+    for child, parent, count in data.get("fkViolations") or []:
+        counts[(str(child), str(parent))] = int(count)
+    return Baseline(counts, tuple(data.get("characterFields") or ()))
+
+
+class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
+    name = "DATABASE_UPGRADE"
+    title = "Database upgrade"
+    description = "Apply an SQL migration safely: backup, rehearsal on a copy, one transaction."
+    params_model = DatabaseUpgradeParams
+    default_priority = "HIGH"
+
+    def batch_size(self, params: DatabaseUpgradeParams) -> int:
+        return 1
+
+    def concurrency(self, params: DatabaseUpgradeParams) -> int:
+        return 1
+
+    async def _statements(
+        self, ctx: TaskContext, params: DatabaseUpgradeParams
+    ) -> tuple[list[str], str | None]:
+        base_dir: Path | None = getattr(ctx.resources.settings, "migrations_dir", None)
+
+        def load() -> tuple[list[str], str | None]:
+            text, source = load_script(params.migrationScript, base_dir=base_dir)
+            return script_statements(text), source
+
+        return await asyncio.to_thread(load)
+
+    async def check(self, ctx: TaskContext, params: DatabaseUpgradeParams) -> None:
+        await self._statements(ctx, params)
+
+    async def select(self, ctx: TaskContext, params: DatabaseUpgradeParams) -> Sequence[ItemSpec]:
+        statements, source = await self._statements(ctx, params)
+        what = Path(source).name if source else first_line(statements[0], 60)
+        mode = "dry run of " if params.dryRun else ""
+        return [ItemSpec(ITEM_KEY, f"{mode}{what} ({_statements_text(len(statements))})")]
+
+    # --- obtain: backup + rehearsal -------------------------------------------------------------
+
+    async def obtain(
+        self, ctx: TaskContext, params: DatabaseUpgradeParams, item: ItemRecord
+    ) -> dict[str, Any]:
+        settings = ctx.resources.settings
+        statements, source = await self._statements(ctx, params)
+        result: dict[str, Any] = {
+            "source": source,
+            "statements": statements,
+            "statementCount": len(statements),
+            "dryRun": params.dryRun,
+            "backup": None,
+        }
+        if params.backupBeforeUpgrade and not params.dryRun:
+            ctx.info(f"backing up {settings.db_path} …")
+            info = await ctx.resources.backups.create(
+                Path(settings.db_path), reason=f"before DATABASE_UPGRADE {ctx.task_id}"
+            )
+            result["backup"] = {
+                "name": info.name,
+                "path": info.path,
+                "size": info.size_bytes,
+                "timestamp": info.created_at_ms,
+            }
+            ctx.info(f"backup {info.name} written and checked ({info.size_bytes} bytes)")
+        ctx.info(f"rehearsing {len(statements)} statements on a scratch copy …")
+        try:
+            outcome = await asyncio.to_thread(
+                rehearse,
+                Path(settings.db_path),
+                statements,
+                settings.characters,
+                validate=params.validateAfterUpgrade,
+            )
+        except MigrationLocked as exc:
+            raise TransientError(str(exc)) from None
+        except MigrationError as exc:
+            ctx.warning(f"rehearsal failed, the live database was not touched: {exc}")
+            return {
+                **result,
+                "phase": "rehearsalFailed",
+                "error": str(exc),
+                "statementNumber": exc.statement_number,
+            }
+        except sqlite3.Error as exc:
+            if _busy(exc):
+                raise TransientError(f"database busy during the rehearsal: {exc}") from None
+            raise MigrationError(f"rehearsal could not run on {settings.db_path}: {exc}") from None
+        ctx.info(f"rehearsal passed: {self._diff_line(outcome)}")
+        return {
+            **result,
+            "phase": "rehearsed",
+            "schemaDiff": outcome.diff.to_json(),
+            "schemaBefore": outcome.fingerprint_before,
+            "schemaAfter": outcome.fingerprint_after,
+            "baseline": _baseline_json(outcome.baseline),
+            "rehearsal": {
+                "validation": outcome.validation.to_json() if outcome.validation else None
+            },
+        }
+
+    @staticmethod
+    def _diff_line(outcome: MigrationOutcome) -> str:
+        diff = outcome.diff.to_json()
+        parts = [f"{len(diff[key])} {key}" for key in DIFF_KEYS if diff[key]]
+        return ", ".join(parts) if parts else "no schema change"
+
+    # --- apply: the live database ---------------------------------------------------------------
+
+    async def apply(
+        self,
+        ctx: TaskContext,
+        params: DatabaseUpgradeParams,
+        batch: Sequence[tuple[ItemRecord, dict[str, Any]]],
+    ) -> Sequence[ItemOutcome]:
+        return [await self._apply_one(ctx, params, item, result) for item, result in batch]
+
+    async def _apply_one(
+        self,
+        ctx: TaskContext,
+        params: DatabaseUpgradeParams,
+        item: ItemRecord,
+        result: dict[str, Any],
+    ) -> ItemOutcome:
+        settings = ctx.resources.settings
+        db_path = Path(settings.db_path)
+        if result.get("phase") == "rehearsalFailed":
+            error = f"rehearsal failed, live database untouched: {result.get('error')}"
+            return ItemOutcome(item.key, ItemStatus.FAILED, error, {**result, "restored": False})
+        if result.get("dryRun"):
+            ctx.info("dry run: the live database was not changed")
+            return ItemOutcome(item.key, ItemStatus.DONE, None, {**result, "applied": False})
+        before, after = result.get("schemaBefore"), result.get("schemaAfter")
+        try:
+            current = await asyncio.to_thread(live_fingerprint, db_path)
+        except sqlite3.Error as exc:
+            if _busy(exc):
+                raise TransientError(f"database busy: {exc}") from None
+            raise MigrationError(f"cannot read the schema of {db_path}: {exc}") from None
+        if current == after and after != before:
+            ctx.info("the live schema already matches the migrated one: applied before a restart")
+            return await self._validated(
+                ctx,
+                params,
+                item,
+                {**result, "alreadyApplied": True, "applied": True},
+                _baseline_from_json(result.get("baseline")),
+            )
+        if current != before:
+            error = (
+                "database schema changed since the rehearsal; nothing applied — "
+                "retry the task to rehearse against the current schema"
+            )
+            return ItemOutcome(item.key, ItemStatus.FAILED, error, {**result, "restored": False})
+        ctx.info(f"applying {len(result['statements'])} statements in one transaction …")
+        try:
+            outcome = await asyncio.to_thread(
+                apply_live,
+                db_path,
+                result["statements"],
+                settings.characters,
+                validate=params.validateAfterUpgrade,
+            )
+        except MigrationLocked as exc:
+            raise TransientError(str(exc)) from None
+        except MigrationError as exc:
+            ctx.warning(f"migration rolled back: {exc}")
+            failed = {**result, "error": str(exc), "statementNumber": exc.statement_number}
+            return ItemOutcome(
+                item.key,
+                ItemStatus.FAILED,
+                f"rolled back, nothing changed: {exc}",
+                {**failed, "restored": False, "rolledBack": True},
+            )
+        except sqlite3.Error as exc:  # a check or COMMIT itself failed; rolled back
+            if _busy(exc):
+                raise TransientError(f"database busy, migration rolled back: {exc}") from None
+            ctx.warning(f"migration rolled back: {exc}")
+            return ItemOutcome(
+                item.key,
+                ItemStatus.FAILED,
+                f"rolled back, nothing changed: {exc}",
+                {**result, "error": str(exc), "restored": False, "rolledBack": True},
+            )
+        applied = {
+            **result,
+            "applied": True,
+            "schemaDiff": outcome.diff.to_json(),
+            "validation": outcome.validation.to_json() if outcome.validation else None,
+        }
+        ctx.info(f"committed: {self._diff_line(outcome)}")
+        return await self._validated(ctx, params, item, applied, outcome.baseline)
+
+    async def _validated(
+        self,
+        ctx: TaskContext,
+        params: DatabaseUpgradeParams,
+        item: ItemRecord,
+        result: dict[str, Any],
+        baseline: Baseline,
+    ) -> ItemOutcome:
+        """Validate the committed database; restore the backup when it fails."""
+        if not params.validateAfterUpgrade:
+            return ItemOutcome(item.key, ItemStatus.DONE, None, result)
+        ctx.info("validating the live database …")
+        settings = ctx.resources.settings
+        try:
+            report = await asyncio.to_thread(
+                check_committed, Path(settings.db_path), settings.characters, baseline
+            )
+        except sqlite3.Error as exc:
+            # Committed after passing the same checks inside the transaction; a busy re-read
+            # is no evidence of damage, so keep the migration and say what was not re-checked.
+            ctx.warning(f"post-commit check could not run ({exc}); pre-commit checks had passed")
+            return ItemOutcome(
+                item.key, ItemStatus.DONE, None, {**result, "postCommitCheck": str(exc)}
+            )
+        result = {**result, "validation": report.to_json()}
+        if report.ok:
+            ctx.info("validation passed")
+            return ItemOutcome(item.key, ItemStatus.DONE, None, result)
+        reason = "validation failed after commit: " + "; ".join(report.problems)
+        return await self._restore(ctx, item, result, reason)
+
+    async def _restore(
+        self, ctx: TaskContext, item: ItemRecord, result: dict[str, Any], reason: str
+    ) -> ItemOutcome:
+        backup = result.get("backup")
+        if not backup:
+            error = f"{reason}; no backup was taken (backupBeforeUpgrade=false), nothing restored"
+            return ItemOutcome(item.key, ItemStatus.FAILED, error, {**result, "restored": False})
+        ctx.warning(f"{reason}; restoring backup {backup['name']} …")
+        try:
+            await ctx.resources.backups.restore(
+                backup["name"], Path(ctx.resources.settings.db_path), safety_backup=False
+            )
+        except BackupError as exc:
+            error = f"{reason}; restoring {backup['name']} FAILED: {exc}"
+            return ItemOutcome(item.key, ItemStatus.FAILED, error, {**result, "restored": False})
+        ctx.warning(f"restored {backup['name']}; the database is as before the upgrade")
+        error = f"{reason}; the database was restored from {backup['name']}"
+        return ItemOutcome(item.key, ItemStatus.FAILED, error, {**result, "restored": True})
+
+    # --- summary --------------------------------------------------------------------------------
+
+    def summarize(
+        self, params: DatabaseUpgradeParams, items: Sequence[ItemRecord]
+    ) -> dict[str, Any]:
+        item = items[0] if items else None
+        result = (item.result if item else None) or {}
+        success = item is not None and item.status is ItemStatus.DONE
+        count = int(result.get("statementCount") or 0)
+        if not success:
+            message = (item.error if item else None) or "the migration did not run"
+        elif result.get("dryRun"):
+            message = (
+                f"dry run: {_statements_text(count)} rehearsed on a copy; live database unchanged"
+            )
+        elif result.get("alreadyApplied"):
+            message = "the migration had already been applied (found after a restart)"
+        else:
+            message = f"migration applied: {_statements_text(count)} in one transaction"
+        diff = result.get("schemaDiff") or {}
+        backup = result.get("backup")
+        validation = result.get("validation") or (result.get("rehearsal") or {}).get("validation")
+        return {
+            "success": success,
+            "message": message,
+            "statementsExecuted": count if success else 0,
+            "statementCount": count,
+            "statementNumber": result.get("statementNumber"),
+            "schemaDiff": {key: diff.get(key, []) for key in DIFF_KEYS}
+            | {key: value for key, value in diff.items() if key not in DIFF_KEYS},
+            "backup": (
+                {
+                    "name": backup.get("name"),
+                    "path": backup.get("path"),
+                    "timestamp": backup.get("timestamp"),
+                    "size": backup.get("size"),
+                }
+                if backup
+                else None
+            ),
+            "validation": (
+                {
+                    "integrity": validation.get("integrity"),
+                    "foreignKeys": validation.get("foreignKeys"),
+                    "characterTable": validation.get("characterTable"),
+                }
+                if validation
+                else None
+            ),
+            "dryRun": bool(result.get("dryRun", params.dryRun)),
+            "restored": bool(result.get("restored", False)),
+            "alreadyApplied": bool(result.get("alreadyApplied", False)),
+            "source": result.get("source"),
+        }
