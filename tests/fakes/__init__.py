@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.fakes.openai_server import FakeOpenAIServer, Fault, RecordedRequest
+from tests.fakes.openai_server import FakeOpenAIProcess, FakeOpenAIServer, Fault, RecordedRequest
 
-__all__ = ["FakeOpenAIServer", "Fault", "RecordedRequest"]
+__all__ = ["FakeOpenAIProcess", "FakeOpenAIServer", "Fault", "RecordedRequest"]

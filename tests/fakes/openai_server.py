@@ -8,6 +8,7 @@ async with FakeOpenAIServer(latency_s=0.0) as srv:      # or: with FakeOpenAISer
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import hashlib
@@ -15,11 +16,14 @@ import io
 import itertools
 import json
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, NamedTuple
 
 from PIL import Image
@@ -450,4 +454,64 @@ class FakeOpenAIServer:
         return self._json({"created": int(time.time()), "data": [item]})
 
 
-__all__ = ["FakeOpenAIServer", "Fault", "RecordedRequest"]
+class FakeOpenAIProcess:
+    """The fake in a child process, so benchmarks do not share a core (or the GIL) with it.
+
+    ``with FakeOpenAIProcess(latency_s=0.1) as proc: proc.base_url`` — no fault scripting.
+    """
+
+    def __init__(self, *, latency_s: float = 0.0) -> None:
+        self.latency_s = latency_s
+        self.base_url = ""
+        self._process: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> FakeOpenAIProcess:
+        root = Path(__file__).resolve().parents[2]
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "tests.fakes", "--latency-s", str(self.latency_s)],
+            cwd=root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline().strip()
+        if not line.startswith("READY "):
+            self.__exit__()
+            raise RuntimeError(f"fake gateway process did not start: {line!r}")
+        self.base_url = line.removeprefix("READY ")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._process is not None:
+            if self._process.stdin is not None:
+                self._process.stdin.close()  # the child exits when its stdin closes
+            try:
+                self._process.wait(10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            if self._process.stdout is not None:
+                self._process.stdout.close()
+            self._process = None
+
+
+async def _serve_until_stdin_closes(latency_s: float) -> None:
+    async with FakeOpenAIServer(latency_s=latency_s) as server:
+        print(f"READY {server.base_url}", flush=True)
+        await asyncio.to_thread(sys.stdin.read)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m tests.fakes [--latency-s S]``: prints ``READY <base_url>``."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--latency-s", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    asyncio.run(_serve_until_stdin_closes(args.latency_s))
+
+
+if __name__ == "__main__":
+    main()
+
+
+__all__ = ["FakeOpenAIProcess", "FakeOpenAIServer", "Fault", "RecordedRequest"]

@@ -6,12 +6,12 @@ The only module of ``providers`` that imports httpx; everything it raises is a
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
-import itertools
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -116,6 +116,27 @@ def translate_transport_error(exc: httpx.HTTPError, *, host: str) -> Exception:
     return ProviderUnavailable(f"{kind} talking to {host}: {exc}".rstrip(": "))
 
 
+async def _read_limited(response: httpx.Response, max_bytes: int, host: str) -> tuple[bytes, str]:
+    """The body of a streamed download (at most ``max_bytes``) and its bare content type."""
+    if not 200 <= response.status_code < 300:
+        await response.aread()
+        raise translate_status(response.status_code, response.content, response.headers, host=host)
+    declared = response.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise InvalidOutput(
+            f"image at {host} is {int(declared)} bytes, over the {max_bytes}-byte limit"
+        )
+    chunks: list[bytes] = []
+    received = 0
+    async for chunk in response.aiter_bytes():
+        received += len(chunk)
+        if received > max_bytes:
+            raise InvalidOutput(f"image at {host} is over the {max_bytes}-byte limit")
+        chunks.append(chunk)
+    content_type = response.headers.get("content-type", "")
+    return b"".join(chunks), content_type.split(";")[0].strip().lower()
+
+
 class GatewayClient:
     """JSON requests to one gateway, spread over several small httpx connection pools.
 
@@ -148,7 +169,7 @@ class GatewayClient:
             httpx.AsyncClient(timeout=timeout, limits=limits, transport=transport)
             for _ in range(shard_count)
         ]
-        self._next_shard = itertools.cycle(range(shard_count))
+        self._shard_load = [0] * shard_count  # requests in flight per client
 
     def __repr__(self) -> str:
         return (
@@ -159,8 +180,20 @@ class GatewayClient:
     def shard_count(self) -> int:
         return len(self._clients)
 
-    def _client(self) -> httpx.AsyncClient:
-        return self._clients[next(self._next_shard)]
+    @contextlib.contextmanager
+    def _client(self) -> Iterator[httpx.AsyncClient]:
+        """The least-loaded client, so no pool ever queues while the limiter holds the total.
+
+        (A queued httpcore pool hands one idle connection to several waiters, which then
+        retry: the cost measured in peer-baselines.md section 3.)
+        """
+        load = self._shard_load
+        index = load.index(min(load))
+        load[index] += 1
+        try:
+            yield self._clients[index]
+        finally:
+            load[index] -= 1
 
     def url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}"
@@ -177,9 +210,10 @@ class GatewayClient:
         self, method: str, path: str, body: dict[str, Any] | None
     ) -> dict[str, Any]:
         try:
-            response = await self._client().request(
-                method, self.url(path), json=body, headers=self._auth_header
-            )
+            with self._client() as client:
+                response = await client.request(
+                    method, self.url(path), json=body, headers=self._auth_header
+                )
         except httpx.HTTPError as exc:
             raise translate_transport_error(exc, host=self.host) from None
         if not 200 <= response.status_code < 300:
@@ -205,36 +239,18 @@ class GatewayClient:
 
         Returns the body and its content type; an oversize body is InvalidOutput.
         """
-        same_origin = urlsplit(url).netloc == self.host
-        headers = self._auth_header if same_origin else {}
         host = urlsplit(url).netloc or url
+        headers = self._auth_header if host == self.host else {}
         try:
-            async with self._client().stream("GET", url, headers=headers) as response:
-                if not 200 <= response.status_code < 300:
-                    await response.aread()
-                    raise translate_status(
-                        response.status_code, response.content, response.headers, host=host
-                    )
-                declared = response.headers.get("content-length")
-                if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-                    raise InvalidOutput(
-                        f"image at {host} is {int(declared)} bytes, over the {max_bytes}-byte limit"
-                    )
-                chunks: list[bytes] = []
-                received = 0
-                async for chunk in response.aiter_bytes():
-                    received += len(chunk)
-                    if received > max_bytes:
-                        raise InvalidOutput(f"image at {host} is over the {max_bytes}-byte limit")
-                    chunks.append(chunk)
-                content_type = response.headers.get("content-type", "")
+            with self._client() as client:
+                async with client.stream("GET", url, headers=headers) as response:
+                    return await _read_limited(response, max_bytes, host)
         except httpx.HTTPError as exc:
             raise translate_transport_error(exc, host=host) from None
         except httpx.InvalidURL:
             raise InvalidOutput(
                 f"the gateway returned an unusable image URL {url[:80]!r}"
             ) from None
-        return b"".join(chunks), content_type.split(";")[0].strip().lower()
 
     async def aclose(self) -> None:
         for client in self._clients:

@@ -24,6 +24,7 @@ from tui_updater.errors import InvalidOutput
 from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskType
 from tui_updater.tasks.selection import (
     CharacterTaskParams,
+    RevertsCharacterWrites,
     apply_changes,
     characters_of,
     check_ids_exist,
@@ -98,7 +99,7 @@ def write_atomically(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
-class CharacterAvatarTask(TaskType[AvatarParams]):
+class CharacterAvatarTask(RevertsCharacterWrites, TaskType[AvatarParams]):
     name = "CHARACTER_AVATAR"
     title = "Character avatars"
     description = "Generate avatars for characters without one (or whose last attempt failed)."

@@ -14,6 +14,7 @@ from tui_updater.providers.base import MBTI_GROUPS, MBTI_TYPES, mbti_group
 from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskType
 from tui_updater.tasks.selection import (
     CharacterTaskParams,
+    RevertsCharacterWrites,
     apply_changes,
     characters_of,
     check_ids_exist,
@@ -61,7 +62,7 @@ def mbti_statistics(types: Sequence[str]) -> dict[str, Any]:
     }
 
 
-class MbtiAssignmentTask(TaskType[MbtiParams]):
+class MbtiAssignmentTask(RevertsCharacterWrites, TaskType[MbtiParams]):
     name = "MBTI_ASSIGNMENT"
     title = "MBTI assignment"
     description = (

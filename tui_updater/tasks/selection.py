@@ -146,3 +146,12 @@ async def apply_changes(
                     )
                 )
     return outcomes
+
+
+class RevertsCharacterWrites:
+    """Mixin: a task type whose writes are all journaled character changes can be reverted."""
+
+    async def revert(self, ctx: TaskContext, params: Any) -> dict[str, Any]:
+        """Undo the task's applied changes newest first, compare-and-set; report skips."""
+        report: dict[str, Any] = await ctx.resources.characters.revert(ctx.task_id)
+        return report

@@ -14,6 +14,7 @@ from tui_updater.errors import InvalidOutput
 from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskType
 from tui_updater.tasks.selection import (
     CharacterTaskParams,
+    RevertsCharacterWrites,
     apply_changes,
     characters_of,
     check_ids_exist,
@@ -91,7 +92,7 @@ def validate_settings(values: dict[str, Any], fields: Sequence[str]) -> dict[str
     return out
 
 
-class CharacterSettingsTask(TaskType[SettingsParams]):
+class CharacterSettingsTask(RevertsCharacterWrites, TaskType[SettingsParams]):
     name = "CHARACTER_SETTINGS"
     title = "Character settings"
     description = "Write full description, speaking style, scenario and example dialogs."

@@ -1,0 +1,214 @@
+"""RemoteService: the UpdaterService of ``--connect``, over the server's REST API and /ws.
+
+Error answers are turned back into the package's exceptions (InvalidParameters with its field,
+TaskNotFound, TaskStateError, UnknownTaskType…); an unreachable server is ServerUnreachable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import httpx
+
+from tui_updater.core.models import BackupInfo, ItemRecord, LogRecord, Priority, TaskRecord
+from tui_updater.core.service import QueueStatus, ServiceInfo, TaskTypeInfo
+from tui_updater.errors import (
+    BackupError,
+    CharacterDbError,
+    ConfigError,
+    InvalidParameters,
+    MigrationError,
+    TaskNotFound,
+    TaskStateError,
+    TavernError,
+    UnknownTaskType,
+)
+from tui_updater.server.channel import EventChannel, RemoteSubscription
+
+
+class RemoteError(TavernError):
+    """The server refused a request for a reason the other exceptions do not cover."""
+
+    def __init__(self, message: str, *, status_code: int, code: str):
+        self.status_code = status_code
+        self.code = code
+        super().__init__(message)
+
+
+class ServerUnreachable(TavernError):
+    """The server did not answer (down, restarting, wrong address)."""
+
+
+def error_from_response(status_code: int, body: Any) -> TavernError:
+    """The exception an error answer stands for."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return RemoteError(f"server answered HTTP {status_code}", status_code=status_code, code="http_error")
+    code = str(error.get("code") or "")
+    message = str(error.get("message") or f"HTTP {status_code}")
+    raw_details = error.get("details")
+    details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
+    if code in ("invalid_parameters", "forbidden_path"):
+        field = str(details.get("field") or "")
+        reason = str(details.get("reason") or message)
+        errors = details.get("errors") if isinstance(details.get("errors"), list) else None
+        return InvalidParameters(field, reason, details=errors)
+    if code == "unknown_task_type":
+        return UnknownTaskType(str(details.get("type") or ""), list(details.get("known") or []))
+    if code == "task_not_found":
+        return TaskNotFound(str(details.get("taskId") or ""))
+    if code == "task_state":
+        return TaskStateError(message)
+    if code in ("backup_error", "backup_not_found"):
+        return BackupError(message)
+    if code == "migration_error":
+        return MigrationError(message, statement_number=details.get("statement"))
+    if code == "character_db":
+        return CharacterDbError(message)
+    if code == "config_error":
+        return ConfigError(message)
+    return RemoteError(message, status_code=status_code, code=code or "http_error")
+
+
+def _http_base(url: str) -> str:
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+    return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def _ws_url(http_base: str) -> str:
+    parts = urlsplit(http_base)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    return urlunsplit((scheme, parts.netloc, parts.path + "/ws", "", ""))
+
+
+class RemoteService:
+    """Implements core.service.UpdaterService against a ``--serve`` server."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        timeout_s: float = 30.0,
+        backoff_initial_s: float = 0.5,
+        backoff_max_s: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
+        self.url = _http_base(url)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.AsyncClient(
+            base_url=self.url, headers=headers, timeout=timeout_s, transport=transport, trust_env=False
+        )
+        self._channel = EventChannel(
+            _ws_url(self.url), headers=headers, backoff_initial_s=backoff_initial_s, backoff_max_s=backoff_max_s
+        )
+
+    @property
+    def connection_state(self) -> str:
+        """One of: connected, connecting, reconnecting in 2s, reconnecting, disconnected."""
+        return self._channel.state
+
+    @property
+    def last_error(self) -> str | None:
+        return self._channel.last_error
+
+    async def _call(self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None) -> Any:
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        try:
+            response = await self._http.request(method, path, json=json, params=query or None)
+        except httpx.TransportError as exc:
+            raise ServerUnreachable(f"cannot reach {self.url}: {exc or type(exc).__name__}") from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code >= 400:
+            raise error_from_response(response.status_code, body)
+        return body
+
+    @staticmethod
+    def _task_path(task_id: str, action: str = "") -> str:
+        return f"/api/tasks/{quote(task_id, safe='')}{action}"
+
+    async def info(self) -> ServiceInfo:
+        status = await self._call("GET", "/api/status")
+        return dataclasses.replace(ServiceInfo.from_json(status["service"]), remote=self.url)
+
+    async def queue_status(self) -> QueueStatus:
+        return QueueStatus.from_json((await self._call("GET", "/api/status"))["queue"])
+
+    async def task_types(self) -> list[TaskTypeInfo]:
+        return [TaskTypeInfo.from_json(item) for item in await self._call("GET", "/api/tasks/types")]
+
+    async def preview(self, type_name: str, data: Mapping[str, Any]) -> int:
+        answer = await self._call("POST", "/api/tasks/preview", json={"type": type_name, "data": dict(data)})
+        return int(answer["count"])
+
+    async def submit(self, type_name: str, data: Mapping[str, Any], priority: object = "NORMAL") -> TaskRecord:
+        shown = priority.name if isinstance(priority, Priority) else priority
+        body = {"type": type_name, "priority": shown, "data": dict(data)}
+        return TaskRecord.from_json(await self._call("POST", "/api/tasks", json=body))
+
+    async def list_tasks(
+        self,
+        *,
+        status: str | None = None,
+        type_name: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[TaskRecord]:
+        params = {"status": status, "type": type_name, "limit": limit, "offset": offset or None}
+        return [TaskRecord.from_json(item) for item in await self._call("GET", "/api/tasks", params=params)]
+
+    async def get_task(self, task_id: str) -> TaskRecord:
+        return TaskRecord.from_json(await self._call("GET", self._task_path(task_id)))
+
+    async def list_items(self, task_id: str, *, limit: int = 500, offset: int = 0) -> list[ItemRecord]:
+        items = await self._call("GET", self._task_path(task_id, "/items"), params={"limit": limit, "offset": offset})
+        return [ItemRecord.from_json(item) for item in items]
+
+    async def task_logs(self, task_id: str, *, limit: int = 500) -> list[LogRecord]:
+        logs = await self._call("GET", self._task_path(task_id, "/logs"), params={"limit": limit})
+        return [LogRecord.from_json(item) for item in logs]
+
+    async def cancel(self, task_id: str) -> TaskRecord:
+        return TaskRecord.from_json(await self._call("POST", self._task_path(task_id, "/cancel")))
+
+    async def retry(self, task_id: str) -> TaskRecord:
+        return TaskRecord.from_json(await self._call("POST", self._task_path(task_id, "/retry")))
+
+    async def revert(self, task_id: str) -> dict[str, Any]:
+        report: dict[str, Any] = await self._call("POST", self._task_path(task_id, "/revert"))
+        return report
+
+    async def delete(self, task_id: str) -> None:
+        await self._call("DELETE", self._task_path(task_id))
+
+    async def pause(self) -> None:
+        await self._call("POST", "/api/queue/pause")
+
+    async def resume(self) -> None:
+        await self._call("POST", "/api/queue/resume")
+
+    async def list_backups(self) -> list[BackupInfo]:
+        return [BackupInfo.from_json(item) for item in await self._call("GET", "/api/backups")]
+
+    async def restore_backup(self, name: str) -> dict[str, Any]:
+        report: dict[str, Any] = await self._call("POST", f"/api/backups/{quote(name, safe='')}/restore")
+        return report
+
+    async def characters_summary(self) -> dict[str, Any]:
+        summary: dict[str, Any] = await self._call("GET", "/api/characters/summary")
+        return summary
+
+    def subscribe(self) -> RemoteSubscription:
+        """Events from /ws; raises SubscriberOverflow (once) after a reconnect: resync then."""
+        return self._channel.subscribe()
+
+    async def aclose(self) -> None:
+        await self._channel.aclose()
+        await self._http.aclose()

@@ -1,0 +1,214 @@
+"""Form fields generated from a task type's parameter JSON schema, and reading their values.
+
+A new task type gets a form with no UI code: each schema property becomes a widget by its type.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from textual.validation import Integer, Length, Number, Validator
+from textual.widget import Widget
+from textual.widgets import Input, Select, SelectionList, Switch, TextArea
+
+_INT_TOKEN = re.compile(r"-?\d+")
+
+
+class FieldError(ValueError):
+    """A field's value is unusable; the message says why."""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One parameter as the form sees it."""
+
+    name: str
+    title: str
+    description: str
+    kind: str  # bool, int, number, text, sql, choice, choices, list, json
+    required: bool
+    default: Any = None
+    minimum: float | None = None
+    maximum: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    choices: tuple[str, ...] = ()
+    min_items: int | None = None
+
+    @property
+    def widget_id(self) -> str:
+        return f"field-{self.name}"
+
+    @property
+    def error_id(self) -> str:
+        return f"error-{self.name}"
+
+
+def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        return dict(schema.get("$defs", {}).get(ref.split("/")[-1], {}))
+    return node
+
+
+def _non_null(schema: dict[str, Any], node: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The first non-null branch of an anyOf, and whether null was allowed."""
+    node = _resolve(schema, node)
+    branches = node.get("anyOf") or node.get("oneOf")
+    if not branches:
+        return node, node.get("type") == "null"
+    nullable = any(b.get("type") == "null" for b in branches)
+    real = [_resolve(schema, b) for b in branches if b.get("type") != "null"]
+    if len(real) == 1:
+        merged = {**{k: v for k, v in node.items() if k not in ("anyOf", "oneOf")}, **real[0]}
+        return merged, nullable
+    return {**{k: v for k, v in node.items() if k not in ("anyOf", "oneOf")}, "anyOf": real}, nullable
+
+
+def _title(name: str) -> str:
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).replace("_", " ")
+    return words[:1].upper() + words[1:].lower()
+
+
+def _kind(name: str, node: dict[str, Any], schema: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    kind = node.get("type")
+    if kind == "boolean":
+        return "bool", ()
+    if kind == "integer":
+        return "int", ()
+    if kind == "number":
+        return "number", ()
+    if kind == "string":
+        if node.get("enum"):
+            return "choice", tuple(str(v) for v in node["enum"])
+        media = str(node.get("contentMediaType", "")) + str(node.get("format", ""))
+        if "sql" in media.lower() or name.lower().endswith(("script", "sql")):
+            return "sql", ()
+        return "text", ()
+    if kind == "array":
+        items = _resolve(schema, node.get("items") or {})
+        if items.get("enum"):
+            return "choices", tuple(str(v) for v in items["enum"])
+        return "list", ()
+    return "json", ()
+
+
+def field_specs(schema: dict[str, Any]) -> list[FieldSpec]:
+    """The fields of a parameter schema, in declaration order."""
+    required = set(schema.get("required", []))
+    specs = []
+    for name, raw in (schema.get("properties") or {}).items():
+        node, _nullable = _non_null(schema, raw)
+        kind, choices = _kind(name, node, schema)
+        specs.append(
+            FieldSpec(
+                name=name,
+                title=_title(name),
+                description=str(raw.get("description") or node.get("description") or ""),
+                kind=kind,
+                required=name in required,
+                default=raw.get("default", node.get("default")),
+                minimum=node.get("minimum"),
+                maximum=node.get("maximum"),
+                min_length=node.get("minLength"),
+                max_length=node.get("maxLength"),
+                choices=choices,
+                min_items=node.get("minItems"),
+            )
+        )
+    return specs
+
+
+def _placeholder(spec: FieldSpec) -> str:
+    if spec.kind == "list":
+        return "comma-separated; empty = all candidates"
+    bounds = ""
+    if spec.minimum is not None or spec.maximum is not None:
+        low = "" if spec.minimum is None else f"{spec.minimum:g}"
+        high = "" if spec.maximum is None else f"{spec.maximum:g}"
+        bounds = f" ({low}–{high})"
+    return ("required" if spec.required else "optional") + bounds
+
+
+def build_widget(spec: FieldSpec) -> Widget:
+    """The input widget for one field, with its validators and default value."""
+    wid = spec.widget_id
+    if spec.kind == "bool":
+        return Switch(value=bool(spec.default), id=wid)
+    if spec.kind == "choices":
+        defaults = set(spec.default) if isinstance(spec.default, list) else set(spec.choices)
+        return SelectionList[str](*((c, c, c in defaults) for c in spec.choices), id=wid)
+    if spec.kind == "choice":
+        options = [(c, c) for c in spec.choices]
+        return Select(options, value=spec.default if spec.default in spec.choices else Select.BLANK, allow_blank=not spec.required, id=wid)
+    if spec.kind == "sql":
+        try:
+            return TextArea.code_editor("", language="sql", id=wid)
+        except Exception:  # no tree-sitter grammar installed: a plain editor still works
+            return TextArea("", id=wid)
+    validators: list[Validator] = []
+    input_type: Any = "text"
+    if spec.kind == "int":
+        validators.append(Integer(minimum=spec.minimum, maximum=spec.maximum))
+        input_type = "integer"
+    elif spec.kind == "number":
+        validators.append(Number(minimum=spec.minimum, maximum=spec.maximum))
+        input_type = "number"
+    elif spec.kind == "text" and (spec.min_length is not None or spec.max_length is not None):
+        validators.append(Length(minimum=spec.min_length, maximum=spec.max_length))
+    value = ""
+    if spec.default is not None and spec.kind in ("int", "number", "text"):
+        value = str(spec.default)
+    elif spec.default is not None and spec.kind == "list":
+        value = ", ".join(str(v) for v in spec.default)
+    return Input(value=value, placeholder=_placeholder(spec), type=input_type, validators=validators, valid_empty=not spec.required, id=wid)
+
+
+def read_value(spec: FieldSpec, widget: Widget) -> tuple[bool, Any]:
+    """(present, value) of a field; absent optional fields fall back to the schema default."""
+    if isinstance(widget, Switch):
+        return True, widget.value
+    if isinstance(widget, SelectionList):
+        selected = list(widget.selected)
+        if spec.min_items and len(selected) < spec.min_items:
+            raise FieldError(f"choose at least {spec.min_items}")
+        return True, selected
+    if isinstance(widget, Select):
+        if widget.value is Select.BLANK:
+            if spec.required:
+                raise FieldError("required")
+            return False, None
+        return True, widget.value
+    if isinstance(widget, TextArea):
+        text = widget.text
+        if not text.strip():
+            if spec.required:
+                raise FieldError("required: SQL text or the path of a .sql file")
+            return False, None
+        return True, text
+    if not isinstance(widget, Input):
+        return False, None
+    raw = widget.value.strip()
+    if not raw:
+        if spec.required:
+            raise FieldError("required")
+        return False, None
+    result = widget.validate(raw)
+    if result is not None and not result.is_valid:
+        raise FieldError("; ".join(result.failure_descriptions) or "invalid")
+    if spec.kind == "int":
+        return True, int(raw)
+    if spec.kind == "number":
+        return True, float(raw)
+    if spec.kind == "list":
+        tokens = [t.strip() for t in raw.split(",") if t.strip()]
+        return bool(tokens), [int(t) if _INT_TOKEN.fullmatch(t) else t for t in tokens]
+    if spec.kind == "json":
+        try:
+            return True, json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise FieldError(f"not valid JSON ({exc.msg})") from None
+    return True, raw

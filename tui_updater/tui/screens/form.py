@@ -1,0 +1,183 @@
+"""The new-task form, generated from the chosen type's parameter schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select, SelectionList, Static, Switch, TextArea
+
+from tui_updater.core.models import Priority, TaskRecord
+from tui_updater.core.service import TaskTypeInfo, UpdaterService
+from tui_updater.errors import InvalidParameters, TavernError
+from tui_updater.tui.fields import FieldError, FieldSpec, build_widget, field_specs, read_value
+
+PREVIEW_DELAY_S = 0.3
+
+
+class TaskForm(ModalScreen[TaskRecord | None]):
+    """Pick a type and priority, fill its parameters, submit with ctrl+s."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "submit", "Submit", priority=True),
+        Binding("escape", "leave", "Cancel", priority=True),
+    ]
+
+    def __init__(self, service: UpdaterService, types: list[TaskTypeInfo], *, preselect: str | None = None) -> None:
+        super().__init__()
+        self.service = service
+        self.types = {t.name: t for t in types}
+        first = preselect if preselect in self.types else next(iter(self.types), "")
+        self.type_name: str = first or ""
+        self.specs: list[FieldSpec] = []
+        self._preview_timer: Timer | None = None
+        self.preview_count: int | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form-box"):
+            yield Static("[b]New task[/b]", id="form-title")
+            with Horizontal(id="form-head"):
+                yield Select([(t.title, t.name) for t in self.types.values()], value=self.type_name, allow_blank=False, id="task-type")
+                yield Select([(p.name, p.name) for p in Priority], value="NORMAL", allow_blank=False, id="priority")
+            yield Static("", id="type-description")
+            yield VerticalScroll(id="fields")
+            yield Static("", id="preview")
+            yield Static("", id="form-status")
+            yield Static("[b]ctrl+s[/b] submit   [b]esc[/b] cancel   [b]tab[/b] next field", id="form-hint")
+
+    async def on_mount(self) -> None:
+        await self._build_fields()
+
+    async def _build_fields(self) -> None:
+        info = self.types.get(self.type_name)
+        container = self.query_one("#fields", VerticalScroll)
+        await container.remove_children()
+        self.specs = field_specs(info.params_schema) if info else []
+        self.query_one("#type-description", Static).update(info.description if info else "")
+        widgets: list[Widget] = []
+        for spec in self.specs:
+            marker = " [red]*[/red]" if spec.required else ""
+            widgets.append(Label(f"[b]{spec.title}[/b]{marker}  [dim]{spec.name}[/dim]", classes="field-label"))
+            if spec.description:
+                widgets.append(Static(spec.description, classes="field-help"))
+            widgets.append(build_widget(spec))
+            widgets.append(Static("", id=spec.error_id, classes="field-error"))
+        await container.mount_all(widgets)
+        self._set_status("")
+        self._schedule_preview()
+
+    # --- values ---------------------------------------------------------------------------------
+
+    def collect(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """The parameters as typed, and the fields that cannot be read (name -> reason)."""
+        data: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for spec in self.specs:
+            widget = self.query_one(f"#{spec.widget_id}")
+            try:
+                present, value = read_value(spec, widget)
+            except FieldError as exc:
+                errors[spec.name] = str(exc)
+                continue
+            if present:
+                data[spec.name] = value
+        return data, errors
+
+    @property
+    def priority(self) -> str:
+        value = self.query_one("#priority", Select).value
+        return str(value) if value is not Select.BLANK else "NORMAL"
+
+    def _show_errors(self, errors: dict[str, str]) -> None:
+        for spec in self.specs:
+            reason = errors.get(spec.name, "")
+            self.query_one(f"#{spec.error_id}", Static).update(f"[red]✗ {reason}[/red]" if reason else "")
+
+    def _set_status(self, text: str) -> None:
+        self.query_one("#form-status", Static).update(text)
+
+    def _errors_from(self, exc: TavernError) -> dict[str, str]:
+        if isinstance(exc, InvalidParameters):
+            errors: dict[str, str] = {}
+            for detail in exc.details:
+                head = str(detail.get("field", "")).split(".")[0]
+                if any(s.name == head for s in self.specs):
+                    errors.setdefault(head, str(detail.get("message", "invalid")))
+            return errors
+        return {}
+
+    # --- preview --------------------------------------------------------------------------------
+
+    def _schedule_preview(self) -> None:
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(PREVIEW_DELAY_S, self._run_preview)
+
+    def _run_preview(self) -> None:
+        self._preview_timer = None
+        self.preview()
+
+    @work(exclusive=True, group="preview", exit_on_error=False)
+    async def preview(self) -> None:
+        """Ask the engine how many items the task would touch; show field errors if any."""
+        data, errors = self.collect()
+        self._show_errors(errors)
+        label = self.query_one("#preview", Static)
+        if errors:
+            label.update("[yellow]fix the marked fields to see what the task would touch[/yellow]")
+            return
+        try:
+            count = await self.service.preview(self.type_name, data)
+        except TavernError as exc:
+            self.preview_count = None
+            self._show_errors(self._errors_from(exc))
+            label.update(f"[red]{exc}[/red]")
+            return
+        self.preview_count = count
+        noun = "character" if "characterIds" in {s.name for s in self.specs} else "item"
+        label.update(f"[b]would touch {count} {noun}{'s' if count != 1 else ''}[/b]")
+
+    # --- events ---------------------------------------------------------------------------------
+
+    @on(Select.Changed, "#task-type")
+    async def _type_changed(self, event: Select.Changed) -> None:
+        if event.value is not Select.BLANK and event.value != self.type_name:
+            self.type_name = str(event.value)
+            await self._build_fields()
+
+    @on(Input.Changed)
+    @on(Switch.Changed)
+    @on(SelectionList.SelectedChanged)
+    @on(TextArea.Changed)
+    def _field_changed(self) -> None:
+        self._schedule_preview()
+
+    # --- actions --------------------------------------------------------------------------------
+
+    def action_leave(self) -> None:
+        self.dismiss(None)
+
+    def action_submit(self) -> None:
+        self.submit()
+
+    @work(exclusive=True, group="submit", exit_on_error=False)
+    async def submit(self) -> None:
+        data, errors = self.collect()
+        self._show_errors(errors)
+        if errors:
+            name, reason = next(iter(errors.items()))
+            self._set_status(f"[red]Not submitted: {name}: {reason}[/red]")
+            return
+        try:
+            task = await self.service.submit(self.type_name, data, self.priority)
+        except TavernError as exc:
+            self._show_errors(self._errors_from(exc))
+            self._set_status(f"[red]Not submitted: {exc}[/red]")
+            return
+        self.dismiss(task)

@@ -1,0 +1,76 @@
+"""The header bar: database, DEMO badge, provider and model, queue counts, connection state."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tui_updater.core.service import QueueStatus, ServiceInfo
+
+
+def header_text(info: ServiceInfo | None, status: QueueStatus | None, connection: str | None) -> Text:
+    """One line of header text; every part optional while the service is still loading."""
+    text = Text()
+    text.append(" tavern-updater ", style="bold reverse")
+    if info is None:
+        text.append("  connecting…", style="dim")
+        return text
+    text.append(f" v{info.version}  ", style="dim")
+    text.append("DB ", style="dim")
+    text.append(PurePath(info.database).name or info.database, style="bold")
+    if info.demo:
+        text.append(" ")
+        text.append(" DEMO ", style="bold black on yellow")
+    text.append("  │  ", style="dim")
+    if info.online:
+        text.append("● online ", style="bold green")
+        text.append(info.provider)
+    else:
+        text.append("○ offline provider", style="bold yellow")
+    model = info.chat_model if info.chat_model == info.image_model else f"{info.chat_model} / {info.image_model}"
+    if model:
+        text.append(f" ({model})", style="dim")
+    if status is not None:
+        text.append("  │  ", style="dim")
+        if status.paused:
+            text.append("⏸ PAUSED", style="bold black on dark_orange")
+        else:
+            text.append("▶ running", style="green")
+        text.append(f" {status.running}/{status.max_running}", style="bold")
+        text.append(f"  pending {status.pending}")
+        done = status.by_status.get("COMPLETED", 0)
+        failed = status.by_status.get("FAILED", 0)
+        text.append(f"  done {done}")
+        text.append(f"  failed {failed}", style="red" if failed else "")
+    if info.remote:
+        text.append("  │  ", style="dim")
+        state = connection or "connected"
+        style = "green" if state == "connected" else "bold red"
+        text.append(f"remote {info.remote} ")
+        text.append(state, style=style)
+    return text
+
+
+class HeaderBar(Static):
+    """Shows what the dashboard is connected to and how busy the queue is."""
+
+    DEFAULT_CSS = """
+    HeaderBar { height: 1; background: $panel; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(header_text(None, None, None), id=id)
+        self.info: ServiceInfo | None = None
+        self.status: QueueStatus | None = None
+        self.connection: str | None = None
+
+    def show(self, info: ServiceInfo | None = None, status: QueueStatus | None = None, connection: str | None = None) -> None:
+        if info is not None:
+            self.info = info
+        if status is not None:
+            self.status = status
+        if connection is not None:
+            self.connection = connection
+        self.update(header_text(self.info, self.status, self.connection))

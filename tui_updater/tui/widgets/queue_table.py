@@ -1,0 +1,160 @@
+"""The queue table: one row per task (keyed by taskId), cells updated in place, newest first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import DataTable
+from textual.widgets.data_table import RowDoesNotExist
+
+from tui_updater.core.models import TaskRecord
+from tui_updater.tui.progress import age_text, eta_text, progress_bar, status_text
+
+COLUMNS = (
+    ("id", "Task"),
+    ("type", "Type"),
+    ("priority", "Priority"),
+    ("status", "Status"),
+    ("progress", "Progress"),
+    ("items", "Done/Total"),
+    ("failed", "Failed"),
+    ("eta", "ETA"),
+    ("age", "Age"),
+)
+MAX_ROWS = 1000  # the table shows at most this many of the newest tasks
+
+
+def task_matches(task: TaskRecord, query: str) -> bool:
+    """Case-insensitive substring match on id, type, status, priority and message."""
+    if not query:
+        return True
+    needle = query.lower()
+    haystack = f"{task.task_id} {task.type} {task.status.value} {task.priority.name} {task.message}"
+    return needle in haystack.lower()
+
+
+class QueueTable(DataTable[Any]):
+    """Tasks, newest first. Rows are keyed by taskId and updated cell by cell."""
+
+    class TaskSelected(Message):
+        """Enter on a row: open the task's detail."""
+
+        def __init__(self, task_id: str) -> None:
+            self.task_id = task_id
+            super().__init__()
+
+    class TaskHighlighted(Message):
+        """The cursor moved to another task (or to none)."""
+
+        def __init__(self, task_id: str | None) -> None:
+            self.task_id = task_id
+            super().__init__()
+
+    def __init__(self, *, clock: Callable[[], int], id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._clock = clock
+        self._shown: dict[str, TaskRecord] = {}
+
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+
+    # --- rows -----------------------------------------------------------------------------------
+
+    def _cells(self, task: TaskRecord, now_ms: int) -> dict[str, Any]:
+        counts = task.counts
+        return {
+            "id": task.task_id,
+            "type": task.type,
+            "priority": task.priority.name,
+            "status": status_text(task.status),
+            "progress": progress_bar(task.progress, task.status),
+            "items": f"{counts.finished}/{counts.total}",
+            "failed": Text(str(counts.failed), style="red" if counts.failed else ""),
+            "eta": eta_text(task, now_ms),
+            "age": age_text(task, now_ms),
+        }
+
+    def upsert(self, task: TaskRecord) -> bool:
+        """Add or update a task's row; True when a row was added."""
+        now_ms = self._clock()
+        cells = self._cells(task, now_ms)
+        previous = self._shown.get(task.task_id)
+        self._shown[task.task_id] = task
+        if previous is None:
+            self.add_row(*(cells[key] for key, _ in COLUMNS), key=task.task_id)
+            return True
+        old = self._cells(previous, now_ms)
+        for key, value in cells.items():
+            if str(value) != str(old[key]) or key in ("status", "progress"):
+                self.update_cell(task.task_id, key, value)
+        return False
+
+    def remove_task(self, task_id: str) -> None:
+        if self._shown.pop(task_id, None) is not None:
+            try:
+                self.remove_row(task_id)
+            except RowDoesNotExist:
+                pass
+
+    def show(self, tasks: Iterable[TaskRecord]) -> None:
+        """Replace every row (used after a resync or when the filter changes)."""
+        selected = self.selected_task_id
+        self.clear()
+        self._shown.clear()
+        for task in tasks:
+            if len(self._shown) >= MAX_ROWS:
+                break
+            self.upsert(task)
+        self.order_rows()
+        if selected is not None and selected in self._shown:
+            self.move_cursor(row=self.get_row_index(selected))
+
+    def order_rows(self) -> None:
+        """Newest first (task ids are time-ordered), and drop rows past MAX_ROWS."""
+        selected = self.selected_task_id
+        self.sort("id", reverse=True)
+        if len(self._shown) > MAX_ROWS:
+            for task_id in sorted(self._shown)[: len(self._shown) - MAX_ROWS]:
+                self.remove_task(task_id)
+        if selected is not None and selected in self._shown:
+            self.move_cursor(row=self.get_row_index(selected), animate=False)
+
+    def refresh_ages(self) -> None:
+        now_ms = self._clock()
+        for task_id, task in self._shown.items():
+            self.update_cell(task_id, "age", age_text(task, now_ms))
+            if task.status.value == "RUNNING":
+                self.update_cell(task_id, "eta", eta_text(task, now_ms))
+
+    @property
+    def shown_count(self) -> int:
+        return len(self._shown)
+
+    def is_shown(self, task_id: str) -> bool:
+        return task_id in self._shown
+
+    @property
+    def selected_task_id(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        except Exception:
+            return None
+        return None if row_key.value is None else str(row_key.value)
+
+    # --- events ---------------------------------------------------------------------------------
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.TaskSelected(str(event.row_key.value)))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        value = event.row_key.value if event.row_key is not None else None
+        self.post_message(self.TaskHighlighted(None if value is None else str(value)))
