@@ -82,3 +82,14 @@ async def test_models_list_and_errors_parse(
             model="m", messages=[{"role": "user", "content": "hi"}]
         )
     assert caught.value.response.headers["retry-after"] == "1"
+
+
+@pytest.mark.slow
+async def test_fake_runs_in_a_child_process() -> None:
+    from tests.fakes import FakeOpenAIProcess
+
+    with FakeOpenAIProcess(latency_s=0.0) as process:
+        client = openai.AsyncOpenAI(base_url=process.base_url, api_key="sk-fake", max_retries=0)
+        models = await client.models.list()
+        assert "gpt-4o-mini" in [m.id for m in models.data]
+        await client.close()

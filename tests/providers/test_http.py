@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import json
 import logging
@@ -183,4 +184,33 @@ async def test_download_sends_no_key_to_other_hosts() -> None:
     body, content_type = await client.download("http://cdn.test/a.png", max_bytes=100)
     assert (body, content_type) == (b"png", "image/png")
     assert "authorization" not in seen[0].headers
+    await client.aclose()
+
+
+async def test_requests_go_to_the_least_loaded_shard() -> None:
+    release = asyncio.Event()
+    all_arrived = asyncio.Event()
+    arrived = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal arrived
+        arrived += 1
+        if arrived == 8:
+            all_arrived.set()
+        await release.wait()
+        return httpx.Response(200, json={})
+
+    client = GatewayClient(
+        "http://gw.test",
+        TEST_KEY,
+        max_in_flight=8,
+        pool_size=2,
+        transport=httpx.MockTransport(handler),
+    )
+    requests = [asyncio.create_task(client.post_json("x", {})) for _ in range(8)]
+    await all_arrived.wait()
+    assert client._shard_load == [2, 2, 2, 2]
+    release.set()
+    await asyncio.gather(*requests)
+    assert client._shard_load == [0, 0, 0, 0]
     await client.aclose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Iterator
 
 import uvicorn
@@ -16,6 +17,16 @@ class EmbeddedServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+
+class _DenialNoiseFilter(logging.Filter):
+    """uvicorn logs an error after a WebSocket denial response it sent itself; drop that line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "ASGI callable returned without completing handshake."
+
+
+_DENIAL_FILTER = _DenialNoiseFilter()
 
 
 class RunningServer:
@@ -59,6 +70,9 @@ def server_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
 
 async def start_server(app: ASGIApp, host: str, port: int) -> RunningServer:
     """Start serving in the current loop; raise OSError when the port cannot be bound."""
+    uvicorn_logger = logging.getLogger("uvicorn.error")
+    if _DENIAL_FILTER not in uvicorn_logger.filters:
+        uvicorn_logger.addFilter(_DENIAL_FILTER)
     server = EmbeddedServer(server_config(app, host, port))
     task = asyncio.create_task(server.serve(), name="uvicorn")
     while not server.started:

@@ -64,7 +64,6 @@ class CharactersScreen(Screen[None]):
         heading = "[b]Missing or empty fields[/b] (share of all characters)"
         if absent:
             heading += f"\n[yellow]columns absent from the table: {', '.join(map(str, absent))}[/yellow]"
-        self.query_one("#characters-missing", Static).update(heading)
         self.query_one("#characters-missing", Static).update(_join(heading, missing_text))
         distribution = {str(k): int(v) for k, v in (summary.get("mbtiDistribution") or {}).items()}
         assigned = sum(distribution.values())
