@@ -1,12 +1,76 @@
-"""The dashboard mode (default) and --connect."""
+"""The dashboard mode (default): the engine in the same event loop, or --connect to a server."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import sys
+from typing import Any
 
 from tui_updater.config import Settings
+from tui_updater.errors import TavernError
+
+EXIT_BAD_INPUT = 2
 
 
 def dashboard_command(settings: Settings, *, connect_url: str | None, token: str | None) -> int:
-    print("the dashboard arrives in a later release", file=sys.stderr)
-    return 2
+    """Run the dashboard until the user quits; 2 with a one-line error when it cannot start."""
+    from tui_updater.logs import setup_logging
+
+    # Never write to stderr while the TUI owns the terminal: records go to the log file.
+    setup_logging(level=settings.log_level, log_dir=settings.log_dir, stderr=False)
+    if connect_url:
+        try:
+            from tui_updater.server.client import RemoteService  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            print("error: --connect is not available yet", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return asyncio.run(_run_remote(RemoteService, connect_url, token))
+    return asyncio.run(_run_local(settings))
+
+
+async def _run_local(settings: Settings) -> int:
+    from tui_updater.runtime import Runtime
+
+    try:
+        runtime = await Runtime.open(settings)
+    except TavernError as exc:  # ConfigError, CharacterDbError, …: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from tui_updater.tui.app import TavernApp
+
+    app = TavernApp(runtime.service)
+    try:
+        await app.run_async()
+    finally:
+        # Running tasks are interrupted here and resume on the next start.
+        await runtime.close()
+    return int(app.return_code or 0)
+
+
+async def _maybe_await(value: Any) -> None:
+    if inspect.isawaitable(value):
+        await value
+
+
+async def _run_remote(remote_cls: Any, url: str, token: str | None) -> int:
+    try:
+        service = remote_cls(url, token)
+        for opener in ("start", "connect", "open"):
+            if hasattr(service, opener):
+                await _maybe_await(getattr(service, opener)())
+                break
+    except TavernError as exc:
+        print(f"error: cannot connect to {url}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from tui_updater.tui.app import TavernApp
+
+    app = TavernApp(service, remote=True)
+    try:
+        await app.run_async()
+    finally:
+        for closer in ("aclose", "close", "stop"):
+            if hasattr(service, closer):
+                await _maybe_await(getattr(service, closer)())
+                break
+    return int(app.return_code or 0)

@@ -62,7 +62,9 @@ class ContentProvider(Protocol):
 
     async def assign_mbti(self, character: Character) -> Generated[MbtiAnswer]: ...
 
-    async def write_settings(self, character: Character, fields: Sequence[str]) -> Generated[dict[str, str]]:
+    async def write_settings(
+        self, character: Character, fields: Sequence[str]
+    ) -> Generated[dict[str, str]]:
         """Exactly ``fields`` (logical names), non-empty, in the character's language."""
         ...
 

@@ -64,17 +64,21 @@ FIELD_WEIGHTS: dict[str, int] = {
 }
 
 _ASCII_CUE = re.compile(r"^[a-z -]+$")
+_CUE_LETTER: dict[str, str] = {cue: letter for letter, cues in CUES.items() for cue in cues}
+assert len(_CUE_LETTER) == sum(len(cues) for cues in CUES.values()), "a cue is listed twice"
+_CUE_RANK: dict[str, int] = {cue: rank for cues in CUES.values() for rank, cue in enumerate(cues)}
 
 
-def _cue_pattern(cue: str) -> re.Pattern[str]:
-    if _ASCII_CUE.match(cue):
-        return re.compile(rf"(?<![a-z]){re.escape(cue)}(?![a-z])")
-    return re.compile(re.escape(cue))
+def _alternation(cues: list[str]) -> str:
+    # Longest first, so "随心所欲" wins over a shorter cue at the same position.
+    return "|".join(re.escape(cue) for cue in sorted(cues, key=lambda c: (-len(c), c)))
 
 
-_PATTERNS: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
-    letter: tuple((cue, _cue_pattern(cue)) for cue in cues) for letter, cues in CUES.items()
-}
+# Two scans per field instead of one per cue: English cues as whole words, Chinese as substrings.
+_LATIN_CUES = re.compile(
+    r"(?<![a-z])(?:" + _alternation([c for c in _CUE_LETTER if _ASCII_CUE.match(c)]) + r")(?![a-z])"
+)
+_CJK_CUES = re.compile(_alternation([c for c in _CUE_LETTER if not _ASCII_CUE.match(c)]))
 
 
 @dataclass(frozen=True)
@@ -91,30 +95,33 @@ def stable_hash(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
 
 
-def score_letter(texts: Mapping[str, str], letter: str) -> tuple[int, tuple[str, ...]]:
-    """Weighted count of ``letter``'s cues over the fields, and the cues found."""
-    score = 0
-    found: list[str] = []
+def score_letters(texts: Mapping[str, str]) -> dict[str, tuple[int, tuple[str, ...]]]:
+    """Per letter: the weighted count of its cues over the (lower-cased) fields, and the cues found."""
+    scores = dict.fromkeys(CUES, 0)
+    found: dict[str, set[str]] = {letter: set() for letter in CUES}
     for field, weight in FIELD_WEIGHTS.items():
         text = texts.get(field, "")
         if not text:
             continue
-        for cue, pattern in _PATTERNS[letter]:
-            hits = len(pattern.findall(text))
-            if hits:
-                score += weight * hits
-                if cue not in found:
-                    found.append(cue)
-    return score, tuple(found)
+        for pattern in (_LATIN_CUES, _CJK_CUES):
+            for cue in pattern.findall(text):
+                letter = _CUE_LETTER[cue]
+                scores[letter] += weight
+                found[letter].add(cue)
+    return {
+        letter: (scores[letter], tuple(sorted(found[letter], key=_CUE_RANK.__getitem__)))
+        for letter in CUES
+    }
 
 
 def classify(texts: Mapping[str, str], tie_key: str) -> tuple[AxisVerdict, ...]:
     """One verdict per axis; a tie is broken by a stable hash of ``tie_key`` and the axis."""
     lowered = {field: str(value).lower() for field, value in texts.items()}
+    scored = score_letters(lowered)
     verdicts: list[AxisVerdict] = []
     for first, second in AXES:
-        first_score, first_cues = score_letter(lowered, first)
-        second_score, second_cues = score_letter(lowered, second)
+        first_score, first_cues = scored[first]
+        second_score, second_cues = scored[second]
         if first_score == second_score:
             letter = first if stable_hash(f"{tie_key}:{first}{second}") % 2 == 0 else second
             cues = first_cues if letter == first else second_cues

@@ -116,8 +116,8 @@ class EventChannel:
 
     def subscribe(self) -> RemoteSubscription:
         subscription = RemoteSubscription(self)
-        # Subscribing while not connected: events may be missed before the socket opens.
-        subscription.needs_resync = self.state != "connected"
+        # While the server is known to be down, whatever the caller loaded is stale: resync later.
+        subscription.needs_resync = self.state.startswith("reconnecting")
         self.subscribers.add(subscription)
         if self._task is None:
             self.state = "connecting"

@@ -22,7 +22,7 @@ def status_text(status: TaskStatus) -> Text:
 def progress_bar(progress: float, status: TaskStatus, *, width: int = 10) -> Text:
     """A bar like ``█████░░░░░  50%`` coloured by the task's status."""
     percent = max(0.0, min(100.0, progress))
-    filled = int(round(width * percent / 100.0))
+    filled = round(width * percent / 100.0)
     bar = Text("█" * filled, style=STATUS_STYLES.get(status, "cyan"))
     bar.append("░" * (width - filled), style="grey37")
     bar.append(f" {int(percent):>3d}%")

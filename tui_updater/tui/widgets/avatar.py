@@ -15,18 +15,17 @@ def halfblock_text(path: Path, *, width_cells: int = 24) -> Text:
 
     with Image.open(path) as image:
         rgb = image.convert("RGB")
-        height_px = max(2, int(round(width_cells * rgb.height / max(1, rgb.width))))
+        height_px = max(2, round(width_cells * rgb.height / max(1, rgb.width)))
         height_px += height_px % 2
         small = rgb.resize((width_cells, height_px), Image.Resampling.LANCZOS)
-    pixels = small.load()
-    assert pixels is not None
+    data = list(small.getdata())
     text = Text()
     for y in range(0, height_px, 2):
         if y:
             text.append("\n")
         for x in range(width_cells):
-            top = pixels[x, y]
-            bottom = pixels[x, y + 1]
+            top = data[y * width_cells + x]
+            bottom = data[(y + 1) * width_cells + x]
             text.append(
                 "▀",
                 Style(color=f"rgb({top[0]},{top[1]},{top[2]})", bgcolor=f"rgb({bottom[0]},{bottom[1]},{bottom[2]})"),

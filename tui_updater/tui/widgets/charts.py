@@ -43,7 +43,7 @@ def bar_chart(
     for index, (label, count) in enumerate(rows):
         if index:
             text.append("\n")
-        length = int(round(width * count / largest)) if count else 0
+        length = round(width * count / largest) if count else 0
         style = (styles or {}).get(label, default_style)
         text.append(f"{label:<{label_width}} ", style="bold")
         text.append("█" * length, style=style)

@@ -1,0 +1,401 @@
+"""The dashboard app: panes, key bindings, actions, and applying engine events in batches.
+
+It talks to the engine only through ``UpdaterService`` (local engine or remote client).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, Log, Static
+
+from tui_updater.core.events import Event, EventType
+from tui_updater.core.models import TaskRecord, TaskStatus, now_ms
+from tui_updater.core.service import (
+    QueueStatus,
+    ServiceInfo,
+    SubscriberOverflow,
+    TaskTypeInfo,
+    UpdaterService,
+)
+from tui_updater.errors import TavernError
+from tui_updater.tui.commands import TavernCommands
+from tui_updater.tui.keys import KEYS
+from tui_updater.tui.screens.backups import BackupsScreen
+from tui_updater.tui.screens.characters import CharactersScreen
+from tui_updater.tui.screens.confirm import ConfirmScreen
+from tui_updater.tui.screens.detail import DetailScreen
+from tui_updater.tui.screens.form import TaskForm
+from tui_updater.tui.screens.help import HelpScreen
+from tui_updater.tui.widgets.header import HeaderBar
+from tui_updater.tui.widgets.queue_table import MAX_ROWS, QueueTable, task_matches
+
+LOG_LINES = 5000
+TASK_ACTIONS = {"focus_task", "cancel_task", "retry_task", "revert_task", "delete_task"}
+MAIN_ONLY = {"filter", "toggle_log_filter", "leave_filter"}
+ANYWHERE = {"quit", "help", "new_task", "characters", "backups", "toggle_pause"}
+OURS = TASK_ACTIONS | MAIN_ONLY | ANYWHERE
+
+
+class TavernApp(App[int]):
+    """The dashboard. ``service`` is a LocalService or the remote client; ``clock`` gives epoch ms."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "tavern-updater-tui"
+    COMMANDS = App.COMMANDS | {TavernCommands}
+    BINDINGS = [
+        *(Binding(k.key, k.action, k.description, show=k.show) for k in KEYS),
+        Binding("escape", "leave_filter", "Back", show=False),
+    ]
+
+    def __init__(
+        self,
+        service: UpdaterService,
+        *,
+        remote: bool = False,
+        clock: Callable[[], int] | None = None,
+        flush_interval_s: float = 0.2,
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self.remote = remote
+        self.clock = clock or now_ms
+        self.flush_interval_s = flush_interval_s
+        self.task_records: dict[str, TaskRecord] = {}
+        self.task_types: list[TaskTypeInfo] = []
+        self.service_info: ServiceInfo | None = None
+        self.queue: QueueStatus | None = None
+        self.paused = False
+        self.filter_text = ""
+        self.log_task_filter: str | None = None
+        self.log_lines: deque[tuple[str | None, str]] = deque(maxlen=LOG_LINES)
+        self.resyncs = 0
+        self._events: list[Event] = []
+        self._snapshot: list[TaskRecord] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar(id="header")
+        with Vertical(id="main"):
+            yield Input(placeholder="filter: id, type, status, priority (esc leaves)", id="filter")
+            yield Static("", id="paging")
+            yield QueueTable(clock=self.clock, id="queue")
+            yield Static("[b]Log[/b] — all tasks  [dim](l: only the selected task)[/dim]", id="log-title")
+            yield Log(max_lines=LOG_LINES, id="log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.query_one(QueueTable).focus()
+        self.load_info()
+        self.consume_events()
+        self.set_interval(self.flush_interval_s, self.flush_events)
+        self.set_interval(1.0, self.refresh_status)
+        self.set_interval(5.0, lambda: self.query_one(QueueTable).refresh_ages())
+
+    @property
+    def table(self) -> QueueTable:
+        return self.query_one("#queue", QueueTable)
+
+    # --- loading and events -------------------------------------------------------------------
+
+    @work(group="info", exit_on_error=False)
+    async def load_info(self) -> None:
+        try:
+            self.service_info = await self.service.info()
+            self.task_types = await self.service.task_types()
+        except TavernError as exc:
+            self.notify(f"cannot reach the engine: {exc}", severity="error")
+            return
+        self.query_one(HeaderBar).show(self.service_info)
+        await self.refresh_status()
+
+    async def refresh_status(self) -> None:
+        try:
+            self.queue = await self.service.queue_status()
+        except Exception:
+            return
+        self.paused = self.queue.paused
+        connection = getattr(self.service, "connection_state", None)
+        self.query_one(HeaderBar).show(status=self.queue, connection=None if connection is None else str(connection))
+        self._update_paging()
+
+    @work(exclusive=True, group="events", exit_on_error=False)
+    async def consume_events(self) -> None:
+        """Buffer engine events; on overflow (or a lost stream) resync from list_tasks."""
+        while True:
+            subscription = self.service.subscribe()
+            try:
+                snapshot = await self.service.list_tasks(limit=MAX_ROWS)
+                self._events = [e for e in self._events if e.type is EventType.LOG]
+                self._snapshot = snapshot
+                async for batch in subscription.batches():
+                    self._events.extend(batch)
+            except SubscriberOverflow:
+                self.resyncs += 1
+                continue
+            except Exception:  # a remote stream dropped: wait, then resync
+                await asyncio.sleep(1.0)
+            finally:
+                subscription.close()
+            await asyncio.sleep(0.5)
+
+    def flush_events(self) -> None:
+        """Apply everything buffered since the last tick in one batch update."""
+        if not self._events and self._snapshot is None:
+            return
+        events, self._events = self._events, []
+        snapshot, self._snapshot = self._snapshot, None
+        changed: set[str] = set()
+        deleted: set[str] = set()
+        new_lines: list[tuple[str | None, str]] = []
+        table = self.table
+        with self.batch_update():
+            if snapshot is not None:
+                self.task_records = {t.task_id: t for t in snapshot}
+                table.show(t for t in snapshot if task_matches(t, self.filter_text))
+                changed.update(self.task_records)
+            added = False
+            for event in events:
+                if event.type is EventType.LOG:
+                    new_lines.append((event.task_id, self._log_line(event)))
+                elif event.type in (EventType.QUEUE_PAUSED, EventType.QUEUE_RESUMED):
+                    self.paused = event.type is EventType.QUEUE_PAUSED
+                elif event.type is EventType.TASK_DELETED and event.task_id:
+                    self.task_records.pop(event.task_id, None)
+                    table.remove_task(event.task_id)
+                    deleted.add(event.task_id)
+                elif event.task_id:
+                    task = self._record_of(event)
+                    if task is None:
+                        continue
+                    self.task_records[task.task_id] = task
+                    changed.add(task.task_id)
+                    if task_matches(task, self.filter_text):
+                        added = table.upsert(task) or added
+                    else:
+                        table.remove_task(task.task_id)
+            if added:
+                table.order_rows()
+            self._write_log(new_lines)
+            self._update_detail(changed, deleted)
+            self._update_paging()
+
+    def _record_of(self, event: Event) -> TaskRecord | None:
+        if event.task is not None:
+            return TaskRecord.from_json(event.task)
+        known = self.task_records.get(event.task_id or "")
+        if known is None:
+            return None
+        changes: dict[str, Any] = {}
+        if event.status:
+            changes["status"] = TaskStatus(event.status)
+        if event.progress is not None:
+            changes["progress"] = float(event.progress)
+        if event.message is not None:
+            changes["message"] = event.message
+        return known.evolve(**changes)
+
+    def _log_line(self, event: Event) -> str:
+        clock = dt.datetime.fromtimestamp(event.timestamp_ms / 1000).strftime("%H:%M:%S")
+        return f"{clock} {(event.level or 'INFO'):<7} {event.message or ''}"
+
+    def _write_log(self, lines: list[tuple[str | None, str]]) -> None:
+        if not lines:
+            return
+        self.log_lines.extend(lines)
+        shown = [line for task_id, line in lines if self.log_task_filter in (None, task_id)]
+        if shown:
+            self.query_one("#log", Log).write_lines(shown)
+
+    def _update_detail(self, changed: set[str], deleted: set[str]) -> None:
+        screen = self.screen
+        if isinstance(screen, DetailScreen):
+            if screen.task_id in deleted:
+                self.pop_screen()
+            elif screen.task_id in changed:
+                screen.show_task(self.task_records[screen.task_id])
+
+    def _update_paging(self) -> None:
+        shown = self.table.shown_count
+        total = self.queue.total if self.queue else len(self.task_records)
+        parts = []
+        if self.filter_text:
+            parts.append(f"filter [b]{self.filter_text}[/b]: {shown} shown")
+        elif total > shown and shown >= MAX_ROWS:
+            parts.append(f"showing the {shown} newest of {total} tasks")
+        self.query_one("#paging", Static).update("  ".join(parts))
+        self.query_one("#paging", Static).display = bool(parts)
+
+    # --- which actions apply where ------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action not in OURS:
+            return True
+        screen = self.screen
+        if isinstance(screen, ModalScreen):
+            return False
+        if isinstance(screen, DetailScreen):
+            return action not in MAIN_ONLY
+        if screen is not self.screen_stack[0]:
+            return action in ANYWHERE
+        return True
+
+    def current_task(self) -> TaskRecord | None:
+        screen = self.screen
+        if isinstance(screen, DetailScreen):
+            return self.task_records.get(screen.task_id, screen.task_record)
+        task_id = self.table.selected_task_id
+        return self.task_records.get(task_id) if task_id else None
+
+    def _need_task(self) -> TaskRecord | None:
+        task = self.current_task()
+        if task is None:
+            self.notify("no task selected", severity="warning")
+        return task
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def action_new_task(self, type_name: str = "") -> None:
+        self.open_form(type_name)
+
+    @work(exclusive=True, group="form", exit_on_error=False)
+    async def open_form(self, type_name: str) -> None:
+        if not self.task_types:
+            try:
+                self.task_types = await self.service.task_types()
+            except TavernError as exc:
+                self.notify(f"cannot load task types: {exc}", severity="error")
+                return
+
+        def created(task: TaskRecord | None) -> None:
+            if task is not None:
+                self.notify(f"created {task.type} task {task.task_id}")
+
+        await self.push_screen(TaskForm(self.service, self.task_types, preselect=type_name or None), created)
+
+    def action_focus_task(self) -> None:
+        task = self._need_task()
+        if task is not None and not isinstance(self.screen, DetailScreen):
+            self.push_screen(DetailScreen(self.service, task, clock=self.clock))
+
+    @on(QueueTable.TaskSelected)
+    def _task_selected(self, event: QueueTable.TaskSelected) -> None:
+        self.action_focus_task()
+
+    def _confirm(self, question: str, label: str, then: Callable[[], object]) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        self.push_screen(ConfirmScreen(question, confirm_label=label), answered)
+
+    def action_cancel_task(self) -> None:
+        task = self._need_task()
+        if task is None:
+            return
+        if task.type == "DATABASE_UPGRADE" and task.status is TaskStatus.RUNNING:
+            self._confirm(f"Cancel the database upgrade [b]{task.task_id}[/b]?\nA half-applied upgrade is rolled back.", "Cancel task", lambda: self.call_service("cancel", task.task_id))
+        else:
+            self.call_service("cancel", task.task_id)
+
+    def action_retry_task(self) -> None:
+        task = self._need_task()
+        if task is not None:
+            self.call_service("retry", task.task_id)
+
+    def action_revert_task(self) -> None:
+        task = self._need_task()
+        if task is not None:
+            self._confirm(f"Revert every change task [b]{task.task_id}[/b] ({task.type}) wrote?\nFields edited since are left alone.", "Revert", lambda: self.call_service("revert", task.task_id))
+
+    def action_delete_task(self) -> None:
+        task = self._need_task()
+        if task is not None:
+            running = " It is still running and will be cancelled." if not task.status.finished else ""
+            self._confirm(f"Delete task [b]{task.task_id}[/b] ({task.type}) and its items and logs?{running}", "Delete", lambda: self.call_service("delete", task.task_id))
+
+    def action_toggle_pause(self) -> None:
+        self.call_service("resume" if self.paused else "pause")
+
+    @work(group="actions", exit_on_error=False)
+    async def call_service(self, verb: str, task_id: str | None = None) -> None:
+        """Run one engine command; report the outcome as a notification."""
+        method = getattr(self.service, verb)
+        try:
+            outcome = await (method(task_id) if task_id is not None else method())
+        except TavernError as exc:
+            self.notify(f"{verb} refused: {exc}", severity="error")
+            return
+        if verb in ("pause", "resume"):
+            self.paused = verb == "pause"
+            await self.refresh_status()
+            self.notify("queue paused: nothing new starts" if self.paused else "queue resumed")
+        elif verb == "revert" and isinstance(outcome, dict):
+            detail = ", ".join(f"{k}={v}" for k, v in outcome.items() if isinstance(v, int | str))
+            self.notify(f"reverted {task_id}: {detail}")
+        else:
+            self.notify(f"{verb}: {task_id}")
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        records = sorted(self.task_records.values(), key=lambda t: t.task_id, reverse=True)
+        self.table.show(t for t in records if task_matches(t, self.filter_text))
+        self._update_paging()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.table.focus()
+
+    def action_leave_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_focus:
+            self.table.focus()
+            if not box.value:
+                box.display = False
+        elif box.value:
+            box.value = ""
+            box.display = False
+
+    def action_toggle_log_filter(self) -> None:
+        task_id = None if self.log_task_filter else self.table.selected_task_id
+        self.log_task_filter = task_id
+        title = f"[b]Log[/b] — task {task_id}  [dim](l: all tasks)[/dim]" if task_id else "[b]Log[/b] — all tasks  [dim](l: only the selected task)[/dim]"
+        self.query_one("#log-title", Static).update(title)
+        log = self.query_one("#log", Log)
+        log.clear()
+        log.write_lines([line for owner, line in self.log_lines if task_id in (None, owner)])
+
+    def action_characters(self) -> None:
+        if not isinstance(self.screen, CharactersScreen):
+            self.push_screen(CharactersScreen(self.service))
+
+    def action_backups(self) -> None:
+        if not isinstance(self.screen, BackupsScreen):
+            self.push_screen(BackupsScreen(self.service))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit(self) -> None:
+        running = self.queue.running if self.queue else 0
+        running = max(running, sum(1 for t in self.task_records.values() if t.status is TaskStatus.RUNNING))
+        if not running:
+            self.exit(0)
+            return
+        self._confirm(f"{running} task(s) running.\nQuit now? They are interrupted and resume on the next start.", "Quit", lambda: self.exit(0))
