@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -99,3 +100,12 @@ def app_for(service: Any, tmp_path: Path, **server: Any) -> Starlette:
     migrations = tmp_path / "migrations"
     migrations.mkdir(exist_ok=True)
     return create_app(service, ServerSettings(**server), migrations_dir=migrations)
+
+
+async def wait_until(predicate: Callable[[], bool], *, timeout_s: float = 5.0) -> None:
+    """Poll ``predicate`` until it holds (for states kept by other tasks)."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            if predicate():
+                return
+            await asyncio.sleep(0.01)

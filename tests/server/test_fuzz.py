@@ -34,7 +34,7 @@ plausible = st.one_of(
     st.sampled_from(["fullDescription", "speakingStyle", "../x.sql", "/etc/passwd", "a.sql", "SELECT 1;", "ALTER TABLE", "\x00", "nano", "512"]),
 )
 params = st.dictionaries(st.sampled_from(PARAM_NAMES) | st.text(max_size=10), plausible, max_size=5)
-priorities = st.sampled_from(["LOW", "normal", "High", "URGENT", 1, 4, 0, 5, -1, "9", "x", None, True, 2.5, [], {}])
+priorities: st.SearchStrategy[Any] = st.sampled_from(["LOW", "normal", "High", "URGENT", 1, 4, 0, 5, -1, "9", "x", None, True, 2.5, [], {}])
 envelopes = st.fixed_dictionaries(
     {},
     optional={

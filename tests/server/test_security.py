@@ -15,7 +15,12 @@ from tests.server.conftest import app_for
 from tui_updater.config import ServerSettings
 from tui_updater.engine.service import LocalService
 from tui_updater.errors import ConfigError
-from tui_updater.server.security import check_bind, host_name, is_loopback_host, restrict_migration_script
+from tui_updater.server.security import (
+    check_bind,
+    host_name,
+    is_loopback_host,
+    restrict_migration_script,
+)
 
 JSON = {"Content-Type": "application/json"}
 TASK = {"type": "SAMPLE", "data": {"count": 1}}

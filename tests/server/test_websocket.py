@@ -12,7 +12,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.server.conftest import app_for
+from tests.server.conftest import app_for, wait_until
 from tui_updater.core.events import Event, EventType
 from tui_updater.engine.service import LocalService
 from tui_updater.server.websocket import RESYNC_CLOSE_CODE, EventHub
@@ -128,9 +128,7 @@ async def test_hub_unsubscribes_when_last_client_leaves(sample_service: LocalSer
     async with connect(f"ws://127.0.0.1:{server.port}/ws", proxy=None) as ws:
         await ws.recv()
         assert sample_service.engine.bus.subscriber_count == 1
-    async with asyncio.timeout(5):
-        while sample_service.engine.bus.subscriber_count:
-            await asyncio.sleep(0.01)
+    await wait_until(lambda: sample_service.engine.bus.subscriber_count == 0)
     assert not app.state.hub.clients
 
 

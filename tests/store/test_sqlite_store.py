@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from tui_updater.core.journal import JournalEntry, JournalState
-from tui_updater.core.models import ItemRecord, ItemStatus, LogRecord, Priority, TaskRecord, TaskStatus, now_ms
+from tui_updater.core.models import (
+    ItemRecord,
+    ItemStatus,
+    LogRecord,
+    Priority,
+    TaskRecord,
+    TaskStatus,
+    now_ms,
+)
 from tui_updater.errors import ConfigError
 from tui_updater.store.schema import SCHEMA_VERSION
 from tui_updater.store.sqlite import SqliteTaskStore

@@ -10,7 +10,13 @@ from typing import Any
 from tui_updater.config import Settings
 from tui_updater.core.events import EventType
 from tui_updater.core.models import TaskRecord, TaskStatus
-from tui_updater.errors import CharacterDbError, ConfigError, InvalidParameters, TavernError, UnknownTaskType
+from tui_updater.errors import (
+    CharacterDbError,
+    ConfigError,
+    InvalidParameters,
+    TavernError,
+    UnknownTaskType,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 

@@ -50,7 +50,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
             logger.info("every request needs 'Authorization: Bearer <token>'")
         await stop.wait()
         logger.info("shutting down: closing connections, interrupting running tasks (they resume on the next start)")
-        running.server.should_exit = True  # stop accepting first
+        running.stop_accepting()
         await app.state.hub.aclose()  # WebSocket clients get close code 1001
         await running.stop()
     finally:

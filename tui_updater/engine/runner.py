@@ -41,7 +41,7 @@ class RunHooks:
 
     progress: Callable[[TaskRecord], None]
     log: Callable[[str, str, str | None], None]  # level, message, task_id
-    paused: Callable[[], Awaitable[None]]  # returns when the queue is not paused
+    paused: Callable[[], Awaitable[object]]  # returns when the queue is not paused
 
 
 @dataclass

@@ -91,8 +91,8 @@ class RemoteService:
     def __init__(
         self,
         url: str,
-        *,
         token: str | None = None,
+        *,
         timeout_s: float = 30.0,
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 10.0,

@@ -45,6 +45,12 @@ class RunningServer:
     def host(self) -> str:
         return str(self.server.config.host)
 
+    def stop_accepting(self) -> None:
+        """Close the listening sockets now; open connections stay until stop()."""
+        self.server.should_exit = True
+        for listener in self.server.servers:
+            listener.close()
+
     async def stop(self) -> None:
         self.server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):

@@ -180,7 +180,8 @@ class SqliteTaskStore:
         while self._queued:
             batch, self._queued = self._queued, []
             try:
-                rowids = await self._run(lambda conn: self._apply(conn, [ops for ops, _ in batch]))
+                op_lists = [ops for ops, _ in batch]
+                rowids = await self._run(lambda conn, op_lists=op_lists: self._apply(conn, op_lists))  # type: ignore[misc]
             except BaseException as exc:  # hand the error to every writer of this batch
                 for _, future in batch:
                     if not future.done():
@@ -263,7 +264,8 @@ class SqliteTaskStore:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[TaskRecord]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if status:
             where.append("status = ?")
             params.append(status.upper())

@@ -81,6 +81,7 @@ class TavernApp(App[int]):
         self.resyncs = 0
         self._events: list[Event] = []
         self._snapshot: list[TaskRecord] | None = None
+        self._select_task: str | None = None  # a task just created: move the cursor to it
 
     def compose(self) -> ComposeResult:
         yield HeaderBar(id="header")
@@ -185,6 +186,9 @@ class TavernApp(App[int]):
                         table.remove_task(task.task_id)
             if added:
                 table.order_rows()
+            if self._select_task and table.is_shown(self._select_task):
+                table.move_cursor(row=table.get_row_index(self._select_task), animate=False)
+                self._select_task = None
             self._write_log(new_lines)
             self._update_detail(changed, deleted)
             self._update_paging()
@@ -278,6 +282,7 @@ class TavernApp(App[int]):
 
         def created(task: TaskRecord | None) -> None:
             if task is not None:
+                self._select_task = task.task_id
                 self.notify(f"created {task.type} task {task.task_id}")
 
         await self.push_screen(TaskForm(self.service, self.task_types, preselect=type_name or None), created)

@@ -180,6 +180,7 @@ class DetailScreen(Screen[None]):
         preview.display = path is not None
         if path is not None:
             preview.show_file(path)
+            preview.border_title = f"avatar preview: {path.rsplit('/', 1)[-1]}"
 
 
 def _clock_time(timestamp_ms: int) -> str:

@@ -67,7 +67,9 @@ class TaskForm(ModalScreen[TaskRecord | None]):
             if spec.description:
                 widgets.append(Static(spec.description, classes="field-help"))
             widgets.append(build_widget(spec))
-            widgets.append(Static("", id=spec.error_id, classes="field-error"))
+            error = Static("", id=spec.error_id, classes="field-error")
+            error.display = False
+            widgets.append(error)
         await container.mount_all(widgets)
         self._set_status("")
         self._schedule_preview()
@@ -97,7 +99,9 @@ class TaskForm(ModalScreen[TaskRecord | None]):
     def _show_errors(self, errors: dict[str, str]) -> None:
         for spec in self.specs:
             reason = errors.get(spec.name, "")
-            self.query_one(f"#{spec.error_id}", Static).update(f"[red]✗ {reason}[/red]" if reason else "")
+            label = self.query_one(f"#{spec.error_id}", Static)
+            label.update(f"[red]✗ {reason}[/red]" if reason else "")
+            label.display = bool(reason)
 
     def _set_status(self, text: str) -> None:
         self.query_one("#form-status", Static).update(text)

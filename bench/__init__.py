@@ -1,0 +1,1 @@
+"""Benchmarks of PRODUCT.md section 9; `python -m bench [--quick] [--only NAME,...]` runs them."""

@@ -1,0 +1,187 @@
+"""Durable queue: N one-item tasks created and completed, engine vs Huey's SqliteHuey, same run.
+
+End-to-end rate = N / (first submit → last completion), as peer-baselines.md section 1 measures
+Huey: an idle consumer (its own process, one thread worker, results off) and a producer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.common import ROOT, Result, arguments, note, report
+from tui_updater.core.models import ItemRecord, ItemStatus
+from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskParams, TaskType
+
+BENCH = "queue"
+TASKS = 2000
+QUICK_TASKS = 200
+
+
+class NoopParams(TaskParams):
+    pass
+
+
+class NoopTask(TaskType[NoopParams]):
+    """One item that does nothing: what is left is the engine's own bookkeeping."""
+
+    name = "BENCH_NOOP"
+    title = "Benchmark no-op"
+    params_model = NoopParams
+
+    async def select(self, ctx: TaskContext, params: NoopParams) -> Sequence[ItemSpec]:
+        return [ItemSpec("only")]
+
+    async def obtain(self, ctx: TaskContext, params: NoopParams, item: ItemRecord) -> dict[str, Any]:
+        return {}
+
+    async def apply(
+        self, ctx: TaskContext, params: NoopParams, batch: Sequence[tuple[ItemRecord, dict[str, Any]]]
+    ) -> Sequence[ItemOutcome]:
+        return [ItemOutcome(item.key, ItemStatus.DONE) for item, _ in batch]
+
+
+async def engine_e2e(db_path: Path, count: int, *, synchronous: str, max_running_tasks: int = 2) -> float:
+    """Tasks/s from the first submit to the last completion, the real engine and SqliteTaskStore."""
+    from tui_updater.config import EngineSettings
+    from tui_updater.engine.engine import Engine
+    from tui_updater.store.sqlite import SqliteTaskStore
+    from tui_updater.tasks.registry import TaskTypeRegistry
+
+    store = SqliteTaskStore(db_path, synchronous=synchronous)
+    await store.open()
+    registry = TaskTypeRegistry()
+    registry.register(NoopTask())
+    engine = Engine(store, registry, None, EngineSettings(max_running_tasks=max_running_tasks))
+    await engine.start()
+    try:
+        started_s = time.perf_counter()
+        for _ in range(count):
+            await engine.submit("BENCH_NOOP", {})
+        while engine.pending_count or engine.running_count:
+            await asyncio.sleep(0.001)
+        elapsed_s = time.perf_counter() - started_s
+        completed = (await store.count_by_status()).get("COMPLETED", 0)
+        if completed != count:
+            raise RuntimeError(f"engine completed {completed} of {count} tasks")
+    finally:
+        await engine.stop()
+        await store.close()
+    return count / elapsed_s
+
+
+# --- Huey ------------------------------------------------------------------------------------
+
+
+def make_huey(db_path: Path, synchronous: str, counter: list[int] | None = None, count: int = 0) -> Any:
+    """A SqliteHuey (results off) and its no-op task; ``synchronous`` is "FULL" (huey default) or "NORMAL"."""
+    from huey import Huey, SqliteHuey
+    from huey.storage import SqliteStorage
+
+    class NormalSyncStorage(SqliteStorage):  # type: ignore[misc]
+        """SqliteStorage with PRAGMA synchronous=NORMAL (huey's fsync flag knows only FULL/OFF)."""
+
+        def _create_connection(self) -> Any:
+            conn = super()._create_connection()
+            conn.execute("PRAGMA synchronous=NORMAL")
+            return conn
+
+    if synchronous.upper() == "NORMAL":
+        huey = Huey("bench", results=False, storage_class=NormalSyncStorage, filename=str(db_path))
+    else:
+        huey = SqliteHuey("bench", results=False, filename=str(db_path))
+
+    def noop(index: int) -> None:
+        if counter is not None:
+            counter[0] += 1
+            if counter[0] == count:
+                print(f"DONE {time.monotonic()!r}", flush=True)
+
+    noop.__module__ = "bench.queue"  # the same task name in the producer and the consumer
+    return huey, huey.task(name="bench_noop")(noop)
+
+
+def huey_consumer_main(db_path: Path, synchronous: str, count: int) -> None:
+    """The consumer process: one thread worker; prints READY, then DONE <monotonic> at the N-th task."""
+    counter = [0]
+    huey, _ = make_huey(db_path, synchronous, counter, count)
+    consumer = huey.create_consumer(workers=1, worker_type="thread", periodic=False, check_worker_health=False)
+    consumer.start()
+    print("READY", flush=True)
+    sys.stdin.read()  # the parent closes stdin when it has its answer
+    consumer.stop(graceful=False)
+
+
+def huey_e2e(db_path: Path, count: int, *, synchronous: str) -> float:
+    """Tasks/s from the first enqueue (this process) to the last completion (consumer process)."""
+    consumer = subprocess.Popen(
+        [sys.executable, "-m", "bench.queue", "--huey-consumer", str(db_path), synchronous, str(count)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert consumer.stdout is not None and consumer.stdin is not None
+        if consumer.stdout.readline().strip() != "READY":
+            raise RuntimeError("the huey consumer did not start")
+        huey, noop = make_huey(db_path, synchronous)
+        started_s = time.monotonic()
+        for index in range(count):
+            noop(index)
+        line = consumer.stdout.readline().strip()
+        if not line.startswith("DONE "):
+            raise RuntimeError(f"the huey consumer stopped early: {line!r}")
+        elapsed_s = float(line.split()[1]) - started_s
+        consumer.stdin.close()
+        consumer.wait(10)
+    finally:
+        if consumer.poll() is None:
+            consumer.kill()
+            consumer.wait()
+    return count / elapsed_s
+
+
+def run(quick: bool = False) -> list[Result]:
+    count = QUICK_TASKS if quick else TASKS
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench-queue-") as tmp:
+        root = Path(tmp)
+        huey_full = huey_e2e(root / "huey-full.db", count, synchronous="FULL")
+        huey_normal = huey_e2e(root / "huey-normal.db", count, synchronous="NORMAL")
+        ours_full = asyncio.run(engine_e2e(root / "tasks-full.db", count, synchronous="FULL"))
+        ours_normal = asyncio.run(engine_e2e(root / "tasks-normal.db", count, synchronous="NORMAL"))
+    note(BENCH, f"{count} one-item tasks; engine max_running_tasks=2 (default), Huey 1 thread worker, results off")
+    results.append(
+        report(
+            Result(BENCH, "engine e2e, synchronous=FULL (default)", ours_full, "tasks/s",
+                   "SqliteHuey default e2e", huey_full, goal=">= 2x", passed=ours_full >= 2 * huey_full)
+        )
+    )
+    results.append(
+        report(
+            Result(BENCH, "engine e2e, synchronous=NORMAL", ours_normal, "tasks/s",
+                   "SqliteHuey synchronous=NORMAL e2e", huey_normal)
+        )
+    )
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["--huey-consumer"]:
+        huey_consumer_main(Path(args_list[1]), args_list[2], int(args_list[3]))
+        return
+    args = arguments(__doc__ or BENCH, args_list)
+    run(quick=args.quick)
+
+
+if __name__ == "__main__":
+    main()
