@@ -98,7 +98,7 @@ class ClientBuffer:
 class EventHub:
     """One engine subscription fanned out to every connected client; each event serialised once."""
 
-    def __init__(self, service: UpdaterService, *, max_events: int = 2000, max_bytes: int = 8_000_000, send_timeout_s: float = 30.0):
+    def __init__(self, service: UpdaterService, *, max_events: int = 2000, max_bytes: int = 4_000_000, send_timeout_s: float = 30.0):
         self.service = service
         self.max_events = max_events
         self.max_bytes = max_bytes
@@ -106,7 +106,7 @@ class EventHub:
         self.clients: set[ClientBuffer] = set()
         self._subscription: Subscription | None = None
         self._pump: asyncio.Task[None] | None = None
-        self.delivered_events = 0
+        self.delivered_messages = 0
 
     def register(self) -> ClientBuffer:
         client = ClientBuffer(max_events=self.max_events, max_bytes=self.max_bytes)
@@ -181,7 +181,7 @@ async def _send_loop(websocket: WebSocket, client: ClientBuffer, hub: EventHub) 
                 await websocket.send_text(message)
         except TimeoutError:
             return RESYNC_CLOSE_CODE, RESYNC_REASON
-        hub.delivered_events += 1
+        hub.delivered_messages += 1
 
 
 async def _receive_loop(websocket: WebSocket) -> None:
