@@ -24,6 +24,7 @@ class SampleParams(TaskParams):
     retry_after_s: float | None = None
     permanent: list[str] = Field(default_factory=list)  # keys that always fail permanently
     label: str = ""
+    crash: list[str] = Field(default_factory=list)  # keys whose obtain has a bug (RuntimeError)
 
 
 @dataclass
@@ -66,6 +67,8 @@ class SampleTask(TaskType[SampleParams]):
         try:
             if params.sleep_s:
                 await asyncio.sleep(params.sleep_s)
+            if item.key in params.crash:
+                raise RuntimeError(f"bug while handling {item.key}")
             if item.key in params.permanent:
                 raise PermanentError(f"{item.key} is broken")
             if rec.attempts[key] <= params.transient_failures.get(item.key, 0):

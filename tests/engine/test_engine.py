@@ -255,3 +255,15 @@ async def test_stop_interrupts_and_next_start_resumes(store, recorder, clock):
     assert sorted(keys) == ["k0", "k1", "k2", "k3"]  # each applied once across both runs
     assert applied_before == recorder.applied[: len(applied_before)]
     await second.stop()
+
+
+async def test_a_bug_in_a_task_type_fails_the_task_readably(make_engine):
+    engine = make_engine()
+    await engine.start()
+    task = await engine.submit("SAMPLE", {"count": 5, "concurrency": 2, "sleep_s": 0.001, "crash": ["k2"]})
+    done = await engine.wait(task.task_id)
+    assert done.status is TaskStatus.FAILED
+    assert done.error == "RuntimeError: bug while handling k2"
+    follow_up = await engine.submit("SAMPLE", {"count": 1})
+    assert (await engine.wait(follow_up.task_id)).status is TaskStatus.COMPLETED  # the engine goes on
+    await engine.stop()

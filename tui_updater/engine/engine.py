@@ -78,6 +78,7 @@ class Engine:
         self._last_progress: dict[str, float] = {}
         self._progress_timers: dict[str, asyncio.TimerHandle] = {}
         self._latest: dict[str, TaskRecord] = {}
+        self._pruner: asyncio.Task[None] | None = None
 
     # --- life cycle -----------------------------------------------------------------------------
 
@@ -94,15 +95,28 @@ class Engine:
         if resumed:
             await self.store.save(tasks=resumed)
             self.log("INFO", f"resuming {len(resumed)} interrupted task(s)")
+        await self.prune()
+        self._pruner = asyncio.create_task(self._prune_hourly())
+        self._started = True
+        self._kick()
+
+    async def prune(self) -> int:
+        """Delete finished tasks older than the retention period; return how many."""
         pruned = await self.store.prune(now_ms() - self.settings.retention_days * DAY_MS)
         if pruned:
             self.log("INFO", f"pruned {pruned} finished task(s) older than {self.settings.retention_days} days")
-        self._started = True
-        self._kick()
+        return pruned
+
+    async def _prune_hourly(self) -> None:
+        while True:
+            await asyncio.sleep(3600)
+            await self.prune()
 
     async def stop(self) -> None:
         """Interrupt running tasks so they resume on the next start; flush logs."""
         self._stopping = True
+        if self._pruner is not None:
+            self._pruner.cancel()
         runs = [task for task, _ in self._running.values()]
         for task in runs:
             task.cancel()

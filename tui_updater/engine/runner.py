@@ -154,12 +154,13 @@ class TaskRun:
                 await wake.wait()
 
         workers = [asyncio.create_task(worker()) for _ in range(workers_left)]
+        applying = asyncio.create_task(applier())
         try:
-            await asyncio.gather(applier(), *workers)
+            await asyncio.gather(applying, *workers)
         finally:
-            for task in workers:
-                task.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            for task in (*workers, applying):
+                task.cancel()  # a batch write under way is shielded and still finishes
+            await asyncio.gather(*workers, applying, return_exceptions=True)
 
     async def _obtain(self, ctx: TaskContext, params: Any, item: ItemRecord) -> ItemRecord | None:
         item = self._set(item.evolve(status=ItemStatus.RUNNING))
