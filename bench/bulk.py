@@ -22,11 +22,20 @@ CHARACTERS = 10_000
 QUICK_CHARACTERS = 1_000
 BATCH_SIZE = 250
 CONCURRENCY = 32
-WRITTEN_COLUMNS = ("mbtiType", "fullDescription", "speakingStyle", "scenario", "exampleDialogs", "updated_at")
+WRITTEN_COLUMNS = (
+    "mbtiType",
+    "fullDescription",
+    "speakingStyle",
+    "scenario",
+    "exampleDialogs",
+    "updated_at",
+)
 GOAL_ITEMS_PER_S = 5_000
 
 
-async def engine_items_per_s(root: Path, db_path: Path, *, batch_size: int, concurrency: int) -> tuple[float, int]:
+async def engine_items_per_s(
+    root: Path, db_path: Path, *, batch_size: int, concurrency: int
+) -> tuple[float, int]:
     """Run both task types at once through Runtime; items/s from submit to both completed."""
     from tui_updater.runtime import Runtime
 
@@ -36,7 +45,10 @@ async def engine_items_per_s(root: Path, db_path: Path, *, batch_size: int, conc
         started_s = time.perf_counter()
         mbti = await runtime.service.submit("MBTI_ASSIGNMENT", params)
         settings = await runtime.service.submit("CHARACTER_SETTINGS", params)
-        finished = [await runtime.engine.wait(mbti.task_id), await runtime.engine.wait(settings.task_id)]
+        finished = [
+            await runtime.engine.wait(mbti.task_id),
+            await runtime.engine.wait(settings.task_id),
+        ]
         elapsed_s = time.perf_counter() - started_s
     finally:
         await runtime.close()
@@ -48,7 +60,9 @@ async def engine_items_per_s(root: Path, db_path: Path, *, batch_size: int, conc
     return items / elapsed_s, items
 
 
-def raw_executemany_items_per_s(pristine: Path, written: Path, scratch: Path, *, batch_size: int) -> float:
+def raw_executemany_items_per_s(
+    pristine: Path, written: Path, scratch: Path, *, batch_size: int
+) -> float:
     """Apply the values the engine wrote with executemany, one transaction per batch."""
     columns = ", ".join(f'"{c}"' for c in WRITTEN_COLUMNS)
     with sqlite3.connect(written) as conn:
@@ -59,7 +73,7 @@ def raw_executemany_items_per_s(pristine: Path, written: Path, scratch: Path, *,
         conn.execute("PRAGMA journal_mode=WAL")
         mbti_rows = [(r[1], r[6], r[0]) for r in rows]
         settings_rows = [(r[2], r[3], r[4], r[5], r[6], r[0]) for r in rows]
-        updates = [
+        updates: list[tuple[str, Sequence[Sequence[object]]]] = [
             ('UPDATE "Character" SET "mbtiType"=?, "updated_at"=? WHERE id=?', mbti_rows),
             (
                 'UPDATE "Character" SET "fullDescription"=?, "speakingStyle"=?, "scenario"=?, '
@@ -89,22 +103,44 @@ def run(quick: bool = False) -> list[Result]:
         tuned_db = root / "tuned.db"
         shutil.copy(pristine, tuned_db)
         tuned, items = asyncio.run(
-            engine_items_per_s(root / "tuned", tuned_db, batch_size=BATCH_SIZE, concurrency=CONCURRENCY)
+            engine_items_per_s(
+                root / "tuned", tuned_db, batch_size=BATCH_SIZE, concurrency=CONCURRENCY
+            )
         )
         default_db = root / "default.db"
         shutil.copy(pristine, default_db)
-        default, _ = asyncio.run(engine_items_per_s(root / "default", default_db, batch_size=25, concurrency=4))
-        raw = raw_executemany_items_per_s(pristine, tuned_db, root / "raw.db", batch_size=BATCH_SIZE)
-    note(BENCH, f"{count} characters, {items} items (MBTI + settings, run together), offline provider, tasks.db synchronous=FULL")
+        default, _ = asyncio.run(
+            engine_items_per_s(root / "default", default_db, batch_size=25, concurrency=4)
+        )
+        raw = raw_executemany_items_per_s(
+            pristine, tuned_db, root / "raw.db", batch_size=BATCH_SIZE
+        )
+    note(
+        BENCH,
+        f"{count} characters, {items} items (MBTI + settings, run together), offline provider, tasks.db synchronous=FULL",
+    )
     return [
         report(
-            Result(BENCH, f"engine, batchSize={BATCH_SIZE} concurrency={CONCURRENCY}", tuned, "items/s",
-                   "raw sqlite3 executemany of the same updates", raw,
-                   goal=f">= {GOAL_ITEMS_PER_S:,} items/s", passed=tuned >= GOAL_ITEMS_PER_S)
+            Result(
+                BENCH,
+                f"engine, batchSize={BATCH_SIZE} concurrency={CONCURRENCY}",
+                tuned,
+                "items/s",
+                "raw sqlite3 executemany of the same updates",
+                raw,
+                goal=f">= {GOAL_ITEMS_PER_S:,} items/s",
+                passed=tuned >= GOAL_ITEMS_PER_S,
+            )
         ),
         report(
-            Result(BENCH, "engine, default batchSize=25 concurrency=4", default, "items/s",
-                   "raw sqlite3 executemany of the same updates", raw)
+            Result(
+                BENCH,
+                "engine, default batchSize=25 concurrency=4",
+                default,
+                "items/s",
+                "raw sqlite3 executemany of the same updates",
+                raw,
+            )
         ),
     ]
 

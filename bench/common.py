@@ -46,7 +46,9 @@ class Result:
 
     def line(self) -> str:
         verdict = "" if self.passed is None else ("PASS" if self.passed else "MISS")
-        goal = f"; goal {self.goal}: {verdict}" if self.goal else (f"; {verdict}" if verdict else "")
+        goal = (
+            f"; goal {self.goal}: {verdict}" if self.goal else (f"; {verdict}" if verdict else "")
+        )
         return (
             f"RESULT [{self.bench}] {self.label}: figure={_fmt(self.figure)} {self.unit}; "
             f"reference={_fmt(self.reference)} {self.reference_unit or self.unit} ({self.reference_label}); "
@@ -81,7 +83,9 @@ def skipped(bench: str, reason: str) -> None:
 def arguments(description: str, argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The flags every benchmark accepts."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--quick", action="store_true", help="small N: a sanity check, not a measurement")
+    parser.add_argument(
+        "--quick", action="store_true", help="small N: a sanity check, not a measurement"
+    )
     return parser.parse_args(argv)
 
 

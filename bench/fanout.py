@@ -44,7 +44,9 @@ def split_tasks(ids: list[str], concurrency: int) -> list[tuple[list[str], int]]
     return [(ids[i * size : (i + 1) * size], per_task) for i in range(shards)]
 
 
-async def engine_wall_s(root: Path, db_path: Path, base_url: str, concurrency: int) -> tuple[float, int]:
+async def engine_wall_s(
+    root: Path, db_path: Path, base_url: str, concurrency: int
+) -> tuple[float, int]:
     """Wall time from the first submit to the last task completed; and how many tasks it took."""
     from tui_updater.config import EngineSettings, ProviderSettings
     from tui_updater.runtime import Runtime
@@ -56,7 +58,10 @@ async def engine_wall_s(root: Path, db_path: Path, base_url: str, concurrency: i
         db_path,
         offline=False,
         provider=ProviderSettings(
-            base_url=base_url, api_key="bench", max_in_flight=concurrency, requests_per_minute=10_000_000
+            base_url=base_url,
+            api_key="bench",
+            max_in_flight=concurrency,
+            requests_per_minute=10_000_000,
         ),
         engine=EngineSettings(max_running_tasks=max(2, len(shards))),
     )
@@ -76,7 +81,9 @@ async def engine_wall_s(root: Path, db_path: Path, base_url: str, concurrency: i
         await runtime.close()
     for task in finished:
         if task.status.value != "COMPLETED" or task.counts.done != task.counts.total:
-            raise RuntimeError(f"fan-out task ended {task.status.value}: {task.counts} {task.error}")
+            raise RuntimeError(
+                f"fan-out task ended {task.status.value}: {task.counts} {task.error}"
+            )
     return elapsed_s, len(shards)
 
 
@@ -92,7 +99,11 @@ def chat_body(index: int) -> dict[str, Any]:
         ],
         "response_format": {
             "type": "json_schema",
-            "json_schema": {"name": "settings", "strict": True, "schema": {"type": "object", "properties": properties}},
+            "json_schema": {
+                "name": "settings",
+                "strict": True,
+                "schema": {"type": "object", "properties": properties},
+            },
         },
     }
 
@@ -121,28 +132,48 @@ def run(quick: bool = False) -> list[Result]:
 
     count = QUICK_ITEMS if quick else ITEMS
     results = []
-    with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp, FakeOpenAIProcess(latency_s=LATENCY_S) as gateway:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp,
+        FakeOpenAIProcess(latency_s=LATENCY_S) as gateway,
+    ):
         root = Path(tmp)
         pristine = generate_synthetic_db(root / "pristine.db", count)
-        note(BENCH, f"{count} items, fake gateway latency {LATENCY_S * 1000:.0f} ms (own process), batchSize={BATCH_SIZE}")
+        note(
+            BENCH,
+            f"{count} items, fake gateway latency {LATENCY_S * 1000:.0f} ms (own process), batchSize={BATCH_SIZE}",
+        )
         for concurrency in CONCURRENCIES:
             ideal_s = count * LATENCY_S / concurrency
             db_path = root / f"c{concurrency}.db"
             db_path.write_bytes(pristine.read_bytes())
-            ours_s, task_count = asyncio.run(engine_wall_s(root / f"run{concurrency}", db_path, gateway.base_url, concurrency))
+            ours_s, task_count = asyncio.run(
+                engine_wall_s(root / f"run{concurrency}", db_path, gateway.base_url, concurrency)
+            )
             stock_s = asyncio.run(httpx_wall_s(gateway.base_url, count, concurrency))
             ours, stock = ideal_s / ours_s, ideal_s / stock_s
             if task_count > 1:
-                note(BENCH, f"C={concurrency}: CHARACTER_SETTINGS allows concurrency <= {TASK_CONCURRENCY_LIMIT}; "
-                     f"ran {task_count} tasks of {concurrency // task_count} (max_running_tasks={task_count})")
-            note(BENCH, f"C={concurrency}: ideal {ideal_s:.2f} s, engine {ours_s:.2f} s, stock httpx {stock_s:.2f} s")
+                note(
+                    BENCH,
+                    f"C={concurrency}: CHARACTER_SETTINGS allows concurrency <= {TASK_CONCURRENCY_LIMIT}; "
+                    f"ran {task_count} tasks of {concurrency // task_count} (max_running_tasks={task_count})",
+                )
+            note(
+                BENCH,
+                f"C={concurrency}: ideal {ideal_s:.2f} s, engine {ours_s:.2f} s, stock httpx {stock_s:.2f} s",
+            )
             goal = concurrency in GOAL_AT
             results.append(
                 report(
-                    Result(BENCH, f"engine efficiency C={concurrency}", 100 * ours, "%",
-                           "one stock httpx AsyncClient, same requests", 100 * stock,
-                           goal=f">= {GOAL_EFFICIENCY:.0%} of ideal" if goal else "",
-                           passed=(ours >= GOAL_EFFICIENCY) if goal else None)
+                    Result(
+                        BENCH,
+                        f"engine efficiency C={concurrency}",
+                        100 * ours,
+                        "%",
+                        "one stock httpx AsyncClient, same requests",
+                        100 * stock,
+                        goal=f">= {GOAL_EFFICIENCY:.0%} of ideal" if goal else "",
+                        passed=(ours >= GOAL_EFFICIENCY) if goal else None,
+                    )
                 )
             )
     return results

@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, Result, arguments, note, report
+from bench.common import ROOT, Result, arguments, median, note, report
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskParams, TaskType
 
 BENCH = "queue"
 TASKS = 2000
 QUICK_TASKS = 200
+ROUNDS = 3
 
 
 class NoopParams(TaskParams):
@@ -38,16 +39,23 @@ class NoopTask(TaskType[NoopParams]):
     async def select(self, ctx: TaskContext, params: NoopParams) -> Sequence[ItemSpec]:
         return [ItemSpec("only")]
 
-    async def obtain(self, ctx: TaskContext, params: NoopParams, item: ItemRecord) -> dict[str, Any]:
+    async def obtain(
+        self, ctx: TaskContext, params: NoopParams, item: ItemRecord
+    ) -> dict[str, Any]:
         return {}
 
     async def apply(
-        self, ctx: TaskContext, params: NoopParams, batch: Sequence[tuple[ItemRecord, dict[str, Any]]]
+        self,
+        ctx: TaskContext,
+        params: NoopParams,
+        batch: Sequence[tuple[ItemRecord, dict[str, Any]]],
     ) -> Sequence[ItemOutcome]:
         return [ItemOutcome(item.key, ItemStatus.DONE) for item, _ in batch]
 
 
-async def engine_e2e(db_path: Path, count: int, *, synchronous: str, max_running_tasks: int = 2) -> float:
+async def engine_e2e(
+    db_path: Path, count: int, *, synchronous: str, max_running_tasks: int = 2
+) -> float:
     """Tasks/s from the first submit to the last completion, the real engine and SqliteTaskStore."""
     from tui_updater.config import EngineSettings
     from tui_updater.engine.engine import Engine
@@ -79,7 +87,9 @@ async def engine_e2e(db_path: Path, count: int, *, synchronous: str, max_running
 # --- Huey ------------------------------------------------------------------------------------
 
 
-def make_huey(db_path: Path, synchronous: str, counter: list[int] | None = None, count: int = 0) -> Any:
+def make_huey(
+    db_path: Path, synchronous: str, counter: list[int] | None = None, count: int = 0
+) -> Any:
     """A SqliteHuey (results off) and its no-op task; ``synchronous`` is "FULL" (huey default) or "NORMAL"."""
     from huey import Huey, SqliteHuey
     from huey.storage import SqliteStorage
@@ -111,7 +121,9 @@ def huey_consumer_main(db_path: Path, synchronous: str, count: int) -> None:
     """The consumer process: one thread worker; prints READY, then DONE <monotonic> at the N-th task."""
     counter = [0]
     huey, _ = make_huey(db_path, synchronous, counter, count)
-    consumer = huey.create_consumer(workers=1, worker_type="thread", periodic=False, check_worker_health=False)
+    consumer = huey.create_consumer(
+        workers=1, worker_type="thread", periodic=False, check_worker_health=False
+    )
     consumer.start()
     print("READY", flush=True)
     sys.stdin.read()  # the parent closes stdin when it has its answer
@@ -121,7 +133,15 @@ def huey_consumer_main(db_path: Path, synchronous: str, count: int) -> None:
 def huey_e2e(db_path: Path, count: int, *, synchronous: str) -> float:
     """Tasks/s from the first enqueue (this process) to the last completion (consumer process)."""
     consumer = subprocess.Popen(
-        [sys.executable, "-m", "bench.queue", "--huey-consumer", str(db_path), synchronous, str(count)],
+        [
+            sys.executable,
+            "-m",
+            "bench.queue",
+            "--huey-consumer",
+            str(db_path),
+            synchronous,
+            str(count),
+        ],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -132,7 +152,7 @@ def huey_e2e(db_path: Path, count: int, *, synchronous: str) -> float:
         assert consumer.stdout is not None and consumer.stdin is not None
         if consumer.stdout.readline().strip() != "READY":
             raise RuntimeError("the huey consumer did not start")
-        huey, noop = make_huey(db_path, synchronous)
+        _huey, noop = make_huey(db_path, synchronous)
         started_s = time.monotonic()
         for index in range(count):
             noop(index)
@@ -152,23 +172,54 @@ def huey_e2e(db_path: Path, count: int, *, synchronous: str) -> float:
 def run(quick: bool = False) -> list[Result]:
     count = QUICK_TASKS if quick else TASKS
     results = []
-    with tempfile.TemporaryDirectory(prefix="bench-queue-") as tmp:
-        root = Path(tmp)
-        huey_full = huey_e2e(root / "huey-full.db", count, synchronous="FULL")
-        huey_normal = huey_e2e(root / "huey-normal.db", count, synchronous="NORMAL")
-        ours_full = asyncio.run(engine_e2e(root / "tasks-full.db", count, synchronous="FULL"))
-        ours_normal = asyncio.run(engine_e2e(root / "tasks-normal.db", count, synchronous="NORMAL"))
-    note(BENCH, f"{count} one-item tasks; engine max_running_tasks=2 (default), Huey 1 thread worker, results off")
+    rounds = 1 if quick else ROUNDS
+    samples: dict[str, list[float]] = {
+        "huey-FULL": [],
+        "huey-NORMAL": [],
+        "ours-FULL": [],
+        "ours-NORMAL": [],
+    }
+    for _round in range(rounds):  # interleaved, so drift in machine load hits both sides
+        with tempfile.TemporaryDirectory(prefix="bench-queue-") as tmp:
+            root = Path(tmp)
+            for sync in ("FULL", "NORMAL"):
+                samples[f"huey-{sync}"].append(
+                    huey_e2e(root / f"huey-{sync}.db", count, synchronous=sync)
+                )
+                samples[f"ours-{sync}"].append(
+                    asyncio.run(engine_e2e(root / f"tasks-{sync}.db", count, synchronous=sync))
+                )
+    huey_full, huey_normal = median(samples["huey-FULL"]), median(samples["huey-NORMAL"])
+    ours_full, ours_normal = median(samples["ours-FULL"]), median(samples["ours-NORMAL"])
+    note(
+        BENCH,
+        f"{count} one-item tasks, median of {rounds}; engine max_running_tasks=2 (default), "
+        "Huey 1 thread worker, results off",
+    )
     results.append(
         report(
-            Result(BENCH, "engine e2e, synchronous=FULL (default)", ours_full, "tasks/s",
-                   "SqliteHuey default e2e", huey_full, goal=">= 2x", passed=ours_full >= 2 * huey_full)
+            Result(
+                BENCH,
+                "engine e2e, synchronous=FULL (default)",
+                ours_full,
+                "tasks/s",
+                "SqliteHuey default e2e",
+                huey_full,
+                goal=">= 2x",
+                passed=ours_full >= 2 * huey_full,
+            )
         )
     )
     results.append(
         report(
-            Result(BENCH, "engine e2e, synchronous=NORMAL", ours_normal, "tasks/s",
-                   "SqliteHuey synchronous=NORMAL e2e", huey_normal)
+            Result(
+                BENCH,
+                "engine e2e, synchronous=NORMAL",
+                ours_normal,
+                "tasks/s",
+                "SqliteHuey synchronous=NORMAL e2e",
+                huey_normal,
+            )
         )
     )
     return results

@@ -77,3 +77,19 @@ async def wait_for(pilot: Any, predicate: Callable[[], bool], *, timeout_s: floa
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await pilot.pause(0.05)
+
+
+def text_of(widget: Any) -> str:
+    """The plain text a Static shows (markup, Rich Text, tables and groups alike)."""
+    import io
+
+    from rich.console import Console
+
+    content = widget.content
+    if isinstance(content, str):
+        from rich.text import Text
+
+        content = Text.from_markup(content)
+    console = Console(width=200, file=io.StringIO(), record=True, color_system=None)
+    console.print(content)
+    return console.export_text()

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from tests.tui.conftest import wait_for
 from tests.tui.fake_service import FakeService, fixed_clock
 from tui_updater.tui.app import TavernApp
+from tui_updater.tui.screens.detail import DetailScreen
 from tui_updater.tui.screens.form import TaskForm
 
 SIZE = (120, 40)
@@ -30,8 +32,7 @@ def make_app() -> TavernApp:
 
 
 async def settle(pilot: Any) -> None:
-    await pilot.pause(0.5)
-    await pilot.app.workers.wait_for_complete()
+    await wait_for(pilot, lambda: pilot.app.table.row_count == 3 and pilot.app.queue is not None, what="tasks shown")
     await pilot.pause(0.1)
 
 
@@ -44,8 +45,7 @@ def test_task_form(snap_compare: Any) -> None:
         await settle(pilot)
         await pilot.press("s")
         await pilot.pause(0.6)
-        assert isinstance(pilot.app.screen, TaskForm)
-        await pilot.app.screen.workers.wait_for_complete()
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, TaskForm) and pilot.app.screen.preview_count == 12, what="preview")
         await pilot.pause(0.1)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=open_form)
@@ -55,8 +55,7 @@ def test_task_detail(snap_compare: Any) -> None:
     async def open_detail(pilot: Any) -> None:
         await settle(pilot)
         await pilot.press("down", "down", "enter")
-        await pilot.pause(0.3)
-        await pilot.app.screen.workers.wait_for_complete()
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, DetailScreen) and len(pilot.app.screen.items) == 6, what="items")
         await pilot.pause(0.1)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=open_detail)
@@ -66,8 +65,8 @@ def test_characters_screen(snap_compare: Any) -> None:
     async def open_characters(pilot: Any) -> None:
         await settle(pilot)
         await pilot.press("c")
-        await pilot.pause(0.2)
-        await pilot.app.screen.workers.wait_for_complete()
+        await wait_for(pilot, lambda: getattr(pilot.app.screen, "summary", None) is not None, what="summary")
+        await pilot.pause(0.1)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=open_characters)
 
@@ -76,8 +75,8 @@ def test_backups_screen(snap_compare: Any) -> None:
     async def open_backups(pilot: Any) -> None:
         await settle(pilot)
         await pilot.press("b")
-        await pilot.pause(0.2)
-        await pilot.app.screen.workers.wait_for_complete()
+        await wait_for(pilot, lambda: len(getattr(pilot.app.screen, "backups", [])) == 2, what="backups")
+        await pilot.pause(0.1)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=open_backups)
 

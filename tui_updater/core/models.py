@@ -4,8 +4,24 @@ from __future__ import annotations
 
 import enum
 import time
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+
+R = TypeVar("R")
+
+
+def _evolve(record: R, changes: dict[str, Any]) -> R:
+    """A copy of a frozen record with some fields changed (``dataclasses.replace`` minus its
+    per-call introspection, which dominated the engine's hot path). Field names are checked."""
+    fields_ = record.__dataclass_fields__  # type: ignore[attr-defined]
+    for name in changes:
+        if name not in fields_:
+            raise TypeError(f"{type(record).__name__} has no field {name!r}")
+    copy = object.__new__(type(record))
+    copy.__dict__.update(record.__dict__)
+    copy.__dict__.update(changes)
+    return copy
 
 
 def now_ms() -> int:
@@ -149,7 +165,7 @@ class TaskRecord:
     usage: TokenUsage = field(default_factory=TokenUsage)
 
     def evolve(self, **changes: Any) -> TaskRecord:
-        return replace(self, **changes)
+        return _evolve(self, changes)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -219,7 +235,7 @@ class ItemRecord:
     retryable: bool = False  # the last failure was transient (auto-retry may rerun it)
 
     def evolve(self, **changes: Any) -> ItemRecord:
-        return replace(self, **changes)
+        return _evolve(self, changes)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from tui_updater.config import EngineSettings
 from tui_updater.core.events import Event, EventType
-from tui_updater.core.models import ItemStatus, LogRecord, Priority, TaskRecord, TaskStatus, now_ms
+from tui_updater.core.models import ItemRecord, ItemStatus, LogRecord, Priority, TaskRecord, TaskStatus, now_ms
 from tui_updater.core.retry import RetryPolicy
 from tui_updater.core.store import TaskStore
 from tui_updater.engine.bus import EventBus
@@ -79,6 +79,7 @@ class Engine:
         self._progress_timers: dict[str, asyncio.TimerHandle] = {}
         self._latest: dict[str, TaskRecord] = {}
         self._pruner: asyncio.Task[None] | None = None
+        self._fresh: dict[str, Any] = {}  # submitted here, never started: params, nothing stored
 
     # --- life cycle -----------------------------------------------------------------------------
 
@@ -198,6 +199,7 @@ class Engine:
             message="queued",
         )
         await self.store.save(tasks=[task])
+        self._fresh[task_id] = params
         self._enqueue(task)
         self._emit(EventType.TASK_CREATED, task)
         self.log("INFO", f"created task {task_type.name} (ID: {task_id}, priority {level.name})", task_id)
@@ -324,38 +326,45 @@ class Engine:
                 clock=self.clock,
                 hooks=RunHooks(progress=self._on_progress, log=self.log, paused=self._unpaused.wait),
                 rng=self.rng,
+                fresh=task_id in self._fresh,
+                params=self._fresh.pop(task_id, None),
             )
             self._running[task_id] = (asyncio.create_task(self._run(run)), run)
 
     async def _run(self, run: TaskRun) -> None:
+        """Run a task and record how it ended; its slot is freed only once that is recorded."""
+        try:
+            await self._run_and_record(run)
+        finally:
+            self._running.pop(run.task.task_id, None)
+            self._kick()
+
+    async def _run_and_record(self, run: TaskRun) -> None:
         task_id = run.task.task_id
         stamp = now_ms()
         run.task = run.task.evolve(status=TaskStatus.RUNNING, started_at_ms=run.task.started_at_ms or stamp, message="running", updated_at_ms=stamp)
         try:
-            await self.store.save(tasks=[run.task])
             self._emit(EventType.TASK_STARTED, run.task)
-            self.log("INFO", f"task started: {task_id} ({run.task.type})", task_id)
-            task = await run.execute()
+            task = await run.execute()  # records RUNNING with its first write
         except asyncio.CancelledError:
             await self._interrupted(run)
             return
         except Exception as exc:  # the task as a whole could not run (bad db, missing column…)
-            await self._finish(run.task.evolve(status=TaskStatus.FAILED, error=describe_error(exc), message=describe_error(exc)))
+            failed = run.task.evolve(status=TaskStatus.FAILED, error=describe_error(exc), message=describe_error(exc))
+            await self._finish(failed, run)
             return
-        finally:
-            self._running.pop(task_id, None)
-            self._kick()
         if task.counts.failed:
-            failed_items = await self.store.list_items(task_id, statuses=[ItemStatus.FAILED])
-            if any(i.retryable for i in failed_items) and task.attempt < self.settings.task_max_attempts:
+            retryable = any(i.retryable for i in run.items.values() if i.status is ItemStatus.FAILED)
+            if retryable and task.attempt < self.settings.task_max_attempts:
+                await self.store.save(items=run.unsaved, tasks=[task], new_items=run.take_new_items())
                 await self.store.reset_items(task_id, [ItemStatus.FAILED], only_retryable=True)
                 delay_s = self.policy.delay_s(task.attempt, rng=self.rng)
                 self._spawn(self._retry_later(task, delay_s))
                 return
             error = f"{task.counts.failed} of {task.counts.total} item(s) failed"
-            await self._finish(task.evolve(status=TaskStatus.FAILED, error=error, message=error))
+            await self._finish(task.evolve(status=TaskStatus.FAILED, error=error, message=error), run)
         else:
-            await self._finish(task.evolve(status=TaskStatus.COMPLETED, message="completed", progress=100.0))
+            await self._finish(task.evolve(status=TaskStatus.COMPLETED, message="completed", progress=100.0), run)
 
     async def _retry_later(self, task: TaskRecord, delay_s: float) -> None:
         task = task.evolve(status=TaskStatus.PENDING, message=f"transient failures; retrying in {delay_s:.1f}s")
@@ -370,16 +379,19 @@ class Engine:
             await asyncio.gather(run.applying, return_exceptions=True)
         if task_id in self._cancelling:
             self._cancelling.discard(task_id)
-            await self._finish(run.task.evolve(status=TaskStatus.CANCELLED, message="cancelled"))
+            await self._finish(run.task.evolve(status=TaskStatus.CANCELLED, message="cancelled"), run)
         else:
             task = run.task.evolve(status=TaskStatus.PENDING, message="interrupted; resumes on next start", updated_at_ms=now_ms())
-            await self.store.save(tasks=[task])
+            await self.store.save(tasks=[task], items=run.unsaved, new_items=run.take_new_items())
             self.log("INFO", f"task {task_id} interrupted; it resumes on the next start", task_id)
 
-    async def _finish(self, task: TaskRecord) -> None:
+    async def _finish(self, task: TaskRecord, run: TaskRun | None = None) -> None:
         stamp = now_ms()
         task = task.evolve(finished_at_ms=stamp, updated_at_ms=stamp)
-        await self.store.save(tasks=[task])
+        if run is None:
+            await self.store.save(tasks=[task])
+        else:
+            await self.store.save(tasks=[task], items=run.unsaved, new_items=run.take_new_items())
         kind = {
             TaskStatus.COMPLETED: EventType.TASK_COMPLETED,
             TaskStatus.FAILED: EventType.TASK_FAILED,

@@ -1,9 +1,16 @@
-"""One task's run: select items once, obtain results concurrently, apply them in batches."""
+"""One task's run: select items once, obtain results concurrently, apply them in batches.
+
+Durability follows cost: a result that took long to obtain (a paid or slow call) is stored as
+OBTAINED before anything else happens to it, so a crash never repeats that call; a result that
+was cheap to obtain is stored together with its outcome, one transaction per batch.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import random
+import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +22,9 @@ from tui_updater.engine.clock import Clock
 from tui_updater.errors import PermanentError, TavernError, TransientError
 from tui_updater.tasks.base import ItemOutcome, TaskContext, TaskType
 
+# Results that took at least this long to obtain are stored on their own, at once.
+COSTLY_OBTAIN_S = 0.02
+
 
 def describe_error(exc: BaseException) -> str:
     """A one-line reason for an item or task failure (never a traceback)."""
@@ -24,15 +34,17 @@ def describe_error(exc: BaseException) -> str:
 
 
 def count_items(items: Sequence[ItemRecord]) -> ItemCounts:
-    done = failed = skipped = 0
-    for item in items:
-        if item.status is ItemStatus.DONE:
-            done += 1
-        elif item.status is ItemStatus.FAILED:
-            failed += 1
-        elif item.status in (ItemStatus.SKIPPED, ItemStatus.CONFLICT):
-            skipped += 1
-    return ItemCounts(len(items), done, failed, skipped)
+    by_status = Counter(item.status for item in items)
+    return _counts(len(items), by_status)
+
+
+def _counts(total: int, by_status: Counter[ItemStatus]) -> ItemCounts:
+    return ItemCounts(
+        total,
+        by_status[ItemStatus.DONE],
+        by_status[ItemStatus.FAILED],
+        by_status[ItemStatus.SKIPPED] + by_status[ItemStatus.CONFLICT],
+    )
 
 
 @dataclass
@@ -56,8 +68,13 @@ class TaskRun:
     clock: Clock
     hooks: RunHooks
     rng: random.Random = field(default_factory=random.Random)
+    fresh: bool = False  # never started before: no stored items to load
+    params: Any = None  # parsed parameters when already known (fresh tasks)
     items: dict[int, ItemRecord] = field(default_factory=dict)
     applying: asyncio.Future[None] | None = None  # the batch write under way, if any
+    unsaved: list[ItemRecord] = field(default_factory=list)  # final outcomes, saved with the task
+    items_stored: bool = True  # False until a fresh task's items are first written
+    _by_status: Counter[ItemStatus] = field(default_factory=Counter)
 
     async def execute(self) -> TaskRecord:
         """Run the items; return the task record with counts, usage and result filled in."""
@@ -67,7 +84,7 @@ class TaskRun:
             log=lambda level, message: self.hooks.log(level, message, self.task.task_id),
             attempt=self.task.attempt,
         )
-        params = self.task_type.parse_params(self.task.data)
+        params = self.params if self.params is not None else self.task_type.parse_params(self.task.data)
         await self._load_or_select(ctx, params)
         obtained = [i for i in self.items.values() if i.status is ItemStatus.OBTAINED]
         if obtained:
@@ -78,17 +95,24 @@ class TaskRun:
         result = self.task_type.summarize(params, finished)
         if ctx.usage.requests:
             result.setdefault("usage", ctx.usage.to_json())
-        counts = count_items(finished)
+        counts = self.counts()
         self.task = self.task.evolve(counts=counts, progress=counts.progress(), result=result, usage=self.task.usage + ctx.usage)
         return self.task
+
+    def counts(self) -> ItemCounts:
+        return _counts(len(self.items), self._by_status)
 
     # --- items ----------------------------------------------------------------------------------
 
     async def _load_or_select(self, ctx: TaskContext, params: Any) -> None:
-        stored = await self.store.list_items(self.task.task_id)
-        if stored or self.task.counts.total:
-            self.items = {i.seq: i for i in stored}
-            return
+        if not self.fresh:
+            stored = await self.store.list_items(self.task.task_id)
+            if stored or self.task.counts.total:
+                self.items = {i.seq: i for i in stored}
+                self._by_status = Counter(i.status for i in stored)
+                await self.store.save(tasks=[self.task])
+                self.hooks.log("INFO", f"task resumed: {self.task.task_id} ({self.task.type}, attempt {self.task.attempt})", self.task.task_id)
+                return
         specs = await self.task_type.select(ctx, params)
         stamp = now_ms()
         new_items = [
@@ -96,17 +120,38 @@ class TaskRun:
             for seq, spec in enumerate(specs)
         ]
         self.items = {i.seq: i for i in new_items}
-        self.task = self.task.evolve(counts=ItemCounts(total=len(new_items)), message=f"{len(new_items)} items selected")
-        await self.store.save(tasks=[self.task], new_items=new_items)
-        self.hooks.log("INFO", f"{len(new_items)} items selected", self.task.task_id)
+        self._by_status = Counter({ItemStatus.PENDING: len(new_items)})
+        self.task = self.task.evolve(counts=ItemCounts(total=len(new_items)), message=f"running: {len(new_items)} items")
+        # Nothing is written yet: until an item has a costly result or an outcome, a crash simply
+        # selects again. The items ride along with the task's first real write.
+        self.items_stored = False
+        self.hooks.log("INFO", f"task started: {self.task.task_id} ({self.task.type}, {len(new_items)} items)", self.task.task_id)
+
+    def take_new_items(self) -> list[ItemRecord]:
+        """The items to insert with the next write (all of them, once), as they are now."""
+        if self.items_stored:
+            return []
+        self.items_stored = True
+        return [
+            item.evolve(status=ItemStatus.PENDING) if item.status is ItemStatus.RUNNING else item
+            for _, item in sorted(self.items.items())
+        ]
+
+    async def save(self, *, items: Sequence[ItemRecord] = (), tasks: Sequence[TaskRecord] = ()) -> None:
+        """Write through the store, inserting a fresh task's items first if they are not yet."""
+        await self.store.save(tasks=tasks, items=items, new_items=self.take_new_items())
 
     def _set(self, item: ItemRecord) -> ItemRecord:
+        old = self.items.get(item.seq)
+        if old is not None:
+            self._by_status[old.status] -= 1
+        self._by_status[item.status] += 1
         self.items[item.seq] = item
         return item
 
     def _report(self) -> None:
-        counts = count_items(list(self.items.values()))
-        self.task = self.task.evolve(counts=counts, progress=counts.progress(), usage=self.task.usage)
+        counts = self.counts()
+        self.task = self.task.evolve(counts=counts, progress=counts.progress())
         self.hooks.progress(self.task)
 
     async def _pipeline(
@@ -114,6 +159,9 @@ class TaskRun:
     ) -> None:
         batch_size = self.task_type.batch_size(params)
         concurrency = self.task_type.concurrency(params)
+        if concurrency == 1 or len(pending) <= 1:
+            await self._sequential(ctx, params, pending, list(obtained), batch_size)
+            return
         queue: asyncio.Queue[ItemRecord] = asyncio.Queue()
         for item in pending:
             queue.put_nowait(item)
@@ -143,10 +191,7 @@ class TaskRun:
             while True:
                 if len(ready) >= batch_size or (workers_left <= 0 and ready):
                     batch, ready[:] = ready[:batch_size], ready[batch_size:]
-                    # Shielded: once a batch write starts it finishes and is recorded.
-                    self.applying = asyncio.ensure_future(self._apply(ctx, params, batch))
-                    await asyncio.shield(self.applying)
-                    self.applying = None
+                    await self._apply_shielded(ctx, params, batch, last=workers_left <= 0 and not ready)
                     continue
                 if workers_left <= 0:
                     return
@@ -162,9 +207,34 @@ class TaskRun:
                 task.cancel()  # a batch write under way is shielded and still finishes
             await asyncio.gather(*workers, applying, return_exceptions=True)
 
+    async def _sequential(
+        self, ctx: TaskContext, params: Any, pending: list[ItemRecord], ready: list[ItemRecord], batch_size: int
+    ) -> None:
+        """One item at a time, with no helper tasks: the cheap path for small or serial work."""
+        remaining = len(pending)
+        for item in pending:
+            await self.hooks.paused()
+            remaining -= 1
+            done = await self._obtain(ctx, params, item)
+            if done is not None:
+                ready.append(done)
+            while len(ready) >= batch_size or (remaining == 0 and ready):
+                batch, ready[:] = ready[:batch_size], ready[batch_size:]
+                await self._apply_shielded(ctx, params, batch, last=remaining == 0 and not ready)
+        while ready:  # results obtained before a restart, with nothing left to obtain
+            batch, ready[:] = ready[:batch_size], ready[batch_size:]
+            await self._apply_shielded(ctx, params, batch, last=not ready)
+
+    async def _apply_shielded(self, ctx: TaskContext, params: Any, batch: list[ItemRecord], *, last: bool) -> None:
+        """Once a batch write starts it finishes and is recorded, even if the run is cancelled."""
+        self.applying = asyncio.ensure_future(self._apply(ctx, params, batch, last=last))
+        await asyncio.shield(self.applying)
+        self.applying = None
+
     async def _obtain(self, ctx: TaskContext, params: Any, item: ItemRecord) -> ItemRecord | None:
         item = self._set(item.evolve(status=ItemStatus.RUNNING))
         failures = 0
+        started_s = time.perf_counter()
         while True:
             try:
                 result = await self.task_type.obtain(ctx, params, item)
@@ -183,8 +253,9 @@ class TaskRun:
             obtained = self._set(
                 item.evolve(status=ItemStatus.OBTAINED, attempts=item.attempts + failures + 1, result=result, error=None, updated_at_ms=now_ms())
             )
-            # The result is durable before it is applied: a crash now never repeats the request.
-            await self.store.save(items=[obtained])
+            if failures or time.perf_counter() - started_s >= COSTLY_OBTAIN_S:
+                # A costly result is durable before it is applied: a crash never repeats the call.
+                await self.save(items=[obtained])
             return obtained
 
     async def _fail(self, item: ItemRecord, exc: BaseException, *, attempts: int, retryable: bool) -> None:
@@ -193,9 +264,9 @@ class TaskRun:
         )
         self.hooks.log("WARNING", f"{item.label or item.key} failed: {failed.error}", self.task.task_id)
         self._report()
-        await self.store.save(items=[failed], tasks=[self.task])
+        await self.save(items=[failed], tasks=[self.task])
 
-    async def _apply(self, ctx: TaskContext, params: Any, batch: list[ItemRecord]) -> None:
+    async def _apply(self, ctx: TaskContext, params: Any, batch: list[ItemRecord], *, last: bool) -> None:
         try:
             outcomes: Sequence[ItemOutcome] = await self.task_type.apply(
                 ctx, params, [(item, item.result or {}) for item in batch]
@@ -225,4 +296,10 @@ class TaskRun:
                 )
             )
         self._report()
-        await self.store.save(items=changed, tasks=[self.task])
+        if last:
+            # The engine stores these with the finished task, in one transaction. Should it crash
+            # first, the items are applied again on resume; the journal's compare-and-set makes
+            # that a no-op for writes already made.
+            self.unsaved.extend(changed)
+            return
+        await self.save(items=changed, tasks=[self.task])

@@ -18,14 +18,16 @@ def halfblock_text(path: Path, *, width_cells: int = 24) -> Text:
         height_px = max(2, round(width_cells * rgb.height / max(1, rgb.width)))
         height_px += height_px % 2
         small = rgb.resize((width_cells, height_px), Image.Resampling.LANCZOS)
-    data = list(small.getdata())
+    raw = small.tobytes()  # RGB, row-major
     text = Text()
     for y in range(0, height_px, 2):
         if y:
             text.append("\n")
         for x in range(width_cells):
-            top = data[y * width_cells + x]
-            bottom = data[(y + 1) * width_cells + x]
+            i_top = 3 * (y * width_cells + x)
+            i_bottom = 3 * ((y + 1) * width_cells + x)
+            top = raw[i_top : i_top + 3]
+            bottom = raw[i_bottom : i_bottom + 3]
             text.append(
                 "▀",
                 Style(color=f"rgb({top[0]},{top[1]},{top[2]})", bgcolor=f"rgb({bottom[0]},{bottom[1]},{bottom[2]})"),

@@ -17,8 +17,7 @@ def header_text(info: ServiceInfo | None, status: QueueStatus | None, connection
     if info is None:
         text.append("  connecting…", style="dim")
         return text
-    text.append(f" v{info.version}  ", style="dim")
-    text.append("DB ", style="dim")
+    text.append(" DB ", style="dim")
     text.append(PurePath(info.database).name or info.database, style="bold")
     if info.demo:
         text.append(" ")
@@ -30,7 +29,7 @@ def header_text(info: ServiceInfo | None, status: QueueStatus | None, connection
     else:
         text.append("○ offline provider", style="bold yellow")
     model = info.chat_model if info.chat_model == info.image_model else f"{info.chat_model} / {info.image_model}"
-    if model:
+    if model and (info.online or model != "offline"):
         text.append(f" ({model})", style="dim")
     if status is not None:
         text.append("  │  ", style="dim")
@@ -39,11 +38,10 @@ def header_text(info: ServiceInfo | None, status: QueueStatus | None, connection
         else:
             text.append("▶ running", style="green")
         text.append(f" {status.running}/{status.max_running}", style="bold")
-        text.append(f"  pending {status.pending}")
         done = status.by_status.get("COMPLETED", 0)
         failed = status.by_status.get("FAILED", 0)
-        text.append(f"  done {done}")
-        text.append(f"  failed {failed}", style="red" if failed else "")
+        text.append(f" · pending {status.pending} · done {done} · ")
+        text.append(f"failed {failed}", style="red" if failed else "")
     if info.remote:
         text.append("  │  ", style="dim")
         state = connection or "connected"

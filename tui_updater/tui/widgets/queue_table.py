@@ -14,15 +14,15 @@ from tui_updater.core.models import TaskRecord
 from tui_updater.tui.progress import age_text, eta_text, progress_bar, status_text
 
 COLUMNS = (
-    ("id", "Task"),
-    ("type", "Type"),
-    ("priority", "Priority"),
-    ("status", "Status"),
-    ("progress", "Progress"),
-    ("items", "Done/Total"),
-    ("failed", "Failed"),
-    ("eta", "ETA"),
-    ("age", "Age"),
+    ("id", "Task", 29),
+    ("type", "Type", 18),
+    ("priority", "Prio", 6),
+    ("status", "Status", 9),
+    ("progress", "Progress", 15),
+    ("items", "Items", 9),
+    ("failed", "Fail", 4),
+    ("eta", "ETA", 5),
+    ("age", "Age", 5),
 )
 MAX_ROWS = 1000  # the table shows at most this many of the newest tasks
 
@@ -59,8 +59,8 @@ class QueueTable(DataTable[Any]):
         self._shown: dict[str, TaskRecord] = {}
 
     def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            self.add_column(label, key=key, width=width)
 
     # --- rows -----------------------------------------------------------------------------------
 
@@ -85,7 +85,7 @@ class QueueTable(DataTable[Any]):
         previous = self._shown.get(task.task_id)
         self._shown[task.task_id] = task
         if previous is None:
-            self.add_row(*(cells[key] for key, _ in COLUMNS), key=task.task_id)
+            self.add_row(*(cells[key] for key, _, _ in COLUMNS), key=task.task_id)
             return True
         old = self._cells(previous, now_ms)
         for key, value in cells.items():

@@ -1,0 +1,294 @@
+"""Dashboard under load: 5,000 tasks and 500 events/s, key press → repaint latency and RSS.
+
+The real TavernApp runs headless through Pilot on a LocalService (5,000 tasks in tasks.db, a
+publisher putting 500 events/s on the engine bus). Latency = from the key press to the first
+frame rendered (to segments, as a terminal would get them) after the cursor moved. Reference: a
+bare Textual DataTable of 5,000 rows, same key presses, no load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    Result,
+    arguments,
+    bench_settings,
+    note,
+    percentile,
+    report,
+    rss_mb,
+    skipped,
+)
+
+BENCH = "dashboard"
+TASKS = 5_000
+QUICK_TASKS = 500
+EVENTS_PER_S = 500
+PRESSES = 60
+QUICK_PRESSES = 10
+SIZE = (160, 50)
+GOAL_P95_MS = 50.0
+GOAL_RSS_MB = 200.0
+
+
+class FrameProbe:
+    """Wraps ``app._display``: renders each frame to segments and times the first after a key press."""
+
+    def __init__(self, app: Any, moved: Any) -> None:
+        self.app = app
+        self.moved = moved  # () -> bool: has the key's effect happened?
+        self.armed_at_s: float | None = None
+        self.latencies_ms: list[float] = []
+        self.frame = asyncio.Event()
+        original = app._display
+
+        def display(screen: Any, renderable: Any) -> None:
+            original(screen, renderable)
+            if renderable is None:
+                return
+            if hasattr(renderable, "render_segments"):
+                renderable.render_segments(app.console)  # what a real terminal write would cost
+            if self.armed_at_s is not None and self.moved():
+                self.latencies_ms.append(1000 * (time.perf_counter() - self.armed_at_s))
+                self.armed_at_s = None
+                self.frame.set()
+
+        app._display = display
+
+    async def press(self, pilot: Any, key: str) -> None:
+        self.frame.clear()
+        self.armed_at_s = time.perf_counter()
+        await pilot.press(key)
+        try:
+            await asyncio.wait_for(self.frame.wait(), 5)
+        except TimeoutError:
+            self.armed_at_s = None
+
+
+async def _press_many(pilot: Any, probe: FrameProbe, table: Any, presses: int) -> None:
+    for index in range(presses):
+        before = table.cursor_row
+        probe.moved = lambda before=before: table.cursor_row != before
+        key = "down" if index % 4 < 2 else "up"
+        if key == "down" and table.cursor_row >= table.row_count - 1:
+            key = "up"
+        elif key == "up" and table.cursor_row <= 0:
+            key = "down"
+        await probe.press(pilot, key)
+        await asyncio.sleep(0.05)
+
+
+async def _publish(bus: Any, task_ids: list[str], stop: asyncio.Event) -> int:
+    from tui_updater.core.events import Event, EventType
+
+    rng = random.Random(7)
+    published = 0
+    started_s = time.perf_counter()
+    while not stop.is_set():
+        due = int(
+            (time.perf_counter() - started_s) * EVENTS_PER_S
+        )  # keep the rate when ticks run late
+        for _ in range(due - published):
+            task_id = rng.choice(task_ids)
+            if published % 2:
+                bus.publish(
+                    Event(
+                        EventType.TASK_PROGRESS,
+                        task_id=task_id,
+                        status="RUNNING",
+                        progress=float(published % 100),
+                        message=f"{published % 100}/100 items (0 failed)",
+                    )
+                )
+            else:
+                bus.publish(
+                    Event(
+                        EventType.LOG,
+                        task_id=task_id,
+                        message=f"item {published} done",
+                        level="INFO",
+                    )
+                )
+            published += 1
+        await asyncio.sleep(0.01)
+    return published
+
+
+def _tasks(count: int) -> list[Any]:
+    from tui_updater.core.models import ItemCounts, Priority, TaskRecord, TaskStatus, now_ms
+    from tui_updater.engine.ids import new_task_id
+
+    stamp = now_ms()
+    statuses = (TaskStatus.COMPLETED, TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.PENDING)
+    return [
+        TaskRecord(
+            task_id=new_task_id(),
+            type="MBTI_ASSIGNMENT",
+            priority=Priority.NORMAL,
+            status=statuses[i % 4],
+            data={},
+            created_at_ms=stamp - i * 1000,
+            updated_at_ms=stamp,
+            message="bench",
+            counts=ItemCounts(100, 100 if i % 4 < 2 else 40, 0 if i % 4 != 2 else 60, 0),
+            progress=100.0 if i % 4 < 3 else 0.0,
+        )
+        for i in range(count)
+    ]
+
+
+async def dashboard_latencies(
+    root: Path, task_count: int, presses: int
+) -> tuple[list[float], float, int]:
+    from tui_updater.characters.demo import generate_synthetic_db
+    from tui_updater.runtime import Runtime
+    from tui_updater.tui.app import TavernApp
+
+    db_path = generate_synthetic_db(root / "dev.db", 100)
+    runtime = await Runtime.open(bench_settings(root, db_path, offline=True))
+    try:
+        await runtime.engine.pause()
+        tasks = _tasks(task_count)
+        await runtime.store.save(tasks=tasks)
+        app = TavernApp(runtime.service)
+        async with app.run_test(size=SIZE) as pilot:
+            table = app.table
+            deadline_s = time.monotonic() + 30
+            while table.row_count < min(task_count, 1000) and time.monotonic() < deadline_s:
+                await pilot.pause(0.1)
+            probe = FrameProbe(app, lambda: False)
+            stop = asyncio.Event()
+            publisher = asyncio.create_task(
+                _publish(runtime.engine.bus, [t.task_id for t in tasks[:1000]], stop)
+            )
+            await asyncio.sleep(0.5)  # the load is on before the first key
+            started_s = time.perf_counter()
+            await _press_many(pilot, probe, table, presses)
+            stop.set()
+            published = await publisher
+            rate = published / (time.perf_counter() - started_s + 0.5)
+            rss = rss_mb()
+        return probe.latencies_ms, rss, int(rate)
+    finally:
+        await runtime.close()
+
+
+async def bare_table_latencies(rows: int, presses: int) -> list[float]:
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable
+
+    class BareTable(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DataTable(cursor_type="row", zebra_stripes=True)
+
+        def on_mount(self) -> None:
+            table = self.query_one(DataTable)
+            table.add_columns(
+                "Task",
+                "Type",
+                "Priority",
+                "Status",
+                "Progress",
+                "Done/Total",
+                "Failed",
+                "ETA",
+                "Age",
+            )
+            table.add_rows(
+                (
+                    f"task_{i:013d}",
+                    "MBTI_ASSIGNMENT",
+                    "NORMAL",
+                    "COMPLETED",
+                    "██████████ 100%",
+                    "100/100",
+                    "0",
+                    "—",
+                    "3m",
+                )
+                for i in range(rows)
+            )
+            table.focus()
+
+    app = BareTable()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        table = app.query_one(DataTable)
+        probe = FrameProbe(app, lambda: False)
+        await _press_many(pilot, probe, table, presses)
+    return probe.latencies_ms
+
+
+def run(quick: bool = False) -> list[Result]:
+    try:
+        import tui_updater.tui.app  # noqa: F401
+    except ImportError as exc:
+        skipped(BENCH, f"the dashboard is not importable yet ({exc})")
+        return []
+    task_count = QUICK_TASKS if quick else TASKS
+    presses = QUICK_PRESSES if quick else PRESSES
+    with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp:
+        latencies, rss, rate = asyncio.run(dashboard_latencies(Path(tmp), task_count, presses))
+    reference = asyncio.run(bare_table_latencies(task_count, presses))
+    note(
+        BENCH,
+        f"{task_count} tasks in tasks.db (the table shows the newest 1000), ~{rate} events/s published, "
+        f"{len(latencies)}/{presses} presses repainted; terminal {SIZE[0]}x{SIZE[1]}",
+    )
+    p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
+    ref_p50, ref_p95 = percentile(reference, 0.5), percentile(reference, 0.95)
+    return [
+        report(
+            Result(
+                BENCH,
+                "key press -> repaint p50",
+                p50,
+                "ms",
+                f"bare DataTable, {task_count} rows, no load, p50",
+                ref_p50,
+                higher_is_better=False,
+            )
+        ),
+        report(
+            Result(
+                BENCH,
+                "key press -> repaint p95",
+                p95,
+                "ms",
+                f"bare DataTable, {task_count} rows, no load, p95",
+                ref_p95,
+                goal=f"<= {GOAL_P95_MS:g} ms",
+                passed=p95 <= GOAL_P95_MS and len(latencies) == presses,
+                higher_is_better=False,
+            )
+        ),
+        report(
+            Result(
+                BENCH,
+                "RSS under load",
+                rss,
+                "MB",
+                "goal ceiling",
+                GOAL_RSS_MB,
+                goal=f"<= {GOAL_RSS_MB:g} MB",
+                passed=rss <= GOAL_RSS_MB,
+                higher_is_better=False,
+            )
+        ),
+    ]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = arguments(__doc__ or BENCH, argv)
+    run(quick=args.quick)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Form fields generated from parameter schemas: kinds, bounds and value parsing."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pytest
+from pydantic import Field
+
+from tui_updater.tasks.base import TaskParams
+from tui_updater.tasks.settings import SettingsParams
+from tui_updater.tasks.upgrade import DatabaseUpgradeParams
+from tui_updater.tui.fields import FieldError, field_specs
+
+
+class NewTypeParams(TaskParams):
+    """A type the UI has never seen: it still gets a form."""
+
+    ratio: float = Field(0.5, ge=0, le=1)
+    mode: Literal["fast", "careful"] = "fast"
+    note: str | None = Field(None, max_length=10)
+    limit: int | None = Field(None, ge=1, le=9)
+    tags: list[str] = Field(default_factory=list)
+
+
+def kinds(params: type[TaskParams]) -> dict[str, str]:
+    return {spec.name: spec.kind for spec in field_specs(params.model_json_schema())}
+
+
+def test_kinds_follow_the_schema() -> None:
+    assert kinds(SettingsParams) == {
+        "characterIds": "list",
+        "updateFields": "choices",
+        "overwrite": "bool",
+        "batchSize": "int",
+        "concurrency": "int",
+    }
+    assert kinds(DatabaseUpgradeParams)["migrationScript"] == "sql"
+    assert kinds(NewTypeParams) == {"ratio": "number", "mode": "choice", "note": "text", "limit": "int", "tags": "list"}
+
+
+def test_bounds_defaults_and_requirement_are_kept() -> None:
+    specs = {s.name: s for s in field_specs(NewTypeParams.model_json_schema())}
+    assert (specs["limit"].minimum, specs["limit"].maximum) == (1, 9)
+    assert specs["ratio"].default == 0.5
+    assert specs["mode"].choices == ("fast", "careful")
+    assert specs["note"].max_length == 10
+    upgrade = {s.name: s for s in field_specs(DatabaseUpgradeParams.model_json_schema())}
+    assert upgrade["migrationScript"].required and not upgrade["dryRun"].required
+
+
+async def test_a_new_type_gets_widgets_without_ui_code() -> None:
+    from textual.app import App, ComposeResult
+    from textual.widgets import Input, Select
+
+    from tui_updater.tui.fields import build_widget, read_value
+
+    specs = field_specs(NewTypeParams.model_json_schema())
+
+    class FormOnly(App[None]):
+        def compose(self) -> ComposeResult:
+            for spec in specs:
+                yield build_widget(spec)
+
+    app = FormOnly()
+    async with app.run_test() as pilot:
+        assert isinstance(app.query_one("#field-mode"), Select)
+        limit = app.query_one("#field-limit", Input)
+        limit.value = "12"
+        await pilot.pause()
+        spec = next(s for s in specs if s.name == "limit")
+        with pytest.raises(FieldError, match="between 1 and 9"):
+            read_value(spec, limit)
+        limit.value = ""
+        assert read_value(spec, limit) == (False, None)  # optional: the schema default applies
+        tags = app.query_one("#field-tags", Input)
+        tags.value = "a, 2"
+        assert read_value(next(s for s in specs if s.name == "tags"), tags) == (True, ["a", 2])
