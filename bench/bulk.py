@@ -18,6 +18,7 @@ from pathlib import Path
 from bench.common import Result, arguments, bench_settings, note, report
 
 BENCH = "bulk"
+SYNC = "FULL"
 CHARACTERS = 10_000
 QUICK_CHARACTERS = 1_000
 BATCH_SIZE = 250
@@ -39,7 +40,7 @@ async def engine_items_per_s(
     """Run both task types at once through Runtime; items/s from submit to both completed."""
     from tui_updater.runtime import Runtime
 
-    runtime = await Runtime.open(bench_settings(root, db_path, offline=True))
+    runtime = await Runtime.open(bench_settings(root, db_path, offline=True), synchronous=SYNC)
     try:
         params = {"batchSize": batch_size, "concurrency": concurrency}
         started_s = time.perf_counter()

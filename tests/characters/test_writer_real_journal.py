@@ -73,3 +73,27 @@ async def test_planned_entries_resolved_after_crash(setup):
     assert resolved == {written: JournalState.APPLIED, unwritten: JournalState.APPLIED}
     assert row(path, "Character", "id", unwritten)["mbtiType"] == "ESTJ"
     assert not await store.entries(TASK, states=[JournalState.PLANNED])
+
+
+async def test_second_write_of_an_item_is_not_mistaken_for_a_replay(setup):
+    """An avatar item writes twice (GENERATING, then the result). If the first write's journal
+    mark was lost in a crash, the second write must still happen."""
+    path, db, store = setup
+    key = (await db.select_candidates("avatar"))[0][0]
+    status = row(path, "Character", "id", key)["avatarStatus"]
+    await store.plan([JournalEntry(TASK, key, key, "avatarStatus", status, "GENERATING")])
+    execute(path, 'UPDATE "Character" SET "avatarStatus" = ? WHERE id = ?', ("GENERATING", key))  # committed, mark lost
+    (result,) = await db.write_changes(
+        TASK, [CharacterChange(key, key, {"avatarStatus": ("GENERATING", "COMPLETED"), "avatar": (None, f"/a/{key}.png")})]
+    )
+    assert result.applied
+    stored = row(path, "Character", "id", key)
+    assert stored["avatarStatus"] == "COMPLETED" and stored["avatar"] == f"/a/{key}.png"
+    assert not await store.entries(TASK, states=[JournalState.PLANNED])
+
+
+async def test_journal_marks_are_visible_to_the_next_read(setup):
+    path, db, store = setup
+    key = (await db.select_candidates("mbti"))[0][0]
+    await db.write_changes(TASK, [CharacterChange(key, key, {"mbtiType": (None, "ENTJ")})])
+    assert [e.state for e in await store.entries(TASK)] == [JournalState.APPLIED]

@@ -50,7 +50,12 @@ class FakeBackups:
 
 class FakeSummary:
     async def summary(self) -> dict[str, Any]:
-        return {"table": "Character", "total": 3, "missing": {"avatar": 2}, "mbtiDistribution": {"INTJ": 1}}
+        return {
+            "table": "Character",
+            "total": 3,
+            "missing": {"avatar": 2},
+            "mbtiDistribution": {"INTJ": 1},
+        }
 
 
 @pytest.fixture
@@ -59,17 +64,23 @@ async def sample_service(tmp_path: Path) -> AsyncIterator[tuple[LocalService, Re
     store = SqliteTaskStore(tmp_path / "tasks.db", synchronous="NORMAL")
     await store.open()
     recorder = Recorder()
-    settings = EngineSettings(item_max_attempts=1, task_max_attempts=1, retry_base_delay_s=0.01, retry_max_delay_s=0.02)
+    settings = EngineSettings(
+        item_max_attempts=1, task_max_attempts=1, retry_base_delay_s=0.01, retry_max_delay_s=0.02
+    )
     engine = Engine(store, sample_registry(recorder), None, settings)
     info = ServiceInfo("/data/dev.db", False, "offline", False, "offline", "offline", "0.0-test")
-    service = LocalService(engine, info, backups=FakeBackups(), characters=FakeSummary(), db_path=tmp_path / "dev.db")
+    service = LocalService(
+        engine, info, backups=FakeBackups(), characters=FakeSummary(), db_path=tmp_path / "dev.db"
+    )
     await engine.start()
     yield service, recorder
     await engine.stop()
     await store.close()
 
 
-async def wait_for(pilot: Any, predicate: Callable[[], bool], *, timeout_s: float = 10.0, what: str = "condition") -> None:
+async def wait_for(
+    pilot: Any, predicate: Callable[[], bool], *, timeout_s: float = 10.0, what: str = "condition"
+) -> None:
     """Let the app run until ``predicate()`` holds (fails the test after ``timeout_s``)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s

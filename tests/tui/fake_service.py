@@ -31,11 +31,25 @@ def fixed_clock() -> int:
     return NOW_MS
 
 
-INFO = ServiceInfo("/srv/tavern/data/demo/dev.db", True, "offline", False, "offline", "offline", "1.0.0")
+INFO = ServiceInfo(
+    "/srv/tavern/data/demo/dev.db", True, "offline", False, "offline", "offline", "1.0.0"
+)
 TYPES = [
-    TaskTypeInfo("MBTI_ASSIGNMENT", "MBTI assignment", "Assign MBTI types.", MbtiParams.model_json_schema()),
-    TaskTypeInfo("CHARACTER_SETTINGS", "Character settings", "Write missing fields.", SettingsParams.model_json_schema()),
-    TaskTypeInfo("DATABASE_UPGRADE", "Database upgrade", "Apply a migration.", DatabaseUpgradeParams.model_json_schema()),
+    TaskTypeInfo(
+        "MBTI_ASSIGNMENT", "MBTI assignment", "Assign MBTI types.", MbtiParams.model_json_schema()
+    ),
+    TaskTypeInfo(
+        "CHARACTER_SETTINGS",
+        "Character settings",
+        "Write missing fields.",
+        SettingsParams.model_json_schema(),
+    ),
+    TaskTypeInfo(
+        "DATABASE_UPGRADE",
+        "Database upgrade",
+        "Apply a migration.",
+        DatabaseUpgradeParams.model_json_schema(),
+    ),
 ]
 MBTI_RESULT = {
     "success": True,
@@ -45,7 +59,12 @@ MBTI_RESULT = {
     "statistics": {
         "total": 6,
         "byType": {"INTJ": 3, "ENFP": 2, "ISTP": 1},
-        "byCategory": {"Analysts": {"count": 3}, "Diplomats": {"count": 2}, "Sentinels": {"count": 0}, "Explorers": {"count": 1}},
+        "byCategory": {
+            "Analysts": {"count": 3},
+            "Diplomats": {"count": 2},
+            "Sentinels": {"count": 0},
+            "Explorers": {"count": 1},
+        },
     },
 }
 
@@ -93,7 +112,13 @@ class FakeSubscription:
 class FakeService:
     """Implements UpdaterService over fixed data; records the calls views make."""
 
-    def __init__(self, tasks: list[TaskRecord] | None = None, *, events: list[Event] | None = None, overflow_first: bool = False) -> None:
+    def __init__(
+        self,
+        tasks: list[TaskRecord] | None = None,
+        *,
+        events: list[Event] | None = None,
+        overflow_first: bool = False,
+    ) -> None:
         self.tasks = {t.task_id: t for t in (tasks if tasks is not None else sample_tasks())}
         self.events = events or []
         self.overflow_next = overflow_first
@@ -107,7 +132,14 @@ class FakeService:
         by_status: dict[str, int] = {}
         for task in self.tasks.values():
             by_status[task.status.value] = by_status.get(task.status.value, 0) + 1
-        return QueueStatus(False, by_status.get("PENDING", 0), by_status.get("RUNNING", 0), 2, len(self.tasks), by_status)
+        return QueueStatus(
+            False,
+            by_status.get("PENDING", 0),
+            by_status.get("RUNNING", 0),
+            2,
+            len(self.tasks),
+            by_status,
+        )
 
     async def task_types(self) -> list[TaskTypeInfo]:
         return TYPES
@@ -118,13 +150,29 @@ class FakeService:
             raise InvalidParameters("characterIds", "unknown ids: nobody")
         return 12
 
-    async def submit(self, type_name: str, data: Mapping[str, Any], priority: object = "NORMAL") -> TaskRecord:
+    async def submit(
+        self, type_name: str, data: Mapping[str, Any], priority: object = "NORMAL"
+    ) -> TaskRecord:
         self.calls.append(("submit", (type_name, dict(data), priority)))
-        task = TaskRecord("task_1767229300000_0000000004", type_name, Priority.parse(priority), TaskStatus.PENDING, dict(data), NOW_MS)
+        task = TaskRecord(
+            "task_1767229300000_0000000004",
+            type_name,
+            Priority.parse(priority),
+            TaskStatus.PENDING,
+            dict(data),
+            NOW_MS,
+        )
         self.tasks[task.task_id] = task
         return task
 
-    async def list_tasks(self, *, status: str | None = None, type_name: str | None = None, limit: int | None = None, offset: int = 0) -> list[TaskRecord]:
+    async def list_tasks(
+        self,
+        *,
+        status: str | None = None,
+        type_name: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[TaskRecord]:
         ordered = sorted(self.tasks.values(), key=lambda t: t.task_id, reverse=True)
         return ordered[offset : None if limit is None else offset + limit]
 
@@ -133,16 +181,31 @@ class FakeService:
             raise TaskNotFound(task_id)
         return self.tasks[task_id]
 
-    async def list_items(self, task_id: str, *, limit: int = 500, offset: int = 0) -> list[ItemRecord]:
+    async def list_items(
+        self, task_id: str, *, limit: int = 500, offset: int = 0
+    ) -> list[ItemRecord]:
         task = await self.get_task(task_id)
-        names = ["Ada Sterling", "小葵", "Unit K-7", "Willow", "老周", "Nyx", "Pip", "Finn", "Kai", "Rowan"]
+        names = [
+            "Ada Sterling",
+            "小葵",
+            "Unit K-7",
+            "Willow",
+            "老周",
+            "Nyx",
+            "Pip",
+            "Finn",
+            "Kai",
+            "Rowan",
+        ]
         items = []
         for seq in range(task.counts.total):
             status = ItemStatus.DONE if seq < task.counts.done else ItemStatus.PENDING
             error = None
             if task.status is TaskStatus.FAILED and seq == task.counts.total - 1:
                 status, error = ItemStatus.FAILED, "provider said 400: bad prompt"
-            items.append(ItemRecord(task_id, seq, f"c{seq}", names[seq % len(names)], status, 1, error))
+            items.append(
+                ItemRecord(task_id, seq, f"c{seq}", names[seq % len(names)], status, 1, error)
+            )
         return items[offset : offset + limit]
 
     async def task_logs(self, task_id: str, *, limit: int = 500) -> list[LogRecord]:
@@ -171,13 +234,29 @@ class FakeService:
 
     async def list_backups(self) -> list[BackupInfo]:
         return [
-            BackupInfo("dev-backup-20260101T000000000Z.db", "/b/dev-backup-20260101T000000000Z.db", T0_MS, 73_728, "dev"),
-            BackupInfo("dev-backup-20260101T003000000Z.db", "/b/dev-backup-20260101T003000000Z.db", T0_MS + 1_800_000, 81_920, "dev"),
+            BackupInfo(
+                "dev-backup-20260101T000000000Z.db",
+                "/b/dev-backup-20260101T000000000Z.db",
+                T0_MS,
+                73_728,
+                "dev",
+            ),
+            BackupInfo(
+                "dev-backup-20260101T003000000Z.db",
+                "/b/dev-backup-20260101T003000000Z.db",
+                T0_MS + 1_800_000,
+                81_920,
+                "dev",
+            ),
         ]
 
     async def restore_backup(self, name: str) -> dict[str, Any]:
         self.calls.append(("restore", name))
-        return {"restored": name, "safetyBackup": {"name": "dev-backup-safety.db"}, "integrity": "ok"}
+        return {
+            "restored": name,
+            "safetyBackup": {"name": "dev-backup-safety.db"},
+            "integrity": "ok",
+        }
 
     async def characters_summary(self) -> dict[str, Any]:
         return {
@@ -192,4 +271,6 @@ class FakeService:
     def subscribe(self) -> FakeSubscription:
         self.subscriptions += 1
         overflow, self.overflow_next = self.overflow_next, False
-        return FakeSubscription(self.events if self.subscriptions == 1 or not overflow else [], overflow=overflow)
+        return FakeSubscription(
+            self.events if self.subscriptions == 1 or not overflow else [], overflow=overflow
+        )

@@ -40,9 +40,15 @@ async def test_cancel_stops_a_running_task(sample_service: Service) -> None:
     async with app.run_test(size=SIZE) as pilot:
         task = await service.submit("SAMPLE", {"count": 2, "sleep_s": 30})
         await select(pilot, app, task.task_id)
-        await wait_for(pilot, lambda: app.task_records[task.task_id].status is TaskStatus.RUNNING, what="running")
+        await wait_for(
+            pilot,
+            lambda: app.task_records[task.task_id].status is TaskStatus.RUNNING,
+            what="running",
+        )
         await pilot.press("x")
-        await wait_for(pilot, lambda: "CANCELLED" in status_cell(app, task.task_id), what="cancelled cell")
+        await wait_for(
+            pilot, lambda: "CANCELLED" in status_cell(app, task.task_id), what="cancelled cell"
+        )
         assert (await service.get_task(task.task_id)).status is TaskStatus.CANCELLED
 
 
@@ -52,10 +58,16 @@ async def test_retry_reruns_failed_items(sample_service: Service) -> None:
     async with app.run_test(size=SIZE) as pilot:
         task = await service.submit("SAMPLE", {"count": 3, "transient_failures": {"k1": 1}})
         await select(pilot, app, task.task_id)
-        await wait_for(pilot, lambda: app.task_records[task.task_id].status is TaskStatus.FAILED, what="failed")
+        await wait_for(
+            pilot, lambda: app.task_records[task.task_id].status is TaskStatus.FAILED, what="failed"
+        )
         assert str(app.table.get_cell(task.task_id, "failed")) == "1"
         await pilot.press("r")
-        await wait_for(pilot, lambda: app.task_records[task.task_id].status is TaskStatus.COMPLETED, what="completed")
+        await wait_for(
+            pilot,
+            lambda: app.task_records[task.task_id].status is TaskStatus.COMPLETED,
+            what="completed",
+        )
         assert app.task_records[task.task_id].attempt == 2
         assert recorder.attempts[(task.task_id, "k1")] == 2
         assert recorder.attempts[(task.task_id, "k0")] == 1  # finished items are not redone
@@ -67,7 +79,11 @@ async def test_delete_asks_first(sample_service: Service) -> None:
     async with app.run_test(size=SIZE) as pilot:
         task = await service.submit("SAMPLE", {"count": 1})
         await select(pilot, app, task.task_id)
-        await wait_for(pilot, lambda: app.task_records[task.task_id].status is TaskStatus.COMPLETED, what="done")
+        await wait_for(
+            pilot,
+            lambda: app.task_records[task.task_id].status is TaskStatus.COMPLETED,
+            what="done",
+        )
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
         await pilot.press("n")
@@ -86,13 +102,19 @@ async def test_pause_and_resume_the_queue(sample_service: Service) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.queue is not None, what="status")
         await pilot.press("p")
-        await wait_for(pilot, lambda: "PAUSED" in text_of(app.query_one(HeaderBar)), what="paused badge")
+        await wait_for(
+            pilot, lambda: "PAUSED" in text_of(app.query_one(HeaderBar)), what="paused badge"
+        )
         assert service.engine.paused
         task = await service.submit("SAMPLE", {"count": 1})
         await pilot.pause(0.5)
         assert app.task_records[task.task_id].status is TaskStatus.PENDING
         await pilot.press("p")
-        await wait_for(pilot, lambda: app.task_records[task.task_id].status is TaskStatus.COMPLETED, what="ran after resume")
+        await wait_for(
+            pilot,
+            lambda: app.task_records[task.task_id].status is TaskStatus.COMPLETED,
+            what="ran after resume",
+        )
         assert "PAUSED" not in text_of(app.query_one(HeaderBar))
 
 
@@ -102,7 +124,15 @@ async def test_filter_shows_matching_tasks_only(sample_service: Service) -> None
     async with app.run_test(size=SIZE) as pilot:
         ok = await service.submit("SAMPLE", {"count": 1})
         bad = await service.submit("SAMPLE", {"count": 1, "permanent": ["k0"]})
-        await wait_for(pilot, lambda: app.task_records.get(bad.task_id) is not None and app.task_records[bad.task_id].status is TaskStatus.FAILED and app.task_records[ok.task_id].status is TaskStatus.COMPLETED, what="both finished")
+        await wait_for(
+            pilot,
+            lambda: (
+                app.task_records.get(bad.task_id) is not None
+                and app.task_records[bad.task_id].status is TaskStatus.FAILED
+                and app.task_records[ok.task_id].status is TaskStatus.COMPLETED
+            ),
+            what="both finished",
+        )
         await pilot.press("slash")
         await pilot.press(*"failed")
         await wait_for(pilot, lambda: app.table.row_count == 1, what="filtered")
@@ -119,7 +149,15 @@ async def test_log_pane_filters_to_the_selected_task(sample_service: Service) ->
     async with app.run_test(size=SIZE) as pilot:
         first = await service.submit("SAMPLE", {"count": 1})
         second = await service.submit("SAMPLE", {"count": 1})
-        await wait_for(pilot, lambda: all(app.task_records.get(t.task_id) and app.task_records[t.task_id].status is TaskStatus.COMPLETED for t in (first, second)), what="done")
+        await wait_for(
+            pilot,
+            lambda: all(
+                app.task_records.get(t.task_id)
+                and app.task_records[t.task_id].status is TaskStatus.COMPLETED
+                for t in (first, second)
+            ),
+            what="done",
+        )
         await pilot.pause(0.5)
         await select(pilot, app, first.task_id)
         await pilot.press("l")
@@ -146,14 +184,25 @@ async def test_quit_while_running_asks_and_the_task_resumes(tmp_path: Path) -> N
     await store.open()
     info = ServiceInfo("/data/dev.db", False, "offline", False, "offline", "offline", "0")
     engine = Engine(store, stuck, None, EngineSettings())
-    service = LocalService(engine, info, backups=FakeBackups(), characters=FakeSummary(), db_path=tmp_path / "dev.db")
+    service = LocalService(
+        engine, info, backups=FakeBackups(), characters=FakeSummary(), db_path=tmp_path / "dev.db"
+    )
     await engine.start()
     app = TavernApp(service)
     async with app.run_test(size=SIZE) as pilot:
         task = await service.submit("SAMPLE", {"count": 4, "concurrency": 1})
-        await wait_for(pilot, lambda: task.task_id in app.task_records and app.task_records[task.task_id].status is TaskStatus.RUNNING, what="running")
+        await wait_for(
+            pilot,
+            lambda: (
+                task.task_id in app.task_records
+                and app.task_records[task.task_id].status is TaskStatus.RUNNING
+            ),
+            what="running",
+        )
         await pilot.press("q")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="quit confirmation")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ConfirmScreen), what="quit confirmation"
+        )
         await pilot.press("y")
         await wait_for(pilot, lambda: not app.is_running, what="exit")
     await engine.stop()  # what Runtime.close() does: running tasks are interrupted

@@ -29,7 +29,9 @@ def statuses(app: TavernApp) -> list[TaskStatus]:
 async def submit_through_form(pilot, app: TavernApp, key: str) -> str:
     """Open the form with ``key``, submit it, and return the new task's id."""
     await pilot.press(key)
-    await wait_for(pilot, lambda: isinstance(app.screen, TaskForm) and bool(app.screen.specs), what="form")
+    await wait_for(
+        pilot, lambda: isinstance(app.screen, TaskForm) and bool(app.screen.specs), what="form"
+    )
     form = app.screen
     assert isinstance(form, TaskForm)
     if form.type_name == "DATABASE_UPGRADE":
@@ -54,14 +56,26 @@ async def test_header_names_demo_database_and_offline_provider(runtime: Runtime)
 
 @pytest.mark.parametrize(
     ("key", "type_name"),
-    [("m", "MBTI_ASSIGNMENT"), ("a", "CHARACTER_AVATAR"), ("s", "CHARACTER_SETTINGS"), ("u", "DATABASE_UPGRADE")],
+    [
+        ("m", "MBTI_ASSIGNMENT"),
+        ("a", "CHARACTER_AVATAR"),
+        ("s", "CHARACTER_SETTINGS"),
+        ("u", "DATABASE_UPGRADE"),
+    ],
 )
-async def test_each_type_created_through_form_completes(runtime: Runtime, key: str, type_name: str) -> None:
+async def test_each_type_created_through_form_completes(
+    runtime: Runtime, key: str, type_name: str
+) -> None:
     app = TavernApp(runtime.service)
     async with app.run_test(size=SIZE) as pilot:
         task_id = await submit_through_form(pilot, app, key)
         assert app.task_records[task_id].type == type_name
-        await wait_for(pilot, lambda: app.task_records[task_id].status is TaskStatus.COMPLETED, timeout_s=20, what="completed")
+        await wait_for(
+            pilot,
+            lambda: app.task_records[task_id].status is TaskStatus.COMPLETED,
+            timeout_s=20,
+            what="completed",
+        )
         table = app.query_one("#queue", DataTable)
         assert "COMPLETED" in str(table.get_cell(task_id, "status"))
         assert "100%" in str(table.get_cell(task_id, "progress"))
@@ -71,15 +85,29 @@ async def test_detail_shows_mbti_chart_and_avatar_preview(runtime: Runtime) -> N
     app = TavernApp(runtime.service)
     async with app.run_test(size=SIZE) as pilot:
         mbti = await submit_through_form(pilot, app, "m")
-        await wait_for(pilot, lambda: app.task_records[mbti].status is TaskStatus.COMPLETED, timeout_s=20, what="mbti done")
+        await wait_for(
+            pilot,
+            lambda: app.task_records[mbti].status is TaskStatus.COMPLETED,
+            timeout_s=20,
+            what="mbti done",
+        )
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen), what="detail")
         assert "MBTI distribution" in text_of(app.screen.query_one("#detail-result", Static))
         await pilot.press("escape")
         avatar = await submit_through_form(pilot, app, "a")
-        await wait_for(pilot, lambda: app.task_records[avatar].status is TaskStatus.COMPLETED, timeout_s=20, what="avatar done")
+        await wait_for(
+            pilot,
+            lambda: app.task_records[avatar].status is TaskStatus.COMPLETED,
+            timeout_s=20,
+            what="avatar done",
+        )
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen) and bool(app.screen.items), what="items")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, DetailScreen) and bool(app.screen.items),
+            what="items",
+        )
         preview = app.screen.query_one(AvatarPreview)
         assert preview.display
         assert "▀" in text_of(preview)
@@ -89,18 +117,28 @@ async def test_invalid_input_is_refused_with_the_reason(runtime: Runtime) -> Non
     app = TavernApp(runtime.service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("m")
-        await wait_for(pilot, lambda: isinstance(app.screen, TaskForm) and bool(app.screen.specs), what="form")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, TaskForm) and bool(app.screen.specs), what="form"
+        )
         form = app.screen
         form.query_one("#field-batchSize", Input).value = "0"
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: "Not submitted" in text_of(form.query_one("#form-status", Static)), what="refusal")
+        await wait_for(
+            pilot,
+            lambda: "Not submitted" in text_of(form.query_one("#form-status", Static)),
+            what="refusal",
+        )
         assert "batchSize" in text_of(form.query_one("#form-status", Static))
         assert form.query_one("#error-batchSize", Static).display
         # a value only the engine can refuse: unknown character ids, shown next to the field
         form.query_one("#field-batchSize", Input).value = "5"
         form.query_one("#field-characterIds", Input).value = "no-such-id"
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: "unknown ids" in text_of(form.query_one("#error-characterIds", Static)), what="field error")
+        await wait_for(
+            pilot,
+            lambda: "unknown ids" in text_of(form.query_one("#error-characterIds", Static)),
+            what="field error",
+        )
         assert isinstance(app.screen, TaskForm)
         assert not app.task_records
 
@@ -109,12 +147,21 @@ async def test_revert_asks_then_restores_the_characters(runtime: Runtime) -> Non
     app = TavernApp(runtime.service)
     async with app.run_test(size=SIZE) as pilot:
         task_id = await submit_through_form(pilot, app, "m")
-        await wait_for(pilot, lambda: app.task_records[task_id].status is TaskStatus.COMPLETED, timeout_s=20, what="done")
+        await wait_for(
+            pilot,
+            lambda: app.task_records[task_id].status is TaskStatus.COMPLETED,
+            timeout_s=20,
+            what="done",
+        )
         assert (await runtime.service.characters_summary())["missing"]["mbtiType"] == 0
         await pilot.press("v")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
         await pilot.press("y")
-        await wait_for(pilot, lambda: any("reverted" in n.message for n in app._notifications), what="revert notice")
+        await wait_for(
+            pilot,
+            lambda: any("reverted" in n.message for n in app._notifications),
+            what="revert notice",
+        )
         assert (await runtime.service.characters_summary())["missing"]["mbtiType"] == 20
 
 
@@ -122,7 +169,11 @@ async def test_characters_screen_shows_counts(runtime: Runtime) -> None:
     app = TavernApp(runtime.service)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("c")
-        await wait_for(pilot, lambda: isinstance(app.screen, CharactersScreen) and app.screen.summary is not None, what="summary")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, CharactersScreen) and app.screen.summary is not None,
+            what="summary",
+        )
         title = text_of(app.screen.query_one("#characters-title", Static))
         assert "41 characters" in title
         await pilot.press("escape")
@@ -133,15 +184,28 @@ async def test_backups_screen_restores_after_confirmation(runtime: Runtime) -> N
     app = TavernApp(runtime.service)
     async with app.run_test(size=SIZE) as pilot:
         task_id = await submit_through_form(pilot, app, "u")
-        await wait_for(pilot, lambda: app.task_records[task_id].status is TaskStatus.COMPLETED, timeout_s=20, what="upgrade")
+        await wait_for(
+            pilot,
+            lambda: app.task_records[task_id].status is TaskStatus.COMPLETED,
+            timeout_s=20,
+            what="upgrade",
+        )
         await pilot.press("b")
-        await wait_for(pilot, lambda: isinstance(app.screen, BackupsScreen) and len(app.screen.backups) == 1, what="backups")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, BackupsScreen) and len(app.screen.backups) == 1,
+            what="backups",
+        )
         screen = app.screen
         name = screen.backups[0].name
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
         await pilot.press("y")
-        await wait_for(pilot, lambda: "restored from" in text_of(screen.query_one("#backups-status", Static)), what="restored")
+        await wait_for(
+            pilot,
+            lambda: "restored from" in text_of(screen.query_one("#backups-status", Static)),
+            what="restored",
+        )
         assert name in text_of(screen.query_one("#backups-status", Static))
         # the restore first saved the current state: one more backup is listed
         await wait_for(pilot, lambda: len(screen.backups) == 2, what="safety backup listed")
@@ -168,7 +232,9 @@ async def test_palette_runs_actions(runtime: Runtime) -> None:
         await pilot.press(*"Characters: missing")
         await pilot.pause(0.5)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, CharactersScreen), what="characters via palette")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, CharactersScreen), what="characters via palette"
+        )
         await pilot.press("escape")
         await pilot.press("ctrl+p")
         await pilot.pause(0.2)

@@ -10,7 +10,9 @@ from tui_updater.commands.dashboard import dashboard_command
 from tui_updater.config import Settings
 
 
-def test_missing_database_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_database_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     settings = Settings.for_tests(tmp_path, db_path=tmp_path / "nowhere" / "dev.db")
     assert dashboard_command(settings, connect_url=None, token=None) == 2
     err = capsys.readouterr().err

@@ -36,7 +36,13 @@ def test_kinds_follow_the_schema() -> None:
         "concurrency": "int",
     }
     assert kinds(DatabaseUpgradeParams)["migrationScript"] == "sql"
-    assert kinds(NewTypeParams) == {"ratio": "number", "mode": "choice", "note": "text", "limit": "int", "tags": "list"}
+    assert kinds(NewTypeParams) == {
+        "ratio": "number",
+        "mode": "choice",
+        "note": "text",
+        "limit": "int",
+        "tags": "list",
+    }
 
 
 def test_bounds_defaults_and_requirement_are_kept() -> None:

@@ -32,7 +32,11 @@ def make_app() -> TavernApp:
 
 
 async def settle(pilot: Any) -> None:
-    await wait_for(pilot, lambda: pilot.app.table.row_count == 3 and pilot.app.queue is not None, what="tasks shown")
+    await wait_for(
+        pilot,
+        lambda: pilot.app.table.row_count == 3 and pilot.app.queue is not None,
+        what="tasks shown",
+    )
     await pilot.pause(0.1)
 
 
@@ -45,7 +49,11 @@ def test_task_form(snap_compare: Any) -> None:
         await settle(pilot)
         await pilot.press("s")
         await pilot.pause(0.6)
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, TaskForm) and pilot.app.screen.preview_count == 12, what="preview")
+        await wait_for(
+            pilot,
+            lambda: isinstance(pilot.app.screen, TaskForm) and pilot.app.screen.preview_count == 12,
+            what="preview",
+        )
         await pilot.pause(0.1)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=open_form)
@@ -55,7 +63,11 @@ def test_task_detail(snap_compare: Any) -> None:
     async def open_detail(pilot: Any) -> None:
         await settle(pilot)
         await pilot.press("down", "down", "enter")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, DetailScreen) and len(pilot.app.screen.items) == 6, what="items")
+        await wait_for(
+            pilot,
+            lambda: isinstance(pilot.app.screen, DetailScreen) and len(pilot.app.screen.items) == 6,
+            what="items",
+        )
         await pilot.pause(0.1)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=open_detail)
@@ -65,7 +77,9 @@ def test_characters_screen(snap_compare: Any) -> None:
     async def open_characters(pilot: Any) -> None:
         await settle(pilot)
         await pilot.press("c")
-        await wait_for(pilot, lambda: getattr(pilot.app.screen, "summary", None) is not None, what="summary")
+        await wait_for(
+            pilot, lambda: getattr(pilot.app.screen, "summary", None) is not None, what="summary"
+        )
         await pilot.pause(0.1)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=open_characters)
@@ -75,7 +89,9 @@ def test_backups_screen(snap_compare: Any) -> None:
     async def open_backups(pilot: Any) -> None:
         await settle(pilot)
         await pilot.press("b")
-        await wait_for(pilot, lambda: len(getattr(pilot.app.screen, "backups", [])) == 2, what="backups")
+        await wait_for(
+            pilot, lambda: len(getattr(pilot.app.screen, "backups", [])) == 2, what="backups"
+        )
         await pilot.pause(0.1)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=open_backups)

@@ -23,8 +23,19 @@ async def test_overflow_resyncs_from_the_task_list() -> None:
 
 
 async def test_events_update_rows_in_place() -> None:
-    running = TaskRecord("task_1767229400000_0000000009", "MBTI_ASSIGNMENT", Priority.NORMAL, TaskStatus.COMPLETED, {}, NOW_MS, progress=100.0)
-    events = [Event(EventType.TASK_COMPLETED, task_id=running.task_id, task=running.to_json()), Event(EventType.QUEUE_PAUSED)]
+    running = TaskRecord(
+        "task_1767229400000_0000000009",
+        "MBTI_ASSIGNMENT",
+        Priority.NORMAL,
+        TaskStatus.COMPLETED,
+        {},
+        NOW_MS,
+        progress=100.0,
+    )
+    events = [
+        Event(EventType.TASK_COMPLETED, task_id=running.task_id, task=running.to_json()),
+        Event(EventType.QUEUE_PAUSED),
+    ]
     service = FakeService(events=events)
     app = TavernApp(service, clock=fixed_clock)
     async with app.run_test(size=SIZE) as pilot:
@@ -36,12 +47,21 @@ async def test_events_update_rows_in_place() -> None:
 
 async def test_thousands_of_tasks_are_paged() -> None:
     tasks = [
-        TaskRecord(f"task_{1767220000000 + i}_{i:010x}", "MBTI_ASSIGNMENT", Priority.LOW, TaskStatus.COMPLETED, {}, NOW_MS - i)
+        TaskRecord(
+            f"task_{1767220000000 + i}_{i:010x}",
+            "MBTI_ASSIGNMENT",
+            Priority.LOW,
+            TaskStatus.COMPLETED,
+            {},
+            NOW_MS - i,
+        )
         for i in range(MAX_ROWS + 200)
     ]
     app = TavernApp(FakeService(tasks), clock=fixed_clock)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.table.row_count == MAX_ROWS and app.queue is not None, what="rows")
+        await wait_for(
+            pilot, lambda: app.table.row_count == MAX_ROWS and app.queue is not None, what="rows"
+        )
         await pilot.pause(0.3)
         assert f"{MAX_ROWS} newest of {MAX_ROWS + 200}" in text_of(app.query_one("#paging"))
         await pilot.press("down", "down")
@@ -53,7 +73,9 @@ async def test_form_submits_typed_values_and_priority() -> None:
     app = TavernApp(service, clock=fixed_clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("s")
-        await wait_for(pilot, lambda: isinstance(app.screen, TaskForm) and bool(app.screen.specs), what="form")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, TaskForm) and bool(app.screen.specs), what="form"
+        )
         form = app.screen
         form.query_one("#priority", Select).value = "URGENT"
         form.query_one("#field-characterIds", Input).value = "7, abc"
@@ -72,11 +94,19 @@ async def test_preview_errors_appear_next_to_the_field() -> None:
     app = TavernApp(service, clock=fixed_clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("m")
-        await wait_for(pilot, lambda: isinstance(app.screen, TaskForm) and app.screen.preview_count == 12, what="preview")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, TaskForm) and app.screen.preview_count == 12,
+            what="preview",
+        )
         form = app.screen
         assert "would touch 12 characters" in text_of(form.query_one("#preview"))
         form.query_one("#field-characterIds", Input).value = "nobody"
-        await wait_for(pilot, lambda: "unknown ids" in text_of(form.query_one("#error-characterIds")), what="field error")
+        await wait_for(
+            pilot,
+            lambda: "unknown ids" in text_of(form.query_one("#error-characterIds")),
+            what="field error",
+        )
         await pilot.press("escape")
         assert not isinstance(app.screen, TaskForm)
         assert not [c for c in service.calls if c[0] == "submit"]
@@ -87,11 +117,17 @@ async def test_empty_field_selection_is_refused() -> None:
     app = TavernApp(service, clock=fixed_clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("s")
-        await wait_for(pilot, lambda: isinstance(app.screen, TaskForm) and bool(app.screen.specs), what="form")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, TaskForm) and bool(app.screen.specs), what="form"
+        )
         form = app.screen
         form.query_one("#field-updateFields", SelectionList).deselect_all()
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: "Not submitted" in text_of(form.query_one("#form-status")), what="refusal")
+        await wait_for(
+            pilot,
+            lambda: "Not submitted" in text_of(form.query_one("#form-status")),
+            what="refusal",
+        )
         assert "updateFields" in text_of(form.query_one("#form-status"))
         assert isinstance(app.screen, TaskForm)
 
@@ -108,5 +144,9 @@ class RemoteFake(FakeService):
 async def test_header_shows_remote_connection_state() -> None:
     app = TavernApp(RemoteFake(), remote=True, clock=fixed_clock)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: "reconnecting" in text_of(app.query_one(HeaderBar)), what="connection state")
+        await wait_for(
+            pilot,
+            lambda: "reconnecting" in text_of(app.query_one(HeaderBar)),
+            what="connection state",
+        )
         assert "http://10.0.0.5:3002" in text_of(app.query_one(HeaderBar))

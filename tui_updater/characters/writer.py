@@ -123,20 +123,26 @@ class CharacterWriter:
         results: dict[int, WriteResult] = {}
         keys = sorted({c.item_key for c in changes})
         # A previous attempt may have planned these items and crashed: settle that first.
-        earlier = await self._resolve(task_id, keys, reapply=True) if keys else {}
+        planned = await journal.entries(task_id, states={JournalState.PLANNED}, item_keys=keys) if keys else []
+        earlier = await self._resolve(task_id, keys, reapply=True, planned=planned) if planned else {}
+        planned_cells: dict[str, set[tuple[str, Any]]] = {}
+        for entry in planned:
+            planned_cells.setdefault(entry.item_key, set()).add((entry.column, entry.new_value))
         todo: list[tuple[int, _Planned]] = []
         for index, change in enumerate(changes):
-            if change.item_key in earlier:
-                state = earlier[change.item_key]
-                applied = state is JournalState.APPLIED
-                reason = None if applied else "changed meanwhile (found after restart)"
-                results[index] = WriteResult(change.item_key, change.character_id, applied, reason)
-                continue
             cells = [
                 (schema.column(logical), old, new)
                 for logical, (old, new) in change.fields.items()
                 if old != new or type(old) is not type(new)
             ]
+            # Only a replay of the very same write is settled by the earlier plan; an item may
+            # write more than once (an avatar: GENERATING first, then the result).
+            if change.item_key in earlier and {(c, new) for c, _, new in cells} <= planned_cells.get(change.item_key, set()):
+                state = earlier[change.item_key]
+                applied = state is JournalState.APPLIED
+                reason = None if applied else "changed meanwhile (found after restart)"
+                results[index] = WriteResult(change.item_key, change.character_id, applied, reason)
+                continue
             if not cells:
                 results[index] = WriteResult(change.item_key, change.character_id, True)
                 continue
@@ -192,12 +198,16 @@ class CharacterWriter:
         return await self._resolve(task_id, item_keys, reapply=reapply)
 
     async def _resolve(
-        self, task_id: str, item_keys: Sequence[str] | None, *, reapply: bool
+        self,
+        task_id: str,
+        item_keys: Sequence[str] | None,
+        *,
+        reapply: bool,
+        planned: Sequence[JournalEntry] | None = None,
     ) -> dict[str, JournalState]:
         db = self._db
-        planned = await db.journal.entries(
-            task_id, states={JournalState.PLANNED}, item_keys=item_keys
-        )
+        if planned is None:
+            planned = await db.journal.entries(task_id, states={JournalState.PLANNED}, item_keys=item_keys)
         if not planned:
             return {}
         groups: dict[tuple[str, str], list[JournalEntry]] = {}

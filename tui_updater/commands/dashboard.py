@@ -54,14 +54,12 @@ async def _maybe_await(value: Any) -> None:
 
 
 async def _run_remote(remote_cls: Any, url: str, token: str | None) -> int:
+    service = remote_cls(url, token)
     try:
-        service = remote_cls(url, token)
-        for opener in ("start", "connect", "open"):
-            if hasattr(service, opener):
-                await _maybe_await(getattr(service, opener)())
-                break
+        await service.info()  # fail fast with one line when the server is not there
     except TavernError as exc:
         print(f"error: cannot connect to {url}: {exc}", file=sys.stderr)
+        await _close(service)
         return EXIT_BAD_INPUT
     from tui_updater.tui.app import TavernApp
 
@@ -69,8 +67,12 @@ async def _run_remote(remote_cls: Any, url: str, token: str | None) -> int:
     try:
         await app.run_async()
     finally:
-        for closer in ("aclose", "close", "stop"):
-            if hasattr(service, closer):
-                await _maybe_await(getattr(service, closer)())
-                break
+        await _close(service)
     return int(app.return_code or 0)
+
+
+async def _close(service: Any) -> None:
+    for closer in ("aclose", "close"):
+        if hasattr(service, closer):
+            await _maybe_await(getattr(service, closer)())
+            return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sqlite3
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
@@ -30,7 +31,9 @@ from tui_updater.core.models import (
 from tui_updater.store.schema import migrate
 
 T = TypeVar("T")
-Op = tuple[str, Sequence[Sequence[Any]]]  # (sql, rows for executemany)
+logger = logging.getLogger("tui_updater")
+# (sql, rows for executemany), or a function run inside the transaction returning row ids
+Op = tuple[str, Sequence[Sequence[Any]]] | Callable[[sqlite3.Connection], list[int]]
 
 _TASK_COLUMNS = (
     "task_id, type, priority, status, data, progress, message, result, error, attempt, "
@@ -125,6 +128,11 @@ def _item_from_row(row: Sequence[Any]) -> ItemRecord:
     )
 
 
+def _log_failure(future: asyncio.Future[list[int]]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        logger.warning("a queued journal update was not written: %s", future.exception())
+
+
 class SqliteTaskStore:
     """The engine's durable state in one SQLite file."""
 
@@ -146,12 +154,13 @@ class SqliteTaskStore:
         conn.execute("PRAGMA busy_timeout=10000")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={self._synchronous}")
+        conn.execute("PRAGMA wal_autocheckpoint=8000")  # fewer, larger checkpoints under bulk load
         migrate(conn)
 
     async def close(self) -> None:
         if self._conn is None:
             return
-        if self._flusher is not None:
+        while self._flusher is not None and not self._flusher.done():  # queued writes land first
             await asyncio.shield(self._flusher)
         await self._conn.close()
         self._conn = None
@@ -166,15 +175,19 @@ class SqliteTaskStore:
         # aiosqlite's queue-a-function primitive; pinned to aiosqlite <0.23 in pyproject.
         return await conn._execute(fn, conn._conn)  # type: ignore[no-any-return]
 
-    async def _write(self, ops: list[Op]) -> list[int]:
-        """Queue statements for the next group commit and wait for it; return lastrowids."""
-        if not ops:
-            return []
+    def _enqueue(self, ops: list[Op]) -> asyncio.Future[list[int]]:
+        """Queue statements for the next group commit; the future resolves when it commits."""
         future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
         self._queued.append((ops, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_loop())
-        return await asyncio.shield(future)
+        return future
+
+    async def _write(self, ops: list[Op]) -> list[int]:
+        """Queue statements for the next group commit and wait for it; return row ids."""
+        if not ops:
+            return []
+        return await asyncio.shield(self._enqueue(ops))
 
     async def _flush_loop(self) -> None:
         while self._queued:
@@ -200,7 +213,11 @@ class SqliteTaskStore:
         try:
             for ops in batches:
                 ids: list[int] = []
-                for sql, rows in ops:
+                for op in ops:
+                    if callable(op):
+                        ids.extend(op(conn))
+                        continue
+                    sql, rows = op
                     if len(rows) == 1:
                         cursor = conn.execute(sql, rows[0])
                         ids.append(cursor.lastrowid or 0)
@@ -214,6 +231,9 @@ class SqliteTaskStore:
         return results
 
     async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Read after every write queued so far has committed (read-your-writes)."""
+        while self._flusher is not None and not self._flusher.done():
+            await asyncio.shield(self._flusher)
         return await self._run(lambda conn: conn.execute(sql, params).fetchall())
 
     # --- tasks and items ------------------------------------------------------------------------
@@ -377,19 +397,29 @@ class SqliteTaskStore:
 
     async def plan(self, entries: Sequence[JournalEntry]) -> list[int]:
         created = now_ms()
-        ops: list[Op] = [
-            (
-                "INSERT INTO journal (task_id, item_key, character_id, column_name, old_value, new_value, state, created_at_ms) "
-                "VALUES (?,?,?,?,?,?,?,?)",
-                [(e.task_id, e.item_key, e.character_id, e.column, e.old_value, e.new_value, JournalState.PLANNED.value, created)],
+
+        def insert(conn: sqlite3.Connection) -> list[int]:
+            # Ids are given explicitly (inside the write transaction) so one executemany does it.
+            first = conn.execute("SELECT COALESCE(MAX(entry_id), 0) + 1 FROM journal").fetchone()[0]
+            conn.executemany(
+                "INSERT INTO journal (entry_id, task_id, item_key, character_id, column_name, old_value, new_value, state, created_at_ms) "
+                "VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    (first + n, e.task_id, e.item_key, e.character_id, e.column, e.old_value, e.new_value, JournalState.PLANNED.value, created)
+                    for n, e in enumerate(entries)
+                ],
             )
-            for e in entries
-        ]
-        return await self._write(ops)
+            return list(range(first, first + len(entries)))
+
+        return await self._write([insert]) if entries else []
 
     async def mark(self, entry_ids: Sequence[int], state: JournalState) -> None:
+        """Queued for the next group commit, not awaited: an unrecorded mark is recovered from the
+        character row itself (a PLANNED entry is settled by comparing values), so it needs no
+        transaction of its own."""
         if entry_ids:
-            await self._write([("UPDATE journal SET state=? WHERE entry_id=?", [(state.value, i) for i in entry_ids])])
+            future = self._enqueue([("UPDATE journal SET state=? WHERE entry_id=?", [(state.value, i) for i in entry_ids])])
+            future.add_done_callback(_log_failure)
 
     async def entries(
         self,

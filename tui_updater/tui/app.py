@@ -6,17 +6,14 @@ It talks to the engine only through ``UpdaterService`` (local engine or remote c
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-from collections import deque
 from collections.abc import Callable
-from typing import Any
 
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Log, Static
+from textual.widgets import Footer, Input, Static
 
 from tui_updater.core.events import Event, EventType
 from tui_updater.core.models import TaskRecord, TaskStatus, now_ms
@@ -29,6 +26,7 @@ from tui_updater.core.service import (
 )
 from tui_updater.errors import TavernError
 from tui_updater.tui.commands import TavernCommands
+from tui_updater.tui.feed import log_line, record_from_event
 from tui_updater.tui.keys import KEYS
 from tui_updater.tui.screens.backups import BackupsScreen
 from tui_updater.tui.screens.characters import CharactersScreen
@@ -37,9 +35,9 @@ from tui_updater.tui.screens.detail import DetailScreen
 from tui_updater.tui.screens.form import TaskForm
 from tui_updater.tui.screens.help import HelpScreen
 from tui_updater.tui.widgets.header import HeaderBar
+from tui_updater.tui.widgets.log_pane import LogPane
 from tui_updater.tui.widgets.queue_table import MAX_ROWS, QueueTable, task_matches
 
-LOG_LINES = 5000
 TASK_ACTIONS = {"focus_task", "cancel_task", "retry_task", "revert_task", "delete_task"}
 MAIN_ONLY = {"filter", "toggle_log_filter", "leave_filter"}
 ANYWHERE = {"quit", "help", "new_task", "characters", "backups", "toggle_pause"}
@@ -76,8 +74,6 @@ class TavernApp(App[int]):
         self.queue: QueueStatus | None = None
         self.paused = False
         self.filter_text = ""
-        self.log_task_filter: str | None = None
-        self.log_lines: deque[tuple[str | None, str]] = deque(maxlen=LOG_LINES)
         self.resyncs = 0
         self._events: list[Event] = []
         self._snapshot: list[TaskRecord] | None = None
@@ -89,8 +85,7 @@ class TavernApp(App[int]):
             yield Input(placeholder="filter: id, type, status, priority (esc leaves)", id="filter")
             yield Static("", id="paging")
             yield QueueTable(clock=self.clock, id="queue")
-            yield Static("[b]Log[/b] — all tasks  [dim](l: only the selected task)[/dim]", id="log-title")
-            yield Log(max_lines=LOG_LINES, id="log")
+            yield LogPane(id="log-pane")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -120,13 +115,15 @@ class TavernApp(App[int]):
         await self.refresh_status()
 
     async def refresh_status(self) -> None:
+        connection = getattr(self.service, "connection_state", None)
+        header = self.query_one(HeaderBar)
         try:
             self.queue = await self.service.queue_status()
-        except Exception:
+        except Exception:  # remote server away: the header says so, the next tick retries
+            header.show(connection=None if connection is None else str(connection))
             return
         self.paused = self.queue.paused
-        connection = getattr(self.service, "connection_state", None)
-        self.query_one(HeaderBar).show(status=self.queue, connection=None if connection is None else str(connection))
+        header.show(status=self.queue, connection=None if connection is None else str(connection))
         self._update_paging()
 
     @work(exclusive=True, group="events", exit_on_error=False)
@@ -167,7 +164,7 @@ class TavernApp(App[int]):
             added = False
             for event in events:
                 if event.type is EventType.LOG:
-                    new_lines.append((event.task_id, self._log_line(event)))
+                    new_lines.append((event.task_id, log_line(event)))
                 elif event.type in (EventType.QUEUE_PAUSED, EventType.QUEUE_RESUMED):
                     self.paused = event.type is EventType.QUEUE_PAUSED
                 elif event.type is EventType.TASK_DELETED and event.task_id:
@@ -175,7 +172,7 @@ class TavernApp(App[int]):
                     table.remove_task(event.task_id)
                     deleted.add(event.task_id)
                 elif event.task_id:
-                    task = self._record_of(event)
+                    task = record_from_event(event, self.task_records.get(event.task_id))
                     if task is None:
                         continue
                     self.task_records[task.task_id] = task
@@ -189,36 +186,9 @@ class TavernApp(App[int]):
             if self._select_task and table.is_shown(self._select_task):
                 table.move_cursor(row=table.get_row_index(self._select_task), animate=False)
                 self._select_task = None
-            self._write_log(new_lines)
+            self.query_one(LogPane).add(new_lines)
             self._update_detail(changed, deleted)
             self._update_paging()
-
-    def _record_of(self, event: Event) -> TaskRecord | None:
-        if event.task is not None:
-            return TaskRecord.from_json(event.task)
-        known = self.task_records.get(event.task_id or "")
-        if known is None:
-            return None
-        changes: dict[str, Any] = {}
-        if event.status:
-            changes["status"] = TaskStatus(event.status)
-        if event.progress is not None:
-            changes["progress"] = float(event.progress)
-        if event.message is not None:
-            changes["message"] = event.message
-        return known.evolve(**changes)
-
-    def _log_line(self, event: Event) -> str:
-        clock = dt.datetime.fromtimestamp(event.timestamp_ms / 1000).strftime("%H:%M:%S")
-        return f"{clock} {(event.level or 'INFO'):<7} {event.message or ''}"
-
-    def _write_log(self, lines: list[tuple[str | None, str]]) -> None:
-        if not lines:
-            return
-        self.log_lines.extend(lines)
-        shown = [line for task_id, line in lines if self.log_task_filter in (None, task_id)]
-        if shown:
-            self.query_one("#log", Log).write_lines(shown)
 
     def _update_detail(self, changed: set[str], deleted: set[str]) -> None:
         screen = self.screen
@@ -285,7 +255,9 @@ class TavernApp(App[int]):
                 self._select_task = task.task_id
                 self.notify(f"created {task.type} task {task.task_id}")
 
-        await self.push_screen(TaskForm(self.service, self.task_types, preselect=type_name or None), created)
+        await self.push_screen(
+            TaskForm(self.service, self.task_types, preselect=type_name or None), created
+        )
 
     def action_focus_task(self) -> None:
         task = self._need_task()
@@ -307,8 +279,12 @@ class TavernApp(App[int]):
         task = self._need_task()
         if task is None:
             return
-        if task.type == "DATABASE_UPGRADE" and task.status is TaskStatus.RUNNING:
-            self._confirm(f"Cancel the database upgrade [b]{task.task_id}[/b]?\nA half-applied upgrade is rolled back.", "Cancel task", lambda: self.call_service("cancel", task.task_id))
+        if task.type == "DATABASE_UPGRADE":
+            self._confirm(
+                f"Cancel the database upgrade [b]{task.task_id}[/b]?\nA half-applied upgrade is rolled back.",
+                "Cancel task",
+                lambda: self.call_service("cancel", task.task_id),
+            )
         else:
             self.call_service("cancel", task.task_id)
 
@@ -320,13 +296,23 @@ class TavernApp(App[int]):
     def action_revert_task(self) -> None:
         task = self._need_task()
         if task is not None:
-            self._confirm(f"Revert every change task [b]{task.task_id}[/b] ({task.type}) wrote?\nFields edited since are left alone.", "Revert", lambda: self.call_service("revert", task.task_id))
+            self._confirm(
+                f"Revert every change task [b]{task.task_id}[/b] ({task.type}) wrote?\nFields edited since are left alone.",
+                "Revert",
+                lambda: self.call_service("revert", task.task_id),
+            )
 
     def action_delete_task(self) -> None:
         task = self._need_task()
         if task is not None:
-            running = " It is still running and will be cancelled." if not task.status.finished else ""
-            self._confirm(f"Delete task [b]{task.task_id}[/b] ({task.type}) and its items and logs?{running}", "Delete", lambda: self.call_service("delete", task.task_id))
+            running = (
+                " It is still running and will be cancelled." if not task.status.finished else ""
+            )
+            self._confirm(
+                f"Delete task [b]{task.task_id}[/b] ({task.type}) and its items and logs?{running}",
+                "Delete",
+                lambda: self.call_service("delete", task.task_id),
+            )
 
     def action_toggle_pause(self) -> None:
         self.call_service("resume" if self.paused else "pause")
@@ -377,13 +363,8 @@ class TavernApp(App[int]):
             box.display = False
 
     def action_toggle_log_filter(self) -> None:
-        task_id = None if self.log_task_filter else self.table.selected_task_id
-        self.log_task_filter = task_id
-        title = f"[b]Log[/b] — task {task_id}  [dim](l: all tasks)[/dim]" if task_id else "[b]Log[/b] — all tasks  [dim](l: only the selected task)[/dim]"
-        self.query_one("#log-title", Static).update(title)
-        log = self.query_one("#log", Log)
-        log.clear()
-        log.write_lines([line for owner, line in self.log_lines if task_id in (None, owner)])
+        pane = self.query_one(LogPane)
+        pane.filter_to(None if pane.task_filter else self.table.selected_task_id)
 
     def action_characters(self) -> None:
         if not isinstance(self.screen, CharactersScreen):
@@ -399,8 +380,14 @@ class TavernApp(App[int]):
 
     async def action_quit(self) -> None:
         running = self.queue.running if self.queue else 0
-        running = max(running, sum(1 for t in self.task_records.values() if t.status is TaskStatus.RUNNING))
+        running = max(
+            running, sum(1 for t in self.task_records.values() if t.status is TaskStatus.RUNNING)
+        )
         if not running:
             self.exit(0)
             return
-        self._confirm(f"{running} task(s) running.\nQuit now? They are interrupted and resume on the next start.", "Quit", lambda: self.exit(0))
+        self._confirm(
+            f"{running} task(s) running.\nQuit now? They are interrupted and resume on the next start.",
+            "Quit",
+            lambda: self.exit(0),
+        )

@@ -65,7 +65,10 @@ def _non_null(schema: dict[str, Any], node: dict[str, Any]) -> tuple[dict[str, A
     if len(real) == 1:
         merged = {**{k: v for k, v in node.items() if k not in ("anyOf", "oneOf")}, **real[0]}
         return merged, nullable
-    return {**{k: v for k, v in node.items() if k not in ("anyOf", "oneOf")}, "anyOf": real}, nullable
+    return {
+        **{k: v for k, v in node.items() if k not in ("anyOf", "oneOf")},
+        "anyOf": real,
+    }, nullable
 
 
 def _title(name: str) -> str:
@@ -143,7 +146,12 @@ def build_widget(spec: FieldSpec) -> Widget:
         return SelectionList[str](*((c, c, c in defaults) for c in spec.choices), id=wid)
     if spec.kind == "choice":
         options = [(c, c) for c in spec.choices]
-        return Select(options, value=spec.default if spec.default in spec.choices else Select.BLANK, allow_blank=not spec.required, id=wid)
+        return Select(
+            options,
+            value=spec.default if spec.default in spec.choices else Select.BLANK,
+            allow_blank=not spec.required,
+            id=wid,
+        )
     if spec.kind == "sql":
         try:
             return TextArea.code_editor("", language="sql", id=wid)
@@ -164,7 +172,14 @@ def build_widget(spec: FieldSpec) -> Widget:
         value = str(spec.default)
     elif spec.default is not None and spec.kind == "list":
         value = ", ".join(str(v) for v in spec.default)
-    return Input(value=value, placeholder=_placeholder(spec), type=input_type, validators=validators, valid_empty=not spec.required, id=wid)
+    return Input(
+        value=value,
+        placeholder=_placeholder(spec),
+        type=input_type,
+        validators=validators,
+        valid_empty=not spec.required,
+        id=wid,
+    )
 
 
 def read_value(spec: FieldSpec, widget: Widget) -> tuple[bool, Any]:

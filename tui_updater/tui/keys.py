@@ -16,10 +16,20 @@ class KeySpec:
 
 KEYS: tuple[KeySpec, ...] = (
     KeySpec("n", "new_task", "New", "Open the new-task form"),
-    KeySpec("a", "new_task('CHARACTER_AVATAR')", "Avatars", "New task: character avatars", show=False),
-    KeySpec("s", "new_task('CHARACTER_SETTINGS')", "Settings", "New task: character settings", show=False),
+    KeySpec(
+        "a", "new_task('CHARACTER_AVATAR')", "Avatars", "New task: character avatars", show=False
+    ),
+    KeySpec(
+        "s",
+        "new_task('CHARACTER_SETTINGS')",
+        "Settings",
+        "New task: character settings",
+        show=False,
+    ),
     KeySpec("m", "new_task('MBTI_ASSIGNMENT')", "MBTI", "New task: MBTI assignment", show=False),
-    KeySpec("u", "new_task('DATABASE_UPGRADE')", "Upgrade", "New task: database upgrade", show=False),
+    KeySpec(
+        "u", "new_task('DATABASE_UPGRADE')", "Upgrade", "New task: database upgrade", show=False
+    ),
     KeySpec("enter", "focus_task", "Detail", "Show the selected task's detail"),
     KeySpec("x", "cancel_task", "Cancel", "Cancel the selected task"),
     KeySpec("r", "retry_task", "Retry", "Retry the selected task's failed items"),
@@ -27,7 +37,9 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("d", "delete_task", "Delete", "Delete the selected task", show=False),
     KeySpec("p", "toggle_pause", "Pause", "Pause or resume the queue"),
     KeySpec("slash", "filter", "Filter", "Filter the queue by id, type, status or priority"),
-    KeySpec("l", "toggle_log_filter", "Log", "Show logs of the selected task only / of all", show=False),
+    KeySpec(
+        "l", "toggle_log_filter", "Log", "Show logs of the selected task only / of all", show=False
+    ),
     KeySpec("c", "characters", "Chars", "Characters: missing fields and MBTI distribution"),
     KeySpec("b", "backups", "Backups", "Database backups: list and restore"),
     KeySpec("question_mark", "help", "Help", "This help: every key"),

@@ -25,7 +25,9 @@ def _size(size_bytes: int) -> str:
 
 
 def _when(created_at_ms: int) -> str:
-    return dt.datetime.fromtimestamp(created_at_ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return dt.datetime.fromtimestamp(created_at_ms / 1000, tz=dt.UTC).strftime(
+        "%Y-%m-%d %H:%M:%S UTC"
+    )
 
 
 class BackupsScreen(Screen[None]):
@@ -50,7 +52,12 @@ class BackupsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#backups-table", DataTable)
-        for key, label in (("name", "Name"), ("created", "Created"), ("size", "Size"), ("source", "Source db")):
+        for key, label in (
+            ("name", "Name"),
+            ("created", "Created"),
+            ("size", "Size"),
+            ("source", "Source db"),
+        ):
             table.add_column(label, key=key)
         table.focus()
         self.load()
@@ -69,9 +76,21 @@ class BackupsScreen(Screen[None]):
         table = self.query_one("#backups-table", DataTable)
         table.clear()
         for backup in self.backups:
-            table.add_row(backup.name, _when(backup.created_at_ms), _size(backup.size_bytes), backup.source_db, key=backup.name)
-        hint = "enter restores the selected backup (the current state is backed up first)" if self.backups else "no backups yet: a DATABASE_UPGRADE makes one"
-        self.query_one("#backups-title", Static).update(f"[b]Backups[/b]  {len(self.backups)} — {hint}")
+            table.add_row(
+                backup.name,
+                _when(backup.created_at_ms),
+                _size(backup.size_bytes),
+                backup.source_db,
+                key=backup.name,
+            )
+        hint = (
+            "enter restores the selected backup (the current state is backed up first)"
+            if self.backups
+            else "no backups yet: a DATABASE_UPGRADE makes one"
+        )
+        self.query_one("#backups-title", Static).update(
+            f"[b]Backups[/b]  {len(self.backups)} — {hint}"
+        )
 
     @property
     def selected_name(self) -> str | None:
@@ -92,7 +111,10 @@ class BackupsScreen(Screen[None]):
                 self.restore(name)
 
         self.app.push_screen(
-            ConfirmScreen(f"Restore the database from [b]{name}[/b]?\nThe current state is backed up first.", confirm_label="Restore"),
+            ConfirmScreen(
+                f"Restore the database from [b]{name}[/b]?\nThe current state is backed up first.",
+                confirm_label="Restore",
+            ),
             answered,
         )
 
@@ -109,6 +131,9 @@ class BackupsScreen(Screen[None]):
         safety = report.get("safetyBackup") or report.get("backup") or ""
         if isinstance(safety, dict):
             safety = safety.get("name", "")
-        status.update(f"[green]restored from {name}[/green]" + (f"; previous state saved as {safety}" if safety else ""))
+        status.update(
+            f"[green]restored from {name}[/green]"
+            + (f"; previous state saved as {safety}" if safety else "")
+        )
         self.notify(f"database restored from {name}")
         self.load()

@@ -48,7 +48,9 @@ class CharactersScreen(Screen[None]):
         try:
             summary = await self.service.characters_summary()
         except TavernError as exc:
-            self.query_one("#characters-title", Static).update(f"[b]Characters[/b]  [red]{exc}[/red]")
+            self.query_one("#characters-title", Static).update(
+                f"[b]Characters[/b]  [red]{exc}[/red]"
+            )
             return
         self.show(summary)
 
@@ -56,21 +58,33 @@ class CharactersScreen(Screen[None]):
         self.summary = summary
         total = int(summary.get("total") or 0)
         table = summary.get("table") or "?"
-        self.query_one("#characters-title", Static).update(f"[b]Characters[/b]  table [b]{table}[/b]: {total} characters")
+        self.query_one("#characters-title", Static).update(
+            f"[b]Characters[/b]  table [b]{table}[/b]: {total} characters"
+        )
         missing = summary.get("missing") or {}
-        rows = sorted(((str(k), int(v)) for k, v in missing.items()), key=lambda kv: (-kv[1], kv[0]))
+        rows = sorted(
+            ((str(k), int(v)) for k, v in missing.items()), key=lambda kv: (-kv[1], kv[0])
+        )
         missing_text = bar_chart(rows, total=total, default_style="dark_orange")
         absent = summary.get("columnsAbsent") or []
         heading = "[b]Missing or empty fields[/b] (share of all characters)"
         if absent:
-            heading += f"\n[yellow]columns absent from the table: {', '.join(map(str, absent))}[/yellow]"
+            heading += (
+                f"\n[yellow]columns absent from the table: {', '.join(map(str, absent))}[/yellow]"
+            )
         self.query_one("#characters-missing", Static).update(_join(heading, missing_text))
         distribution = {str(k): int(v) for k, v in (summary.get("mbtiDistribution") or {}).items()}
         assigned = sum(distribution.values())
         self.query_one("#characters-mbti", Static).update(
-            _join(f"\n[b]MBTI distribution[/b] ({assigned} of {total} assigned)", mbti_chart(distribution))
+            _join(
+                f"\n[b]MBTI distribution[/b] ({assigned} of {total} assigned)",
+                mbti_chart(distribution),
+            )
         )
-        statuses = sorted(((str(k), int(v)) for k, v in (summary.get("avatarStatus") or {}).items()), key=lambda kv: kv[0])
+        statuses = sorted(
+            ((str(k), int(v)) for k, v in (summary.get("avatarStatus") or {}).items()),
+            key=lambda kv: kv[0],
+        )
         self.query_one("#characters-avatars", Static).update(
             _join("\n[b]Avatar status[/b]", bar_chart(statuses, total=total, default_style="cyan"))
         )

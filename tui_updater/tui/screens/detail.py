@@ -47,14 +47,20 @@ def result_renderable(task: TaskRecord) -> RenderableType:
     parts: list[RenderableType] = []
     stats = result.get("statistics")
     if isinstance(stats, dict) and isinstance(stats.get("byType"), dict):
-        parts.append(Text.from_markup(f"[b]MBTI distribution[/b] ({stats.get('total', 0)} assigned)"))
+        parts.append(
+            Text.from_markup(f"[b]MBTI distribution[/b] ({stats.get('total', 0)} assigned)")
+        )
         parts.append(mbti_chart({str(k): int(v) for k, v in stats["byType"].items()}, width=24))
         groups = stats.get("byCategory") or {}
         if groups:
-            parts.append(Text("  ".join(f"{g}: {v.get('count', 0)}" for g, v in groups.items()), style="dim"))
+            parts.append(
+                Text("  ".join(f"{g}: {v.get('count', 0)}" for g, v in groups.items()), style="dim")
+            )
     diff = result.get("schemaDiff")
     if isinstance(diff, dict):
-        lines = [f"statements run: {result.get('statementsExecuted', 0)}/{result.get('statementCount', 0)}"]
+        lines = [
+            f"statements run: {result.get('statementsExecuted', 0)}/{result.get('statementCount', 0)}"
+        ]
         for key, value in diff.items():
             if value:
                 lines.append(f"{key}: {json.dumps(value, ensure_ascii=False)}")
@@ -64,7 +70,11 @@ def result_renderable(task: TaskRecord) -> RenderableType:
         if result.get("message"):
             lines.append(str(result["message"]))
         parts.append(Text("\n".join(lines)))
-    scalars = {k: v for k, v in result.items() if isinstance(v, str | int | float | bool) and k != "message"}
+    scalars = {
+        k: v
+        for k, v in result.items()
+        if isinstance(v, str | int | float | bool) and k != "message"
+    }
     if scalars and not isinstance(diff, dict):
         parts.append(Text("  ".join(f"{k}={v}" for k, v in scalars.items()), style="dim"))
     return Group(*parts) if parts else Text(json.dumps(result, ensure_ascii=False)[:500])
@@ -83,7 +93,9 @@ class DetailScreen(Screen[None]):
 
     BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
 
-    def __init__(self, service: UpdaterService, task: TaskRecord, *, clock: Callable[[], int]) -> None:
+    def __init__(
+        self, service: UpdaterService, task: TaskRecord, *, clock: Callable[[], int]
+    ) -> None:
         super().__init__()
         self.service = service
         self.task_record = task
@@ -113,7 +125,12 @@ class DetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#detail-items", DataTable)
-        for key, label in (("label", "Character"), ("status", "State"), ("attempts", "Tries"), ("error", "Error")):
+        for key, label in (
+            ("label", "Character"),
+            ("status", "State"),
+            ("attempts", "Tries"),
+            ("error", "Error"),
+        ):
             table.add_column(label, key=key)
         self.query_one("#detail-avatar", AvatarPreview).display = False
         self.show_task(self.task_record)
@@ -146,10 +163,15 @@ class DetailScreen(Screen[None]):
         now_ms = self.clock()
         counts = task.counts
         text = progress_bar(task.progress, task.status, width=30)
-        text.append(f"\nitems {counts.finished}/{counts.total}  done {counts.done}  failed {counts.failed}  skipped {counts.skipped}")
+        text.append(
+            f"\nitems {counts.finished}/{counts.total}  done {counts.done}  failed {counts.failed}  skipped {counts.skipped}"
+        )
         text.append(f"\nrate {rate_text(task, now_ms)}  ETA {eta_text(task, now_ms)}")
         if task.usage.requests:
-            text.append(f"\ntokens {task.usage.total_tokens:,} in {task.usage.requests} request(s)", style="dim")
+            text.append(
+                f"\ntokens {task.usage.total_tokens:,} in {task.usage.requests} request(s)",
+                style="dim",
+            )
         if task.message:
             text.append(f"\n{task.message}", style="italic")
         if task.error:
@@ -168,13 +190,25 @@ class DetailScreen(Screen[None]):
         table = self.query_one("#detail-items", DataTable)
         table.clear()
         for item in items:
-            style = {"FAILED": "red", "DONE": "green", "CONFLICT": "yellow", "SKIPPED": "dim"}.get(item.status.value, "")
-            table.add_row(item.label or item.key, Text(item.status.value, style=style), str(item.attempts), Text(item.error or "", style="red"), key=f"{item.seq}")
-        self.query_one("#detail-items-title", Static).update(f"[b]Items[/b] ({len(items)}{'+' if len(items) >= ITEM_LIMIT else ''})")
+            style = {"FAILED": "red", "DONE": "green", "CONFLICT": "yellow", "SKIPPED": "dim"}.get(
+                item.status.value, ""
+            )
+            table.add_row(
+                item.label or item.key,
+                Text(item.status.value, style=style),
+                str(item.attempts),
+                Text(item.error or "", style="red"),
+                key=f"{item.seq}",
+            )
+        self.query_one("#detail-items-title", Static).update(
+            f"[b]Items[/b] ({len(items)}{'+' if len(items) >= ITEM_LIMIT else ''})"
+        )
         log = self.query_one("#detail-log", Log)
         log.clear()
         ordered = sorted(logs, key=lambda record: record.timestamp_ms)
-        log.write_lines([f"{_clock_time(r.timestamp_ms)} {r.level:<7} {r.message}" for r in ordered])
+        log.write_lines(
+            [f"{_clock_time(r.timestamp_ms)} {r.level:<7} {r.message}" for r in ordered]
+        )
         preview = self.query_one("#detail-avatar", AvatarPreview)
         path = avatar_file(items)
         preview.display = path is not None

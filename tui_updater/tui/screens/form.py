@@ -29,7 +29,9 @@ class TaskForm(ModalScreen[TaskRecord | None]):
         Binding("escape", "leave", "Cancel", priority=True),
     ]
 
-    def __init__(self, service: UpdaterService, types: list[TaskTypeInfo], *, preselect: str | None = None) -> None:
+    def __init__(
+        self, service: UpdaterService, types: list[TaskTypeInfo], *, preselect: str | None = None
+    ) -> None:
         super().__init__()
         self.service = service
         self.types = {t.name: t for t in types}
@@ -43,13 +45,25 @@ class TaskForm(ModalScreen[TaskRecord | None]):
         with Vertical(id="form-box"):
             yield Static("[b]New task[/b]", id="form-title")
             with Horizontal(id="form-head"):
-                yield Select([(t.title, t.name) for t in self.types.values()], value=self.type_name, allow_blank=False, id="task-type")
-                yield Select([(p.name, p.name) for p in Priority], value="NORMAL", allow_blank=False, id="priority")
+                yield Select(
+                    [(t.title, t.name) for t in self.types.values()],
+                    value=self.type_name,
+                    allow_blank=False,
+                    id="task-type",
+                )
+                yield Select(
+                    [(p.name, p.name) for p in Priority],
+                    value="NORMAL",
+                    allow_blank=False,
+                    id="priority",
+                )
             yield Static("", id="type-description")
             yield VerticalScroll(id="fields")
             yield Static("", id="preview")
             yield Static("", id="form-status")
-            yield Static("[b]ctrl+s[/b] submit   [b]esc[/b] cancel   [b]tab[/b] next field", id="form-hint")
+            yield Static(
+                "[b]ctrl+s[/b] submit   [b]esc[/b] cancel   [b]tab[/b] next field", id="form-hint"
+            )
 
     async def on_mount(self) -> None:
         await self._build_fields()
@@ -63,7 +77,9 @@ class TaskForm(ModalScreen[TaskRecord | None]):
         widgets: list[Widget] = []
         for spec in self.specs:
             marker = " [red]*[/red]" if spec.required else ""
-            widgets.append(Label(f"[b]{spec.title}[/b]{marker}  [dim]{spec.name}[/dim]", classes="field-label"))
+            widgets.append(
+                Label(f"[b]{spec.title}[/b]{marker}  [dim]{spec.name}[/dim]", classes="field-label")
+            )
             if spec.description:
                 widgets.append(Static(spec.description, classes="field-help"))
             widgets.append(build_widget(spec))

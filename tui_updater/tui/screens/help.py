@@ -30,6 +30,9 @@ class HelpScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
-            yield Static("[b]tavern-updater-tui[/b] — bulk updates for AI character databases\n", id="help-title")
+            yield Static(
+                "[b]tavern-updater-tui[/b] — bulk updates for AI character databases\n",
+                id="help-title",
+            )
             yield Static(help_table(), id="help-keys")
         yield Footer()

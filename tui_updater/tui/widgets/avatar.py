@@ -30,7 +30,10 @@ def halfblock_text(path: Path, *, width_cells: int = 24) -> Text:
             bottom = raw[i_bottom : i_bottom + 3]
             text.append(
                 "▀",
-                Style(color=f"rgb({top[0]},{top[1]},{top[2]})", bgcolor=f"rgb({bottom[0]},{bottom[1]},{bottom[2]})"),
+                Style(
+                    color=f"rgb({top[0]},{top[1]},{top[2]})",
+                    bgcolor=f"rgb({bottom[0]},{bottom[1]},{bottom[2]})",
+                ),
             )
     return text
 

@@ -61,7 +61,9 @@ def mbti_chart(distribution: Mapping[str, int], *, width: int = 30) -> Text:
 class BarChart(Static):
     """A Static holding a bar chart; ``plot`` replaces the data."""
 
-    def plot(self, rows: Sequence[tuple[str, int]], *, total: int | None = None, mbti: bool = False) -> None:
+    def plot(
+        self, rows: Sequence[tuple[str, int]], *, total: int | None = None, mbti: bool = False
+    ) -> None:
         if mbti:
             self.update(mbti_chart(dict(rows)))
         else:

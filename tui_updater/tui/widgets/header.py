@@ -10,7 +10,9 @@ from textual.widgets import Static
 from tui_updater.core.service import QueueStatus, ServiceInfo
 
 
-def header_text(info: ServiceInfo | None, status: QueueStatus | None, connection: str | None) -> Text:
+def header_text(
+    info: ServiceInfo | None, status: QueueStatus | None, connection: str | None
+) -> Text:
     """One line of header text; every part optional while the service is still loading."""
     text = Text()
     text.append(" tavern-updater ", style="bold reverse")
@@ -28,7 +30,11 @@ def header_text(info: ServiceInfo | None, status: QueueStatus | None, connection
         text.append(info.provider)
     else:
         text.append("○ offline provider", style="bold yellow")
-    model = info.chat_model if info.chat_model == info.image_model else f"{info.chat_model} / {info.image_model}"
+    model = (
+        info.chat_model
+        if info.chat_model == info.image_model
+        else f"{info.chat_model} / {info.image_model}"
+    )
     if model and (info.online or model != "offline"):
         text.append(f" ({model})", style="dim")
     if status is not None:
@@ -43,7 +49,7 @@ def header_text(info: ServiceInfo | None, status: QueueStatus | None, connection
         text.append(f" · pending {status.pending} · done {done} · ")
         text.append(f"failed {failed}", style="red" if failed else "")
     if info.remote:
-        text.append("  │  ", style="dim")
+        text.append("\n ")
         state = connection or "connected"
         style = "green" if state == "connected" else "bold red"
         text.append(f"remote {info.remote} ")
@@ -55,7 +61,7 @@ class HeaderBar(Static):
     """Shows what the dashboard is connected to and how busy the queue is."""
 
     DEFAULT_CSS = """
-    HeaderBar { height: 1; background: $panel; }
+    HeaderBar { height: auto; max-height: 2; background: $panel; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -64,7 +70,12 @@ class HeaderBar(Static):
         self.status: QueueStatus | None = None
         self.connection: str | None = None
 
-    def show(self, info: ServiceInfo | None = None, status: QueueStatus | None = None, connection: str | None = None) -> None:
+    def show(
+        self,
+        info: ServiceInfo | None = None,
+        status: QueueStatus | None = None,
+        connection: str | None = None,
+    ) -> None:
         if info is not None:
             self.info = info
         if status is not None:
