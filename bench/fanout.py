@@ -27,7 +27,7 @@ CONCURRENCIES = (10, 50, 200)
 GOAL_EFFICIENCY = 0.9
 GOAL_AT = (50, 200)
 BATCH_SIZE = 50
-TASK_CONCURRENCY_LIMIT = 64  # CHARACTER_SETTINGS refuses concurrency above this today
+TASK_CONCURRENCY_LIMIT = 256  # CHARACTER_SETTINGS accepts concurrency up to this
 FIELDS = ("fullDescription", "speakingStyle", "scenario", "exampleDialogs")
 
 

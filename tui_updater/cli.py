@@ -116,4 +116,4 @@ def main(argv: Sequence[str]) -> int:
         return serve_command(settings)
     from tui_updater.commands.dashboard import dashboard_command
 
-    return dashboard_command(settings, connect_url=args.connect, token=args.token)
+    return dashboard_command(settings, connect_url=args.connect, token=args.token or settings.server.token)

@@ -33,7 +33,7 @@ class ProviderSettings:
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 180.0
     max_image_bytes: int = 20_000_000
-    pool_size: int = 16
+    pool_size: int = 10
 
     @property
     def configured(self) -> bool:

@@ -120,7 +120,10 @@ class TavernApp(App[int]):
         try:
             self.queue = await self.service.queue_status()
         except Exception:  # remote server away: the header says so, the next tick retries
-            header.show(connection=None if connection is None else str(connection))
+            state = getattr(self.service, "connection_state", None)
+            if state is not None and str(state) == "connected":
+                state = "server not answering; retrying"
+            header.show(connection=None if state is None else str(state))
             return
         self.paused = self.queue.paused
         header.show(status=self.queue, connection=None if connection is None else str(connection))
