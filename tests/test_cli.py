@@ -12,29 +12,78 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    dirs = ["--data-dir", str(tmp_path / "data"), "--state-dir", str(tmp_path / "state"), "--log-dir", str(tmp_path / "log"), "--backup-dir", str(tmp_path / "backups")]
+    dirs = [
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--state-dir",
+        str(tmp_path / "state"),
+        "--log-dir",
+        str(tmp_path / "log"),
+        "--backup-dir",
+        str(tmp_path / "backups"),
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWAPI", "OPENAI", "TAVERN"))}
     env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
-    return subprocess.run([sys.executable, "-m", "tui_updater", *args, *dirs], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tui_updater", *args, *dirs],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_help_lists_every_flag(tmp_path: Path):
-    out = subprocess.run([sys.executable, "-m", "tui_updater", "--help"], capture_output=True, text=True, cwd=ROOT, check=True).stdout
-    for flag in ("--serve", "--connect", "--host", "--port", "--token", "--silent", "--db", "--demo", "--offline", "--state-dir", "--backup-dir", "--avatar-dir", "--config", "--log-level", "run", "backups"):
+    out = subprocess.run(
+        [sys.executable, "-m", "tui_updater", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
+    for flag in (
+        "--serve",
+        "--connect",
+        "--host",
+        "--port",
+        "--token",
+        "--silent",
+        "--db",
+        "--demo",
+        "--offline",
+        "--state-dir",
+        "--backup-dir",
+        "--avatar-dir",
+        "--config",
+        "--log-level",
+        "run",
+        "backups",
+    ):
         assert flag in out
 
 
 def test_unknown_type_exits_2_listing_known(tmp_path: Path):
     result = cli(tmp_path, "run", "NOPE", "--demo")
     assert result.returncode == 2
-    assert "NOPE" in result.stderr and "MBTI_ASSIGNMENT" in result.stderr and "DATABASE_UPGRADE" in result.stderr
+    assert (
+        "NOPE" in result.stderr
+        and "MBTI_ASSIGNMENT" in result.stderr
+        and "DATABASE_UPGRADE" in result.stderr
+    )
     assert "Traceback" not in result.stderr
 
 
 def test_bad_json_and_bad_field_exit_2(tmp_path: Path):
     bad_json = cli(tmp_path, "run", "MBTI_ASSIGNMENT", "--demo", "--data", "{bad")
-    assert bad_json.returncode == 2 and "invalid JSON" in bad_json.stderr and "line 1 column 2" in bad_json.stderr
-    bad_field = cli(tmp_path, "run", "MBTI_ASSIGNMENT", "--demo", "--data", '{"forceUpdate": "maybe"}')
+    assert (
+        bad_json.returncode == 2
+        and "invalid JSON" in bad_json.stderr
+        and "line 1 column 2" in bad_json.stderr
+    )
+    bad_field = cli(
+        tmp_path, "run", "MBTI_ASSIGNMENT", "--demo", "--data", '{"forceUpdate": "maybe"}'
+    )
     assert bad_field.returncode == 2 and "forceUpdate" in bad_field.stderr
     assert "Traceback" not in bad_json.stderr + bad_field.stderr
 
@@ -51,4 +100,8 @@ def test_run_json_then_rerun_changes_nothing(tmp_path: Path):
 
 def test_missing_database_is_a_clear_error(tmp_path: Path):
     result = cli(tmp_path, "run", "MBTI_ASSIGNMENT", "--db", str(tmp_path / "absent.db"))
-    assert result.returncode == 2 and "absent.db" in result.stderr and "does not exist" in result.stderr
+    assert (
+        result.returncode == 2
+        and "absent.db" in result.stderr
+        and "does not exist" in result.stderr
+    )

@@ -38,7 +38,10 @@ def rows(db: Path, sql: str) -> list[tuple]:
 
 async def test_mbti_fills_missing_types_once_and_reverts(runtime: Runtime):
     db = runtime.settings.db_path
-    missing_before = rows(db, """SELECT id FROM "Character" WHERE ("mbtiType" IS NULL OR "mbtiType" = '') AND "isDeleted" = 0""")
+    missing_before = rows(
+        db,
+        """SELECT id FROM "Character" WHERE ("mbtiType" IS NULL OR "mbtiType" = '') AND "isDeleted" = 0""",
+    )
     assert missing_before
     task = await runtime.engine.submit("MBTI_ASSIGNMENT", {})
     done = await runtime.engine.wait(task.task_id)
@@ -50,7 +53,10 @@ async def test_mbti_fills_missing_types_once_and_reverts(runtime: Runtime):
     assert set(stats["byCategory"]) == {"Analysts", "Diplomats", "Sentinels", "Explorers"}
 
     again = await runtime.engine.wait((await runtime.engine.submit("MBTI_ASSIGNMENT", {})).task_id)
-    assert again.counts.total == 0 and dict(rows(db, 'SELECT id, "mbtiType" FROM "Character" WHERE "isDeleted" = 0')) == types
+    assert (
+        again.counts.total == 0
+        and dict(rows(db, 'SELECT id, "mbtiType" FROM "Character" WHERE "isDeleted" = 0')) == types
+    )
 
     report = await runtime.service.revert(task.task_id)
     assert report["reverted"] >= len(missing_before)
@@ -60,16 +66,38 @@ async def test_mbti_fills_missing_types_once_and_reverts(runtime: Runtime):
 
 async def test_settings_and_avatars_write_real_columns_in_their_formats(runtime: Runtime):
     db = runtime.settings.db_path
-    settings_task = await runtime.engine.submit("CHARACTER_SETTINGS", {"updateFields": ["speakingStyle", "exampleDialogs"]})
-    avatar_task = await runtime.engine.submit("CHARACTER_AVATAR", {"batchSize": 4, "concurrency": 2})
+    settings_task = await runtime.engine.submit(
+        "CHARACTER_SETTINGS", {"updateFields": ["speakingStyle", "exampleDialogs"]}
+    )
+    avatar_task = await runtime.engine.submit(
+        "CHARACTER_AVATAR", {"batchSize": 4, "concurrency": 2}
+    )
     assert (await runtime.engine.wait(settings_task.task_id)).status is TaskStatus.COMPLETED
     avatars = await runtime.engine.wait(avatar_task.task_id)
     assert avatars.status is TaskStatus.COMPLETED and avatars.counts.done > 0
-    assert rows(db, """SELECT COUNT(*) FROM "Character" WHERE "speakingStyle" IS NULL OR "speakingStyle" = ''""")[0][0] == rows(db, 'SELECT COUNT(*) FROM "Character" WHERE "isDeleted" = 1 AND ("speakingStyle" IS NULL OR "speakingStyle" = \'\')')[0][0]
-    assert {t for (t,) in rows(db, 'SELECT DISTINCT typeof("updated_at") FROM "Character"')} == {"integer"}
-    done_ids = [i.key for i in await runtime.engine.store.list_items(avatar_task.task_id) if i.status.value == "DONE"]
+    assert (
+        rows(
+            db,
+            """SELECT COUNT(*) FROM "Character" WHERE "speakingStyle" IS NULL OR "speakingStyle" = ''""",
+        )[0][0]
+        == rows(
+            db,
+            'SELECT COUNT(*) FROM "Character" WHERE "isDeleted" = 1 AND ("speakingStyle" IS NULL OR "speakingStyle" = \'\')',
+        )[0][0]
+    )
+    assert {t for (t,) in rows(db, 'SELECT DISTINCT typeof("updated_at") FROM "Character"')} == {
+        "integer"
+    }
+    done_ids = [
+        i.key
+        for i in await runtime.engine.store.list_items(avatar_task.task_id)
+        if i.status.value == "DONE"
+    ]
     assert len(done_ids) == avatars.counts.done
-    stored = {cid: (public, status) for cid, public, status in rows(db, 'SELECT id, avatar, "avatarStatus" FROM "Character"')}
+    stored = {
+        cid: (public, status)
+        for cid, public, status in rows(db, 'SELECT id, avatar, "avatarStatus" FROM "Character"')
+    }
     for cid in done_ids:
         public, status = stored[cid]
         assert status == "COMPLETED" and public == f"/uploads/characters/avatars/{cid}-avatar.png"

@@ -27,17 +27,32 @@ def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     """Flags every mode and command accepts (before or after the command word)."""
     default = argparse.SUPPRESS if suppress else None
     group = parser.add_argument_group("common options")
-    group.add_argument("--db", metavar="PATH", default=default, help="character database (env TAVERN_DB)")
-    group.add_argument("--demo", action="store_true", default=default, help="use the bundled demo database")
-    group.add_argument("--offline", action="store_true", default=default, help="use the built-in offline provider")
+    group.add_argument(
+        "--db", metavar="PATH", default=default, help="character database (env TAVERN_DB)"
+    )
+    group.add_argument(
+        "--demo", action="store_true", default=default, help="use the bundled demo database"
+    )
+    group.add_argument(
+        "--offline", action="store_true", default=default, help="use the built-in offline provider"
+    )
     group.add_argument("--state-dir", metavar="DIR", default=default, help="where tasks.db lives")
     group.add_argument("--data-dir", metavar="DIR", default=default, help="demo database, avatars")
     group.add_argument("--backup-dir", metavar="DIR", default=default, help="database backups")
-    group.add_argument("--avatar-dir", metavar="DIR", default=default, help="generated avatar files")
+    group.add_argument(
+        "--avatar-dir", metavar="DIR", default=default, help="generated avatar files"
+    )
     group.add_argument("--log-dir", metavar="DIR", default=default, help="rotating log file")
-    group.add_argument("--migrations-dir", metavar="DIR", default=default, help="allowed .sql files for network requests")
+    group.add_argument(
+        "--migrations-dir",
+        metavar="DIR",
+        default=default,
+        help="allowed .sql files for network requests",
+    )
     group.add_argument("--config", metavar="FILE", default=default, help="config.toml to read")
-    group.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default=default)
+    group.add_argument(
+        "--log-level", choices=["debug", "info", "warning", "error"], default=default
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,21 +65,39 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     modes = parser.add_argument_group("modes (default: the dashboard with the engine embedded)")
     modes.add_argument("--serve", action="store_true", help="headless: REST + WebSocket server")
-    modes.add_argument("--connect", metavar="URL", help="dashboard attached to a remote --serve engine")
+    modes.add_argument(
+        "--connect", metavar="URL", help="dashboard attached to a remote --serve engine"
+    )
     server = parser.add_argument_group("server options")
     server.add_argument("--host", help="bind address for --serve (default 127.0.0.1)")
     server.add_argument("--port", type=int, help="port for --serve (default 3002)")
-    server.add_argument("--token", help="bearer token (env TAVERN_UPDATER_TOKEN); required off loopback")
-    server.add_argument("--allow-origin", dest="allow_origins", action="append", metavar="ORIGIN", help="browser Origin allowed to call the API (repeatable)")
+    server.add_argument(
+        "--token", help="bearer token (env TAVERN_UPDATER_TOKEN); required off loopback"
+    )
+    server.add_argument(
+        "--allow-origin",
+        dest="allow_origins",
+        action="append",
+        metavar="ORIGIN",
+        help="browser Origin allowed to call the API (repeatable)",
+    )
     server.add_argument("--silent", action="store_true", help="log only errors")
     _common(parser, suppress=False)
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    run = commands.add_parser("run", help="run one task to completion", formatter_class=argparse.RawDescriptionHelpFormatter)
+    run = commands.add_parser(
+        "run",
+        help="run one task to completion",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument("type", metavar="TYPE", help="task type, e.g. MBTI_ASSIGNMENT")
     run.add_argument("--priority", default="NORMAL", help="LOW, NORMAL, HIGH, URGENT or 1-4")
-    run.add_argument("--data", default="{}", metavar="JSON", help="task parameters as a JSON object")
-    run.add_argument("--json", action="store_true", help="print the finished task as JSON on stdout")
+    run.add_argument(
+        "--data", default="{}", metavar="JSON", help="task parameters as a JSON object"
+    )
+    run.add_argument(
+        "--json", action="store_true", help="print the finished task as JSON on stdout"
+    )
     _common(run, suppress=True)
 
     backups = commands.add_parser("backups", help="list or restore database backups")
@@ -72,7 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     backup_list = backup_commands.add_parser("list", help="list backups, newest first")
     backup_list.add_argument("--json", action="store_true")
     _common(backup_list, suppress=True)
-    backup_restore = backup_commands.add_parser("restore", help="restore a backup (the current state is backed up first)")
+    backup_restore = backup_commands.add_parser(
+        "restore", help="restore a backup (the current state is backed up first)"
+    )
     backup_restore.add_argument("name", help="backup file name as shown by `backups list`")
     backup_restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _common(backup_restore, suppress=True)
@@ -102,7 +137,9 @@ def main(argv: Sequence[str]) -> int:
     if args.command == "run":
         from tui_updater.commands.run import run_command
 
-        return run_command(settings, args.type, data=args.data, priority=args.priority, as_json=args.json)
+        return run_command(
+            settings, args.type, data=args.data, priority=args.priority, as_json=args.json
+        )
     if args.command == "backups":
         from tui_updater.commands.backups import backups_command
 
@@ -116,4 +153,6 @@ def main(argv: Sequence[str]) -> int:
         return serve_command(settings)
     from tui_updater.commands.dashboard import dashboard_command
 
-    return dashboard_command(settings, connect_url=args.connect, token=args.token or settings.server.token)
+    return dashboard_command(
+        settings, connect_url=args.connect, token=args.token or settings.server.token
+    )

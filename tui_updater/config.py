@@ -155,7 +155,9 @@ def _coerce(section: str, cls: type, raw: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in known:
-            raise ConfigError(f"config.toml [{section}]: unknown setting {key!r}; known: {', '.join(known)}")
+            raise ConfigError(
+                f"config.toml [{section}]: unknown setting {key!r}; known: {', '.join(known)}"
+            )
         default = getattr(cls(), key) if cls is not Settings else None
         if isinstance(default, bool) and not isinstance(value, bool):
             raise ConfigError(f"config.toml [{section}] {key}: expected true or false")
@@ -177,13 +179,17 @@ def _env_number(env: Mapping[str, str], name: str, kind: type = int) -> Any:
     try:
         number = kind(value)
     except ValueError:
-        raise ConfigError(f"environment variable {name}: expected a number, got {value!r}") from None
+        raise ConfigError(
+            f"environment variable {name}: expected a number, got {value!r}"
+        ) from None
     if number <= 0:
         raise ConfigError(f"environment variable {name}: must be greater than 0")
     return number
 
 
-def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+def load_settings(
+    cli: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
     """Layer defaults < config.toml < environment < command line into frozen Settings.
 
     ``cli`` keys: db, demo, offline, state_dir, data_dir, log_dir, backup_dir, avatar_dir,
@@ -192,7 +198,9 @@ def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     cli = {k: v for k, v in (cli or {}).items() if v is not None}
     env = os.environ if env is None else env
     paths = default_paths()
-    config_file = Path(cli.get("config") or env.get("TAVERN_UPDATER_CONFIG") or paths["config_dir"] / "config.toml")
+    config_file = Path(
+        cli.get("config") or env.get("TAVERN_UPDATER_CONFIG") or paths["config_dir"] / "config.toml"
+    )
     if cli.get("config") and not config_file.is_file():
         raise ConfigError(f"--config {config_file}: no such file")
     toml = _read_toml(config_file)
@@ -212,12 +220,19 @@ def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] |
         provider["api_key"] = api_key
     if api_key and not provider.get("base_url"):
         provider["base_url"] = "https://api.openai.com/v1"
-    for env_name, key in (("DEFAULT_MODEL", "image_model"), ("CHAT_MODEL", "chat_model"), ("NEWAPI_CHAT_MODEL", "chat_model")):
+    for env_name, key in (
+        ("DEFAULT_MODEL", "image_model"),
+        ("CHAT_MODEL", "chat_model"),
+        ("NEWAPI_CHAT_MODEL", "chat_model"),
+    ):
         if env.get(env_name):
             provider[key] = env[env_name]
     if env.get("NEWAPI_IMAGE_API") in ("images", "chat"):
         provider["image_api"] = env["NEWAPI_IMAGE_API"]
-    for env_name, key in (("MAX_CONCURRENT_GENERATIONS", "max_in_flight"), ("NEWAPI_RPM", "requests_per_minute")):
+    for env_name, key in (
+        ("MAX_CONCURRENT_GENERATIONS", "max_in_flight"),
+        ("NEWAPI_RPM", "requests_per_minute"),
+    ):
         number = _env_number(env, env_name)
         if number is not None:
             provider[key] = number
@@ -241,7 +256,9 @@ def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] |
     log_dir = path_of("log_dir", "TAVERN_UPDATER_LOG_DIR", paths["log_dir"])
     backup_dir = path_of("backup_dir", "TAVERN_UPDATER_BACKUP_DIR", data_dir / "backups")
     avatar_dir = path_of("avatar_dir", "TAVERN_UPDATER_AVATAR_DIR", data_dir / "avatars")
-    migrations_dir = path_of("migrations_dir", "TAVERN_UPDATER_MIGRATIONS_DIR", data_dir / "migrations")
+    migrations_dir = path_of(
+        "migrations_dir", "TAVERN_UPDATER_MIGRATIONS_DIR", data_dir / "migrations"
+    )
 
     demo = bool(cli.get("demo"))
     db_raw = None if demo else (cli.get("db") or env.get("TAVERN_DB") or general.get("db"))
@@ -251,7 +268,9 @@ def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] |
         demo = True
         db_path = data_dir / "demo" / "dev.db"
 
-    log_level = str(cli.get("log_level") or env.get("LOG_LEVEL") or general.get("log_level") or "info").lower()
+    log_level = str(
+        cli.get("log_level") or env.get("LOG_LEVEL") or general.get("log_level") or "info"
+    ).lower()
     if env.get("DEBUG") in ("1", "true", "*") and not cli.get("log_level"):
         log_level = "debug"
     if log_level == "warn":
@@ -264,7 +283,9 @@ def load_settings(cli: Mapping[str, Any] | None = None, env: Mapping[str, str] |
         raise ConfigError("config.toml [general] backups_keep: expected a whole number ≥ 1")
     columns = characters_raw.pop("columns", {}) or {}
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
-        raise ConfigError("config.toml [characters.columns]: expected logical = \"real_column\" pairs")
+        raise ConfigError(
+            'config.toml [characters.columns]: expected logical = "real_column" pairs'
+        )
     characters = _coerce("characters", CharacterSettings, characters_raw)
 
     return Settings(

@@ -131,7 +131,9 @@ class ProviderTimeout(TransientError):
 class ProviderUnavailable(TransientError):
     """HTTP 5xx or a transport error."""
 
-    def __init__(self, message: str, *, status_code: int | None = None, retry_after_s: float | None = None):
+    def __init__(
+        self, message: str, *, status_code: int | None = None, retry_after_s: float | None = None
+    ):
         self.status_code = status_code
         super().__init__(message, retry_after_s=retry_after_s)
 

@@ -37,7 +37,14 @@ def setup_logging(*, level: str, log_dir: Path | None, stderr: bool, silent: boo
             file_handler.setFormatter(formatter)
             file_handler.setLevel(numeric)
             root.addHandler(file_handler)
-            for noisy in ("httpx", "httpcore", "uvicorn", "uvicorn.error", "uvicorn.access", "stamina"):
+            for noisy in (
+                "httpx",
+                "httpcore",
+                "uvicorn",
+                "uvicorn.error",
+                "uvicorn.access",
+                "stamina",
+            ):
                 lib = logging.getLogger(noisy)
                 lib.handlers.clear()
                 lib.addHandler(file_handler)

@@ -54,7 +54,9 @@ class Runtime:
     store: Any
 
     @classmethod
-    async def open(cls, settings: Settings, *, clock: Clock | None = None, synchronous: str = "FULL") -> Runtime:
+    async def open(
+        cls, settings: Settings, *, clock: Clock | None = None, synchronous: str = "FULL"
+    ) -> Runtime:
         from tui_updater.characters.backups import BackupStore
         from tui_updater.characters.db import CharacterDb
         from tui_updater.characters.demo import ensure_demo_db
@@ -63,9 +65,15 @@ class Runtime:
 
         ensure_dirs(settings)
         if settings.demo:
-            ensure_demo_db(settings.db_path.parent.parent if settings.db_path.parent.name == "demo" else settings.data_dir)
+            ensure_demo_db(
+                settings.db_path.parent.parent
+                if settings.db_path.parent.name == "demo"
+                else settings.data_dir
+            )
         elif not settings.db_path.is_file():
-            raise ConfigError(f"character database {settings.db_path} does not exist (check --db or TAVERN_DB; --demo uses the bundled demo)")
+            raise ConfigError(
+                f"character database {settings.db_path} does not exist (check --db or TAVERN_DB; --demo uses the bundled demo)"
+            )
         store = SqliteTaskStore(settings.tasks_db_path, synchronous=synchronous)
         await store.open()
         provider = build_provider(settings)
@@ -73,9 +81,17 @@ class Runtime:
         try:
             characters = await CharacterDb.open(settings.db_path, settings.characters, store)
             backups = BackupStore(settings.backup_dir, keep=settings.backups_keep)
-            resources = TaskResources(settings=settings, provider=provider, characters=characters, backups=backups)
+            resources = TaskResources(
+                settings=settings, provider=provider, characters=characters, backups=backups
+            )
             engine = Engine(store, default_registry(), resources, settings.engine, clock=clock)
-            service = LocalService(engine, service_info(settings, provider), backups=backups, characters=characters, db_path=settings.db_path)
+            service = LocalService(
+                engine,
+                service_info(settings, provider),
+                backups=backups,
+                characters=characters,
+                db_path=settings.db_path,
+            )
             await engine.start()
         except BaseException:
             if characters is not None:

@@ -55,7 +55,13 @@ async def test_revert_through_real_journal(setup):
     path, db, store = setup
     a, b = [k for k, _ in (await db.select_candidates("mbti"))[:2]]
     before_a = row(path, "Character", "id", a)
-    await db.write_changes(TASK, [CharacterChange(a, a, {"mbtiType": (None, "INFJ")}), CharacterChange(b, b, {"mbtiType": (None, "INFJ")})])
+    await db.write_changes(
+        TASK,
+        [
+            CharacterChange(a, a, {"mbtiType": (None, "INFJ")}),
+            CharacterChange(b, b, {"mbtiType": (None, "INFJ")}),
+        ],
+    )
     execute(path, 'UPDATE "Character" SET "mbtiType" = ? WHERE id = ?', ("ESTP", b))
     report = await db.revert(TASK)
     assert report["reverted"] == 1
@@ -67,7 +73,9 @@ async def test_revert_through_real_journal(setup):
 async def test_planned_entries_resolved_after_crash(setup):
     path, db, store = setup
     written, unwritten = [k for k, _ in (await db.select_candidates("mbti"))[:2]]
-    await store.plan([JournalEntry(TASK, k, k, "mbtiType", None, "ESTJ") for k in (written, unwritten)])
+    await store.plan(
+        [JournalEntry(TASK, k, k, "mbtiType", None, "ESTJ") for k in (written, unwritten)]
+    )
     execute(path, 'UPDATE "Character" SET "mbtiType" = ? WHERE id = ?', ("ESTJ", written))
     resolved = await db.resolve_planned(TASK)
     assert resolved == {written: JournalState.APPLIED, unwritten: JournalState.APPLIED}
@@ -82,9 +90,18 @@ async def test_second_write_of_an_item_is_not_mistaken_for_a_replay(setup):
     key = (await db.select_candidates("avatar"))[0][0]
     status = row(path, "Character", "id", key)["avatarStatus"]
     await store.plan([JournalEntry(TASK, key, key, "avatarStatus", status, "GENERATING")])
-    execute(path, 'UPDATE "Character" SET "avatarStatus" = ? WHERE id = ?', ("GENERATING", key))  # committed, mark lost
+    execute(
+        path, 'UPDATE "Character" SET "avatarStatus" = ? WHERE id = ?', ("GENERATING", key)
+    )  # committed, mark lost
     (result,) = await db.write_changes(
-        TASK, [CharacterChange(key, key, {"avatarStatus": ("GENERATING", "COMPLETED"), "avatar": (None, f"/a/{key}.png")})]
+        TASK,
+        [
+            CharacterChange(
+                key,
+                key,
+                {"avatarStatus": ("GENERATING", "COMPLETED"), "avatar": (None, f"/a/{key}.png")},
+            )
+        ],
     )
     assert result.applied
     stored = row(path, "Character", "id", key)

@@ -35,7 +35,9 @@ def make_engine(store: SqliteTaskStore, recorder: Recorder, clock: FakeClock):
     engines: list[Engine] = []
 
     def make(**settings: object) -> Engine:
-        engine = Engine(store, sample_registry(recorder), None, EngineSettings(**settings), clock=clock)  # type: ignore[arg-type]
+        engine = Engine(
+            store, sample_registry(recorder), None, EngineSettings(**settings), clock=clock
+        )  # type: ignore[arg-type]
         engines.append(engine)
         return engine
 

@@ -41,7 +41,9 @@ class EffectTask(TaskType[EffectParams]):
     async def select(self, ctx: TaskContext, params: EffectParams) -> Sequence[ItemSpec]:
         return [ItemSpec(f"k{i:03d}") for i in range(params.count)]
 
-    async def obtain(self, ctx: TaskContext, params: EffectParams, item: ItemRecord) -> dict[str, Any]:
+    async def obtain(
+        self, ctx: TaskContext, params: EffectParams, item: ItemRecord
+    ) -> dict[str, Any]:
         with (self.root / "obtains.log").open("a") as fh:
             fh.write(item.key + "\n")
             fh.flush()
@@ -49,7 +51,12 @@ class EffectTask(TaskType[EffectParams]):
         await asyncio.sleep(0.02)
         return {"value": item.key}
 
-    async def apply(self, ctx: TaskContext, params: EffectParams, batch: Sequence[tuple[ItemRecord, dict[str, Any]]]) -> Sequence[ItemOutcome]:
+    async def apply(
+        self,
+        ctx: TaskContext,
+        params: EffectParams,
+        batch: Sequence[tuple[ItemRecord, dict[str, Any]]],
+    ) -> Sequence[ItemOutcome]:
         conn = sqlite3.connect(self.root / "effects.db", isolation_level=None)
         try:
             conn.execute("BEGIN IMMEDIATE")

@@ -55,14 +55,18 @@ class SampleTask(TaskType[SampleParams]):
         self.recorder.started.append(ctx.task_id)
         return [ItemSpec(f"k{i}", f"item {i}") for i in range(params.count)]
 
-    async def obtain(self, ctx: TaskContext, params: SampleParams, item: ItemRecord) -> dict[str, Any]:
+    async def obtain(
+        self, ctx: TaskContext, params: SampleParams, item: ItemRecord
+    ) -> dict[str, Any]:
         rec = self.recorder
         key = (ctx.task_id, item.key)
         rec.attempts[key] = rec.attempts.get(key, 0) + 1
         rec.in_flight += 1
         task_in_flight = rec.in_flight_by_task.get(ctx.task_id, 0) + 1
         rec.in_flight_by_task[ctx.task_id] = task_in_flight
-        rec.max_in_flight_by_task[ctx.task_id] = max(rec.max_in_flight_by_task.get(ctx.task_id, 0), task_in_flight)
+        rec.max_in_flight_by_task[ctx.task_id] = max(
+            rec.max_in_flight_by_task.get(ctx.task_id, 0), task_in_flight
+        )
         rec.max_in_flight = max(rec.max_in_flight, rec.in_flight)
         try:
             if params.sleep_s:
@@ -82,7 +86,12 @@ class SampleTask(TaskType[SampleParams]):
         rec.obtained.append(key)
         return {"value": item.key.upper()}
 
-    async def apply(self, ctx: TaskContext, params: SampleParams, batch: Sequence[tuple[ItemRecord, dict[str, Any]]]) -> Sequence[ItemOutcome]:
+    async def apply(
+        self,
+        ctx: TaskContext,
+        params: SampleParams,
+        batch: Sequence[tuple[ItemRecord, dict[str, Any]]],
+    ) -> Sequence[ItemOutcome]:
         for item, _result in batch:
             self.recorder.applied.append((ctx.task_id, item.key))
         return [ItemOutcome(item.key, ItemStatus.DONE) for item, _ in batch]

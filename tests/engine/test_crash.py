@@ -53,7 +53,9 @@ def test_sigkill_mid_task_then_resume_applies_each_item_once(tmp_path: Path):
 
     tasks = sqlite3.connect(tmp_path / "tasks.db")
     settled = {
-        key for key, status in tasks.execute("SELECT key, status FROM items") if status in ("OBTAINED", "DONE")
+        key
+        for key, status in tasks.execute("SELECT key, status FROM items")
+        if status in ("OBTAINED", "DONE")
     }
     tasks.close()
     assert settled, "no item had been stored before the kill"

@@ -36,7 +36,14 @@ async def test_strict_priority_then_fifo(make_engine, recorder: Recorder):
     await engine.start()
     await engine.pause()
     submitted = {}
-    for label, priority in [("a", "LOW"), ("b", "normal"), ("c", 4), ("d", "2"), ("e", "HIGH"), ("f", "URGENT")]:
+    for label, priority in [
+        ("a", "LOW"),
+        ("b", "normal"),
+        ("c", 4),
+        ("d", "2"),
+        ("e", "HIGH"),
+        ("f", "URGENT"),
+    ]:
         task = await engine.submit("SAMPLE", {"count": 1, "label": label}, priority)
         submitted[task.task_id] = label
     assert recorder.started == []
@@ -50,7 +57,10 @@ async def test_global_and_per_task_limits_never_exceeded(make_engine, recorder: 
     engine = make_engine(max_running_tasks=2)
     sub = engine.bus.subscribe()
     await engine.start()
-    ids = [(await engine.submit("SAMPLE", {"count": 8, "concurrency": 3, "sleep_s": 0.01})).task_id for _ in range(5)]
+    ids = [
+        (await engine.submit("SAMPLE", {"count": 8, "concurrency": 3, "sleep_s": 0.01})).task_id
+        for _ in range(5)
+    ]
     await engine.wait_idle()
     running, max_running = set(), 0
     for event in sub.drain():
@@ -69,11 +79,15 @@ async def test_progress_equals_done_over_total_and_event_order(make_engine):
     engine = make_engine()
     sub = engine.bus.subscribe()
     await engine.start()
-    task = await engine.submit("SAMPLE", {"count": 7, "batchSize": 2, "concurrency": 2, "sleep_s": 0.001})
+    task = await engine.submit(
+        "SAMPLE", {"count": 7, "batchSize": 2, "concurrency": 2, "sleep_s": 0.001}
+    )
     done = await engine.wait(task.task_id)
     events = await drain_all(sub)
     kinds = task_events(events, task.task_id)
-    assert kinds[0] == "task_created" and kinds[1] == "task_started" and kinds[-1] == "task_completed"
+    assert (
+        kinds[0] == "task_created" and kinds[1] == "task_started" and kinds[-1] == "task_completed"
+    )
     assert set(kinds[2:-1]) <= {"task_progress"}
     for event in events:
         if event.task_id == task.task_id and event.task is not None:
@@ -92,7 +106,14 @@ async def test_transient_failures_back_off_exponentially(store, recorder, clock:
     from tui_updater.config import EngineSettings
     from tui_updater.engine.engine import Engine
 
-    engine = Engine(store, sample_registry(recorder), None, EngineSettings(retry_base_delay_s=1.0, retry_max_delay_s=60.0, item_max_attempts=5), clock=clock, rng=MaxRandom())
+    engine = Engine(
+        store,
+        sample_registry(recorder),
+        None,
+        EngineSettings(retry_base_delay_s=1.0, retry_max_delay_s=60.0, item_max_attempts=5),
+        clock=clock,
+        rng=MaxRandom(),
+    )
     await engine.start()
     task = await engine.submit("SAMPLE", {"count": 1, "transient_failures": {"k0": 3}})
     done = await engine.wait(task.task_id)
@@ -105,7 +126,9 @@ async def test_transient_failures_back_off_exponentially(store, recorder, clock:
 async def test_retry_after_is_honoured(make_engine, recorder, clock: FakeClock):
     engine = make_engine()
     await engine.start()
-    task = await engine.submit("SAMPLE", {"count": 1, "transient_failures": {"k0": 2}, "retry_after_s": 7.5})
+    task = await engine.submit(
+        "SAMPLE", {"count": 1, "transient_failures": {"k0": 2}, "retry_after_s": 7.5}
+    )
     await engine.wait(task.task_id)
     assert clock.sleeps == [7.5, 7.5]
     await engine.stop()
@@ -160,7 +183,9 @@ async def test_manual_retry_of_a_failed_task(make_engine, recorder):
 async def test_cancel_stops_in_flight_work_with_no_later_side_effect(make_engine, recorder):
     engine = make_engine()
     await engine.start()
-    task = await engine.submit("SAMPLE", {"count": 6, "concurrency": 2, "batchSize": 1, "sleep_s": 30})
+    task = await engine.submit(
+        "SAMPLE", {"count": 6, "concurrency": 2, "batchSize": 1, "sleep_s": 30}
+    )
     while recorder.in_flight < 2:
         await asyncio.sleep(0.005)
     cancelled = await engine.cancel(task.task_id)
@@ -179,7 +204,10 @@ async def test_pause_holds_new_work_and_resume_releases_it(make_engine, recorder
     await engine.pause()
     task = await engine.submit("SAMPLE", {"count": 2})
     await asyncio.sleep(0.05)
-    assert recorder.started == [] and (await engine.get_task(task.task_id)).status is TaskStatus.PENDING
+    assert (
+        recorder.started == []
+        and (await engine.get_task(task.task_id)).status is TaskStatus.PENDING
+    )
     await engine.resume()
     assert (await engine.wait(task.task_id)).status is TaskStatus.COMPLETED
     await engine.stop()
@@ -241,7 +269,9 @@ async def test_stop_interrupts_and_next_start_resumes(store, recorder, clock):
 
     first = Engine(store, sample_registry(recorder), None, EngineSettings(), clock=clock)
     await first.start()
-    task = await first.submit("SAMPLE", {"count": 4, "concurrency": 1, "batchSize": 1, "sleep_s": 0.02})
+    task = await first.submit(
+        "SAMPLE", {"count": 4, "concurrency": 1, "batchSize": 1, "sleep_s": 0.02}
+    )
     while len(recorder.applied) < 1:
         await asyncio.sleep(0.005)
     await first.stop()
@@ -260,10 +290,14 @@ async def test_stop_interrupts_and_next_start_resumes(store, recorder, clock):
 async def test_a_bug_in_a_task_type_fails_the_task_readably(make_engine):
     engine = make_engine()
     await engine.start()
-    task = await engine.submit("SAMPLE", {"count": 5, "concurrency": 2, "sleep_s": 0.001, "crash": ["k2"]})
+    task = await engine.submit(
+        "SAMPLE", {"count": 5, "concurrency": 2, "sleep_s": 0.001, "crash": ["k2"]}
+    )
     done = await engine.wait(task.task_id)
     assert done.status is TaskStatus.FAILED
     assert done.error == "RuntimeError: bug while handling k2"
     follow_up = await engine.submit("SAMPLE", {"count": 1})
-    assert (await engine.wait(follow_up.task_id)).status is TaskStatus.COMPLETED  # the engine goes on
+    assert (
+        await engine.wait(follow_up.task_id)
+    ).status is TaskStatus.COMPLETED  # the engine goes on
     await engine.stop()

@@ -50,16 +50,29 @@ async def sample_service(tmp_path: Path, recorder: Recorder) -> AsyncIterator[Lo
     """A LocalService over the real engine and store, with the test-only SAMPLE task type."""
     store = SqliteTaskStore(tmp_path / "tasks.db", synchronous="NORMAL")
     await store.open()
-    engine = Engine(store, sample_registry(recorder), None, EngineSettings(retry_base_delay_s=0.01, retry_max_delay_s=0.02))
+    engine = Engine(
+        store,
+        sample_registry(recorder),
+        None,
+        EngineSettings(retry_base_delay_s=0.01, retry_max_delay_s=0.02),
+    )
     await engine.start()
-    yield LocalService(engine, SAMPLE_INFO, backups=NoBackups(), characters=NoCharacters(), db_path=tmp_path / "dev.db")
+    yield LocalService(
+        engine,
+        SAMPLE_INFO,
+        backups=NoBackups(),
+        characters=NoCharacters(),
+        db_path=tmp_path / "dev.db",
+    )
     await engine.stop()
     await store.close()
 
 
 def demo_settings(tmp_path: Path, **server: Any) -> Settings:
     settings = Settings.for_tests(tmp_path, demo=True)
-    return settings.evolve(db_path=settings.data_dir / "demo" / "dev.db", server=ServerSettings(**server))
+    return settings.evolve(
+        db_path=settings.data_dir / "demo" / "dev.db", server=ServerSettings(**server)
+    )
 
 
 @pytest.fixture
@@ -74,8 +87,12 @@ async def demo_runtime(tmp_path: Path) -> AsyncIterator[Runtime]:
 def asgi_client() -> Callable[..., httpx.AsyncClient]:
     """An httpx client calling an app in-process; Host defaults to 127.0.0.1."""
 
-    def make(app: Starlette, *, base_url: str = "http://127.0.0.1:3002", **kwargs: Any) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url, **kwargs)
+    def make(
+        app: Starlette, *, base_url: str = "http://127.0.0.1:3002", **kwargs: Any
+    ) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=base_url, **kwargs
+        )
 
     return make
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import subprocess
 import sys
 
-FORBIDDEN = ("tui_updater.store", "tui_updater.engine", "tui_updater.providers", "tui_updater.characters", "tui_updater.tasks", "tui_updater.tui", "textual")
+FORBIDDEN = (
+    "tui_updater.store",
+    "tui_updater.engine",
+    "tui_updater.providers",
+    "tui_updater.characters",
+    "tui_updater.tasks",
+    "tui_updater.tui",
+    "textual",
+)
 
 
 def test_server_modules_import_no_engine_internals() -> None:
@@ -15,5 +23,7 @@ def test_server_modules_import_no_engine_internals() -> None:
         f"bad = [m for m in sys.modules if m.startswith({FORBIDDEN!r})]\n"
         "print(','.join(bad))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True
+    )
     assert done.stdout.strip() == ""

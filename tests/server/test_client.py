@@ -25,9 +25,13 @@ from tui_updater.server.embedded import start_server
 
 
 @pytest.fixture
-async def remote(sample_service: LocalService, tmp_path: Path, live_server: Any) -> AsyncIterator[RemoteService]:
+async def remote(
+    sample_service: LocalService, tmp_path: Path, live_server: Any
+) -> AsyncIterator[RemoteService]:
     server = await live_server(app_for(sample_service, tmp_path))
-    service = RemoteService(f"http://127.0.0.1:{server.port}", backoff_initial_s=0.05, backoff_max_s=0.2)
+    service = RemoteService(
+        f"http://127.0.0.1:{server.port}", backoff_initial_s=0.05, backoff_max_s=0.2
+    )
     yield service
     await service.aclose()
 
@@ -50,7 +54,9 @@ async def test_remote_service_is_an_updater_service(remote: RemoteService) -> No
     assert await service.preview("SAMPLE", {"count": 7}) == 7
 
 
-async def test_submit_list_get_items_logs_through_rest(remote: RemoteService, sample_service: LocalService) -> None:
+async def test_submit_list_get_items_logs_through_rest(
+    remote: RemoteService, sample_service: LocalService
+) -> None:
     subscription = remote.subscribe()
     task = await remote.submit("SAMPLE", {"count": 4}, Priority.HIGH)
     assert task.priority is Priority.HIGH and task.status is TaskStatus.PENDING
@@ -86,7 +92,9 @@ async def test_errors_come_back_as_the_same_exceptions(remote: RemoteService) ->
     await remote.cancel(task.task_id)
     with pytest.raises(TaskStateError):
         await remote.cancel(task.task_id)
-    assert isinstance(error_from_response(401, {"error": {"code": "unauthorized", "message": "m"}}), RemoteError)
+    assert isinstance(
+        error_from_response(401, {"error": {"code": "unauthorized", "message": "m"}}), RemoteError
+    )
 
 
 async def test_pause_resume_and_cancel_a_running_task(remote: RemoteService) -> None:
@@ -110,7 +118,9 @@ async def test_unreachable_server_raises_server_unreachable() -> None:
         await remote.aclose()
 
 
-async def test_reconnects_after_restart_and_asks_for_a_resync(sample_service: LocalService, tmp_path: Path) -> None:
+async def test_reconnects_after_restart_and_asks_for_a_resync(
+    sample_service: LocalService, tmp_path: Path
+) -> None:
     app = app_for(sample_service, tmp_path)
     server = await start_server(app, "127.0.0.1", 0)
     port = server.port

@@ -18,7 +18,10 @@ JSON = {"Content-Type": "application/json"}
 
 def character_ids(runtime: Runtime, count: int = 3) -> list[str]:
     with sqlite3.connect(runtime.settings.db_path) as conn:
-        return [row[0] for row in conn.execute('SELECT id FROM "Character" ORDER BY id LIMIT ?', (count,))]
+        return [
+            row[0]
+            for row in conn.execute('SELECT id FROM "Character" ORDER BY id LIMIT ?', (count,))
+        ]
 
 
 @pytest.fixture
@@ -37,13 +40,23 @@ async def wait_finished(api: httpx.AsyncClient, task_id: str) -> dict[str, Any]:
     raise AssertionError(f"task {task_id} did not finish")
 
 
-async def test_seed_readme_create_list_detail_delete(api: httpx.AsyncClient, demo_runtime: Runtime) -> None:
+async def test_seed_readme_create_list_detail_delete(
+    api: httpx.AsyncClient, demo_runtime: Runtime
+) -> None:
     ids = character_ids(demo_runtime)
-    body = {"type": "CHARACTER_AVATAR", "priority": "HIGH", "data": {"characterIds": ids, "batchSize": 3}}
+    body = {
+        "type": "CHARACTER_AVATAR",
+        "priority": "HIGH",
+        "data": {"characterIds": ids, "batchSize": 3},
+    }
     created = await api.post("/api/tasks", json=body)
     assert created.status_code == 201
     task = created.json()
-    assert task["taskId"].startswith("task_") and task["priority"] == "HIGH" and task["data"]["characterIds"] == ids
+    assert (
+        task["taskId"].startswith("task_")
+        and task["priority"] == "HIGH"
+        and task["data"]["characterIds"] == ids
+    )
 
     listed = await api.get("/api/tasks")
     assert listed.status_code == 200 and isinstance(listed.json(), list)
@@ -65,12 +78,22 @@ async def test_seed_readme_create_list_detail_delete(api: httpx.AsyncClient, dem
     ("route", "body", "type_name"),
     [
         ("character-avatars", {"batchSize": 3, "concurrency": 1}, "CHARACTER_AVATAR"),
-        ("character-settings", {"updateFields": ["fullDescription", "speakingStyle"]}, "CHARACTER_SETTINGS"),
+        (
+            "character-settings",
+            {"updateFields": ["fullDescription", "speakingStyle"]},
+            "CHARACTER_SETTINGS",
+        ),
         ("mbti-assignment", {"forceUpdate": False}, "MBTI_ASSIGNMENT"),
-        ("database-upgrade", {"migrationScript": "ALTER TABLE Character ADD COLUMN newField TEXT;"}, "DATABASE_UPGRADE"),
+        (
+            "database-upgrade",
+            {"migrationScript": "ALTER TABLE Character ADD COLUMN newField TEXT;"},
+            "DATABASE_UPGRADE",
+        ),
     ],
 )
-async def test_seed_readme_quick_operations(api: httpx.AsyncClient, route: str, body: dict[str, Any], type_name: str) -> None:
+async def test_seed_readme_quick_operations(
+    api: httpx.AsyncClient, route: str, body: dict[str, Any], type_name: str
+) -> None:
     response = await api.post(f"/api/quick/{route}", json=body)
     assert response.status_code == 201, response.text
     task = response.json()
@@ -79,7 +102,9 @@ async def test_seed_readme_quick_operations(api: httpx.AsyncClient, route: str, 
 
 
 async def test_quick_operation_accepts_priority_and_empty_body(api: httpx.AsyncClient) -> None:
-    urgent = await api.post("/api/quick/mbti-assignment", json={"forceUpdate": True, "priority": "urgent"})
+    urgent = await api.post(
+        "/api/quick/mbti-assignment", json={"forceUpdate": True, "priority": "urgent"}
+    )
     assert urgent.status_code == 201 and urgent.json()["priority"] == "URGENT"
     empty = await api.post("/api/quick/mbti-assignment")
     assert empty.status_code == 201 and empty.json()["priority"] == "NORMAL"
@@ -101,32 +126,55 @@ async def test_list_filters_and_pagination(api: httpx.AsyncClient) -> None:
 
 async def test_errors_name_the_problem(api: httpx.AsyncClient) -> None:
     unknown_id = await api.get("/api/tasks/task_does_not_exist")
-    assert unknown_id.status_code == 404 and "task_does_not_exist" in unknown_id.json()["error"]["message"]
+    assert (
+        unknown_id.status_code == 404
+        and "task_does_not_exist" in unknown_id.json()["error"]["message"]
+    )
     assert (await api.delete("/api/tasks/task_nope")).status_code == 404
     assert (await api.post("/api/tasks/task_nope/cancel")).status_code == 404
 
     unknown_type = await api.post("/api/tasks", json={"type": "MAKE_COFFEE", "data": {}})
     assert unknown_type.status_code == 400
     error = unknown_type.json()["error"]
-    assert error["code"] == "unknown_task_type" and "MAKE_COFFEE" in error["message"] and "MBTI_ASSIGNMENT" in error["message"]
+    assert (
+        error["code"] == "unknown_task_type"
+        and "MAKE_COFFEE" in error["message"]
+        and "MBTI_ASSIGNMENT" in error["message"]
+    )
 
-    bad_priority = await api.post("/api/tasks", json={"type": "MBTI_ASSIGNMENT", "priority": "SOON"})
+    bad_priority = await api.post(
+        "/api/tasks", json={"type": "MBTI_ASSIGNMENT", "priority": "SOON"}
+    )
     assert bad_priority.status_code == 422
-    assert bad_priority.json()["error"]["details"]["field"] == "priority" and "SOON" in bad_priority.json()["error"]["message"]
+    assert (
+        bad_priority.json()["error"]["details"]["field"] == "priority"
+        and "SOON" in bad_priority.json()["error"]["message"]
+    )
 
     malformed = await api.post("/api/tasks", content=b'{"type": "MBTI_ASSIGNMENT",', headers=JSON)
     assert malformed.status_code == 400 and malformed.json()["error"]["code"] == "malformed_json"
 
-    bad_field = await api.post("/api/tasks", json={"type": "MBTI_ASSIGNMENT", "data": {"forceUpdate": "maybe"}})
-    assert bad_field.status_code == 422 and bad_field.json()["error"]["details"]["field"] == "forceUpdate"
+    bad_field = await api.post(
+        "/api/tasks", json={"type": "MBTI_ASSIGNMENT", "data": {"forceUpdate": "maybe"}}
+    )
+    assert (
+        bad_field.status_code == 422
+        and bad_field.json()["error"]["details"]["field"] == "forceUpdate"
+    )
     extra = await api.post("/api/quick/mbti-assignment", json={"colour": "red"})
     assert extra.status_code == 422 and "colour" in extra.json()["error"]["message"]
-    missing_ids = await api.post("/api/tasks", json={"type": "MBTI_ASSIGNMENT", "data": {"characterIds": [1, 2, 3]}})
-    assert missing_ids.status_code == 422 and "characterIds" in missing_ids.json()["error"]["message"]
+    missing_ids = await api.post(
+        "/api/tasks", json={"type": "MBTI_ASSIGNMENT", "data": {"characterIds": [1, 2, 3]}}
+    )
+    assert (
+        missing_ids.status_code == 422 and "characterIds" in missing_ids.json()["error"]["message"]
+    )
 
     not_object = await api.post("/api/tasks", json=[1, 2])
     assert not_object.status_code == 400
-    nan = await api.post("/api/tasks", content=b'{"type": "MBTI_ASSIGNMENT", "priority": NaN}', headers=JSON)
+    nan = await api.post(
+        "/api/tasks", content=b'{"type": "MBTI_ASSIGNMENT", "priority": NaN}', headers=JSON
+    )
     assert nan.status_code == 400
     no_route = await api.get("/api/nothing")
     assert no_route.status_code == 404 and no_route.json()["error"]["code"] == "not_found"
@@ -134,7 +182,9 @@ async def test_errors_name_the_problem(api: httpx.AsyncClient) -> None:
     assert wrong_method.status_code == 405
 
 
-async def test_actions_cancel_retry_revert_and_state_conflicts(api: httpx.AsyncClient, demo_runtime: Runtime) -> None:
+async def test_actions_cancel_retry_revert_and_state_conflicts(
+    api: httpx.AsyncClient, demo_runtime: Runtime
+) -> None:
     assert (await api.post("/api/queue/pause")).json()["paused"] is True
     task = (await api.post("/api/quick/mbti-assignment", json={"forceUpdate": True})).json()
     cancelled = await api.post(f"/api/tasks/{task['taskId']}/cancel")
@@ -155,14 +205,24 @@ async def test_status_types_backups_summary_openapi(api: httpx.AsyncClient) -> N
     assert {"system", "tasks", "queue", "provider", "service"} <= set(status)
     assert status["queue"]["maxConcurrent"] == 2 and status["provider"]["name"] == "offline"
     types = (await api.get("/api/tasks/types")).json()
-    assert {t["type"] for t in types} == {"CHARACTER_AVATAR", "CHARACTER_SETTINGS", "MBTI_ASSIGNMENT", "DATABASE_UPGRADE"}
+    assert {t["type"] for t in types} == {
+        "CHARACTER_AVATAR",
+        "CHARACTER_SETTINGS",
+        "MBTI_ASSIGNMENT",
+        "DATABASE_UPGRADE",
+    }
     assert all("properties" in t["options"] for t in types)
     preview = await api.post("/api/tasks/preview", json={"type": "MBTI_ASSIGNMENT", "data": {}})
     assert preview.status_code == 200 and preview.json()["count"] > 0
     summary = (await api.get("/api/characters/summary")).json()
     assert summary["total"] > 0
 
-    upgrade = (await api.post("/api/quick/database-upgrade", json={"migrationScript": "ALTER TABLE Character ADD COLUMN x1 TEXT;"})).json()
+    upgrade = (
+        await api.post(
+            "/api/quick/database-upgrade",
+            json={"migrationScript": "ALTER TABLE Character ADD COLUMN x1 TEXT;"},
+        )
+    ).json()
     assert (await wait_finished(api, upgrade["taskId"]))["status"] == "COMPLETED"
     backups = (await api.get("/api/backups")).json()
     assert backups and backups[0]["name"].endswith(".db")

@@ -31,7 +31,9 @@ def test_loopback_names(host: str) -> None:
     assert is_loopback_host(host)
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.4", "example.com", "localhost.evil.com", "::"])
+@pytest.mark.parametrize(
+    "host", ["0.0.0.0", "192.168.1.4", "example.com", "localhost.evil.com", "::"]
+)
 def test_non_loopback_names(host: str) -> None:
     assert not is_loopback_host(host)
 
@@ -50,30 +52,46 @@ def test_non_loopback_bind_needs_a_token() -> None:
 
 
 @pytest.mark.parametrize("host", ["localhost:3002", "127.0.0.1:3002", "[::1]:3002", "localhost"])
-async def test_loopback_host_headers_are_served(sample_service: LocalService, tmp_path: Path, asgi_client: Any, host: str) -> None:
+async def test_loopback_host_headers_are_served(
+    sample_service: LocalService, tmp_path: Path, asgi_client: Any, host: str
+) -> None:
     async with asgi_client(app_for(sample_service, tmp_path)) as client:
         assert (await client.get("/api/tasks", headers={"Host": host})).status_code == 200
 
 
-@pytest.mark.parametrize("host", ["evil.example:3002", "192.168.0.10:3002", "attacker.localhost.com"])
-async def test_foreign_host_refused(sample_service: LocalService, tmp_path: Path, asgi_client: Any, host: str) -> None:
+@pytest.mark.parametrize(
+    "host", ["evil.example:3002", "192.168.0.10:3002", "attacker.localhost.com"]
+)
+async def test_foreign_host_refused(
+    sample_service: LocalService, tmp_path: Path, asgi_client: Any, host: str
+) -> None:
     async with asgi_client(app_for(sample_service, tmp_path)) as client:
         response = await client.get("/api/tasks", headers={"Host": host})
     assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden_host"
 
 
-async def test_foreign_origin_refused_on_rest(sample_service: LocalService, tmp_path: Path, asgi_client: Any) -> None:
-    async with asgi_client(app_for(sample_service, tmp_path, allow_origins=("http://localhost:5173",))) as client:
-        refused = await client.post("/api/tasks", json=TASK, headers={"Origin": "http://evil.example"})
+async def test_foreign_origin_refused_on_rest(
+    sample_service: LocalService, tmp_path: Path, asgi_client: Any
+) -> None:
+    async with asgi_client(
+        app_for(sample_service, tmp_path, allow_origins=("http://localhost:5173",))
+    ) as client:
+        refused = await client.post(
+            "/api/tasks", json=TASK, headers={"Origin": "http://evil.example"}
+        )
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden_origin"
-        allowed = await client.post("/api/tasks", json=TASK, headers={"Origin": "http://localhost:5173"})
+        allowed = await client.post(
+            "/api/tasks", json=TASK, headers={"Origin": "http://localhost:5173"}
+        )
         assert allowed.status_code == 201
         assert allowed.headers["access-control-allow-origin"] == "http://localhost:5173"
         no_origin = await client.get("/api/tasks")
         assert no_origin.status_code == 200
 
 
-async def test_foreign_origin_and_host_refused_on_websocket_handshake(sample_service: LocalService, tmp_path: Path, live_server: Any) -> None:
+async def test_foreign_origin_and_host_refused_on_websocket_handshake(
+    sample_service: LocalService, tmp_path: Path, live_server: Any
+) -> None:
     server = await live_server(app_for(sample_service, tmp_path))
     url = f"ws://127.0.0.1:{server.port}/ws"
     with pytest.raises(InvalidStatus) as refused:
@@ -86,34 +104,51 @@ async def test_foreign_origin_and_host_refused_on_websocket_handshake(sample_ser
         assert '"snapshot"' in str(await ws.recv())
 
 
-async def test_non_json_body_refused(sample_service: LocalService, tmp_path: Path, asgi_client: Any) -> None:
+async def test_non_json_body_refused(
+    sample_service: LocalService, tmp_path: Path, asgi_client: Any
+) -> None:
     async with asgi_client(app_for(sample_service, tmp_path)) as client:
         form = await client.post("/api/tasks", data={"type": "SAMPLE"})
         assert form.status_code == 415 and "application/json" in form.json()["error"]["message"]
-        text = await client.post("/api/tasks", content=b'{"type": "SAMPLE"}', headers={"Content-Type": "text/plain"})
+        text = await client.post(
+            "/api/tasks", content=b'{"type": "SAMPLE"}', headers={"Content-Type": "text/plain"}
+        )
         assert text.status_code == 415
         none = await client.post("/api/tasks", content=b'{"type": "SAMPLE"}')
         assert none.status_code == 415
-        charset = await client.post("/api/tasks", content=b'{"type": "SAMPLE"}', headers={"Content-Type": "application/json; charset=utf-8"})
+        charset = await client.post(
+            "/api/tasks",
+            content=b'{"type": "SAMPLE"}',
+            headers={"Content-Type": "application/json; charset=utf-8"},
+        )
         assert charset.status_code == 201
-        assert (await client.post("/api/queue/pause")).status_code == 200  # no body: no content type needed
+        assert (
+            await client.post("/api/queue/pause")
+        ).status_code == 200  # no body: no content type needed
 
 
-async def test_oversize_body_refused(sample_service: LocalService, tmp_path: Path, asgi_client: Any) -> None:
+async def test_oversize_body_refused(
+    sample_service: LocalService, tmp_path: Path, asgi_client: Any
+) -> None:
     async with asgi_client(app_for(sample_service, tmp_path, max_body_bytes=1000)) as client:
         big = {"type": "SAMPLE", "data": {"label": "x" * 2000}}
         response = await client.post("/api/tasks", json=big)
-        assert response.status_code == 413 and response.json()["error"]["code"] == "payload_too_large"
+        assert (
+            response.status_code == 413 and response.json()["error"]["code"] == "payload_too_large"
+        )
 
         async def chunks() -> Any:  # no Content-Length: the limit applies while reading
             for _ in range(5):
                 yield b" " * 400
+
         streamed = await client.post("/api/tasks", content=chunks(), headers=JSON)
         assert streamed.status_code == 413
         assert (await client.post("/api/tasks", json=TASK)).status_code == 201
 
 
-async def test_with_token_every_route_needs_it(sample_service: LocalService, tmp_path: Path, asgi_client: Any, live_server: Any) -> None:
+async def test_with_token_every_route_needs_it(
+    sample_service: LocalService, tmp_path: Path, asgi_client: Any, live_server: Any
+) -> None:
     app = app_for(sample_service, tmp_path, host="0.0.0.0", token="tok-123")
     good = {"Authorization": "Bearer tok-123"}
     async with asgi_client(app) as client:
@@ -133,7 +168,9 @@ async def test_with_token_every_route_needs_it(sample_service: LocalService, tmp
         assert (await client.get("/api/tasks", headers=good)).status_code == 200
         assert (await client.post("/api/tasks", json=TASK, headers=good)).status_code == 201
         # A non-loopback bind does not check Host names (the token does the work).
-        assert (await client.get("/api/tasks", headers={**good, "Host": "server.lan:3002"})).status_code == 200
+        assert (
+            await client.get("/api/tasks", headers={**good, "Host": "server.lan:3002"})
+        ).status_code == 200
 
     server = await live_server(app)
     url = f"ws://127.0.0.1:{server.port}/ws"
@@ -161,10 +198,14 @@ def test_migration_path_outside_the_directory_refused(tmp_path: Path) -> None:
     for outside in ("../secret.sql", str(tmp_path / "secret.sql"), "/etc/passwd", "link.sql"):
         with pytest.raises(Exception) as refused:
             restrict_migration_script({"migrationScript": outside}, migrations)
-        assert getattr(refused.value, "status_code", None) == 403 and "migrationScript" in str(refused.value)
+        assert getattr(refused.value, "status_code", None) == 403 and "migrationScript" in str(
+            refused.value
+        )
 
 
-async def test_migration_path_refused_over_http(demo_runtime: Any, tmp_path: Path, asgi_client: Any) -> None:
+async def test_migration_path_refused_over_http(
+    demo_runtime: Any, tmp_path: Path, asgi_client: Any
+) -> None:
     (tmp_path / "evil.sql").write_text("DROP TABLE Character;")
     migrations = demo_runtime.settings.migrations_dir
     (migrations / "ok.sql").write_text("ALTER TABLE Character ADD COLUMN fromfile TEXT;")
@@ -173,14 +214,22 @@ async def test_migration_path_refused_over_http(demo_runtime: Any, tmp_path: Pat
     app = create_app(demo_runtime.service, ServerSettings(), migrations_dir=migrations)
     async with asgi_client(app) as client:
         for path in ("../evil.sql", str(tmp_path / "evil.sql"), "/etc/passwd"):
-            refused = await client.post("/api/quick/database-upgrade", json={"migrationScript": path})
+            refused = await client.post(
+                "/api/quick/database-upgrade", json={"migrationScript": path}
+            )
             assert refused.status_code == 403, refused.text
             assert refused.json()["error"]["details"]["field"] == "migrationScript"
-            via_tasks = await client.post("/api/tasks", json={"type": "database-upgrade", "data": {"migrationScript": path}})
+            via_tasks = await client.post(
+                "/api/tasks", json={"type": "database-upgrade", "data": {"migrationScript": path}}
+            )
             assert via_tasks.status_code == 403
-        missing = await client.post("/api/quick/database-upgrade", json={"migrationScript": "absent.sql"})
+        missing = await client.post(
+            "/api/quick/database-upgrade", json={"migrationScript": "absent.sql"}
+        )
         assert missing.status_code == 422 and "absent.sql" in missing.json()["error"]["message"]
-        accepted = await client.post("/api/quick/database-upgrade", json={"migrationScript": "ok.sql"})
+        accepted = await client.post(
+            "/api/quick/database-upgrade", json={"migrationScript": "ok.sql"}
+        )
         assert accepted.status_code == 201, accepted.text
         assert accepted.json()["data"]["migrationScript"] == str((migrations / "ok.sql").resolve())
 
@@ -198,5 +247,7 @@ async def raw_handshake_status(port: int, *, host: str) -> int:
 
 
 def test_response_is_json_error_shape() -> None:
-    body = httpx.Response(403, json={"error": {"code": "x", "message": "m", "details": None}}).json()
+    body = httpx.Response(
+        403, json={"error": {"code": "x", "message": "m", "details": None}}
+    ).json()
     assert set(body["error"]) == {"code", "message", "details"}

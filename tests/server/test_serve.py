@@ -24,7 +24,9 @@ from tui_updater.config import ServerSettings, Settings
 EXE = Path(sys.executable).parent / "tavern-updater-tui"
 
 
-def test_serve_command_refuses_public_bind_without_token(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_command_refuses_public_bind_without_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     settings = Settings.for_tests(tmp_path, server=ServerSettings(host="0.0.0.0"))
     assert serve_command(settings) == 2
     assert "token" in capsys.readouterr().err
@@ -39,7 +41,11 @@ def test_cli_refuses_public_bind_without_token(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=30, env=env,
     )  # fmt: skip
     assert done.returncode != 0
-    assert "0.0.0.0" in done.stderr and "--token" in done.stderr and "TAVERN_UPDATER_TOKEN" in done.stderr
+    assert (
+        "0.0.0.0" in done.stderr
+        and "--token" in done.stderr
+        and "TAVERN_UPDATER_TOKEN" in done.stderr
+    )
 
 
 def free_port() -> int:
@@ -63,7 +69,9 @@ class ServerProcess:
 
     def start(self) -> None:
         self.stderr_path = self.stderr_path.with_name(f"stderr-{time.monotonic_ns()}.txt")
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=self.stderr_path.open("wb"))
+        self.proc = subprocess.Popen(
+            self.args, stdout=subprocess.DEVNULL, stderr=self.stderr_path.open("wb")
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if "server listening on" in self.stderr():
@@ -95,7 +103,9 @@ def server(tmp_path: Path, big_db: Path) -> Iterator[ServerProcess]:
         process.proc.wait()
 
 
-def wait_for(client: httpx.Client, task_id: str, predicate: Any, timeout_s: float = 60) -> dict[str, Any]:
+def wait_for(
+    client: httpx.Client, task_id: str, predicate: Any, timeout_s: float = 60
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         task = client.get(f"/api/tasks/{task_id}").json()
@@ -106,26 +116,38 @@ def wait_for(client: httpx.Client, task_id: str, predicate: Any, timeout_s: floa
 
 
 @pytest.mark.slow
-def test_startup_line_and_sigterm_interrupts_the_running_task(server: ServerProcess, tmp_path: Path) -> None:
+def test_startup_line_and_sigterm_interrupts_the_running_task(
+    server: ServerProcess, tmp_path: Path
+) -> None:
     server.start()
     assert f"] INFO: server listening on http://127.0.0.1:{server.port}" in server.stderr()
     with httpx.Client(base_url=server.base, trust_env=False) as client:
         task = client.post("/api/quick/character-avatars", json={"concurrency": 1}).json()
-        wait_for(client, task["taskId"], lambda t: 0 < t["items"]["done"] and t["status"] == "RUNNING")
+        wait_for(
+            client, task["taskId"], lambda t: 0 < t["items"]["done"] and t["status"] == "RUNNING"
+        )
     assert server.stop(signal.SIGTERM) == 0
     log = server.stderr()
     assert "interrupted; it resumes on the next start" in log and "server stopped" in log
     with sqlite3.connect(tmp_path / "state" / "tasks.db") as conn:
-        status = conn.execute("SELECT status FROM tasks WHERE task_id = ?", (task["taskId"],)).fetchone()[0]
+        status = conn.execute(
+            "SELECT status FROM tasks WHERE task_id = ?", (task["taskId"],)
+        ).fetchone()[0]
     assert status == "PENDING"
 
 
 @pytest.mark.slow
-def test_sigkill_mid_task_then_restart_completes_without_repeating(server: ServerProcess, tmp_path: Path, big_db: Path) -> None:
+def test_sigkill_mid_task_then_restart_completes_without_repeating(
+    server: ServerProcess, tmp_path: Path, big_db: Path
+) -> None:
     server.start()
     with httpx.Client(base_url=server.base, trust_env=False) as client:
-        task = client.post("/api/quick/character-avatars", json={"concurrency": 2, "batchSize": 3}).json()
-        total_missing = wait_for(client, task["taskId"], lambda t: t["items"]["done"] >= 10 and t["status"] == "RUNNING")["items"]["total"]
+        task = client.post(
+            "/api/quick/character-avatars", json={"concurrency": 2, "batchSize": 3}
+        ).json()
+        total_missing = wait_for(
+            client, task["taskId"], lambda t: t["items"]["done"] >= 10 and t["status"] == "RUNNING"
+        )["items"]["total"]
     assert server.stop(signal.SIGKILL) == -signal.SIGKILL
 
     server.start()
@@ -152,8 +174,14 @@ def test_sigkill_mid_task_then_restart_completes_without_repeating(server: Serve
         evidence = [
             (
                 row,
-                conn.execute("SELECT status, attempts, error FROM items WHERE task_id = ? AND key = ?", (task["taskId"], row[0])).fetchone(),
-                conn.execute("SELECT column_name, new_value, state FROM journal WHERE task_id = ? AND character_id = ?", (task["taskId"], row[0])).fetchall(),
+                conn.execute(
+                    "SELECT status, attempts, error FROM items WHERE task_id = ? AND key = ?",
+                    (task["taskId"], row[0]),
+                ).fetchone(),
+                conn.execute(
+                    "SELECT column_name, new_value, state FROM journal WHERE task_id = ? AND character_id = ?",
+                    (task["taskId"], row[0]),
+                ).fetchall(),
             )
             for row in unfinished
         ]

@@ -36,19 +36,32 @@ async def events_until(ws: ClientConnection, task_id: str, last: str) -> list[di
                         return seen
 
 
-async def test_real_client_sees_started_progress_completed_in_order(sample_service: LocalService, tmp_path: Path, live_server: Any) -> None:
+async def test_real_client_sees_started_progress_completed_in_order(
+    sample_service: LocalService, tmp_path: Path, live_server: Any
+) -> None:
     server = await live_server(app_for(sample_service, tmp_path))
     async with connect(f"ws://127.0.0.1:{server.port}/ws", proxy=None) as ws:
         snapshot = json.loads(await ws.recv())
-        assert snapshot["type"] == "snapshot" and snapshot["tasks"] == [] and "paused" in snapshot["status"]
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", trust_env=False) as http:
-            created = await http.post("/api/tasks", json={"type": "SAMPLE", "data": {"count": 30, "sleep_s": 0.005, "concurrency": 3}})
+        assert (
+            snapshot["type"] == "snapshot"
+            and snapshot["tasks"] == []
+            and "paused" in snapshot["status"]
+        )
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{server.port}", trust_env=False
+        ) as http:
+            created = await http.post(
+                "/api/tasks",
+                json={"type": "SAMPLE", "data": {"count": 30, "sleep_s": 0.005, "concurrency": 3}},
+            )
         assert created.status_code == 201
         task_id = created.json()["taskId"]
         events = await events_until(ws, task_id, "task_completed")
 
     kinds = [e["type"] for e in events]
-    assert kinds[0] == "task_created" and kinds[1] == "task_started" and kinds[-1] == "task_completed"
+    assert (
+        kinds[0] == "task_created" and kinds[1] == "task_started" and kinds[-1] == "task_completed"
+    )
     assert set(kinds[2:-1]) == {"task_progress"} and len(kinds) >= 3
     progress = [e["progress"] for e in events if e["type"] == "task_progress"]
     assert progress == sorted(progress)
@@ -58,7 +71,9 @@ async def test_real_client_sees_started_progress_completed_in_order(sample_servi
     assert events[-1]["status"] == "COMPLETED" and events[-1]["progress"] == 100.0
 
 
-async def test_snapshot_lists_existing_tasks(sample_service: LocalService, tmp_path: Path, live_server: Any) -> None:
+async def test_snapshot_lists_existing_tasks(
+    sample_service: LocalService, tmp_path: Path, live_server: Any
+) -> None:
     await sample_service.pause()
     task = await sample_service.submit("SAMPLE", {"count": 1})
     server = await live_server(app_for(sample_service, tmp_path))
@@ -71,10 +86,19 @@ async def test_snapshot_lists_existing_tasks(sample_service: LocalService, tmp_p
 def flood_progress(service: LocalService, task_ids: list[str], steps: int) -> None:
     for step in range(steps):
         for task_id in task_ids:
-            service.engine.bus.publish(Event(EventType.TASK_PROGRESS, task_id=task_id, status="RUNNING", progress=step / steps * 100))
+            service.engine.bus.publish(
+                Event(
+                    EventType.TASK_PROGRESS,
+                    task_id=task_id,
+                    status="RUNNING",
+                    progress=step / steps * 100,
+                )
+            )
 
 
-async def test_slow_client_gets_progress_coalesced_and_every_terminal_event(sample_service: LocalService, tmp_path: Path, live_server: Any) -> None:
+async def test_slow_client_gets_progress_coalesced_and_every_terminal_event(
+    sample_service: LocalService, tmp_path: Path, live_server: Any
+) -> None:
     app = app_for(sample_service, tmp_path)
     hub: EventHub = app.state.hub
     server = await live_server(app)
@@ -88,7 +112,9 @@ async def test_slow_client_gets_progress_coalesced_and_every_terminal_event(samp
                 assert client.pending_events <= len(task_ids) * 2
                 assert not client.overflowed, round_
         for task_id in task_ids:
-            sample_service.engine.bus.publish(Event(EventType.TASK_COMPLETED, task_id=task_id, status="COMPLETED", progress=100.0))
+            sample_service.engine.bus.publish(
+                Event(EventType.TASK_COMPLETED, task_id=task_id, status="COMPLETED", progress=100.0)
+            )
         received: list[dict[str, Any]] = []
         async with asyncio.timeout(10):
             while sum(1 for e in received if e["type"] == "task_completed") < len(task_ids):
@@ -98,7 +124,9 @@ async def test_slow_client_gets_progress_coalesced_and_every_terminal_event(samp
     assert sum(1 for e in received if e["type"] == "task_progress") < 20 * 50 * len(task_ids)
 
 
-async def test_client_that_falls_behind_is_closed_with_resync(sample_service: LocalService, tmp_path: Path, live_server: Any) -> None:
+async def test_client_that_falls_behind_is_closed_with_resync(
+    sample_service: LocalService, tmp_path: Path, live_server: Any
+) -> None:
     app = app_for(sample_service, tmp_path)
     app.state.hub = EventHub(sample_service, max_events=50, max_bytes=100_000)
     server = await live_server(app)
@@ -107,7 +135,9 @@ async def test_client_that_falls_behind_is_closed_with_resync(sample_service: Lo
         hub: EventHub = app.state.hub
         for chunk in range(10):  # log lines are never coalesced: 200 per chunk overflows 50 slots
             for line in range(200):
-                sample_service.engine.bus.publish(Event(EventType.LOG, message=f"line {chunk}-{line} " + "x" * 200, level="INFO"))
+                sample_service.engine.bus.publish(
+                    Event(EventType.LOG, message=f"line {chunk}-{line} " + "x" * 200, level="INFO")
+                )
             await asyncio.sleep(0)
             for client in hub.clients:
                 assert client.pending_events <= 50 and client.pending_bytes <= 100_000
@@ -122,7 +152,9 @@ async def test_client_that_falls_behind_is_closed_with_resync(sample_service: Lo
         assert json.loads(await ws.recv())["type"] == "snapshot"
 
 
-async def test_hub_unsubscribes_when_last_client_leaves(sample_service: LocalService, tmp_path: Path, live_server: Any) -> None:
+async def test_hub_unsubscribes_when_last_client_leaves(
+    sample_service: LocalService, tmp_path: Path, live_server: Any
+) -> None:
     app = app_for(sample_service, tmp_path)
     server = await live_server(app)
     async with connect(f"ws://127.0.0.1:{server.port}/ws", proxy=None) as ws:
@@ -132,7 +164,9 @@ async def test_hub_unsubscribes_when_last_client_leaves(sample_service: LocalSer
     assert not app.state.hub.clients
 
 
-async def test_server_shutdown_closes_clients_with_going_away(sample_service: LocalService, tmp_path: Path, live_server: Any) -> None:
+async def test_server_shutdown_closes_clients_with_going_away(
+    sample_service: LocalService, tmp_path: Path, live_server: Any
+) -> None:
     app = app_for(sample_service, tmp_path)
     server = await live_server(app)
     async with connect(f"ws://127.0.0.1:{server.port}/ws", proxy=None) as ws:

@@ -24,7 +24,9 @@ from tui_updater.store.sqlite import SqliteTaskStore
 
 
 def make_task(task_id: str, **changes: object) -> TaskRecord:
-    base = TaskRecord(task_id, "SAMPLE", Priority.HIGH, TaskStatus.PENDING, {"a": [1, "二"]}, now_ms())
+    base = TaskRecord(
+        task_id, "SAMPLE", Priority.HIGH, TaskStatus.PENDING, {"a": [1, "二"]}, now_ms()
+    )
     return base.evolve(**changes)
 
 
@@ -34,12 +36,21 @@ async def test_task_and_items_round_trip(tmp_path: Path):
     task = make_task("task_1", result={"distribution": [{"type": "INTJ", "count": 2}]}, error=None)
     items = [ItemRecord("task_1", i, f"id{i}", f"名字{i}") for i in range(3)]
     await store.save(tasks=[task], new_items=items)
-    assert await store.get_task("task_1") == task.evolve(updated_at_ms=(await store.get_task("task_1")).updated_at_ms)  # type: ignore[union-attr]
+    assert await store.get_task("task_1") == task.evolve(
+        updated_at_ms=(await store.get_task("task_1")).updated_at_ms
+    )  # type: ignore[union-attr]
     changed = items[1].evolve(status=ItemStatus.OBTAINED, attempts=2, result={"x": 1})
     await store.save(items=[changed])
     loaded = await store.list_items("task_1")
-    assert loaded[1].status is ItemStatus.OBTAINED and loaded[1].result == {"x": 1} and loaded[1].attempts == 2
-    assert [i.key for i in await store.list_items("task_1", statuses=[ItemStatus.PENDING])] == ["id0", "id2"]
+    assert (
+        loaded[1].status is ItemStatus.OBTAINED
+        and loaded[1].result == {"x": 1}
+        and loaded[1].attempts == 2
+    )
+    assert [i.key for i in await store.list_items("task_1", statuses=[ItemStatus.PENDING])] == [
+        "id0",
+        "id2",
+    ]
     await store.close()
 
 
@@ -73,9 +84,17 @@ async def test_journal_keeps_value_types_and_states(tmp_path: Path):
     assert len(ids) == 3 and ids == sorted(ids)
     await store.mark(ids[:2], JournalState.APPLIED)
     loaded = await store.entries("t")
-    assert [(e.old_value, e.new_value) for e in loaded] == [(1700000000000, 1800000000000), (None, "INTJ"), (1.5, "1.5")]
+    assert [(e.old_value, e.new_value) for e in loaded] == [
+        (1700000000000, 1800000000000),
+        (None, "INTJ"),
+        (1.5, "1.5"),
+    ]
     assert isinstance(loaded[0].old_value, int) and isinstance(loaded[2].new_value, str)
-    assert [e.state for e in loaded] == [JournalState.APPLIED, JournalState.APPLIED, JournalState.PLANNED]
+    assert [e.state for e in loaded] == [
+        JournalState.APPLIED,
+        JournalState.APPLIED,
+        JournalState.PLANNED,
+    ]
     assert [e.column for e in await store.entries("t", states=[JournalState.PLANNED])] == ["score"]
     assert [e.item_key for e in await store.entries("t", item_keys=["c2"])] == ["c2"]
     await store.close()
@@ -85,7 +104,11 @@ async def test_logs_newest_n_in_order(tmp_path: Path):
     store = SqliteTaskStore(tmp_path / "tasks.db")
     await store.open()
     await store.save(logs=[LogRecord(i, "INFO", f"line {i}", "t") for i in range(10)])
-    assert [log.message for log in await store.task_logs("t", limit=3)] == ["line 7", "line 8", "line 9"]
+    assert [log.message for log in await store.task_logs("t", limit=3)] == [
+        "line 7",
+        "line 8",
+        "line 9",
+    ]
     await store.close()
 
 

@@ -27,7 +27,11 @@ COUNT = 60
 def requests_for(gateway: FakeOpenAIServer, name: str) -> int:
     """Chat requests about exactly this character (its ``Name:`` line, not a prefix of another)."""
     needle = f"Name: {name}\\n"
-    return sum(1 for r in list(gateway.requests) if r.path.endswith("chat/completions") and needle in json.dumps(r.body, ensure_ascii=False))
+    return sum(
+        1
+        for r in list(gateway.requests)
+        if r.path.endswith("chat/completions") and needle in json.dumps(r.body, ensure_ascii=False)
+    )
 
 
 def settled_labels(tasks_db: Path) -> set[str]:
@@ -35,7 +39,12 @@ def settled_labels(tasks_db: Path) -> set[str]:
         return set()
     conn = sqlite3.connect(tasks_db)
     try:
-        return {label for (label,) in conn.execute("SELECT label FROM items WHERE status IN ('OBTAINED', 'DONE')")}
+        return {
+            label
+            for (label,) in conn.execute(
+                "SELECT label FROM items WHERE status IN ('OBTAINED', 'DONE')"
+            )
+        }
     except sqlite3.OperationalError:
         return set()
     finally:
@@ -46,13 +55,45 @@ def settled_labels(tasks_db: Path) -> set[str]:
 def test_sigkill_online_settings_then_resume(tmp_path: Path):
     db = generate_synthetic_db(tmp_path / "dev.db", COUNT, seed=3)
     with FakeOpenAIServer(latency_s=0.05) as gateway:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWAPI", "OPENAI", "TAVERN"))}
-        env |= {"NEWAPI_BASE_URL": gateway.base_url, "NEWAPI_KEY": "sk-test-key", "NEWAPI_RPM": "100000"}
-        dirs = ["--state-dir", str(tmp_path / "state"), "--data-dir", str(tmp_path / "data"), "--log-dir", str(tmp_path / "log"), "--backup-dir", str(tmp_path / "backups")]
-        data = json.dumps({"updateFields": ["speakingStyle", "scenario"], "concurrency": 3, "batchSize": 4})
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("NEWAPI", "OPENAI", "TAVERN"))
+        }
+        env |= {
+            "NEWAPI_BASE_URL": gateway.base_url,
+            "NEWAPI_KEY": "sk-test-key",
+            "NEWAPI_RPM": "100000",
+        }
+        dirs = [
+            "--state-dir",
+            str(tmp_path / "state"),
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--log-dir",
+            str(tmp_path / "log"),
+            "--backup-dir",
+            str(tmp_path / "backups"),
+        ]
+        data = json.dumps(
+            {"updateFields": ["speakingStyle", "scenario"], "concurrency": 3, "batchSize": 4}
+        )
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tui_updater", "run", "CHARACTER_SETTINGS", "--db", str(db), "--data", data, *dirs],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "tui_updater",
+                "run",
+                "CHARACTER_SETTINGS",
+                "--db",
+                str(db),
+                "--data",
+                data,
+                *dirs,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         tasks_db = tmp_path / "state" / "tasks.db"
         deadline = time.monotonic() + 60
@@ -69,8 +110,12 @@ def test_sigkill_online_settings_then_resume(tmp_path: Path):
 
         async def resume() -> TaskStatus:
             settings = Settings.for_tests(
-                tmp_path, db_path=db, offline=False,
-                provider=ProviderSettings(base_url=gateway.base_url, api_key="sk-test-key", requests_per_minute=0),
+                tmp_path,
+                db_path=db,
+                offline=False,
+                provider=ProviderSettings(
+                    base_url=gateway.base_url, api_key="sk-test-key", requests_per_minute=0
+                ),
             )
             runtime = await Runtime.open(settings)
             try:
@@ -83,6 +128,8 @@ def test_sigkill_online_settings_then_resume(tmp_path: Path):
         for name in settled:  # results journaled before the kill were applied, not requested again
             assert requests_for(gateway, name) == 1, name
     conn = sqlite3.connect(db)
-    empty = conn.execute("""SELECT COUNT(*) FROM "Character" WHERE "speakingStyle" IS NULL OR "speakingStyle" = '' OR scenario IS NULL OR scenario = ''""").fetchone()[0]
+    empty = conn.execute(
+        """SELECT COUNT(*) FROM "Character" WHERE "speakingStyle" IS NULL OR "speakingStyle" = '' OR scenario IS NULL OR scenario = ''"""
+    ).fetchone()[0]
     conn.close()
     assert empty == 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.openai_server import Fault, FakeOpenAIServer
+from tests.fakes.openai_server import FakeOpenAIServer, Fault
 from tui_updater.characters.demo import create_demo_db
 from tui_updater.config import ProviderSettings, Settings
 from tui_updater.core.models import ItemStatus, TaskStatus
@@ -22,7 +22,14 @@ def online_settings(tmp_path: Path, base_url: str) -> Settings:
         tmp_path,
         db_path=db,
         offline=False,
-        provider=ProviderSettings(base_url=base_url, api_key="sk-test-key", read_timeout_s=0.5, connect_timeout_s=0.5, requests_per_minute=0, max_in_flight=8),
+        provider=ProviderSettings(
+            base_url=base_url,
+            api_key="sk-test-key",
+            read_timeout_s=0.5,
+            connect_timeout_s=0.5,
+            requests_per_minute=0,
+            max_in_flight=8,
+        ),
     )
 
 
@@ -53,7 +60,12 @@ async def test_every_fault_class_ends_as_designed(tmp_path: Path, gateway: FakeO
         "hang": [Fault.HANG, Fault.OK],
         "disconnect": [Fault.DISCONNECT, Fault.OK],
         "malformed": [Fault.MALFORMED_JSON, Fault.OK],
-        "invalid_mbti": [Fault.INVALID_MBTI, Fault.INVALID_MBTI, Fault.INVALID_MBTI, Fault.INVALID_MBTI],
+        "invalid_mbti": [
+            Fault.INVALID_MBTI,
+            Fault.INVALID_MBTI,
+            Fault.INVALID_MBTI,
+            Fault.INVALID_MBTI,
+        ],
         "quota": [Fault.QUOTA],
         "unauthorized": [Fault.UNAUTHORIZED],
     }
@@ -65,7 +77,9 @@ async def test_every_fault_class_ends_as_designed(tmp_path: Path, gateway: FakeO
     runtime = await Runtime.open(settings, clock=clock, synchronous="NORMAL")
     try:
         ids = [cid for cid, _ in chars]
-        task = await runtime.engine.submit("MBTI_ASSIGNMENT", {"characterIds": ids, "concurrency": 4})
+        task = await runtime.engine.submit(
+            "MBTI_ASSIGNMENT", {"characterIds": ids, "concurrency": 4}
+        )
         done = await runtime.engine.wait(task.task_id)
         items = {i.key: i for i in await runtime.engine.store.list_items(task.task_id)}
     finally:
@@ -73,21 +87,33 @@ async def test_every_fault_class_ends_as_designed(tmp_path: Path, gateway: FakeO
     assert len(items) == len(ids)  # no item lost
     assert done.counts.total == done.counts.done + done.counts.failed + done.counts.skipped
     for label in ("retry_after", "rate_limit", "server_error", "hang", "disconnect", "malformed"):
-        assert items[by_name[label][0]].status is ItemStatus.DONE, (label, items[by_name[label][0]].error)
+        assert items[by_name[label][0]].status is ItemStatus.DONE, (
+            label,
+            items[by_name[label][0]].error,
+        )
     for label, words in (("invalid_mbti", "mbti"), ("quota", "quota"), ("unauthorized", "401")):
         item = items[by_name[label][0]]
-        assert item.status is ItemStatus.FAILED and item.error and words in item.error.lower(), (label, item.error)
+        assert item.status is ItemStatus.FAILED and item.error and words in item.error.lower(), (
+            label,
+            item.error,
+        )
         assert not item.retryable
-    assert done.status is TaskStatus.FAILED and done.attempt == 1  # permanent failures: no auto-retry
+    assert (
+        done.status is TaskStatus.FAILED and done.attempt == 1
+    )  # permanent failures: no auto-retry
     assert 1.0 in clock.sleeps  # Retry-After: 1 was waited exactly
-    assert gateway.count("chat/completions", name=by_name["quota"][1]) == 1  # permanent: not retried
+    assert (
+        gateway.count("chat/completions", name=by_name["quota"][1]) == 1
+    )  # permanent: not retried
 
 
 async def test_online_settings_complete_and_record_usage(tmp_path: Path, gateway: FakeOpenAIServer):
     settings = online_settings(tmp_path, gateway.base_url)
     runtime = await Runtime.open(settings, synchronous="NORMAL")
     try:
-        task = await runtime.engine.submit("CHARACTER_SETTINGS", {"updateFields": ["speakingStyle", "scenario"], "concurrency": 8})
+        task = await runtime.engine.submit(
+            "CHARACTER_SETTINGS", {"updateFields": ["speakingStyle", "scenario"], "concurrency": 8}
+        )
         done = await runtime.engine.wait(task.task_id)
     finally:
         await runtime.close()

@@ -24,7 +24,7 @@ TASK = CharacterSettingsTask()
         ({"updateFields": "scenario"}, "updateFields"),
         ({"overwrite": "sometimes"}, "overwrite"),
         ({"batchSize": -1}, "batchSize"),
-        ({"concurrency": 65}, "concurrency"),
+        ({"concurrency": 257}, "concurrency"),
         ({"unknown": 1}, "unknown"),
     ],
 )

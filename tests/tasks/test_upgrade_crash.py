@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SLOW_SCRIPT = (
     'ALTER TABLE "Character" ADD COLUMN "upgradeMarker" TEXT;\n'
     "CREATE TABLE upgrade_big AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 1500000) SELECT x FROM c;\n"
-    "UPDATE \"Character\" SET \"upgradeMarker\" = 'yes';\n"
+    'UPDATE "Character" SET "upgradeMarker" = \'yes\';\n'
 )
 
 
@@ -32,11 +32,15 @@ def state_of(db: Path) -> str:
     conn = sqlite3.connect(db)
     try:
         columns = {row[1] for row in conn.execute('PRAGMA table_info("Character")')}
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
         if "upgradeMarker" not in columns and "upgrade_big" not in tables:
             return "before"
         rows = conn.execute("SELECT COUNT(*) FROM upgrade_big").fetchone()[0]
-        markers = conn.execute("""SELECT COUNT(*) FROM "Character" WHERE "upgradeMarker" IS NOT 'yes'""").fetchone()[0]
+        markers = conn.execute(
+            """SELECT COUNT(*) FROM "Character" WHERE "upgradeMarker" IS NOT 'yes'"""
+        ).fetchone()[0]
         return "after" if rows == 1_500_000 and markers == 0 else "torn"
     finally:
         conn.close()
@@ -47,11 +51,23 @@ def state_of(db: Path) -> str:
 def test_sigkill_during_apply_is_all_or_nothing(tmp_path: Path, extra_delay_s: float):
     db = create_demo_db(tmp_path / "dev.db")
     dirs = {name: tmp_path / name for name in ("state", "data", "log", "backups")}
-    args = [sys.executable, "-m", "tui_updater", "run", "DATABASE_UPGRADE", "--db", str(db), "--data", json.dumps({"migrationScript": SLOW_SCRIPT})]
+    args = [
+        sys.executable,
+        "-m",
+        "tui_updater",
+        "run",
+        "DATABASE_UPGRADE",
+        "--db",
+        str(db),
+        "--data",
+        json.dumps({"migrationScript": SLOW_SCRIPT}),
+    ]
     for name, path in dirs.items():
         args += [f"--{name}-dir" if name != "backups" else "--backup-dir", str(path)]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWAPI", "OPENAI", "TAVERN"))}
-    proc = subprocess.Popen(args, cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+    proc = subprocess.Popen(
+        args, cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env
+    )
     assert proc.stderr is not None
     deadline = time.monotonic() + 60
     for line in proc.stderr:

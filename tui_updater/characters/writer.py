@@ -123,8 +123,14 @@ class CharacterWriter:
         results: dict[int, WriteResult] = {}
         keys = sorted({c.item_key for c in changes})
         # A previous attempt may have planned these items and crashed: settle that first.
-        planned = await journal.entries(task_id, states={JournalState.PLANNED}, item_keys=keys) if keys else []
-        earlier = await self._resolve(task_id, keys, reapply=True, planned=planned) if planned else {}
+        planned = (
+            await journal.entries(task_id, states={JournalState.PLANNED}, item_keys=keys)
+            if keys
+            else []
+        )
+        earlier = (
+            await self._resolve(task_id, keys, reapply=True, planned=planned) if planned else {}
+        )
         planned_cells: dict[str, set[tuple[str, Any]]] = {}
         for entry in planned:
             planned_cells.setdefault(entry.item_key, set()).add((entry.column, entry.new_value))
@@ -137,7 +143,9 @@ class CharacterWriter:
             ]
             # Only a replay of the very same write is settled by the earlier plan; an item may
             # write more than once (an avatar: GENERATING first, then the result).
-            if change.item_key in earlier and {(c, new) for c, _, new in cells} <= planned_cells.get(change.item_key, set()):
+            if change.item_key in earlier and {
+                (c, new) for c, _, new in cells
+            } <= planned_cells.get(change.item_key, set()):
                 state = earlier[change.item_key]
                 applied = state is JournalState.APPLIED
                 reason = None if applied else "changed meanwhile (found after restart)"
@@ -207,7 +215,9 @@ class CharacterWriter:
     ) -> dict[str, JournalState]:
         db = self._db
         if planned is None:
-            planned = await db.journal.entries(task_id, states={JournalState.PLANNED}, item_keys=item_keys)
+            planned = await db.journal.entries(
+                task_id, states={JournalState.PLANNED}, item_keys=item_keys
+            )
         if not planned:
             return {}
         groups: dict[tuple[str, str], list[JournalEntry]] = {}

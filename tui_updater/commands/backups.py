@@ -29,10 +29,14 @@ def backups_command(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"no backups in {settings.backup_dir}")
             else:
                 for backup in backups:
-                    print(f"{backup.name}  {_when(backup.created_at_ms)}  {backup.size_bytes / 1024:.0f} KiB  from {backup.source_db}")
+                    print(
+                        f"{backup.name}  {_when(backup.created_at_ms)}  {backup.size_bytes / 1024:.0f} KiB  from {backup.source_db}"
+                    )
             return 0
         if not args.yes and sys.stdin.isatty():
-            answer = input(f"Restore {args.name} over {settings.db_path}? The current state is backed up first. [y/N] ")
+            answer = input(
+                f"Restore {args.name} over {settings.db_path}? The current state is backed up first. [y/N] "
+            )
             if answer.strip().lower() not in ("y", "yes"):
                 print("not restored")
                 return 1

@@ -25,7 +25,9 @@ def parse_data(text: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidParameters("--data", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise InvalidParameters(
+            "--data", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
     if not isinstance(data, dict):
         raise InvalidParameters("--data", "expected a JSON object like '{\"forceUpdate\": true}'")
     return data
@@ -55,7 +57,9 @@ class ProgressLine:
             sys.stderr.write("\n")
 
 
-async def _run(settings: Settings, type_name: str, data: dict[str, Any], priority: str) -> TaskRecord:
+async def _run(
+    settings: Settings, type_name: str, data: dict[str, Any], priority: str
+) -> TaskRecord:
     from tui_updater.runtime import Runtime
 
     runtime = await Runtime.open(settings)
@@ -67,7 +71,11 @@ async def _run(settings: Settings, type_name: str, data: dict[str, Any], priorit
         async def follow() -> None:
             async for batch in subscription.batches():
                 for event in batch:
-                    if event.task_id == task.task_id and event.task and event.type is not EventType.LOG:
+                    if (
+                        event.task_id == task.task_id
+                        and event.task
+                        and event.type is not EventType.LOG
+                    ):
                         bar.show(event.task)
 
         follower = asyncio.create_task(follow())
@@ -82,10 +90,14 @@ async def _run(settings: Settings, type_name: str, data: dict[str, Any], priorit
         await runtime.close()
 
 
-def run_command(settings: Settings, type_name: str, *, data: str, priority: str, as_json: bool) -> int:
+def run_command(
+    settings: Settings, type_name: str, *, data: str, priority: str, as_json: bool
+) -> int:
     from tui_updater.logs import setup_logging
 
-    setup_logging(level=settings.log_level, log_dir=settings.log_dir, stderr=True, silent=settings.silent)
+    setup_logging(
+        level=settings.log_level, log_dir=settings.log_dir, stderr=True, silent=settings.silent
+    )
     try:
         params = parse_data(data)
         task = asyncio.run(_run(settings, type_name, params, priority))
@@ -108,7 +120,9 @@ def run_command(settings: Settings, type_name: str, *, data: str, priority: str,
         print(json.dumps(task.to_json(), ensure_ascii=False, indent=2))
     else:
         counts = task.counts
-        print(f"{task.task_id} {task.status.value}: {counts.done} done, {counts.failed} failed, {counts.skipped} skipped of {counts.total}")
+        print(
+            f"{task.task_id} {task.status.value}: {counts.done} done, {counts.failed} failed, {counts.skipped} skipped of {counts.total}"
+        )
         if task.error:
             print(f"error: {task.error}", file=sys.stderr)
     return EXIT_OK if task.status is TaskStatus.COMPLETED else EXIT_FAILED

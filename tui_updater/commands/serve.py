@@ -49,7 +49,9 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
         if settings.server.token:
             logger.info("every request needs 'Authorization: Bearer <token>'")
         await stop.wait()
-        logger.info("shutting down: closing connections, interrupting running tasks (they resume on the next start)")
+        logger.info(
+            "shutting down: closing connections, interrupting running tasks (they resume on the next start)"
+        )
         running.stop_accepting()
         await app.state.hub.aclose()  # WebSocket clients get close code 1001
         await running.stop()
@@ -65,7 +67,9 @@ def serve_command(settings: Settings) -> int:
     from tui_updater.logs import setup_logging
     from tui_updater.server.security import check_bind
 
-    setup_logging(level=settings.log_level, log_dir=settings.log_dir, stderr=True, silent=settings.silent)
+    setup_logging(
+        level=settings.log_level, log_dir=settings.log_dir, stderr=True, silent=settings.silent
+    )
     try:
         check_bind(settings.server)
     except TavernError as exc:

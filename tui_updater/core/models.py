@@ -7,7 +7,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-
 R = TypeVar("R")
 
 
@@ -306,4 +305,6 @@ class BackupInfo:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BackupInfo:
-        return cls(data["name"], data["path"], int(data["createdAt"]), int(data["size"]), data["sourceDb"])
+        return cls(
+            data["name"], data["path"], int(data["createdAt"]), int(data["size"]), data["sourceDb"]
+        )

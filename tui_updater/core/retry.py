@@ -15,7 +15,13 @@ class RetryPolicy:
     max_delay_s: float = 60.0
     max_retry_after_s: float = 300.0  # a Retry-After longer than this is capped
 
-    def delay_s(self, failed_attempts: int, retry_after_s: float | None = None, *, rng: random.Random | None = None) -> float:
+    def delay_s(
+        self,
+        failed_attempts: int,
+        retry_after_s: float | None = None,
+        *,
+        rng: random.Random | None = None,
+    ) -> float:
         """Delay before the next attempt after ``failed_attempts`` failures (1-based).
 
         Full jitter: uniform in [0, min(max, base·2^(n-1))]. A Retry-After from the server wins.

@@ -61,7 +61,16 @@ class ServiceInfo:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ServiceInfo:
-        known = {"database", "demo", "provider", "online", "chatModel", "imageModel", "version", "remote"}
+        known = {
+            "database",
+            "demo",
+            "provider",
+            "online",
+            "chatModel",
+            "imageModel",
+            "version",
+            "remote",
+        }
         return cls(
             data["database"],
             bool(data["demo"]),
@@ -135,7 +144,9 @@ class UpdaterService(Protocol):
         """How many items the task would touch; raises InvalidParameters naming the field."""
         ...
 
-    async def submit(self, type_name: str, data: Mapping[str, Any], priority: object = "NORMAL") -> TaskRecord: ...
+    async def submit(
+        self, type_name: str, data: Mapping[str, Any], priority: object = "NORMAL"
+    ) -> TaskRecord: ...
 
     async def list_tasks(
         self,
@@ -148,7 +159,9 @@ class UpdaterService(Protocol):
 
     async def get_task(self, task_id: str) -> TaskRecord: ...
 
-    async def list_items(self, task_id: str, *, limit: int = 500, offset: int = 0) -> list[ItemRecord]: ...
+    async def list_items(
+        self, task_id: str, *, limit: int = 500, offset: int = 0
+    ) -> list[ItemRecord]: ...
 
     async def task_logs(self, task_id: str, *, limit: int = 500) -> list[LogRecord]: ...
 

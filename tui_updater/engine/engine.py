@@ -10,12 +10,19 @@ import heapq
 import itertools
 import logging
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from tui_updater.config import EngineSettings
 from tui_updater.core.events import Event, EventType
-from tui_updater.core.models import ItemRecord, ItemStatus, LogRecord, Priority, TaskRecord, TaskStatus, now_ms
+from tui_updater.core.models import (
+    ItemStatus,
+    LogRecord,
+    Priority,
+    TaskRecord,
+    TaskStatus,
+    now_ms,
+)
 from tui_updater.core.retry import RetryPolicy
 from tui_updater.core.store import TaskStore
 from tui_updater.engine.bus import EventBus
@@ -90,7 +97,11 @@ class Engine:
         for task in unfinished:
             if task.status is TaskStatus.RUNNING:
                 await self.store.reset_items(task.task_id, [ItemStatus.RUNNING])
-                task = task.evolve(status=TaskStatus.PENDING, message="resuming after interruption", updated_at_ms=now_ms())
+                task = task.evolve(
+                    status=TaskStatus.PENDING,
+                    message="resuming after interruption",
+                    updated_at_ms=now_ms(),
+                )
                 resumed.append(task)
             self._enqueue(task)
         if resumed:
@@ -105,7 +116,10 @@ class Engine:
         """Delete finished tasks older than the retention period; return how many."""
         pruned = await self.store.prune(now_ms() - self.settings.retention_days * DAY_MS)
         if pruned:
-            self.log("INFO", f"pruned {pruned} finished task(s) older than {self.settings.retention_days} days")
+            self.log(
+                "INFO",
+                f"pruned {pruned} finished task(s) older than {self.settings.retention_days} days",
+            )
         return pruned
 
     async def _prune_hourly(self) -> None:
@@ -167,7 +181,11 @@ class Engine:
         return self.registry.get(type_name)
 
     def _context(self, task_id: str) -> TaskContext:
-        return TaskContext(task_id=task_id, resources=self.resources, log=lambda lvl, msg: self.log(lvl, msg, task_id))
+        return TaskContext(
+            task_id=task_id,
+            resources=self.resources,
+            log=lambda lvl, msg: self.log(lvl, msg, task_id),
+        )
 
     async def preview(self, type_name: str, data: Mapping[str, Any]) -> int:
         """How many items a task with these parameters would work on now."""
@@ -177,7 +195,9 @@ class Engine:
         await task_type.check(ctx, params)
         return len(await task_type.select(ctx, params))
 
-    async def submit(self, type_name: str, data: Mapping[str, Any] | None = None, priority: object = "NORMAL") -> TaskRecord:
+    async def submit(
+        self, type_name: str, data: Mapping[str, Any] | None = None, priority: object = "NORMAL"
+    ) -> TaskRecord:
         """Validate and queue a task; raise InvalidParameters / UnknownTaskType on bad input."""
         task_type = self._type(type_name)
         try:
@@ -202,7 +222,9 @@ class Engine:
         self._fresh[task_id] = params
         self._enqueue(task)
         self._emit(EventType.TASK_CREATED, task)
-        self.log("INFO", f"created task {task_type.name} (ID: {task_id}, priority {level.name})", task_id)
+        self.log(
+            "INFO", f"created task {task_type.name} (ID: {task_id}, priority {level.name})", task_id
+        )
         self._kick()
         return task
 
@@ -217,7 +239,12 @@ class Engine:
             await asyncio.gather(run_task, return_exceptions=True)
             return await self.get_task(task_id)
         self._pending.pop(task_id, None)
-        task = task.evolve(status=TaskStatus.CANCELLED, message="cancelled before it started", finished_at_ms=now_ms(), updated_at_ms=now_ms())
+        task = task.evolve(
+            status=TaskStatus.CANCELLED,
+            message="cancelled before it started",
+            finished_at_ms=now_ms(),
+            updated_at_ms=now_ms(),
+        )
         await self.store.save(tasks=[task])
         self._terminal(EventType.TASK_CANCELLED, task)
         return task
@@ -226,7 +253,9 @@ class Engine:
         """Rerun a FAILED or CANCELLED task's unfinished and failed items."""
         task = await self.get_task(task_id)
         if task.status not in (TaskStatus.FAILED, TaskStatus.CANCELLED):
-            raise TaskStateError(f"only FAILED or CANCELLED tasks can be retried; {task_id} is {task.status.value}")
+            raise TaskStateError(
+                f"only FAILED or CANCELLED tasks can be retried; {task_id} is {task.status.value}"
+            )
         reset = await self.store.reset_items(task_id, [ItemStatus.FAILED, ItemStatus.RUNNING])
         return await self._requeue(task, f"retrying {reset} failed item(s) by request")
 
@@ -267,7 +296,9 @@ class Engine:
     async def revert(self, task_id: str) -> dict[str, Any]:
         task = await self.get_task(task_id)
         if not task.status.finished:
-            raise TaskStateError(f"task {task_id} is {task.status.value}; cancel it before reverting")
+            raise TaskStateError(
+                f"task {task_id} is {task.status.value}; cancel it before reverting"
+            )
         task_type = self._type(task.type)
         report = await task_type.revert(self._context(task_id), task_type.parse_params(task.data))
         self.log("INFO", f"reverted task {task_id}: {report}", task_id)
@@ -278,7 +309,9 @@ class Engine:
             return
         self._unpaused.clear()
         self.bus.publish(Event(EventType.QUEUE_PAUSED, message="queue paused"))
-        self.log("INFO", "queue paused: running tasks finish their in-flight items, nothing new starts")
+        self.log(
+            "INFO", "queue paused: running tasks finish their in-flight items, nothing new starts"
+        )
 
     async def resume(self) -> None:
         if not self.paused:
@@ -312,7 +345,9 @@ class Engine:
     def _kick(self) -> None:
         if not self._started or self._stopping:
             return
-        while self._heap and not self.paused and len(self._running) < self.settings.max_running_tasks:
+        while (
+            self._heap and not self.paused and len(self._running) < self.settings.max_running_tasks
+        ):
             _, _, task_id = heapq.heappop(self._heap)
             task = self._pending.pop(task_id, None)
             if task is None or task_id in self._running:
@@ -324,7 +359,9 @@ class Engine:
                 resources=self.resources,
                 policy=self.policy,
                 clock=self.clock,
-                hooks=RunHooks(progress=self._on_progress, log=self.log, paused=self._unpaused.wait),
+                hooks=RunHooks(
+                    progress=self._on_progress, log=self.log, paused=self._unpaused.wait
+                ),
                 rng=self.rng,
                 fresh=task_id in self._fresh,
                 params=self._fresh.pop(task_id, None),
@@ -342,7 +379,12 @@ class Engine:
     async def _run_and_record(self, run: TaskRun) -> None:
         task_id = run.task.task_id
         stamp = now_ms()
-        run.task = run.task.evolve(status=TaskStatus.RUNNING, started_at_ms=run.task.started_at_ms or stamp, message="running", updated_at_ms=stamp)
+        run.task = run.task.evolve(
+            status=TaskStatus.RUNNING,
+            started_at_ms=run.task.started_at_ms or stamp,
+            message="running",
+            updated_at_ms=stamp,
+        )
         try:
             self._emit(EventType.TASK_STARTED, run.task)
             task = await run.execute()  # records RUNNING with its first write
@@ -350,24 +392,36 @@ class Engine:
             await self._interrupted(run)
             return
         except Exception as exc:  # the task as a whole could not run (bad db, missing column…)
-            failed = run.task.evolve(status=TaskStatus.FAILED, error=describe_error(exc), message=describe_error(exc))
+            failed = run.task.evolve(
+                status=TaskStatus.FAILED, error=describe_error(exc), message=describe_error(exc)
+            )
             await self._finish(failed, run)
             return
         if task.counts.failed:
-            retryable = any(i.retryable for i in run.items.values() if i.status is ItemStatus.FAILED)
+            retryable = any(
+                i.retryable for i in run.items.values() if i.status is ItemStatus.FAILED
+            )
             if retryable and task.attempt < self.settings.task_max_attempts:
-                await self.store.save(items=run.unsaved, tasks=[task], new_items=run.take_new_items())
+                await self.store.save(
+                    items=run.unsaved, tasks=[task], new_items=run.take_new_items()
+                )
                 await self.store.reset_items(task_id, [ItemStatus.FAILED], only_retryable=True)
                 delay_s = self.policy.delay_s(task.attempt, rng=self.rng)
                 self._spawn(self._retry_later(task, delay_s))
                 return
             error = f"{task.counts.failed} of {task.counts.total} item(s) failed"
-            await self._finish(task.evolve(status=TaskStatus.FAILED, error=error, message=error), run)
+            await self._finish(
+                task.evolve(status=TaskStatus.FAILED, error=error, message=error), run
+            )
         else:
-            await self._finish(task.evolve(status=TaskStatus.COMPLETED, message="completed", progress=100.0), run)
+            await self._finish(
+                task.evolve(status=TaskStatus.COMPLETED, message="completed", progress=100.0), run
+            )
 
     async def _retry_later(self, task: TaskRecord, delay_s: float) -> None:
-        task = task.evolve(status=TaskStatus.PENDING, message=f"transient failures; retrying in {delay_s:.1f}s")
+        task = task.evolve(
+            status=TaskStatus.PENDING, message=f"transient failures; retrying in {delay_s:.1f}s"
+        )
         self._pending[task.task_id] = task  # visible as pending while it waits
         await self.clock.sleep(delay_s)
         self._pending.pop(task.task_id, None)
@@ -379,9 +433,15 @@ class Engine:
             await asyncio.gather(run.applying, return_exceptions=True)
         if task_id in self._cancelling:
             self._cancelling.discard(task_id)
-            await self._finish(run.task.evolve(status=TaskStatus.CANCELLED, message="cancelled"), run)
+            await self._finish(
+                run.task.evolve(status=TaskStatus.CANCELLED, message="cancelled"), run
+            )
         else:
-            task = run.task.evolve(status=TaskStatus.PENDING, message="interrupted; resumes on next start", updated_at_ms=now_ms())
+            task = run.task.evolve(
+                status=TaskStatus.PENDING,
+                message="interrupted; resumes on next start",
+                updated_at_ms=now_ms(),
+            )
             await self.store.save(tasks=[task], items=run.unsaved, new_items=run.take_new_items())
             self.log("INFO", f"task {task_id} interrupted; it resumes on the next start", task_id)
 
@@ -440,7 +500,9 @@ class Engine:
             self._publish_progress(task.task_id)
         elif task.task_id not in self._progress_timers:
             delay = PROGRESS_INTERVAL_S - (now - last)
-            self._progress_timers[task.task_id] = asyncio.get_running_loop().call_later(delay, self._publish_progress, task.task_id)
+            self._progress_timers[task.task_id] = asyncio.get_running_loop().call_later(
+                delay, self._publish_progress, task.task_id
+            )
 
     def _publish_progress(self, task_id: str) -> None:
         self._progress_timers.pop(task_id, None)
@@ -449,7 +511,9 @@ class Engine:
             return
         self._last_progress[task_id] = self.clock.monotonic()
         counts = task.counts
-        task = task.evolve(message=f"{counts.finished}/{counts.total} items ({counts.failed} failed)")
+        task = task.evolve(
+            message=f"{counts.finished}/{counts.total} items ({counts.failed} failed)"
+        )
         self._emit(EventType.TASK_PROGRESS, task)
 
     def log(self, level: str, message: str, task_id: str | None = None) -> None:
@@ -458,7 +522,15 @@ class Engine:
         logger.log(getattr(logging, level, logging.INFO), message)
         record = LogRecord(now_ms(), level, message, task_id)
         self._log_buffer.append(record)
-        self.bus.publish(Event(EventType.LOG, task_id=task_id, message=message, level=level, timestamp_ms=record.timestamp_ms))
+        self.bus.publish(
+            Event(
+                EventType.LOG,
+                task_id=task_id,
+                message=message,
+                level=level,
+                timestamp_ms=record.timestamp_ms,
+            )
+        )
         if self._log_flush is None and not self._stopping:
             try:
                 loop = asyncio.get_running_loop()

@@ -84,19 +84,28 @@ class TaskRun:
             log=lambda level, message: self.hooks.log(level, message, self.task.task_id),
             attempt=self.task.attempt,
         )
-        params = self.params if self.params is not None else self.task_type.parse_params(self.task.data)
+        params = (
+            self.params if self.params is not None else self.task_type.parse_params(self.task.data)
+        )
         await self._load_or_select(ctx, params)
         obtained = [i for i in self.items.values() if i.status is ItemStatus.OBTAINED]
         if obtained:
             await self.task_type.resume(ctx, params, obtained)
-        pending = [i for i in self.items.values() if i.status in (ItemStatus.PENDING, ItemStatus.RUNNING)]
+        pending = [
+            i for i in self.items.values() if i.status in (ItemStatus.PENDING, ItemStatus.RUNNING)
+        ]
         await self._pipeline(ctx, params, pending, obtained)
         finished = sorted(self.items.values(), key=lambda i: i.seq)
         result = self.task_type.summarize(params, finished)
         if ctx.usage.requests:
             result.setdefault("usage", ctx.usage.to_json())
         counts = self.counts()
-        self.task = self.task.evolve(counts=counts, progress=counts.progress(), result=result, usage=self.task.usage + ctx.usage)
+        self.task = self.task.evolve(
+            counts=counts,
+            progress=counts.progress(),
+            result=result,
+            usage=self.task.usage + ctx.usage,
+        )
         return self.task
 
     def counts(self) -> ItemCounts:
@@ -111,7 +120,11 @@ class TaskRun:
                 self.items = {i.seq: i for i in stored}
                 self._by_status = Counter(i.status for i in stored)
                 await self.store.save(tasks=[self.task])
-                self.hooks.log("INFO", f"task resumed: {self.task.task_id} ({self.task.type}, attempt {self.task.attempt})", self.task.task_id)
+                self.hooks.log(
+                    "INFO",
+                    f"task resumed: {self.task.task_id} ({self.task.type}, attempt {self.task.attempt})",
+                    self.task.task_id,
+                )
                 return
         specs = await self.task_type.select(ctx, params)
         stamp = now_ms()
@@ -121,11 +134,17 @@ class TaskRun:
         ]
         self.items = {i.seq: i for i in new_items}
         self._by_status = Counter({ItemStatus.PENDING: len(new_items)})
-        self.task = self.task.evolve(counts=ItemCounts(total=len(new_items)), message=f"running: {len(new_items)} items")
+        self.task = self.task.evolve(
+            counts=ItemCounts(total=len(new_items)), message=f"running: {len(new_items)} items"
+        )
         # Nothing is written yet: until an item has a costly result or an outcome, a crash simply
         # selects again. The items ride along with the task's first real write.
         self.items_stored = False
-        self.hooks.log("INFO", f"task started: {self.task.task_id} ({self.task.type}, {len(new_items)} items)", self.task.task_id)
+        self.hooks.log(
+            "INFO",
+            f"task started: {self.task.task_id} ({self.task.type}, {len(new_items)} items)",
+            self.task.task_id,
+        )
 
     def take_new_items(self) -> list[ItemRecord]:
         """The items to insert with the next write (all of them, once), as they are now."""
@@ -137,7 +156,9 @@ class TaskRun:
             for _, item in sorted(self.items.items())
         ]
 
-    async def save(self, *, items: Sequence[ItemRecord] = (), tasks: Sequence[TaskRecord] = ()) -> None:
+    async def save(
+        self, *, items: Sequence[ItemRecord] = (), tasks: Sequence[TaskRecord] = ()
+    ) -> None:
         """Write through the store, inserting a fresh task's items first if they are not yet."""
         await self.store.save(tasks=tasks, items=items, new_items=self.take_new_items())
 
@@ -191,7 +212,9 @@ class TaskRun:
             while True:
                 if len(ready) >= batch_size or (workers_left <= 0 and ready):
                     batch, ready[:] = ready[:batch_size], ready[batch_size:]
-                    await self._apply_shielded(ctx, params, batch, last=workers_left <= 0 and not ready)
+                    await self._apply_shielded(
+                        ctx, params, batch, last=workers_left <= 0 and not ready
+                    )
                     continue
                 if workers_left <= 0:
                     return
@@ -208,7 +231,12 @@ class TaskRun:
             await asyncio.gather(*workers, applying, return_exceptions=True)
 
     async def _sequential(
-        self, ctx: TaskContext, params: Any, pending: list[ItemRecord], ready: list[ItemRecord], batch_size: int
+        self,
+        ctx: TaskContext,
+        params: Any,
+        pending: list[ItemRecord],
+        ready: list[ItemRecord],
+        batch_size: int,
     ) -> None:
         """One item at a time, with no helper tasks: the cheap path for small or serial work."""
         remaining = len(pending)
@@ -225,7 +253,9 @@ class TaskRun:
             batch, ready[:] = ready[:batch_size], ready[batch_size:]
             await self._apply_shielded(ctx, params, batch, last=not ready)
 
-    async def _apply_shielded(self, ctx: TaskContext, params: Any, batch: list[ItemRecord], *, last: bool) -> None:
+    async def _apply_shielded(
+        self, ctx: TaskContext, params: Any, batch: list[ItemRecord], *, last: bool
+    ) -> None:
         """Once a batch write starts it finishes and is recorded, even if the run is cancelled."""
         self.applying = asyncio.ensure_future(self._apply(ctx, params, batch, last=last))
         await asyncio.shield(self.applying)
@@ -244,37 +274,63 @@ class TaskRun:
                     await self._fail(item, exc, attempts=failures, retryable=True)
                     return None
                 delay_s = self.policy.delay_s(failures, exc.retry_after_s, rng=self.rng)
-                self.hooks.log("WARNING", f"{item.label or item.key}: {describe_error(exc)}; retry {failures} in {delay_s:.1f}s", self.task.task_id)
+                self.hooks.log(
+                    "WARNING",
+                    f"{item.label or item.key}: {describe_error(exc)}; retry {failures} in {delay_s:.1f}s",
+                    self.task.task_id,
+                )
                 await self.clock.sleep(delay_s)
                 continue
             except (PermanentError, TavernError, ValueError, OSError) as exc:
                 await self._fail(item, exc, attempts=failures + 1, retryable=False)
                 return None
             obtained = self._set(
-                item.evolve(status=ItemStatus.OBTAINED, attempts=item.attempts + failures + 1, result=result, error=None, updated_at_ms=now_ms())
+                item.evolve(
+                    status=ItemStatus.OBTAINED,
+                    attempts=item.attempts + failures + 1,
+                    result=result,
+                    error=None,
+                    updated_at_ms=now_ms(),
+                )
             )
             if failures or time.perf_counter() - started_s >= COSTLY_OBTAIN_S:
                 # A costly result is durable before it is applied: a crash never repeats the call.
                 await self.save(items=[obtained])
             return obtained
 
-    async def _fail(self, item: ItemRecord, exc: BaseException, *, attempts: int, retryable: bool) -> None:
+    async def _fail(
+        self, item: ItemRecord, exc: BaseException, *, attempts: int, retryable: bool
+    ) -> None:
         failed = self._set(
-            item.evolve(status=ItemStatus.FAILED, attempts=item.attempts + attempts, error=describe_error(exc), retryable=retryable, updated_at_ms=now_ms())
+            item.evolve(
+                status=ItemStatus.FAILED,
+                attempts=item.attempts + attempts,
+                error=describe_error(exc),
+                retryable=retryable,
+                updated_at_ms=now_ms(),
+            )
         )
-        self.hooks.log("WARNING", f"{item.label or item.key} failed: {failed.error}", self.task.task_id)
+        self.hooks.log(
+            "WARNING", f"{item.label or item.key} failed: {failed.error}", self.task.task_id
+        )
         self._report()
         await self.save(items=[failed], tasks=[self.task])
 
-    async def _apply(self, ctx: TaskContext, params: Any, batch: list[ItemRecord], *, last: bool) -> None:
+    async def _apply(
+        self, ctx: TaskContext, params: Any, batch: list[ItemRecord], *, last: bool
+    ) -> None:
         try:
             outcomes: Sequence[ItemOutcome] = await self.task_type.apply(
                 ctx, params, [(item, item.result or {}) for item in batch]
             )
         except (TavernError, ValueError, OSError) as exc:
             retryable = isinstance(exc, TransientError)
-            outcomes = [ItemOutcome(item.key, ItemStatus.FAILED, describe_error(exc)) for item in batch]
-            self.hooks.log("ERROR", f"writing a batch failed: {describe_error(exc)}", self.task.task_id)
+            outcomes = [
+                ItemOutcome(item.key, ItemStatus.FAILED, describe_error(exc)) for item in batch
+            ]
+            self.hooks.log(
+                "ERROR", f"writing a batch failed: {describe_error(exc)}", self.task.task_id
+            )
         else:
             retryable = False
         by_key = {outcome.key: outcome for outcome in outcomes}
@@ -283,7 +339,9 @@ class TaskRun:
         for item in batch:
             outcome = by_key.get(item.key)
             if outcome is None:
-                outcome = ItemOutcome(item.key, ItemStatus.FAILED, "the task type reported no outcome for this item")
+                outcome = ItemOutcome(
+                    item.key, ItemStatus.FAILED, "the task type reported no outcome for this item"
+                )
             changed.append(
                 self._set(
                     item.evolve(

@@ -27,7 +27,15 @@ class SummaryPort(Protocol):
 class LocalService:
     """Implements core.service.UpdaterService for an engine running in this process."""
 
-    def __init__(self, engine: Engine, info: ServiceInfo, *, backups: BackupPort, characters: SummaryPort | None, db_path: Path):
+    def __init__(
+        self,
+        engine: Engine,
+        info: ServiceInfo,
+        *,
+        backups: BackupPort,
+        characters: SummaryPort | None,
+        db_path: Path,
+    ):
         self.engine = engine
         self._info = info
         self._backups = backups
@@ -57,7 +65,9 @@ class LocalService:
     async def preview(self, type_name: str, data: Mapping[str, Any]) -> int:
         return await self.engine.preview(type_name, data)
 
-    async def submit(self, type_name: str, data: Mapping[str, Any], priority: object = "NORMAL") -> TaskRecord:
+    async def submit(
+        self, type_name: str, data: Mapping[str, Any], priority: object = "NORMAL"
+    ) -> TaskRecord:
         return await self.engine.submit(type_name, data, priority)
 
     async def list_tasks(
@@ -68,13 +78,17 @@ class LocalService:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[TaskRecord]:
-        tasks = await self.engine.store.list_tasks(status=status, type_name=type_name, limit=limit, offset=offset)
+        tasks = await self.engine.store.list_tasks(
+            status=status, type_name=type_name, limit=limit, offset=offset
+        )
         return [self.engine.live_task(t.task_id) or t for t in tasks]
 
     async def get_task(self, task_id: str) -> TaskRecord:
         return await self.engine.get_task(task_id)
 
-    async def list_items(self, task_id: str, *, limit: int = 500, offset: int = 0) -> list[ItemRecord]:
+    async def list_items(
+        self, task_id: str, *, limit: int = 500, offset: int = 0
+    ) -> list[ItemRecord]:
         await self.engine.get_task(task_id)  # TaskNotFound for unknown ids
         live = self.engine.live_items(task_id)
         if live:
@@ -110,7 +124,9 @@ class LocalService:
 
     async def restore_backup(self, name: str) -> dict[str, Any]:
         if self.engine.running_count:
-            raise TaskStateError("tasks are running; pause the queue and let them finish before restoring a backup")
+            raise TaskStateError(
+                "tasks are running; pause the queue and let them finish before restoring a backup"
+            )
         report = await self._backups.restore(name, self._db_path)
         self.engine.log("WARNING", f"database restored from backup {name}")
         return report

@@ -28,11 +28,15 @@ _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}
 async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
-    message = exc.detail if exc.status_code != 404 else f"no route {request.method} {request.url.path}"
+    message = (
+        exc.detail if exc.status_code != 404 else f"no route {request.method} {request.url.path}"
+    )
     return error_response(exc.status_code, code, str(message), headers=dict(exc.headers or {}))
 
 
-def create_app(service: UpdaterService, settings: ServerSettings, *, migrations_dir: Path) -> Starlette:
+def create_app(
+    service: UpdaterService, settings: ServerSettings, *, migrations_dir: Path
+) -> Starlette:
     """Build the server for ``service``; ``migrations_dir`` bounds script paths sent over the network."""
     middleware = []
     if settings.allow_origins:

@@ -29,8 +29,16 @@ async def read_json(request: Request, max_bytes: int) -> Any:
     try:
         return json.loads(raw, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        raise ApiError(400, "malformed_json", f"malformed JSON body: {exc.msg} at line {exc.lineno} column {exc.colno}", {"line": exc.lineno, "column": exc.colno}) from None
-    except (ValueError, RecursionError) as exc:  # NaN/Infinity, undecodable bytes, huge ints, deep nesting
+        raise ApiError(
+            400,
+            "malformed_json",
+            f"malformed JSON body: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            {"line": exc.lineno, "column": exc.colno},
+        ) from None
+    except (
+        ValueError,
+        RecursionError,
+    ) as exc:  # NaN/Infinity, undecodable bytes, huge ints, deep nesting
         raise ApiError(400, "malformed_json", f"malformed JSON body: {str(exc)[:200]}") from None
 
 
@@ -42,11 +50,15 @@ async def read_object(request: Request, max_bytes: int, *, required: bool) -> di
             raise ApiError(400, "invalid_body", "a JSON object body is required")
         return {}
     if not isinstance(body, dict):
-        raise ApiError(400, "invalid_body", f"the body must be a JSON object, not {type(body).__name__}")
+        raise ApiError(
+            400, "invalid_body", f"the body must be a JSON object, not {type(body).__name__}"
+        )
     return body
 
 
-def query_int(request: Request, name: str, *, default: int | None, minimum: int, maximum: int) -> int | None:
+def query_int(
+    request: Request, name: str, *, default: int | None, minimum: int, maximum: int
+) -> int | None:
     """An integer query parameter within bounds; 422 naming it otherwise."""
     raw = request.query_params.get(name)
     if raw is None or raw == "":

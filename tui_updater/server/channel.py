@@ -102,7 +102,14 @@ class EventChannel:
     """Keeps one WebSocket open; ``state`` is "connecting", "connected", "reconnecting in Ns"
     or "disconnected". After a reconnect every subscriber that may have missed events resyncs."""
 
-    def __init__(self, ws_url: str, *, headers: dict[str, str], backoff_initial_s: float = 0.5, backoff_max_s: float = 10.0):
+    def __init__(
+        self,
+        ws_url: str,
+        *,
+        headers: dict[str, str],
+        backoff_initial_s: float = 0.5,
+        backoff_max_s: float = 10.0,
+    ):
         self.ws_url = ws_url
         self.headers = headers
         self.backoff_initial_s = backoff_initial_s
@@ -160,7 +167,9 @@ class EventChannel:
                             for event in events:
                                 subscription.push(event)
                     resync_requested = ws.close_code == 4000
-                    self.last_error = f"closed by server ({ws.close_code} {ws.close_reason})".strip()
+                    self.last_error = (
+                        f"closed by server ({ws.close_code} {ws.close_reason})".strip()
+                    )
             except asyncio.CancelledError:
                 self.state = "disconnected"
                 raise

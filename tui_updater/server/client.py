@@ -46,7 +46,9 @@ def error_from_response(status_code: int, body: Any) -> TavernError:
     """The exception an error answer stands for."""
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
-        return RemoteError(f"server answered HTTP {status_code}", status_code=status_code, code="http_error")
+        return RemoteError(
+            f"server answered HTTP {status_code}", status_code=status_code, code="http_error"
+        )
     code = str(error.get("code") or "")
     message = str(error.get("message") or f"HTTP {status_code}")
     raw_details = error.get("details")
@@ -101,10 +103,17 @@ class RemoteService:
         self.url = _http_base(url)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.AsyncClient(
-            base_url=self.url, headers=headers, timeout=timeout_s, transport=transport, trust_env=False
+            base_url=self.url,
+            headers=headers,
+            timeout=timeout_s,
+            transport=transport,
+            trust_env=False,
         )
         self._channel = EventChannel(
-            _ws_url(self.url), headers=headers, backoff_initial_s=backoff_initial_s, backoff_max_s=backoff_max_s
+            _ws_url(self.url),
+            headers=headers,
+            backoff_initial_s=backoff_initial_s,
+            backoff_max_s=backoff_max_s,
         )
 
     @property
@@ -116,12 +125,16 @@ class RemoteService:
     def last_error(self) -> str | None:
         return self._channel.last_error
 
-    async def _call(self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None) -> Any:
+    async def _call(
+        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
+    ) -> Any:
         query = {k: v for k, v in (params or {}).items() if v is not None}
         try:
             response = await self._http.request(method, path, json=json, params=query or None)
         except httpx.TransportError as exc:
-            raise ServerUnreachable(f"cannot reach {self.url}: {exc or type(exc).__name__}") from None
+            raise ServerUnreachable(
+                f"cannot reach {self.url}: {exc or type(exc).__name__}"
+            ) from None
         try:
             body = response.json()
         except ValueError:
@@ -142,13 +155,19 @@ class RemoteService:
         return QueueStatus.from_json((await self._call("GET", "/api/status"))["queue"])
 
     async def task_types(self) -> list[TaskTypeInfo]:
-        return [TaskTypeInfo.from_json(item) for item in await self._call("GET", "/api/tasks/types")]
+        return [
+            TaskTypeInfo.from_json(item) for item in await self._call("GET", "/api/tasks/types")
+        ]
 
     async def preview(self, type_name: str, data: Mapping[str, Any]) -> int:
-        answer = await self._call("POST", "/api/tasks/preview", json={"type": type_name, "data": dict(data)})
+        answer = await self._call(
+            "POST", "/api/tasks/preview", json={"type": type_name, "data": dict(data)}
+        )
         return int(answer["count"])
 
-    async def submit(self, type_name: str, data: Mapping[str, Any], priority: object = "NORMAL") -> TaskRecord:
+    async def submit(
+        self, type_name: str, data: Mapping[str, Any], priority: object = "NORMAL"
+    ) -> TaskRecord:
         shown = priority.name if isinstance(priority, Priority) else priority
         body = {"type": type_name, "priority": shown, "data": dict(data)}
         return TaskRecord.from_json(await self._call("POST", "/api/tasks", json=body))
@@ -162,13 +181,20 @@ class RemoteService:
         offset: int = 0,
     ) -> list[TaskRecord]:
         params = {"status": status, "type": type_name, "limit": limit, "offset": offset or None}
-        return [TaskRecord.from_json(item) for item in await self._call("GET", "/api/tasks", params=params)]
+        return [
+            TaskRecord.from_json(item)
+            for item in await self._call("GET", "/api/tasks", params=params)
+        ]
 
     async def get_task(self, task_id: str) -> TaskRecord:
         return TaskRecord.from_json(await self._call("GET", self._task_path(task_id)))
 
-    async def list_items(self, task_id: str, *, limit: int = 500, offset: int = 0) -> list[ItemRecord]:
-        items = await self._call("GET", self._task_path(task_id, "/items"), params={"limit": limit, "offset": offset})
+    async def list_items(
+        self, task_id: str, *, limit: int = 500, offset: int = 0
+    ) -> list[ItemRecord]:
+        items = await self._call(
+            "GET", self._task_path(task_id, "/items"), params={"limit": limit, "offset": offset}
+        )
         return [ItemRecord.from_json(item) for item in items]
 
     async def task_logs(self, task_id: str, *, limit: int = 500) -> list[LogRecord]:
@@ -198,7 +224,9 @@ class RemoteService:
         return [BackupInfo.from_json(item) for item in await self._call("GET", "/api/backups")]
 
     async def restore_backup(self, name: str) -> dict[str, Any]:
-        report: dict[str, Any] = await self._call("POST", f"/api/backups/{quote(name, safe='')}/restore")
+        report: dict[str, Any] = await self._call(
+            "POST", f"/api/backups/{quote(name, safe='')}/restore"
+        )
         return report
 
     async def characters_summary(self) -> dict[str, Any]:

@@ -41,11 +41,21 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
-def error_response(status_code: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(error_body(code, message, details), status_code=status_code, headers=headers)
+def error_response(
+    status_code: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        error_body(code, message, details), status_code=status_code, headers=headers
+    )
 
 
-def invalid_field(field: str, message: str, *, status_code: int = 422, code: str = "invalid_parameters") -> ApiError:
+def invalid_field(
+    field: str, message: str, *, status_code: int = 422, code: str = "invalid_parameters"
+) -> ApiError:
     """An error naming one field of the request."""
     return ApiError(
         status_code,

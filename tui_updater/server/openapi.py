@@ -17,14 +17,21 @@ ERROR_SCHEMA: dict[str, Any] = {
         "error": {
             "type": "object",
             "required": ["code", "message"],
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {}},
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {},
+            },
         }
     },
 }
 PRIORITY_SCHEMA: dict[str, Any] = {
     "description": "LOW=1, NORMAL=2, HIGH=3, URGENT=4; a name in any case or the number",
     "anyOf": [
-        {"type": "string", "enum": ["LOW", "NORMAL", "HIGH", "URGENT", "low", "normal", "high", "urgent"]},
+        {
+            "type": "string",
+            "enum": ["LOW", "NORMAL", "HIGH", "URGENT", "low", "normal", "high", "urgent"],
+        },
         {"type": "integer", "minimum": 1, "maximum": 4},
     ],
 }
@@ -65,7 +72,10 @@ def _create_body(types: list[TaskTypeInfo]) -> dict[str, Any]:
 def _quick_body(types: list[TaskTypeInfo]) -> dict[str, Any]:
     known = {info.name for info in types}
     variants = [
-        {"allOf": [{"$ref": f"#/components/schemas/{_params_schema_name(type_name)}"}], "description": f"/api/quick/{slug}: {type_name} parameters, plus an optional priority"}
+        {
+            "allOf": [{"$ref": f"#/components/schemas/{_params_schema_name(type_name)}"}],
+            "description": f"/api/quick/{slug}: {type_name} parameters, plus an optional priority",
+        }
         for slug, type_name in QUICK_TYPES.items()
         if type_name in known
     ]
@@ -73,7 +83,10 @@ def _quick_body(types: list[TaskTypeInfo]) -> dict[str, Any]:
 
 
 def _operation(method: str, path: str, summary: str, types: list[TaskTypeInfo]) -> dict[str, Any]:
-    operation: dict[str, Any] = {"summary": summary, "operationId": f"{method.lower()}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}"}
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "operationId": f"{method.lower()}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+    }
     parameters: list[dict[str, Any]] = []
     for name in ("task_id", "name"):
         if "{" + name + "}" in path:
@@ -83,23 +96,50 @@ def _operation(method: str, path: str, summary: str, types: list[TaskTypeInfo]) 
             parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
     if method == "GET" and path == "/api/tasks":
         parameters += [
-            {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"]}},
+            {
+                "name": "status",
+                "in": "query",
+                "schema": {
+                    "type": "string",
+                    "enum": ["PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"],
+                },
+            },
             {"name": "type", "in": "query", "schema": {"type": "string"}},
             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}},
             {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
         ]
     if path.endswith("/items") or path.endswith("/logs"):
-        parameters.append({"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 500}})
+        parameters.append(
+            {
+                "name": "limit",
+                "in": "query",
+                "schema": {"type": "integer", "minimum": 1, "default": 500},
+            }
+        )
     if parameters:
         operation["parameters"] = parameters
     if method == "POST" and path in ("/api/tasks", "/api/tasks/preview"):
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _create_body(types)}}}
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _create_body(types)}},
+        }
     elif path == "/api/quick/{name}":
-        operation["requestBody"] = {"required": False, "content": {"application/json": {"schema": _quick_body(types)}}}
+        operation["requestBody"] = {
+            "required": False,
+            "content": {"application/json": {"schema": _quick_body(types)}},
+        }
     ok = "201" if (method, path) in _ACTION_CREATES else "200"
-    responses: dict[str, Any] = {ok: {"description": "OK", "content": {"application/json": {"schema": _response_schema(method, path)}}}}
+    responses: dict[str, Any] = {
+        ok: {
+            "description": "OK",
+            "content": {"application/json": {"schema": _response_schema(method, path)}},
+        }
+    }
     for code, text in ERROR_STATUSES.items():
-        responses[code] = {"description": text, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        responses[code] = {
+            "description": text,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
     operation["responses"] = responses
     return operation
 
@@ -123,7 +163,10 @@ TASK_SCHEMA: dict[str, Any] = {
         "type": {"type": "string"},
         "priority": {"type": "string"},
         "priorityValue": {"type": "integer"},
-        "status": {"type": "string", "enum": ["PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"]},
+        "status": {
+            "type": "string",
+            "enum": ["PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"],
+        },
         "progress": {"type": "number"},
         "message": {"type": "string"},
         "data": {"type": "object"},
@@ -143,7 +186,11 @@ def build_openapi(types: list[TaskTypeInfo], *, version: str) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for method, path, _handler, summary in API_ROUTES:
         paths.setdefault(path, {})[method.lower()] = _operation(method, path, summary, types)
-    schemas: dict[str, Any] = {"Error": ERROR_SCHEMA, "Task": TASK_SCHEMA, "Priority": PRIORITY_SCHEMA}
+    schemas: dict[str, Any] = {
+        "Error": ERROR_SCHEMA,
+        "Task": TASK_SCHEMA,
+        "Priority": PRIORITY_SCHEMA,
+    }
     for info in types:
         schema = dict(info.params_schema)
         schema.setdefault("title", info.title)

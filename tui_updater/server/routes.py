@@ -57,7 +57,9 @@ async def _known_types(service: UpdaterService) -> list[str]:
     return [info.name for info in await service.task_types()]
 
 
-async def _submit(ctx: ApiContext, type_name: str, data: dict[str, Any], priority: object) -> JSONResponse:
+async def _submit(
+    ctx: ApiContext, type_name: str, data: dict[str, Any], priority: object
+) -> JSONResponse:
     data = restrict_migration_script(data, ctx.migrations_dir)
     task = await ctx.service.submit(type_name, data, "NORMAL" if priority is None else priority)
     return JSONResponse(task.to_json(), status_code=201)
@@ -76,7 +78,9 @@ def _data_field(body: dict[str, Any]) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise invalid_field(name, f"expected a JSON object of parameters, not {type(data).__name__}")
+        raise invalid_field(
+            name, f"expected a JSON object of parameters, not {type(data).__name__}"
+        )
     return data
 
 
@@ -89,11 +93,15 @@ async def list_tasks(request: Request) -> Response:
     if status is not None:
         status = status.strip().upper()
         if status not in TaskStatus.__members__:
-            raise invalid_field("status", f"unknown status; use one of {', '.join(TaskStatus.__members__)}")
+            raise invalid_field(
+                "status", f"unknown status; use one of {', '.join(TaskStatus.__members__)}"
+            )
     type_name = (request.query_params.get("type") or "").strip().upper() or None
     limit = query_int(request, "limit", default=None, minimum=1, maximum=MAX_LIST_LIMIT)
     offset = query_int(request, "offset", default=0, minimum=0, maximum=10**9) or 0
-    tasks = await ctx.service.list_tasks(status=status, type_name=type_name, limit=limit, offset=offset)
+    tasks = await ctx.service.list_tasks(
+        status=status, type_name=type_name, limit=limit, offset=offset
+    )
     return JSONResponse([task.to_json() for task in tasks])
 
 
@@ -167,7 +175,9 @@ async def quick(request: Request) -> Response:
     name = str(request.path_params["name"])
     type_name = QUICK_TYPES.get(name)
     if type_name is None:
-        raise ApiError(404, "not_found", f"no quick operation {name!r}; use one of {', '.join(QUICK_TYPES)}")
+        raise ApiError(
+            404, "not_found", f"no quick operation {name!r}; use one of {', '.join(QUICK_TYPES)}"
+        )
     data = await read_object(request, ctx.max_body_bytes, required=False)
     priority = data.pop("priority", None)
     return await _submit(ctx, type_name, data, priority)
@@ -199,30 +209,42 @@ async def status(request: Request) -> Response:
     info = await ctx.service.info()
     queue = await ctx.service.queue_status()
     pending = await ctx.service.list_tasks(status="PENDING", limit=50)
-    return JSONResponse({
-        "status": "ok",
-        "system": {
-            "uptime": round(time.monotonic() - ctx.started_at_s, 1),
-            "memory": {"rss": _rss_bytes()},
-            "version": info.version,
-            "environment": f"python {platform.python_version()} on {platform.system().lower()}",
-        },
-        "tasks": {
-            "running": queue.running,
-            "queued": queue.pending,
-            "maxConcurrent": queue.max_running,
-            "totalTasks": queue.total,
-        },
-        "queue": {
-            **queue.to_json(),
-            "queue": [
-                {"id": t.task_id, "type": t.type, "priority": t.priority.name, "createdAt": t.created_at_ms}
-                for t in pending
-            ],
-        },
-        "provider": {"name": info.provider, "online": info.online, "chatModel": info.chat_model, "imageModel": info.image_model},
-        "service": info.to_json(),
-    })
+    return JSONResponse(
+        {
+            "status": "ok",
+            "system": {
+                "uptime": round(time.monotonic() - ctx.started_at_s, 1),
+                "memory": {"rss": _rss_bytes()},
+                "version": info.version,
+                "environment": f"python {platform.python_version()} on {platform.system().lower()}",
+            },
+            "tasks": {
+                "running": queue.running,
+                "queued": queue.pending,
+                "maxConcurrent": queue.max_running,
+                "totalTasks": queue.total,
+            },
+            "queue": {
+                **queue.to_json(),
+                "queue": [
+                    {
+                        "id": t.task_id,
+                        "type": t.type,
+                        "priority": t.priority.name,
+                        "createdAt": t.created_at_ms,
+                    }
+                    for t in pending
+                ],
+            },
+            "provider": {
+                "name": info.provider,
+                "online": info.online,
+                "chatModel": info.chat_model,
+                "imageModel": info.image_model,
+            },
+            "service": info.to_json(),
+        }
+    )
 
 
 # --- backups, characters ----------------------------------------------------------------------
@@ -236,7 +258,12 @@ async def restore_backup(request: Request) -> Response:
     service = _ctx(request).service
     name = str(request.path_params["name"])
     if name not in {backup.name for backup in await service.list_backups()}:
-        raise ApiError(404, "backup_not_found", f"no backup named {name!r}; GET /api/backups lists them", {"name": name})
+        raise ApiError(
+            404,
+            "backup_not_found",
+            f"no backup named {name!r}; GET /api/backups lists them",
+            {"name": name},
+        )
     return JSONResponse(await service.restore_backup(name))
 
 
@@ -254,19 +281,41 @@ API_ROUTES: list[tuple[str, str, Handler, str]] = [
     ("GET", "/api/tasks/{task_id}", get_task, "One task"),
     ("DELETE", "/api/tasks/{task_id}", delete_task, "Delete a task (cancels it first)"),
     ("POST", "/api/tasks/{task_id}/cancel", cancel_task, "Cancel a pending or running task"),
-    ("POST", "/api/tasks/{task_id}/retry", retry_task, "Retry a failed or cancelled task's failed items"),
+    (
+        "POST",
+        "/api/tasks/{task_id}/retry",
+        retry_task,
+        "Retry a failed or cancelled task's failed items",
+    ),
     ("POST", "/api/tasks/{task_id}/revert", revert_task, "Undo everything a finished task wrote"),
     ("GET", "/api/tasks/{task_id}/items", task_items, "Per-item state"),
     ("GET", "/api/tasks/{task_id}/logs", task_logs, "The task's log lines"),
-    ("POST", "/api/quick/{name}", quick, "Quick operation; the body is the type's parameters (+ priority)"),
+    (
+        "POST",
+        "/api/quick/{name}",
+        quick,
+        "Quick operation; the body is the type's parameters (+ priority)",
+    ),
     ("POST", "/api/queue/pause", pause_queue, "Pause the queue"),
     ("POST", "/api/queue/resume", resume_queue, "Resume the queue"),
     ("GET", "/api/status", status, "Health, queue and provider"),
     ("GET", "/api/backups", list_backups, "Database backups, newest first"),
-    ("POST", "/api/backups/{name}/restore", restore_backup, "Restore a backup (the current state is backed up first)"),
-    ("GET", "/api/characters/summary", characters_summary, "Counts of missing fields, MBTI distribution"),
+    (
+        "POST",
+        "/api/backups/{name}/restore",
+        restore_backup,
+        "Restore a backup (the current state is backed up first)",
+    ),
+    (
+        "GET",
+        "/api/characters/summary",
+        characters_summary,
+        "Counts of missing fields, MBTI distribution",
+    ),
 ]
 
 
 def api_routes() -> list[Route]:
-    return [Route(path, handler, methods=[method]) for method, path, handler, _summary in API_ROUTES]
+    return [
+        Route(path, handler, methods=[method]) for method, path, handler, _summary in API_ROUTES
+    ]

@@ -75,7 +75,9 @@ class SecurityMiddleware:
         self.app = app
         self.check_host = is_loopback_host(settings.host)
         self.token = settings.token.encode() if settings.token else None
-        self.allow_origins = frozenset(origin.rstrip("/").lower() for origin in settings.allow_origins)
+        self.allow_origins = frozenset(
+            origin.rstrip("/").lower() for origin in settings.allow_origins
+        )
         self.max_body_bytes = settings.max_body_bytes
 
     def refusal(self, scope: Scope, headers: Headers) -> ApiError | None:
@@ -83,14 +85,26 @@ class SecurityMiddleware:
         if self.check_host:
             host = headers.get("host")
             if host is not None and not is_loopback_host(host_name(host)):
-                return ApiError(403, "forbidden_host", f"Host {host!r} is not a loopback name; this server answers only localhost, 127.0.0.1 and [::1]")
+                return ApiError(
+                    403,
+                    "forbidden_host",
+                    f"Host {host!r} is not a loopback name; this server answers only localhost, 127.0.0.1 and [::1]",
+                )
         origin = headers.get("origin")
         if origin is not None and origin.rstrip("/").lower() not in self.allow_origins:
-            return ApiError(403, "forbidden_origin", f"Origin {origin!r} is not allowed (start the server with --allow-origin {origin} to allow it)")
+            return ApiError(
+                403,
+                "forbidden_origin",
+                f"Origin {origin!r} is not allowed (start the server with --allow-origin {origin} to allow it)",
+            )
         if self.token is not None:
-            given = bearer_token(headers, scope.get("query_string", b""), allow_query=scope["type"] == "websocket")
+            given = bearer_token(
+                headers, scope.get("query_string", b""), allow_query=scope["type"] == "websocket"
+            )
             if given is None:
-                return ApiError(401, "unauthorized", "this server needs 'Authorization: Bearer <token>'")
+                return ApiError(
+                    401, "unauthorized", "this server needs 'Authorization: Bearer <token>'"
+                )
             if not hmac.compare_digest(given.encode(), self.token):
                 return ApiError(401, "unauthorized", "wrong token")
         if scope["type"] == "http" and scope["method"] in _BODY_METHODS:
@@ -105,15 +119,25 @@ class SecurityMiddleware:
             try:
                 length = int(length_text)
             except ValueError:
-                return ApiError(400, "bad_request", f"Content-Length {length_text!r} is not a number")
+                return ApiError(
+                    400, "bad_request", f"Content-Length {length_text!r} is not a number"
+                )
         if length <= 0 and not chunked:
             return None
         if length > self.max_body_bytes:
-            return ApiError(413, "payload_too_large", f"body of {length} bytes exceeds the limit of {self.max_body_bytes} bytes")
+            return ApiError(
+                413,
+                "payload_too_large",
+                f"body of {length} bytes exceeds the limit of {self.max_body_bytes} bytes",
+            )
         media_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media_type != "application/json":
             shown = media_type or "none"
-            return ApiError(415, "unsupported_media_type", f"Content-Type must be application/json (got {shown})")
+            return ApiError(
+                415,
+                "unsupported_media_type",
+                f"Content-Type must be application/json (got {shown})",
+            )
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -142,7 +166,9 @@ def _limited(receive: Receive, max_bytes: int) -> Receive:
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > max_bytes:
-                raise ApiError(413, "payload_too_large", f"body exceeds the limit of {max_bytes} bytes")
+                raise ApiError(
+                    413, "payload_too_large", f"body exceeds the limit of {max_bytes} bytes"
+                )
         return message
 
     return limited_receive
@@ -151,7 +177,9 @@ def _limited(receive: Receive, max_bytes: int) -> Receive:
 def _error_bytes(error: ApiError) -> bytes:
     import json
 
-    return json.dumps(error_body(error.code, error.message, error.details), separators=(",", ":")).encode()
+    return json.dumps(
+        error_body(error.code, error.message, error.details), separators=(",", ":")
+    ).encode()
 
 
 async def _send_http_error(send: Send, error: ApiError) -> None:
@@ -170,11 +198,16 @@ async def _refuse_websocket(scope: Scope, receive: Receive, send: Send, error: A
         return
     if "websocket.http.response" in scope.get("extensions", {}):
         body = _error_bytes(error)
-        await send({
-            "type": "websocket.http.response.start",
-            "status": error.status_code,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        })
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": error.status_code,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "websocket.http.response.body", "body": body})
     else:
         await send({"type": "websocket.close", "code": 1008, "reason": error.code})
@@ -211,5 +244,7 @@ def restrict_migration_script(data: dict[str, Any], migrations_dir: Path) -> dic
             code="forbidden_path",
         )
     if not path.is_file():
-        raise invalid_field(MIGRATION_FIELD, f"no file {path.name!r} in the migrations directory {root}")
+        raise invalid_field(
+            MIGRATION_FIELD, f"no file {path.name!r} in the migrations directory {root}"
+        )
     return {**data, MIGRATION_FIELD: str(path)}

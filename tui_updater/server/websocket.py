@@ -98,7 +98,14 @@ class ClientBuffer:
 class EventHub:
     """One engine subscription fanned out to every connected client; each event serialised once."""
 
-    def __init__(self, service: UpdaterService, *, max_events: int = 2000, max_bytes: int = 4_000_000, send_timeout_s: float = 30.0):
+    def __init__(
+        self,
+        service: UpdaterService,
+        *,
+        max_events: int = 2000,
+        max_bytes: int = 4_000_000,
+        send_timeout_s: float = 30.0,
+    ):
         self.service = service
         self.max_events = max_events
         self.max_bytes = max_bytes
@@ -133,7 +140,9 @@ class EventHub:
         try:
             async for batch in subscription.batches():
                 for event in batch:
-                    text = json.dumps(event.to_json(), ensure_ascii=False, separators=(",", ":"), default=str)
+                    text = json.dumps(
+                        event.to_json(), ensure_ascii=False, separators=(",", ":"), default=str
+                    )
                     for client in tuple(self.clients):
                         client.push(event, text)
         except SubscriberOverflow:
@@ -161,13 +170,20 @@ async def _snapshot(service: UpdaterService) -> str:
     queue = await service.queue_status()
     info = await service.info()
     return json.dumps(
-        {"type": "snapshot", "tasks": [t.to_json() for t in tasks], "status": queue.to_json(), "service": info.to_json()},
+        {
+            "type": "snapshot",
+            "tasks": [t.to_json() for t in tasks],
+            "status": queue.to_json(),
+            "service": info.to_json(),
+        },
         ensure_ascii=False,
         default=str,
     )
 
 
-async def _send_loop(websocket: WebSocket, client: ClientBuffer, hub: EventHub) -> tuple[int, str] | None:
+async def _send_loop(
+    websocket: WebSocket, client: ClientBuffer, hub: EventHub
+) -> tuple[int, str] | None:
     """Send until the client leaves; returns the close code and reason to use, if any."""
     while True:
         try:

@@ -7,6 +7,7 @@ transaction on the connection's thread (one await), so concurrent tasks share co
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import sqlite3
@@ -40,7 +41,9 @@ _TASK_COLUMNS = (
     "created_at_ms, started_at_ms, finished_at_ms, updated_at_ms, total, done, failed, skipped, "
     "prompt_tokens, completion_tokens, requests"
 )
-_ITEM_COLUMNS = "task_id, seq, key, label, status, attempts, error, result, updated_at_ms, retryable"
+_ITEM_COLUMNS = (
+    "task_id, seq, key, label, status, attempts, error, result, updated_at_ms, retryable"
+)
 
 
 def _dumps(value: Any) -> str | None:
@@ -193,12 +196,15 @@ class SqliteTaskStore:
         while self._queued:
             batch, self._queued = self._queued, []
             try:
-                op_lists = [ops for ops, _ in batch]
-                rowids = await self._run(lambda conn, op_lists=op_lists: self._apply(conn, op_lists))  # type: ignore[misc]
+                rowids = await self._run(
+                    functools.partial(self._apply, batches=[ops for ops, _ in batch])
+                )
             except BaseException as exc:  # hand the error to every writer of this batch
                 for _, future in batch:
                     if not future.done():
-                        future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(str(exc)))
+                        future.set_exception(
+                            exc if isinstance(exc, Exception) else RuntimeError(str(exc))
+                        )
                 if not isinstance(exc, Exception):
                     raise
                 continue
@@ -249,16 +255,35 @@ class SqliteTaskStore:
         ops: list[Op] = []
         if tasks:
             placeholders = ", ".join("?" * 21)
-            ops.append((f"INSERT OR REPLACE INTO tasks ({_TASK_COLUMNS}) VALUES ({placeholders})", [_task_row(t) for t in tasks]))
+            ops.append(
+                (
+                    f"INSERT OR REPLACE INTO tasks ({_TASK_COLUMNS}) VALUES ({placeholders})",
+                    [_task_row(t) for t in tasks],
+                )
+            )
         if new_items:
-            ops.append((f"INSERT OR REPLACE INTO items ({_ITEM_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", [_item_row(i) for i in new_items]))
+            ops.append(
+                (
+                    f"INSERT OR REPLACE INTO items ({_ITEM_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    [_item_row(i) for i in new_items],
+                )
+            )
         if items:
             ops.append(
                 (
                     "UPDATE items SET status=?, attempts=?, error=?, result=?, updated_at_ms=?, retryable=? "
                     "WHERE task_id=? AND seq=?",
                     [
-                        (i.status.value, i.attempts, i.error, _dumps(i.result), i.updated_at_ms or now_ms(), int(i.retryable), i.task_id, i.seq)
+                        (
+                            i.status.value,
+                            i.attempts,
+                            i.error,
+                            _dumps(i.result),
+                            i.updated_at_ms or now_ms(),
+                            int(i.retryable),
+                            i.task_id,
+                            i.seq,
+                        )
                         for i in items
                     ],
                 )
@@ -405,7 +430,17 @@ class SqliteTaskStore:
                 "INSERT INTO journal (entry_id, task_id, item_key, character_id, column_name, old_value, new_value, state, created_at_ms) "
                 "VALUES (?,?,?,?,?,?,?,?,?)",
                 [
-                    (first + n, e.task_id, e.item_key, e.character_id, e.column, e.old_value, e.new_value, JournalState.PLANNED.value, created)
+                    (
+                        first + n,
+                        e.task_id,
+                        e.item_key,
+                        e.character_id,
+                        e.column,
+                        e.old_value,
+                        e.new_value,
+                        JournalState.PLANNED.value,
+                        created,
+                    )
                     for n, e in enumerate(entries)
                 ],
             )
@@ -418,7 +453,14 @@ class SqliteTaskStore:
         character row itself (a PLANNED entry is settled by comparing values), so it needs no
         transaction of its own."""
         if entry_ids:
-            future = self._enqueue([("UPDATE journal SET state=? WHERE entry_id=?", [(state.value, i) for i in entry_ids])])
+            future = self._enqueue(
+                [
+                    (
+                        "UPDATE journal SET state=? WHERE entry_id=?",
+                        [(state.value, i) for i in entry_ids],
+                    )
+                ]
+            )
             future.add_done_callback(_log_failure)
 
     async def entries(
@@ -445,5 +487,6 @@ class SqliteTaskStore:
         sql += " ORDER BY entry_id"
         rows = await self._fetch(sql, params)
         return [
-            JournalEntry(r[0], r[1], r[2], r[3], r[4], r[5], JournalState(r[6]), r[7], r[8]) for r in rows
+            JournalEntry(r[0], r[1], r[2], r[3], r[4], r[5], JournalState(r[6]), r[7], r[8])
+            for r in rows
         ]

@@ -34,7 +34,12 @@ class MbtiParams(CharacterTaskParams):
     batchSize: int = Field(
         default=25, ge=1, le=500, description="Characters written per transaction"
     )
-    concurrency: int = Field(default=4, ge=1, le=256, description="Requests in flight (the gateway limiter caps them too)")
+    concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=256,
+        description="Requests in flight (the gateway limiter caps them too)",
+    )
 
 
 def mbti_statistics(types: Sequence[str]) -> dict[str, Any]:

@@ -39,7 +39,12 @@ class SettingsParams(CharacterTaskParams):
     batchSize: int = Field(
         default=25, ge=1, le=500, description="Characters written per transaction"
     )
-    concurrency: int = Field(default=4, ge=1, le=256, description="Requests in flight (the gateway limiter caps them too)")
+    concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=256,
+        description="Requests in flight (the gateway limiter caps them too)",
+    )
 
     @field_validator("updateFields", mode="after")
     @classmethod
