@@ -57,6 +57,7 @@ class QueueTable(DataTable[Any]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._clock = clock
         self._shown: dict[str, TaskRecord] = {}
+        self._texts: dict[tuple[str, str], str] = {}  # what each time-dependent cell shows now
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
@@ -89,11 +90,14 @@ class QueueTable(DataTable[Any]):
             return True
         old = self._cells(previous, now_ms)
         for key, value in cells.items():
-            if str(value) != str(old[key]) or key in ("status", "progress"):
+            # Every update_cell drops the table's render cache: touch only cells that changed.
+            if str(value) != str(old[key]):
                 self.update_cell(task.task_id, key, value)
         return False
 
     def remove_task(self, task_id: str) -> None:
+        self._texts.pop((task_id, "age"), None)
+        self._texts.pop((task_id, "eta"), None)
         if self._shown.pop(task_id, None) is not None:
             try:
                 self.remove_row(task_id)
@@ -105,6 +109,7 @@ class QueueTable(DataTable[Any]):
         selected = self.selected_task_id
         self.clear()
         self._shown.clear()
+        self._texts.clear()
         for task in tasks:
             if len(self._shown) >= MAX_ROWS:
                 break
@@ -124,11 +129,16 @@ class QueueTable(DataTable[Any]):
             self.move_cursor(row=self.get_row_index(selected), animate=False)
 
     def refresh_ages(self) -> None:
+        """Re-render ages and ETAs, touching only the cells whose text changed."""
         now_ms = self._clock()
         for task_id, task in self._shown.items():
-            self.update_cell(task_id, "age", age_text(task, now_ms))
+            columns = [("age", age_text(task, now_ms))]
             if task.status.value == "RUNNING":
-                self.update_cell(task_id, "eta", eta_text(task, now_ms))
+                columns.append(("eta", eta_text(task, now_ms)))
+            for column, text in columns:
+                if self._texts.get((task_id, column)) != str(text):
+                    self._texts[(task_id, column)] = str(text)
+                    self.update_cell(task_id, column, text)
 
     @property
     def shown_count(self) -> int:
