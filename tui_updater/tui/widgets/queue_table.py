@@ -58,6 +58,7 @@ class QueueTable(DataTable[Any]):
         self._clock = clock
         self._shown: dict[str, TaskRecord] = {}
         self._texts: dict[tuple[str, str], str] = {}  # what each time-dependent cell shows now
+        self._floor: str | None = None  # oldest id on a full page: older tasks are not added
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
@@ -84,6 +85,8 @@ class QueueTable(DataTable[Any]):
         now_ms = self._clock()
         cells = self._cells(task, now_ms)
         previous = self._shown.get(task.task_id)
+        if previous is None and self._floor is not None and task.task_id < self._floor:
+            return False  # older than every row of the full page: it would be trimmed at once
         self._shown[task.task_id] = task
         if previous is None:
             self.add_row(*(cells[key] for key, _, _ in COLUMNS), key=task.task_id)
@@ -110,6 +113,7 @@ class QueueTable(DataTable[Any]):
         self.clear()
         self._shown.clear()
         self._texts.clear()
+        self._floor = None
         for task in tasks:
             if len(self._shown) >= MAX_ROWS:
                 break
@@ -125,6 +129,7 @@ class QueueTable(DataTable[Any]):
         if len(self._shown) > MAX_ROWS:
             for task_id in sorted(self._shown)[: len(self._shown) - MAX_ROWS]:
                 self.remove_task(task_id)
+        self._floor = min(self._shown) if len(self._shown) >= MAX_ROWS else None
         if selected is not None and selected in self._shown:
             self.move_cursor(row=self.get_row_index(selected), animate=False)
 
