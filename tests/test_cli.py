@@ -105,3 +105,36 @@ def test_missing_database_is_a_clear_error(tmp_path: Path):
         and "absent.db" in result.stderr
         and "does not exist" in result.stderr
     )
+
+
+def test_upgrade_then_backups_list_and_restore_round_trip(tmp_path: Path):
+    import sqlite3
+
+    from tui_updater.characters.demo import create_demo_db
+
+    db = create_demo_db(tmp_path / "site.db")
+    script = json.dumps({"migrationScript": 'ALTER TABLE "Character" ADD COLUMN "mood" TEXT;'})
+    upgrade = cli(tmp_path, "run", "DATABASE_UPGRADE", "--db", str(db), "--data", script, "--json")
+    assert upgrade.returncode == 0, upgrade.stderr
+    result = json.loads(upgrade.stdout)["result"]
+    assert result["schemaDiff"]["columnsAdded"] and result["backup"]["path"]
+
+    def columns() -> set[str]:
+        conn = sqlite3.connect(db)
+        try:
+            return {row[1] for row in conn.execute('PRAGMA table_info("Character")')}
+        finally:
+            conn.close()
+
+    assert "mood" in columns()
+    listed = cli(tmp_path, "backups", "list", "--db", str(db), "--json")
+    assert listed.returncode == 0, listed.stderr
+    backups = json.loads(listed.stdout)
+    assert len(backups) == 1 and backups[0]["name"].startswith("site-backup-")
+    restored = cli(tmp_path, "backups", "restore", backups[0]["name"], "--db", str(db), "--yes")
+    assert restored.returncode == 0, restored.stderr
+    assert "mood" not in columns()  # back to the pre-upgrade schema
+    after = json.loads(cli(tmp_path, "backups", "list", "--db", str(db), "--json").stdout)
+    assert len(after) == 2  # the restore first backed up the state it replaced
+    missing = cli(tmp_path, "backups", "restore", "nope.db", "--db", str(db), "--yes")
+    assert missing.returncode == 2 and "nope.db" in missing.stderr

@@ -90,8 +90,8 @@ async def test_progress_equals_done_over_total_and_event_order(make_engine):
     )
     assert set(kinds[2:-1]) <= {"task_progress"}
     for event in events:
-        if event.task_id == task.task_id and event.task is not None:
-            items = event.task["items"]
+        if event.task_id == task.task_id and event.task_json() is not None:
+            items = event.task_json()["items"]  # type: ignore[index]
             finished = items["done"] + items["failed"] + items["skipped"]
             expected = round(100 * finished / items["total"], 1) if items["total"] else 0.0
             if event.type is EventType.TASK_PROGRESS:

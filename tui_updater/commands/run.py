@@ -40,10 +40,9 @@ class ProgressLine:
         self.tty = sys.stderr.isatty()
         self.last_decile = -1
 
-    def show(self, task: dict[str, Any]) -> None:
-        progress = float(task.get("progress") or 0)
-        items = task.get("items") or {}
-        text = f"{items.get('done', 0) + items.get('failed', 0) + items.get('skipped', 0)}/{items.get('total', 0)} items"
+    def show(self, task: TaskRecord) -> None:
+        progress = task.progress
+        text = f"{task.counts.finished}/{task.counts.total} items"
         if self.tty:
             filled = int(progress / 100 * 30)
             sys.stderr.write(f"\r[{'█' * filled}{'░' * (30 - filled)}] {progress:5.1f}% {text}   ")
@@ -71,12 +70,10 @@ async def _run(
         async def follow() -> None:
             async for batch in subscription.batches():
                 for event in batch:
-                    if (
-                        event.task_id == task.task_id
-                        and event.task
-                        and event.type is not EventType.LOG
-                    ):
-                        bar.show(event.task)
+                    if event.task_id == task.task_id and event.type is not EventType.LOG:
+                        record = event.task_record()
+                        if record is not None:
+                            bar.show(record)
 
         follower = asyncio.create_task(follow())
         try:

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui_updater.core.models import now_ms
+from tui_updater.core.models import TaskRecord, now_ms
 
 
 class EventType(enum.StrEnum):
@@ -43,8 +43,21 @@ class Event:
     result: Any = None
     error: str | None = None
     timestamp_ms: int = field(default_factory=now_ms)
-    task: dict[str, Any] | None = None  # the full task JSON, for clients that keep a table
+    task: dict[str, Any] | None = None  # the full task JSON, as received from a server
     level: str | None = None  # for log events
+    record: TaskRecord | None = field(default=None, compare=False, repr=False)  # in-process
+
+    def task_json(self) -> dict[str, Any] | None:
+        """The full task as JSON (built only when someone asks: most consumers never do)."""
+        if self.task is not None:
+            return self.task
+        return None if self.record is None else self.record.to_json()
+
+    def task_record(self) -> TaskRecord | None:
+        """The full task as a record, without a JSON round trip for in-process events."""
+        if self.record is not None:
+            return self.record
+        return None if self.task is None else TaskRecord.from_json(self.task)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -57,8 +70,9 @@ class Event:
             "error": self.error,
             "timestamp": self.timestamp_ms,
         }
-        if self.task is not None:
-            data["task"] = self.task
+        task = self.task_json()
+        if task is not None:
+            data["task"] = task
         if self.level is not None:
             data["level"] = self.level
         return data

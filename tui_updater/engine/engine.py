@@ -487,7 +487,7 @@ class Engine:
                 message=task.message,
                 result=task.result if kind.terminal else None,
                 error=task.error,
-                task=task.to_json(),
+                record=task,
             )
         )
 

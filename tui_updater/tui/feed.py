@@ -11,8 +11,9 @@ from tui_updater.core.models import TaskRecord, TaskStatus
 
 def record_from_event(event: Event, known: TaskRecord | None) -> TaskRecord | None:
     """The task as the event describes it (full JSON when sent, else changes to ``known``)."""
-    if event.task is not None:
-        return TaskRecord.from_json(event.task)
+    record = event.task_record()
+    if record is not None:
+        return record
     if known is None:
         return None
     changes: dict[str, Any] = {}
