@@ -23,7 +23,7 @@ BENCH = "queue"
 TASKS = 2000
 QUICK_TASKS = 200
 ROUNDS = 3
-TUNED_RUNNING = 64  # no-op tasks are all bookkeeping: let many share each commit
+TUNED_RUNNING = 128  # no-op tasks are all bookkeeping: let many share each commit
 
 
 class NoopParams(TaskParams):
