@@ -253,8 +253,11 @@ class FakeOpenAIServer:
             total += 1
         return total
 
-    def _next_fault(self, path: str, body_text: str) -> Fault:
-        for (fault_path, name), queue in self._name_faults.items():
+    def _next_fault(self, path: str, body: Any) -> Fault:
+        # Serialising the body costs more than the rest of a request: only when names are scripted.
+        pending = [(key, queue) for key, queue in self._name_faults.items() if queue]
+        body_text = json.dumps(body, ensure_ascii=False) if pending and body is not None else ""
+        for (fault_path, name), queue in pending:
             if fault_path == path and queue and name in body_text:
                 return queue.popleft()
         path_queue = self._path_faults.get(path)
@@ -281,8 +284,7 @@ class FakeOpenAIServer:
             self.expected_key is not None and auth != f"Bearer {self.expected_key}"
         ):
             return _error(401, "invalid token", "invalid_api_key")
-        body_text = json.dumps(body, ensure_ascii=False) if body is not None else ""
-        fault = self._next_fault(path, body_text)
+        fault = self._next_fault(path, body)
         if fault.kind == "error":
             return _error(fault.status, fault.message, fault.code, fault.retry_after)
         if fault.kind == "hang":

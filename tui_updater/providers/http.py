@@ -10,8 +10,9 @@ import contextlib
 import email.utils
 import json
 import math
+import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ from tui_updater.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
+from tui_updater.providers.wire import WireClient, WireError
 
 Transport = httpx.AsyncBaseTransport
 MockTransport = httpx.MockTransport
@@ -84,7 +86,7 @@ def gateway_message(body: bytes) -> tuple[str, str]:
 def translate_status(
     status_code: int,
     body: bytes,
-    headers: httpx.Headers,
+    headers: Mapping[str, str],
     *,
     host: str,
     now_s: Callable[[], float] = time.time,
@@ -137,11 +139,18 @@ async def _read_limited(response: httpx.Response, max_bytes: int, host: str) -> 
     return b"".join(chunks), content_type.split(";")[0].strip().lower()
 
 
-class GatewayClient:
-    """JSON requests to one gateway, spread over several small httpx connection pools.
+def _proxy_configured() -> bool:
+    names = ("http_proxy", "https_proxy", "all_proxy")
+    return any(os.environ.get(name) or os.environ.get(name.upper()) for name in names)
 
-    httpx's pool costs O(pool²) per request, so ``max_in_flight`` requests are spread
-    round-robin over ``ceil(max_in_flight / pool_size)`` clients of ``pool_size`` connections.
+
+class GatewayClient:
+    """JSON requests to one gateway.
+
+    POSTs (every chat and image call) go through the lean keep-alive client of ``wire.py``;
+    GETs, downloads, proxied setups and injected test transports use httpx. httpx's pool costs
+    O(pool²) per request, so its ``max_in_flight`` requests are spread over
+    ``ceil(max_in_flight / pool_size)`` clients of ``pool_size`` connections.
     """
 
     def __init__(
@@ -170,6 +179,17 @@ class GatewayClient:
             for _ in range(shard_count)
         ]
         self._shard_load = [0] * shard_count  # requests in flight per client
+        lean = transport is None and not _proxy_configured()
+        self._wire = (
+            WireClient(
+                self.base_url,
+                connect_timeout_s=connect_timeout_s,
+                read_timeout_s=read_timeout_s,
+                max_idle=max(1, max_in_flight),
+            )
+            if lean
+            else None
+        )
 
     def __repr__(self) -> str:
         return (
@@ -200,7 +220,16 @@ class GatewayClient:
 
     async def post_json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST ``body`` to ``base_url/path``; the decoded JSON object of a 2xx answer."""
-        return await self._request_json("POST", path, body)
+        if self._wire is None:
+            return await self._request_json("POST", path, body)
+        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        try:
+            response = await self._wire.post(path, payload, self._auth_header)
+        except WireError as exc:
+            if exc.timeout:
+                raise ProviderTimeout(f"{exc}") from None
+            raise ProviderUnavailable(str(exc)) from None
+        return self._decode(path, response.status_code, response.content, response.headers)
 
     async def get_json(self, path: str) -> dict[str, Any]:
         """GET ``base_url/path``; the decoded JSON object of a 2xx answer."""
@@ -216,21 +245,25 @@ class GatewayClient:
                 )
         except httpx.HTTPError as exc:
             raise translate_transport_error(exc, host=self.host) from None
-        if not 200 <= response.status_code < 300:
-            raise translate_status(
-                response.status_code, response.content, response.headers, host=self.host
-            )
+        return self._decode(path, response.status_code, response.content, response.headers)
+
+    def _decode(
+        self, path: str, status_code: int, content: bytes, headers: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """The JSON object of a 2xx answer; the typed error otherwise."""
+        if not 200 <= status_code < 300:
+            raise translate_status(status_code, content, headers, host=self.host)
         try:
-            data = response.json()
+            data = json.loads(content)
         except (ValueError, UnicodeDecodeError):
             raise ProviderUnavailable(
                 f"{self.host} answered {path} with a body that is not JSON",
-                status_code=response.status_code,
+                status_code=status_code,
             ) from None
         if not isinstance(data, dict):
             raise ProviderUnavailable(
                 f"{self.host} answered {path} with JSON that is not an object",
-                status_code=response.status_code,
+                status_code=status_code,
             )
         return data
 
@@ -253,5 +286,7 @@ class GatewayClient:
             ) from None
 
     async def aclose(self) -> None:
+        if self._wire is not None:
+            await self._wire.aclose()
         for client in self._clients:
             await client.aclose()
