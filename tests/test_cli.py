@@ -138,3 +138,13 @@ def test_upgrade_then_backups_list_and_restore_round_trip(tmp_path: Path):
     assert len(after) == 2  # the restore first backed up the state it replaced
     missing = cli(tmp_path, "backups", "restore", "nope.db", "--db", str(db), "--yes")
     assert missing.returncode == 2 and "nope.db" in missing.stderr
+
+
+def test_failed_task_names_the_first_failure_in_one_line(tmp_path: Path):
+    script = json.dumps({"migrationScript": "ALTER TABLE Nope ADD COLUMN x TEXT;"})
+    failed = cli(tmp_path, "run", "DATABASE_UPGRADE", "--demo", "--data", script)
+    assert failed.returncode == 1
+    (error,) = [line for line in failed.stderr.splitlines() if line.startswith("error:")]
+    assert "first failure" in error and "no such table: Nope" in error
+    assert "Traceback" not in failed.stderr
+    assert "0/0 items" not in failed.stderr  # no progress line before the items are known

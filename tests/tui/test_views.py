@@ -150,3 +150,35 @@ async def test_header_shows_remote_connection_state() -> None:
             what="connection state",
         )
         assert "http://10.0.0.5:3002" in text_of(app.query_one(HeaderBar))
+
+
+async def test_narrow_terminal_keeps_status_and_progress_visible() -> None:
+    from tui_updater.tui.widgets.header import KeyFooter
+
+    app = TavernApp(FakeService(), clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.table.row_count == 3, what="rows")
+        table = app.table
+        assert table.compact
+        keys = [str(column.key.value) for column in table.columns.values()]
+        assert "id" not in keys and "status" in keys and "failed" in keys
+        widths = sum(column.get_render_width(table) for column in table.columns.values())
+        assert widths <= 78
+        newest_first = [str(row.key.value) for row in table.ordered_rows]
+        assert newest_first == sorted(newest_first, reverse=True)
+        assert not app.query_one(KeyFooter).show_command_palette
+        table.move_cursor(row=1)
+        selected = table.selected_task_id
+        await pilot.resize_terminal(140, 40)
+        await wait_for(pilot, lambda: not table.compact, what="full columns")
+        assert "id" in [str(column.key.value) for column in table.columns.values()]
+        assert table.selected_task_id == selected
+
+
+async def test_remote_connection_line_survives_a_narrow_terminal() -> None:
+    app = TavernApp(RemoteFake(), remote=True, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        header = app.query_one(HeaderBar)
+        await wait_for(pilot, lambda: "reconnecting" in text_of(header), what="connection state")
+        await pilot.pause()
+        assert header.size.height == 3  # the first line wraps; the connection line still shows

@@ -9,7 +9,7 @@ from typing import Any
 
 from tui_updater.config import Settings
 from tui_updater.core.events import EventType
-from tui_updater.core.models import TaskRecord, TaskStatus
+from tui_updater.core.models import ItemStatus, TaskRecord, TaskStatus
 from tui_updater.errors import (
     CharacterDbError,
     ConfigError,
@@ -41,6 +41,8 @@ class ProgressLine:
         self.last_decile = -1
 
     def show(self, task: TaskRecord) -> None:
+        if task.counts.total == 0 and task.status is not TaskStatus.COMPLETED:
+            return  # queued or still selecting: no item count to show yet
         progress = task.progress
         text = f"{task.counts.finished}/{task.counts.total} items"
         if self.tty:
@@ -56,9 +58,26 @@ class ProgressLine:
             sys.stderr.write("\n")
 
 
+def failure_summary(task: TaskRecord, first_failure: str | None) -> str:
+    """The task's error with the first failed item's reason, so the cause fits one line."""
+    text = task.error or f"task {task.status.value.lower()}"
+    if first_failure and first_failure not in text:
+        text += f"; first failure: {first_failure}"
+    return text
+
+
+async def _first_failure(runtime: Any, task: TaskRecord) -> str | None:
+    if task.counts.failed == 0:
+        return None
+    for item in await runtime.service.list_items(task.task_id, limit=500):
+        if item.status is ItemStatus.FAILED and item.error:
+            return f"{item.label}: {item.error}"
+    return None
+
+
 async def _run(
     settings: Settings, type_name: str, data: dict[str, Any], priority: str
-) -> TaskRecord:
+) -> tuple[TaskRecord, str | None]:
     from tui_updater.runtime import Runtime
 
     runtime = await Runtime.open(settings)
@@ -82,7 +101,7 @@ async def _run(
             subscription.close()
             follower.cancel()
         bar.end()
-        return finished
+        return finished, await _first_failure(runtime, finished)
     finally:
         await runtime.close()
 
@@ -97,7 +116,7 @@ def run_command(
     )
     try:
         params = parse_data(data)
-        task = asyncio.run(_run(settings, type_name, params, priority))
+        task, first_failure = asyncio.run(_run(settings, type_name, params, priority))
     except UnknownTaskType as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -120,6 +139,6 @@ def run_command(
         print(
             f"{task.task_id} {task.status.value}: {counts.done} done, {counts.failed} failed, {counts.skipped} skipped of {counts.total}"
         )
-        if task.error:
-            print(f"error: {task.error}", file=sys.stderr)
+        if task.status is not TaskStatus.COMPLETED:
+            print(f"error: {failure_summary(task, first_failure)}", file=sys.stderr)
     return EXIT_OK if task.status is TaskStatus.COMPLETED else EXIT_FAILED

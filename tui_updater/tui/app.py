@@ -13,7 +13,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from tui_updater.core.events import Event, EventType
 from tui_updater.core.models import TaskRecord, TaskStatus, now_ms
@@ -34,7 +34,7 @@ from tui_updater.tui.screens.confirm import ConfirmScreen
 from tui_updater.tui.screens.detail import DetailScreen
 from tui_updater.tui.screens.form import TaskForm
 from tui_updater.tui.screens.help import HelpScreen
-from tui_updater.tui.widgets.header import HeaderBar
+from tui_updater.tui.widgets.header import HeaderBar, KeyFooter
 from tui_updater.tui.widgets.log_pane import LogPane
 from tui_updater.tui.widgets.queue_table import MAX_ROWS, QueueTable, task_matches
 
@@ -86,7 +86,7 @@ class TavernApp(App[int]):
             yield Static("", id="paging")
             yield QueueTable(clock=self.clock, id="queue")
             yield LogPane(id="log-pane")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False

@@ -154,7 +154,8 @@ def build_widget(spec: FieldSpec) -> Widget:
         )
     if spec.kind == "sql":
         try:
-            return TextArea.code_editor("", language="sql", id=wid)
+            # tab must move to the next field, as the form's hint says, not indent
+            return TextArea.code_editor("", language="sql", tab_behavior="focus", id=wid)
         except Exception:  # no tree-sitter grammar installed: a plain editor still works
             return TextArea("", id=wid)
     validators: list[Validator] = []

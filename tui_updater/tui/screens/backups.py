@@ -8,12 +8,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tui_updater.core.models import BackupInfo
 from tui_updater.core.service import UpdaterService
 from tui_updater.errors import TavernError
 from tui_updater.tui.screens.confirm import ConfirmScreen
+from tui_updater.tui.widgets.header import KeyFooter
 
 
 def _size(size_bytes: int) -> str:
@@ -48,7 +49,7 @@ class BackupsScreen(Screen[None]):
         yield Static("[b]Backups[/b]  loading…", id="backups-title")
         yield DataTable(id="backups-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="backups-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#backups-table", DataTable)

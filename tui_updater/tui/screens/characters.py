@@ -9,11 +9,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui_updater.core.service import UpdaterService
 from tui_updater.errors import TavernError
 from tui_updater.tui.widgets.charts import bar_chart, mbti_chart
+from tui_updater.tui.widgets.header import KeyFooter
 
 
 class CharactersScreen(Screen[None]):
@@ -35,7 +36,7 @@ class CharactersScreen(Screen[None]):
             yield Static("", id="characters-missing")
             yield Static("", id="characters-mbti")
             yield Static("", id="characters-avatars")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.action_reload()

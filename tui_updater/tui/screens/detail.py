@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Log, Static
+from textual.widgets import DataTable, Log, Static
 
 from tui_updater.core.models import ItemRecord, TaskRecord
 from tui_updater.core.service import UpdaterService
@@ -21,6 +21,7 @@ from tui_updater.errors import TavernError
 from tui_updater.tui.progress import eta_text, progress_bar, rate_text, status_text
 from tui_updater.tui.widgets.avatar import AvatarPreview
 from tui_updater.tui.widgets.charts import mbti_chart
+from tui_updater.tui.widgets.header import KeyFooter
 
 ITEM_LIMIT = 500
 RELOAD_INTERVAL_S = 1.0
@@ -121,7 +122,7 @@ class DetailScreen(Screen[None]):
                 yield DataTable(id="detail-items", cursor_type="row", zebra_stripes=True)
                 yield Static("[b]Log[/b]", classes="section")
                 yield Log(max_lines=2000, id="detail-log")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#detail-items", DataTable)

@@ -40,6 +40,7 @@ class TaskForm(ModalScreen[TaskRecord | None]):
         self.specs: list[FieldSpec] = []
         self._preview_timer: Timer | None = None
         self.preview_count: int | None = None
+        self._touched: set[str] = set()  # fields the operator changed: only these show errors early
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form-box"):
@@ -58,7 +59,7 @@ class TaskForm(ModalScreen[TaskRecord | None]):
                     id="priority",
                 )
             yield Static("", id="type-description")
-            yield VerticalScroll(id="fields")
+            yield VerticalScroll(id="fields", can_focus=False)
             yield Static("", id="preview")
             yield Static("", id="form-status")
             yield Static(
@@ -87,6 +88,7 @@ class TaskForm(ModalScreen[TaskRecord | None]):
             error.display = False
             widgets.append(error)
         await container.mount_all(widgets)
+        self._touched.clear()
         self._set_status("")
         self._schedule_preview()
 
@@ -147,10 +149,12 @@ class TaskForm(ModalScreen[TaskRecord | None]):
     async def preview(self) -> None:
         """Ask the engine how many items the task would touch; show field errors if any."""
         data, errors = self.collect()
-        self._show_errors(errors)
+        early = {name: reason for name, reason in errors.items() if name in self._touched}
+        self._show_errors(early)
         label = self.query_one("#preview", Static)
         if errors:
-            label.update("[yellow]fix the marked fields to see what the task would touch[/yellow]")
+            what = "fix the marked fields" if early else "fill the required fields (*)"
+            label.update(f"[yellow]{what} to see what the task would touch[/yellow]")
             return
         try:
             count = await self.service.preview(self.type_name, data)
@@ -175,7 +179,16 @@ class TaskForm(ModalScreen[TaskRecord | None]):
     @on(Switch.Changed)
     @on(SelectionList.SelectedChanged)
     @on(TextArea.Changed)
-    def _field_changed(self) -> None:
+    def _field_changed(
+        self,
+        event: Input.Changed
+        | Switch.Changed
+        | SelectionList.SelectedChanged[str]
+        | TextArea.Changed,
+    ) -> None:
+        control = event.control
+        if control is not None and control.has_focus and (control.id or "").startswith("field-"):
+            self._touched.add((control.id or "")[len("field-") :])
         self._schedule_preview()
 
     # --- actions --------------------------------------------------------------------------------
@@ -189,6 +202,7 @@ class TaskForm(ModalScreen[TaskRecord | None]):
     @work(exclusive=True, group="submit", exit_on_error=False)
     async def submit(self) -> None:
         data, errors = self.collect()
+        self._touched.update(errors)  # from now on these fields show their errors live
         self._show_errors(errors)
         if errors:
             name, reason = next(iter(errors.items()))

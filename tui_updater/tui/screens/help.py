@@ -7,9 +7,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui_updater.tui.keys import EXTRA_HELP, KEYS, display_key
+from tui_updater.tui.widgets.header import KeyFooter
 
 
 def help_table() -> Table:
@@ -35,4 +36,4 @@ class HelpScreen(Screen[None]):
                 id="help-title",
             )
             yield Static(help_table(), id="help-keys")
-        yield Footer()
+        yield KeyFooter()

@@ -1,11 +1,13 @@
-"""The header bar: database, DEMO badge, provider and model, queue counts, connection state."""
+"""The header bar (database, DEMO badge, provider and model, queue counts, connection state) and
+the footer of live key bindings."""
 
 from __future__ import annotations
 
 from pathlib import PurePath
 
 from rich.text import Text
-from textual.widgets import Static
+from textual import events
+from textual.widgets import Footer, Static
 
 from tui_updater.core.service import QueueStatus, ServiceInfo
 
@@ -61,7 +63,7 @@ class HeaderBar(Static):
     """Shows what the dashboard is connected to and how busy the queue is."""
 
     DEFAULT_CSS = """
-    HeaderBar { height: auto; max-height: 2; background: $panel; }
+    HeaderBar { height: auto; max-height: 3; background: $panel; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -83,3 +85,18 @@ class HeaderBar(Static):
         if connection is not None:
             self.connection = connection
         self.update(header_text(self.info, self.status, self.connection))
+
+
+class KeyFooter(Footer):
+    """The compact footer; below NARROW_CELLS the palette hint yields its room to ``q Quit``."""
+
+    NARROW_CELLS = 100
+
+    def __init__(self) -> None:
+        super().__init__(compact=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        wide = event.size.width >= self.NARROW_CELLS
+        if wide != self.show_command_palette:
+            self.show_command_palette = wide
+            self.call_after_refresh(self.recompose)

@@ -13,7 +13,8 @@ from textual.widgets.data_table import RowDoesNotExist
 from tui_updater.core.models import TaskRecord
 from tui_updater.tui.progress import age_text, eta_text, progress_bar, status_text
 
-COLUMNS = (
+Column = tuple[str, str, int]  # key, label, width
+COLUMNS: tuple[Column, ...] = (
     ("id", "Task", 29),
     ("type", "Type", 18),
     ("priority", "Prio", 6),
@@ -24,7 +25,39 @@ COLUMNS = (
     ("eta", "ETA", 5),
     ("age", "Age", 5),
 )
+# Below FULL_WIDTH_CELLS the id column goes (the detail and the filter still have it) and type
+# names are shortened, so status, progress and failures stay visible in an 80-column terminal.
+COMPACT_COLUMNS: tuple[Column, ...] = (
+    ("type", "Type", 8),
+    ("priority", "Prio", 6),
+    ("status", "Status", 9),
+    ("progress", "Progress", 15),
+    ("items", "Items", 7),
+    ("failed", "Fail", 4),
+    ("eta", "ETA", 5),
+    ("age", "Age", 5),
+)
+FULL_WIDTH_CELLS = sum(width + 2 for _, _, width in COLUMNS) + 2  # cell padding, scrollbar
+_TYPE_PREFIXES = ("CHARACTER_", "DATABASE_")
+_TYPE_SUFFIXES = ("_ASSIGNMENT",)
 MAX_ROWS = 1000  # the table shows at most this many of the newest tasks
+
+
+def short_type(name: str) -> str:
+    """CHARACTER_AVATAR -> AVATAR, MBTI_ASSIGNMENT -> MBTI, DATABASE_UPGRADE -> UPGRADE."""
+    for prefix in _TYPE_PREFIXES:
+        name = name.removeprefix(prefix)
+    for suffix in _TYPE_SUFFIXES:
+        name = name.removesuffix(suffix)
+    return name
+
+
+class KeyedText(Text):
+    """The first cell of a row: renders as usual, sorts by its task id."""
+
+    def __init__(self, text: str, task_id: str) -> None:
+        super().__init__(text)
+        self.task_id = task_id
 
 
 def task_matches(task: TaskRecord, query: str) -> bool:
@@ -34,6 +67,10 @@ def task_matches(task: TaskRecord, query: str) -> bool:
     needle = query.lower()
     haystack = f"{task.task_id} {task.type} {task.status.value} {task.priority.name} {task.message}"
     return needle in haystack.lower()
+
+
+def _task_id_of(cell: Any) -> str:
+    return cell.task_id if isinstance(cell, KeyedText) else str(cell)
 
 
 class QueueTable(DataTable[Any]):
@@ -59,18 +96,41 @@ class QueueTable(DataTable[Any]):
         self._shown: dict[str, TaskRecord] = {}
         self._texts: dict[tuple[str, str], str] = {}  # what each time-dependent cell shows now
         self._floor: str | None = None  # oldest id on a full page: older tasks are not added
+        self.compact = False
+        self._columns = COLUMNS
 
     def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        self._columns = COMPACT_COLUMNS if self.compact else COLUMNS
+        for key, label, width in self._columns:
             self.add_column(label, key=key, width=width)
+
+    def on_resize(self) -> None:
+        self.set_compact(self.size.width < FULL_WIDTH_CELLS)
+
+    def set_compact(self, compact: bool) -> None:
+        """Switch between the full and the narrow column set, keeping rows and selection."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        selected = self.selected_task_id
+        tasks = list(self._shown.values())
+        self.clear(columns=True)
+        self._add_columns()
+        self.show(tasks)
+        if selected is not None and selected in self._shown:
+            self.move_cursor(row=self.get_row_index(selected), animate=False)
 
     # --- rows -----------------------------------------------------------------------------------
 
     def _cells(self, task: TaskRecord, now_ms: int) -> dict[str, Any]:
         counts = task.counts
-        return {
+        first = self._columns[0][0]
+        cells: dict[str, Any] = {
             "id": task.task_id,
-            "type": task.type,
+            "type": short_type(task.type) if self.compact else task.type,
             "priority": task.priority.name,
             "status": status_text(task.status),
             "progress": progress_bar(task.progress, task.status),
@@ -79,6 +139,8 @@ class QueueTable(DataTable[Any]):
             "eta": eta_text(task, now_ms),
             "age": age_text(task, now_ms),
         }
+        cells[first] = KeyedText(str(cells[first]), task.task_id)
+        return {key: cells[key] for key, _, _ in self._columns}
 
     def upsert(self, task: TaskRecord) -> bool:
         """Add or update a task's row; True when a row was added."""
@@ -89,7 +151,7 @@ class QueueTable(DataTable[Any]):
             return False  # older than every row of the full page: it would be trimmed at once
         self._shown[task.task_id] = task
         if previous is None:
-            self.add_row(*(cells[key] for key, _, _ in COLUMNS), key=task.task_id)
+            self.add_row(*cells.values(), key=task.task_id)
             return True
         old = self._cells(previous, now_ms)
         for key, value in cells.items():
@@ -125,7 +187,7 @@ class QueueTable(DataTable[Any]):
     def order_rows(self) -> None:
         """Newest first (task ids are time-ordered), and drop rows past MAX_ROWS."""
         selected = self.selected_task_id
-        self.sort("id", reverse=True)
+        self.sort(self._columns[0][0], key=_task_id_of, reverse=True)
         if len(self._shown) > MAX_ROWS:
             for task_id in sorted(self._shown)[: len(self._shown) - MAX_ROWS]:
                 self.remove_task(task_id)
