@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import tomllib
+import types
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -149,26 +151,66 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
 
 
+def _table(toml: Mapping[str, Any], section: str) -> dict[str, Any]:
+    """A top-level config.toml table; ConfigError when the key holds something else."""
+    value = toml.get(section, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"config.toml: {section} must be a table ([{section}])")
+    return dict(value)
+
+
+def _check_value(section: str, key: str, hint: Any, value: Any) -> Any:
+    """``value`` checked against a settings field's type; ConfigError naming the key if wrong."""
+    where = f"config.toml [{section}] {key}"
+    args = typing.get_args(hint)
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        non_none = [a for a in args if a is not type(None)]
+        return _check_value(section, key, non_none[0], value) if len(non_none) == 1 else value
+    if origin is Literal:
+        if value not in args:
+            choices = ", ".join(repr(a) for a in args)
+            raise ConfigError(f"{where}: expected one of {choices}, got {value!r}")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false")
+        return value
+    if hint is int or hint is float:
+        whole = hint is int
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}: expected a number")
+        if whole and not isinstance(value, int):
+            raise ConfigError(f"{where}: expected a whole number, got {value!r}")
+        if value <= 0:
+            raise ConfigError(f"{where}: must be greater than 0")
+        if key == "port" and value > 65535:
+            raise ConfigError(f"{where}: must be at most 65535")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string")
+        return value
+    if origin is tuple:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: expected a list of strings")
+        return tuple(value)
+    return value
+
+
 def _coerce(section: str, cls: type, raw: Mapping[str, Any]) -> dict[str, Any]:
     """Check a config.toml section against a settings dataclass; name unknown or bad keys."""
     known = {f.name: f for f in fields(cls)}
+    hints = typing.get_type_hints(cls)
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in known:
             raise ConfigError(
                 f"config.toml [{section}]: unknown setting {key!r}; known: {', '.join(known)}"
             )
-        default = getattr(cls(), key) if cls is not Settings else None
-        if isinstance(default, bool) and not isinstance(value, bool):
-            raise ConfigError(f"config.toml [{section}] {key}: expected true or false")
-        if isinstance(default, int | float) and not isinstance(default, bool):
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ConfigError(f"config.toml [{section}] {key}: expected a number")
-            if value <= 0:
-                raise ConfigError(f"config.toml [{section}] {key}: must be greater than 0")
-        if isinstance(default, tuple):
-            value = tuple(value)
-        out[key] = value
+        out[key] = _check_value(section, key, hints[key], value)
     return out
 
 
@@ -205,11 +247,17 @@ def load_settings(
         raise ConfigError(f"--config {config_file}: no such file")
     toml = _read_toml(config_file)
 
-    general = dict(toml.get("general", {}))
-    provider = _coerce("provider", ProviderSettings, toml.get("provider", {}))
-    engine = _coerce("engine", EngineSettings, toml.get("engine", {}))
-    characters_raw = dict(toml.get("characters", {}))
-    server = _coerce("server", ServerSettings, toml.get("server", {}))
+    general = _table(toml, "general")
+    for key in ("db", "data_dir", "state_dir", "log_dir", "backup_dir", "avatar_dir"):
+        if key in general and not isinstance(general[key], str):
+            raise ConfigError(f"config.toml [general] {key}: expected a path as a string")
+    for key in ("migrations_dir", "log_level"):
+        if key in general and not isinstance(general[key], str):
+            raise ConfigError(f"config.toml [general] {key}: expected a string")
+    provider = _coerce("provider", ProviderSettings, _table(toml, "provider"))
+    engine = _coerce("engine", EngineSettings, _table(toml, "engine"))
+    characters_raw = _table(toml, "characters")
+    server = _coerce("server", ServerSettings, _table(toml, "server"))
 
     # Environment (provider keys: NEWAPI_* first, OpenAI's standard names as the fallback).
     base_url = env.get("NEWAPI_BASE_URL") or env.get("OPENAI_BASE_URL")
@@ -279,7 +327,7 @@ def load_settings(
         raise ConfigError(f"log level {log_level!r}: use debug, info, warning or error")
 
     backups_keep = general.get("backups_keep", 10)
-    if not isinstance(backups_keep, int) or backups_keep < 1:
+    if isinstance(backups_keep, bool) or not isinstance(backups_keep, int) or backups_keep < 1:
         raise ConfigError("config.toml [general] backups_keep: expected a whole number ≥ 1")
     columns = characters_raw.pop("columns", {}) or {}
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):

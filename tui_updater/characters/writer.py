@@ -275,7 +275,11 @@ class CharacterWriter:
         """Undo a task's applied writes, newest first, each only if still holding our value."""
         db = self._db
         await self._resolve(task_id, None, reapply=False)
-        applied = await db.journal.entries(task_id, states={JournalState.APPLIED})
+        # Entries a previous revert could not undo are tried again: the value that blocked them
+        # may be gone now (e.g. a later task that wrote the same field was reverted first).
+        applied = await db.journal.entries(
+            task_id, states={JournalState.APPLIED, JournalState.REVERT_CONFLICT}
+        )
         applied.reverse()
         schema = db.schema
         reverted = 0
@@ -308,7 +312,12 @@ class CharacterWriter:
             async with db.write_lock:
                 reasons = await db.run(work)
             done_ids = [e.entry_id for e, r in zip(chunk, reasons, strict=True) if r is None]
-            lost = [(e, r) for e, r in zip(chunk, reasons, strict=True) if r is not None]
+            # An entry that conflicted in an earlier revert and still does was reported then.
+            lost = [
+                (e, r)
+                for e, r in zip(chunk, reasons, strict=True)
+                if r is not None and e.state is not JournalState.REVERT_CONFLICT
+            ]
             if done_ids:
                 await db.journal.mark([i for i in done_ids if i is not None], JournalState.REVERTED)
             if lost:

@@ -33,6 +33,10 @@ class BusSubscription:
                 slot[0] = event
                 self.coalesced += 1
                 return
+        elif event.type is not EventType.LOG:
+            # A state change of the task (retrying, started…): later progress must queue after
+            # it, never jump ahead of it into an older slot.
+            self._progress_slot.pop(event.task_id, None)
         if len(self._slots) >= self._max_pending:
             # Too far behind: drop the backlog and tell the consumer to resync from a snapshot.
             self.overflowed = True

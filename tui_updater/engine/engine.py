@@ -74,6 +74,8 @@ class Engine:
         self._pending: dict[str, TaskRecord] = {}
         self._running: dict[str, tuple[asyncio.Task[None], TaskRun]] = {}
         self._cancelling: set[str] = set()
+        self._recording: set[str] = set()  # runs whose outcome is being stored: not cancellable
+        self._retrying: dict[str, asyncio.Task[None]] = {}  # waiting out an automatic retry delay
         self._finished: dict[str, asyncio.Event] = {}
         self._unpaused = asyncio.Event()
         self._unpaused.set()
@@ -133,14 +135,19 @@ class Engine:
         if self._pruner is not None:
             self._pruner.cancel()
         runs = [task for task, _ in self._running.values()]
-        for task in runs:
-            task.cancel()
-        await asyncio.gather(*runs, return_exceptions=True)
+        for task_id, (task, _) in list(self._running.items()):
+            # A run already being cancelled or recording its outcome finishes that first.
+            if task_id not in self._cancelling and task_id not in self._recording:
+                task.cancel()
+        if runs:
+            await asyncio.wait(runs)
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         for timer in self._progress_timers.values():
             timer.cancel()
+        if self._log_flush is not None:  # else it fires after stop and spawns a flush too late
+            self._log_flush.cancel()
         await self._flush_logs()
 
     # --- queries --------------------------------------------------------------------------------
@@ -233,15 +240,29 @@ class Engine:
         if task.status.finished:
             raise TaskStateError(f"task {task_id} is already {task.status.value}")
         if task_id in self._running:
-            self._cancelling.add(task_id)
             run_task, _ = self._running[task_id]
-            run_task.cancel()
-            await asyncio.gather(run_task, return_exceptions=True)
-            return await self.get_task(task_id)
+            if task_id in self._recording:
+                # It ended on its own and its outcome is being stored: let that finish (never
+                # interrupt it half-way); only a scheduled automatic retry is left to cancel.
+                await asyncio.wait({run_task})
+                if task_id not in self._retrying:
+                    return await self.get_task(task_id)
+            else:
+                if task_id not in self._cancelling:  # a second cancel just waits for the first
+                    self._cancelling.add(task_id)
+                    run_task.cancel()
+                await asyncio.wait({run_task})
+                return await self.get_task(task_id)
+        waiter = self._retrying.pop(task_id, None)
+        if waiter is not None:  # waiting out a retry delay: that retry must never happen
+            waiter.cancel()
+            await asyncio.wait({waiter})
+            task = await self.get_task(task_id)
         self._pending.pop(task_id, None)
+        self._fresh.pop(task_id, None)
         task = task.evolve(
             status=TaskStatus.CANCELLED,
-            message="cancelled before it started",
+            message="cancelled before it started" if waiter is None else "cancelled",
             finished_at_ms=now_ms(),
             updated_at_ms=now_ms(),
         )
@@ -288,6 +309,11 @@ class Engine:
         task = await self.get_task(task_id)
         if not task.status.finished:
             await self.cancel(task_id)
+        # Its buffered log lines would land after the delete as orphans: drop them, and let every
+        # write queued so far commit first (delete_task does not wait for queued writes).
+        self._log_buffer = [log for log in self._log_buffer if log.task_id != task_id]
+        await self._flush_logs()
+        await self.store.get_task(task_id)  # a read waits for every queued write to commit
         await self.store.delete_task(task_id)
         self._pending.pop(task_id, None)
         self._terminal(EventType.TASK_DELETED, task.evolve(message="deleted"))
@@ -374,6 +400,8 @@ class Engine:
             await self._run_and_record(run)
         finally:
             self._running.pop(run.task.task_id, None)
+            self._recording.discard(run.task.task_id)
+            self._cancelling.discard(run.task.task_id)
             self._kick()
 
     async def _run_and_record(self, run: TaskRun) -> None:
@@ -392,22 +420,37 @@ class Engine:
             await self._interrupted(run)
             return
         except Exception as exc:  # the task as a whole could not run (bad db, missing column…)
+            self._recording.add(task_id)
+            if run.applying is not None:  # a batch write under way finishes and is recorded first
+                await asyncio.gather(run.applying, return_exceptions=True)
             failed = run.task.evolve(
                 status=TaskStatus.FAILED, error=describe_error(exc), message=describe_error(exc)
             )
             await self._finish(failed, run)
             return
+        self._recording.add(task_id)  # from here a cancel waits for the outcome to be stored
         if task.counts.failed:
             retryable = any(
                 i.retryable for i in run.items.values() if i.status is ItemStatus.FAILED
             )
             if retryable and task.attempt < self.settings.task_max_attempts:
+                delay_s = self.policy.delay_s(task.attempt, rng=self.rng)
+                # Stored as PENDING while it waits: get_task, cancel and a restart all see a task
+                # that is queued, not one that is running with nothing behind it.
+                task = task.evolve(
+                    status=TaskStatus.PENDING,
+                    message=f"transient failures; retrying in {delay_s:.1f}s",
+                    updated_at_ms=now_ms(),
+                )
                 await self.store.save(
                     items=run.unsaved, tasks=[task], new_items=run.take_new_items()
                 )
                 await self.store.reset_items(task_id, [ItemStatus.FAILED], only_retryable=True)
-                delay_s = self.policy.delay_s(task.attempt, rng=self.rng)
-                self._spawn(self._retry_later(task, delay_s))
+                self._pending[task_id] = task  # visible as pending while it waits
+                waiter = asyncio.create_task(self._retry_later(task, delay_s))
+                self._retrying[task_id] = waiter
+                self._background.add(waiter)
+                waiter.add_done_callback(self._background.discard)
                 return
             error = f"{task.counts.failed} of {task.counts.total} item(s) failed"
             await self._finish(
@@ -419,20 +462,19 @@ class Engine:
             )
 
     async def _retry_later(self, task: TaskRecord, delay_s: float) -> None:
-        task = task.evolve(
-            status=TaskStatus.PENDING, message=f"transient failures; retrying in {delay_s:.1f}s"
-        )
-        self._pending[task.task_id] = task  # visible as pending while it waits
-        await self.clock.sleep(delay_s)
-        self._pending.pop(task.task_id, None)
-        await self._requeue(task, "retrying failed items after transient errors")
+        try:
+            await self.clock.sleep(delay_s)
+            self._pending.pop(task.task_id, None)
+            await self._requeue(task, "retrying failed items after transient errors")
+        finally:
+            if self._retrying.get(task.task_id) is asyncio.current_task():
+                del self._retrying[task.task_id]
 
     async def _interrupted(self, run: TaskRun) -> None:
         task_id = run.task.task_id
         if run.applying is not None:  # a write already under way finishes and is recorded first
             await asyncio.gather(run.applying, return_exceptions=True)
-        if task_id in self._cancelling:
-            self._cancelling.discard(task_id)
+        if task_id in self._cancelling:  # kept until the run ends: a second cancel only waits
             await self._finish(
                 run.task.evolve(status=TaskStatus.CANCELLED, message="cancelled"), run
             )
