@@ -260,11 +260,6 @@ async def test_a_task_that_fails_while_a_batch_write_runs_is_stored_failed(
     await engine.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runner.py: while the queue is paused, results already obtained wait in the unapplied "
-    "batch buffer (TaskRun._sequential/_pipeline block in hooks.paused() before flushing it)",
-)
 async def test_pause_lets_in_flight_items_finish_including_their_write(store, recorder: Recorder):
     engine = _engine(store, recorder)
     await engine.start()

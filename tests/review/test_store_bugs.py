@@ -1,4 +1,4 @@
-"""tasks.db store review bugs (store/sqlite.py is being changed by the lead: xfail, fix described)."""
+"""tasks.db store review bugs: group commit isolation and ordering of queued writes."""
 
 from __future__ import annotations
 
@@ -33,11 +33,6 @@ async def store(tmp_path: Path):
     await store.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="group commit: one writer's failing statement rolls back every writer of the flush "
-    "(SqliteTaskStore._apply needs a SAVEPOINT per writer)",
-)
 async def test_one_bad_write_does_not_fail_the_other_writers_of_its_group_commit(store):
     bad = JournalEntry("t", "k", "c", "col", [1, 2], "x")  # type: ignore[arg-type]  # unbindable
     outcomes: list[object] = await asyncio.gather(
@@ -49,11 +44,6 @@ async def test_one_bad_write_does_not_fail_the_other_writers_of_its_group_commit
     assert await store.get_task("task_good") is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="delete_task/reset_items/prune run at once instead of after the writes already queued, "
-    "so a queued save of the task lands after the delete and resurrects it",
-)
 async def test_delete_after_a_queued_save_leaves_the_task_deleted(store):
     saving = asyncio.ensure_future(store.save(tasks=[_task("task_x")]))  # queued, not committed
     await asyncio.sleep(0)

@@ -386,7 +386,10 @@ class Engine:
                 policy=self.policy,
                 clock=self.clock,
                 hooks=RunHooks(
-                    progress=self._on_progress, log=self.log, paused=self._unpaused.wait
+                    progress=self._on_progress,
+                    log=self.log,
+                    paused=self._unpaused.wait,
+                    is_paused=lambda: self.paused,
                 ),
                 rng=self.rng,
                 fresh=task_id in self._fresh,

@@ -54,6 +54,7 @@ class RunHooks:
     progress: Callable[[TaskRecord], None]
     log: Callable[[str, str, str | None], None]  # level, message, task_id
     paused: Callable[[], Awaitable[object]]  # returns when the queue is not paused
+    is_paused: Callable[[], bool] = lambda: False
 
 
 @dataclass
@@ -194,6 +195,8 @@ class TaskRun:
             nonlocal workers_left
             try:
                 while True:
+                    if self.hooks.is_paused():
+                        wake.set()  # let the applier write what is in hand before the pause
                     await self.hooks.paused()
                     try:
                         item = queue.get_nowait()
@@ -210,7 +213,9 @@ class TaskRun:
 
         async def applier() -> None:
             while True:
-                if len(ready) >= batch_size or (workers_left <= 0 and ready):
+                if len(ready) >= batch_size or (
+                    ready and (workers_left <= 0 or self.hooks.is_paused())
+                ):
                     batch, ready[:] = ready[:batch_size], ready[batch_size:]
                     await self._apply_shielded(
                         ctx, params, batch, last=workers_left <= 0 and not ready
@@ -241,6 +246,9 @@ class TaskRun:
         """One item at a time, with no helper tasks: the cheap path for small or serial work."""
         remaining = len(pending)
         for item in pending:
+            if ready and self.hooks.is_paused():  # pausing: results in hand are written first
+                await self._apply_shielded(ctx, params, ready[:], last=False)
+                ready.clear()
             await self.hooks.paused()
             remaining -= 1
             done = await self._obtain(ctx, params, item)

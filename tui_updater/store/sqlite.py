@@ -196,10 +196,10 @@ class SqliteTaskStore:
         while self._queued:
             batch, self._queued = self._queued, []
             try:
-                rowids = await self._run(
+                outcomes = await self._run(
                     functools.partial(self._apply, batches=[ops for ops, _ in batch])
                 )
-            except BaseException as exc:  # hand the error to every writer of this batch
+            except BaseException as exc:  # the transaction itself failed: every writer hears it
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(
@@ -208,28 +208,49 @@ class SqliteTaskStore:
                 if not isinstance(exc, Exception):
                     raise
                 continue
-            for (_, future), ids in zip(batch, rowids, strict=True):
-                if not future.done():
-                    future.set_result(ids)
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if future.done():
+                    continue
+                if isinstance(outcome, Exception):
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(outcome)
 
     @staticmethod
-    def _apply(conn: sqlite3.Connection, batches: list[list[Op]]) -> list[list[int]]:
-        results: list[list[int]] = []
+    def _run_ops(conn: sqlite3.Connection, ops: list[Op]) -> list[int]:
+        ids: list[int] = []
+        for op in ops:
+            if callable(op):
+                ids.extend(op(conn))
+                continue
+            sql, rows = op
+            if len(rows) == 1:
+                cursor = conn.execute(sql, rows[0])
+                ids.append(cursor.lastrowid or 0)
+            else:
+                conn.executemany(sql, rows)
+        return ids
+
+    @classmethod
+    def _apply(
+        cls, conn: sqlite3.Connection, batches: list[list[Op]]
+    ) -> list[list[int] | Exception]:
+        """One transaction for every writer; each writer in a savepoint of its own, so one bad
+        write fails only its writer and the others still commit."""
+        results: list[list[int] | Exception] = []
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for ops in batches:
-                ids: list[int] = []
-                for op in ops:
-                    if callable(op):
-                        ids.extend(op(conn))
-                        continue
-                    sql, rows = op
-                    if len(rows) == 1:
-                        cursor = conn.execute(sql, rows[0])
-                        ids.append(cursor.lastrowid or 0)
-                    else:
-                        conn.executemany(sql, rows)
-                results.append(ids)
+            if len(batches) == 1:
+                results.append(cls._run_ops(conn, batches[0]))
+            else:
+                for ops in batches:
+                    conn.execute("SAVEPOINT writer")
+                    try:
+                        results.append(cls._run_ops(conn, ops))
+                    except sqlite3.Error as exc:
+                        conn.execute("ROLLBACK TO writer")
+                        results.append(exc)
+                    conn.execute("RELEASE writer")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -361,18 +382,9 @@ class SqliteTaskStore:
         if only_retryable:
             sql += " AND retryable=1"
         params = [now_ms(), task_id, *[s.value for s in from_statuses]]
-
-        def run(conn: sqlite3.Connection) -> int:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                count = conn.execute(sql, params).rowcount
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            return count
-
-        return await self._run(run)
+        # Through the write queue, so it lands after every write queued before it.
+        (count,) = await self._write([lambda conn: [conn.execute(sql, params).rowcount]])
+        return count
 
     async def task_logs(self, task_id: str, *, limit: int = 500) -> list[LogRecord]:
         rows = await self._fetch(
@@ -382,41 +394,31 @@ class SqliteTaskStore:
         return [LogRecord(r[0], r[1], r[2], r[3]) for r in reversed(rows)]
 
     async def delete_task(self, task_id: str) -> bool:
-        def run(conn: sqlite3.Connection) -> bool:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                deleted = conn.execute("DELETE FROM tasks WHERE task_id=?", (task_id,)).rowcount
-                for table in ("items", "logs", "journal"):
-                    conn.execute(f"DELETE FROM {table} WHERE task_id=?", (task_id,))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            return deleted > 0
+        def delete(conn: sqlite3.Connection) -> list[int]:
+            deleted = conn.execute("DELETE FROM tasks WHERE task_id=?", (task_id,)).rowcount
+            for table in ("items", "logs", "journal"):
+                conn.execute(f"DELETE FROM {table} WHERE task_id=?", (task_id,))
+            return [deleted]
 
-        return await self._run(run)
+        (deleted,) = await self._write([delete])
+        return deleted > 0
 
     async def prune(self, finished_before_ms: int) -> int:
-        def run(conn: sqlite3.Connection) -> int:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                ids = [
-                    r[0]
-                    for r in conn.execute(
-                        "SELECT task_id FROM tasks WHERE status IN ('COMPLETED','FAILED','CANCELLED') "
-                        "AND COALESCE(finished_at_ms, updated_at_ms) < ?",
-                        (finished_before_ms,),
-                    )
-                ]
-                for table in ("tasks", "items", "logs", "journal"):
-                    conn.executemany(f"DELETE FROM {table} WHERE task_id=?", [(i,) for i in ids])
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            return len(ids)
+        def prune(conn: sqlite3.Connection) -> list[int]:
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT task_id FROM tasks WHERE status IN ('COMPLETED','FAILED','CANCELLED') "
+                    "AND COALESCE(finished_at_ms, updated_at_ms) < ?",
+                    (finished_before_ms,),
+                )
+            ]
+            for table in ("tasks", "items", "logs", "journal"):
+                conn.executemany(f"DELETE FROM {table} WHERE task_id=?", [(i,) for i in ids])
+            return [len(ids)]
 
-        return await self._run(run)
+        (pruned,) = await self._write([prune])
+        return pruned
 
     # --- journal --------------------------------------------------------------------------------
 
