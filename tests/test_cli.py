@@ -148,3 +148,20 @@ def test_failed_task_names_the_first_failure_in_one_line(tmp_path: Path):
     assert "first failure" in error and "no such table: Nope" in error
     assert "Traceback" not in failed.stderr
     assert "0/0 items" not in failed.stderr  # no progress line before the items are known
+
+
+def test_run_refuses_a_paused_queue_with_a_clear_message(tmp_path: Path):
+    import asyncio
+
+    from tui_updater.store.sqlite import SqliteTaskStore
+
+    async def pause() -> None:
+        store = SqliteTaskStore(tmp_path / "state" / "tasks.db")
+        await store.open()
+        await store.set_state("paused", "1")
+        await store.close()
+
+    asyncio.run(pause())
+    result = cli(tmp_path, "run", "MBTI_ASSIGNMENT", "--demo")
+    assert result.returncode == 1 and "queue is paused" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -301,3 +301,49 @@ async def test_a_bug_in_a_task_type_fails_the_task_readably(make_engine):
         await engine.wait(follow_up.task_id)
     ).status is TaskStatus.COMPLETED  # the engine goes on
     await engine.stop()
+
+
+async def test_a_pause_outlives_a_restart(store, make_engine, recorder):
+    first = make_engine()
+    await first.start()
+    await first.pause()
+    await first.stop()
+    second = make_engine()
+    await second.start()
+    assert second.paused
+    task = await second.submit("SAMPLE", {"count": 1})
+    await asyncio.sleep(0.02)
+    assert recorder.started == []
+    await second.resume()
+    assert (await second.wait(task.task_id)).status is TaskStatus.COMPLETED
+    await second.stop()
+    third = make_engine()
+    await third.start()
+    assert not third.paused
+    await third.stop()
+
+
+async def test_progress_reports_the_item_count_before_the_first_batch(make_engine):
+    engine = make_engine()
+    sub = engine.bus.subscribe()
+    await engine.start()
+    task = await engine.submit(
+        "SAMPLE", {"count": 5, "batchSize": 5, "concurrency": 1, "sleep_s": 0.05}
+    )
+    seen_total = 0
+    for _ in range(100):
+        for event in sub.drain():
+            record = event.task_record()
+            if (
+                event.task_id == task.task_id
+                and record is not None
+                and record.status is TaskStatus.RUNNING
+            ):
+                seen_total = max(seen_total, record.counts.total)
+        if seen_total:
+            break
+        await asyncio.sleep(0.01)
+    assert seen_total == 5
+    assert (await engine.get_task(task.task_id)).counts.done < 5  # seen while the first batch ran
+    await engine.cancel(task.task_id)
+    await engine.stop()

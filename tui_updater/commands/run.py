@@ -14,6 +14,7 @@ from tui_updater.errors import (
     CharacterDbError,
     ConfigError,
     InvalidParameters,
+    TaskStateError,
     TavernError,
     UnknownTaskType,
 )
@@ -83,6 +84,10 @@ async def _run(
     runtime = await Runtime.open(settings)
     bar = ProgressLine()
     try:
+        if runtime.engine.paused:
+            raise TaskStateError(
+                "the queue is paused; resume it first (p in the dashboard, or POST /api/queue/resume)"
+            )
         subscription = runtime.engine.bus.subscribe()
         task = await runtime.engine.submit(type_name, data, priority)
 

@@ -70,3 +70,9 @@ class TaskStore(Journal, Protocol):
     async def prune(self, finished_before_ms: int) -> int:
         """Delete finished tasks older than the cutoff; return how many."""
         ...
+
+    async def get_state(self, name: str) -> str | None:
+        """A persisted engine setting (e.g. whether the queue is paused)."""
+        ...
+
+    async def set_state(self, name: str, value: str) -> None: ...

@@ -94,6 +94,9 @@ class Engine:
 
     async def start(self) -> None:
         """Resume interrupted tasks, prune old ones, and begin scheduling."""
+        if await self.store.get_state("paused") == "1":  # a pause outlives a restart
+            self._unpaused.clear()
+            self.log("INFO", "the queue is paused (as it was left); resume it to run tasks")
         unfinished = await self.store.unfinished_tasks()
         resumed = []
         for task in unfinished:
@@ -327,13 +330,20 @@ class Engine:
             )
         task_type = self._type(task.type)
         report = await task_type.revert(self._context(task_id), task_type.parse_params(task.data))
-        self.log("INFO", f"reverted task {task_id}: {report}", task_id)
+        skipped = report.get("skipped") or []
+        detail = f"; {len(skipped)} skipped (changed since the task wrote them)" if skipped else ""
+        self.log(
+            "INFO",
+            f"reverted task {task_id}: {report.get('reverted', 0)} change(s) undone{detail}",
+            task_id,
+        )
         return report
 
     async def pause(self) -> None:
         if self.paused:
             return
         self._unpaused.clear()
+        await self.store.set_state("paused", "1")
         self.bus.publish(Event(EventType.QUEUE_PAUSED, message="queue paused"))
         self.log(
             "INFO", "queue paused: running tasks finish their in-flight items, nothing new starts"
@@ -343,6 +353,7 @@ class Engine:
         if not self.paused:
             return
         self._unpaused.set()
+        await self.store.set_state("paused", "0")
         self.bus.publish(Event(EventType.QUEUE_RESUMED, message="queue resumed"))
         self.log("INFO", "queue resumed")
         self._kick()

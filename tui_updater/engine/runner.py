@@ -141,6 +141,7 @@ class TaskRun:
         # Nothing is written yet: until an item has a costly result or an outcome, a crash simply
         # selects again. The items ride along with the task's first real write.
         self.items_stored = False
+        self.hooks.progress(self.task)  # views learn the item count now, not at the first batch
         self.hooks.log(
             "INFO",
             f"task started: {self.task.task_id} ({self.task.type}, {len(new_items)} items)",

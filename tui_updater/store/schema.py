@@ -69,6 +69,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX journal_task ON journal(task_id, item_key);
     """,
+    """
+    CREATE TABLE engine_state (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -420,6 +420,17 @@ class SqliteTaskStore:
         (pruned,) = await self._write([prune])
         return pruned
 
+    # --- engine state ---------------------------------------------------------------------------
+
+    async def get_state(self, name: str) -> str | None:
+        rows = await self._fetch("SELECT value FROM engine_state WHERE name=?", (name,))
+        return rows[0][0] if rows else None
+
+    async def set_state(self, name: str, value: str) -> None:
+        await self._write(
+            [("INSERT OR REPLACE INTO engine_state (name, value) VALUES (?, ?)", [(name, value)])]
+        )
+
     # --- journal --------------------------------------------------------------------------------
 
     async def plan(self, entries: Sequence[JournalEntry]) -> list[int]:
