@@ -401,6 +401,7 @@ class Engine:
                     log=self.log,
                     paused=self._unpaused.wait,
                     is_paused=lambda: self.paused,
+                    started=lambda task: self._emit(EventType.TASK_STARTED, task),
                 ),
                 rng=self.rng,
                 fresh=task_id in self._fresh,
@@ -428,12 +429,14 @@ class Engine:
             updated_at_ms=stamp,
         )
         try:
-            self._emit(EventType.TASK_STARTED, run.task)
-            task = await run.execute()  # records RUNNING with its first write
+            task = await run.execute()  # records RUNNING with its first write; announces itself
         except asyncio.CancelledError:
             await self._interrupted(run)
             return
         except Exception as exc:  # the task as a whole could not run (bad db, missing column…)
+            if not run.announced:  # keep the order created → started → failed
+                run.announced = True
+                self._emit(EventType.TASK_STARTED, run.task)
             self._recording.add(task_id)
             if run.applying is not None:  # a batch write under way finishes and is recorded first
                 await asyncio.gather(run.applying, return_exceptions=True)

@@ -54,6 +54,7 @@ class RunHooks:
     progress: Callable[[TaskRecord], None]
     log: Callable[[str, str, str | None], None]  # level, message, task_id
     paused: Callable[[], Awaitable[object]]  # returns when the queue is not paused
+    started: Callable[[TaskRecord], None] = lambda task: None  # items known: the run is under way
     is_paused: Callable[[], bool] = lambda: False
 
 
@@ -75,6 +76,7 @@ class TaskRun:
     applying: asyncio.Future[None] | None = None  # the batch write under way, if any
     unsaved: list[ItemRecord] = field(default_factory=list)  # final outcomes, saved with the task
     items_stored: bool = True  # False until a fresh task's items are first written
+    announced: bool = False  # the started event went out
     _by_status: Counter[ItemStatus] = field(default_factory=Counter)
 
     async def execute(self) -> TaskRecord:
@@ -121,6 +123,7 @@ class TaskRun:
                 self.items = {i.seq: i for i in stored}
                 self._by_status = Counter(i.status for i in stored)
                 await self.store.save(tasks=[self.task])
+                self._announce()
                 self.hooks.log(
                     "INFO",
                     f"task resumed: {self.task.task_id} ({self.task.type}, attempt {self.task.attempt})",
@@ -141,12 +144,18 @@ class TaskRun:
         # Nothing is written yet: until an item has a costly result or an outcome, a crash simply
         # selects again. The items ride along with the task's first real write.
         self.items_stored = False
-        self.hooks.progress(self.task)  # views learn the item count now, not at the first batch
+        self._announce()
         self.hooks.log(
             "INFO",
             f"task started: {self.task.task_id} ({self.task.type}, {len(new_items)} items)",
             self.task.task_id,
         )
+
+    def _announce(self) -> None:
+        """Tell the engine the run is under way; its started event carries the item count."""
+        if not self.announced:
+            self.announced = True
+            self.hooks.started(self.task)
 
     def take_new_items(self) -> list[ItemRecord]:
         """The items to insert with the next write (all of them, once), as they are now."""
@@ -362,11 +371,13 @@ class TaskRun:
                     )
                 )
             )
-        self._report()
         if last:
-            # The engine stores these with the finished task, in one transaction. Should it crash
-            # first, the items are applied again on resume; the journal's compare-and-set makes
-            # that a no-op for writes already made.
+            # The engine stores these with the finished task, in one transaction, and its terminal
+            # event carries the final counts. Should it crash first, the items are applied again
+            # on resume; the journal's compare-and-set makes that a no-op for writes made.
+            counts = self.counts()
+            self.task = self.task.evolve(counts=counts, progress=counts.progress())
             self.unsaved.extend(changed)
             return
+        self._report()
         await self.save(items=changed, tasks=[self.task])
