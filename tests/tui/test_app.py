@@ -91,9 +91,13 @@ async def test_detail_shows_mbti_chart_and_avatar_preview(runtime: Runtime) -> N
             timeout_s=20,
             what="mbti done",
         )
+        pane_result = app.query_one("#detail-pane #summary-result", Static)
+        await wait_for(
+            pilot, lambda: "MBTI distribution" in text_of(pane_result), what="chart in the pane"
+        )
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen), what="detail")
-        assert "MBTI distribution" in text_of(app.screen.query_one("#detail-result", Static))
+        assert "MBTI distribution" in text_of(app.screen.query_one("#summary-result", Static))
         await pilot.press("escape")
         avatar = await submit_through_form(pilot, app, "a")
         await wait_for(
@@ -102,6 +106,8 @@ async def test_detail_shows_mbti_chart_and_avatar_preview(runtime: Runtime) -> N
             timeout_s=20,
             what="avatar done",
         )
+        pane_avatar = app.query_one("#detail-pane #summary-avatar", AvatarPreview)
+        await wait_for(pilot, lambda: "▀" in text_of(pane_avatar), what="avatar in the pane")
         await pilot.press("enter")
         await wait_for(
             pilot,

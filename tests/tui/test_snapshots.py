@@ -37,11 +37,30 @@ async def settle(pilot: Any) -> None:
         lambda: pilot.app.table.row_count == 3 and pilot.app.queue is not None,
         what="tasks shown",
     )
+    await wait_for(
+        pilot,
+        lambda: pilot.app.query_one("#detail-pane").task_id == pilot.app.table.selected_task_id,
+        what="the detail pane",
+    )
     await pilot.pause(0.1)
 
 
 def test_main_screen(snap_compare: Any) -> None:
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=settle)
+
+
+def test_main_screen_pane_shows_mbti_result(snap_compare: Any) -> None:
+    async def highlight_mbti(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("down", "down")
+        await wait_for(
+            pilot,
+            lambda: pilot.app.query_one("#detail-pane").task_id == "task_1767229000000_0000000001",
+            what="pane",
+        )
+        await pilot.pause(0.1)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=highlight_mbti)
 
 
 def test_task_form(snap_compare: Any) -> None:

@@ -10,6 +10,7 @@ from tui_updater.core.events import Event, EventType
 from tui_updater.core.models import Priority, TaskRecord, TaskStatus
 from tui_updater.tui.app import TavernApp
 from tui_updater.tui.screens.form import TaskForm
+from tui_updater.tui.widgets.detail_pane import DetailPane
 from tui_updater.tui.widgets.header import HeaderBar
 from tui_updater.tui.widgets.queue_table import MAX_ROWS
 
@@ -167,9 +168,13 @@ async def test_narrow_terminal_keeps_status_and_progress_visible() -> None:
         newest_first = [str(row.key.value) for row in table.ordered_rows]
         assert newest_first == sorted(newest_first, reverse=True)
         assert not app.query_one(KeyFooter).show_command_palette
+        assert not app.query_one(DetailPane).display  # no room: enter opens the detail screen
         table.move_cursor(row=1)
         selected = table.selected_task_id
         await pilot.resize_terminal(140, 40)
+        await wait_for(pilot, lambda: app.query_one(DetailPane).display, what="detail pane")
+        assert table.compact  # the pane takes 40%: the queue keeps its compact columns
+        await pilot.resize_terminal(220, 40)
         await wait_for(pilot, lambda: not table.compact, what="full columns")
         assert "id" in [str(column.key.value) for column in table.columns.values()]
         assert table.selected_task_id == selected
@@ -182,3 +187,35 @@ async def test_remote_connection_line_survives_a_narrow_terminal() -> None:
         await wait_for(pilot, lambda: "reconnecting" in text_of(header), what="connection state")
         await pilot.pause()
         assert header.size.height == 3  # the first line wraps; the connection line still shows
+
+
+async def test_detail_pane_follows_the_highlighted_task() -> None:
+    from tui_updater.tui.widgets.detail_pane import DetailPane
+
+    service = FakeService()
+    app = TavernApp(service, clock=fixed_clock)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: app.table.row_count == 3, what="rows")
+        pane = app.query_one(DetailPane)
+        running, failed, mbti = (str(row.key.value) for row in app.table.ordered_rows)
+        await wait_for(pilot, lambda: pane.task_id == running, what="first row in the pane")
+        assert "CHARACTER_SETTINGS" in text_of(pane.query_one("#summary-title"))
+        assert "updateFields" in text_of(pane.query_one("#summary-params"))
+        assert "40%" in text_of(pane.query_one("#summary-progress"))
+        assert not pane.query_one("#summary-failed").display
+        await pilot.press("down")
+        await wait_for(pilot, lambda: pane.task_id == failed, what="failed task in the pane")
+        failures = pane.query_one("#summary-failed")
+        await wait_for(
+            pilot, lambda: "bad prompt" in text_of(failures), what="the failed item's error"
+        )
+        assert failures.display and "老周" in text_of(failures)
+        await pilot.press("down")
+        await wait_for(pilot, lambda: pane.task_id == mbti, what="mbti task in the pane")
+        result = text_of(pane.query_one("#summary-result"))
+        assert "MBTI distribution (6 assigned)" in result
+        assert "INTJ" in result and "50.0%" in result and "█" in result
+        assert app.screen is app.screen_stack[0]  # the pane, not the detail screen
+        fetches = pane.fetches
+        await pilot.pause(0.5)  # flushes with nothing new: no redraw, no fetch
+        assert pane.fetches == fetches

@@ -34,6 +34,7 @@ from tui_updater.tui.screens.confirm import ConfirmScreen
 from tui_updater.tui.screens.detail import DetailScreen
 from tui_updater.tui.screens.form import TaskForm
 from tui_updater.tui.screens.help import HelpScreen
+from tui_updater.tui.widgets.detail_pane import DetailPane, Panes
 from tui_updater.tui.widgets.header import HeaderBar, KeyFooter
 from tui_updater.tui.widgets.log_pane import LogPane
 from tui_updater.tui.widgets.queue_table import MAX_ROWS, QueueTable, task_matches
@@ -84,7 +85,9 @@ class TavernApp(App[int]):
         with Vertical(id="main"):
             yield Input(placeholder="filter: id, type, status, priority (esc leaves)", id="filter")
             yield Static("", id="paging")
-            yield QueueTable(clock=self.clock, id="queue")
+            with Panes(id="panes"):
+                yield QueueTable(clock=self.clock, id="queue")
+                yield DetailPane(self.service, clock=self.clock, id="detail-pane")
             yield LogPane(id="log-pane")
         yield KeyFooter()
 
@@ -152,6 +155,7 @@ class TavernApp(App[int]):
     def flush_events(self) -> None:
         """Apply everything buffered since the last tick in one batch update."""
         if not self._events and self._snapshot is None:
+            self.query_one(DetailPane).sync(self.task_records)
             return
         events, self._events = self._events, []
         snapshot, self._snapshot = self._snapshot, None
@@ -194,6 +198,7 @@ class TavernApp(App[int]):
             self._update_paging()
 
     def _update_detail(self, changed: set[str], deleted: set[str]) -> None:
+        self.query_one(DetailPane).sync(self.task_records, changed)
         screen = self.screen
         if isinstance(screen, DetailScreen):
             if screen.task_id in deleted:
@@ -308,9 +313,7 @@ class TavernApp(App[int]):
     def action_delete_task(self) -> None:
         task = self._need_task()
         if task is not None:
-            running = (
-                " It is still running and will be cancelled." if not task.status.finished else ""
-            )
+            running = "" if task.status.finished else " It is still running and will be cancelled."
             self._confirm(
                 f"Delete task [b]{task.task_id}[/b] ({task.type}) and its items and logs?{running}",
                 "Delete",
@@ -382,10 +385,8 @@ class TavernApp(App[int]):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
-        running = self.queue.running if self.queue else 0
-        running = max(
-            running, sum(1 for t in self.task_records.values() if t.status is TaskStatus.RUNNING)
-        )
+        local = sum(1 for t in self.task_records.values() if t.status is TaskStatus.RUNNING)
+        running = max(self.queue.running if self.queue else 0, local)
         if not running:
             self.exit(0)
             return

@@ -38,18 +38,21 @@ def halfblock_text(path: Path, *, width_cells: int = 24) -> Text:
     return text
 
 
+def avatar_text(path: str | None, *, width_cells: int = 24) -> Text:
+    """The preview of the PNG at ``path``, or why it cannot be shown (reads the file)."""
+    if not path:
+        return Text("no avatar file in this task's results", style="dim")
+    file = Path(path)
+    if not file.is_file():
+        return Text(f"{file.name}: not on this machine", style="dim")
+    try:
+        return halfblock_text(file, width_cells=width_cells)
+    except Exception as exc:  # a broken image file is shown as text, never a crash
+        return Text(f"{file.name}: cannot be shown ({exc})", style="red")
+
+
 class AvatarPreview(Static):
     """Shows the PNG at ``path`` (or why it cannot)."""
 
     def show_file(self, path: str | None, *, width_cells: int = 24) -> None:
-        if not path:
-            self.update(Text("no avatar file in this task's results", style="dim"))
-            return
-        file = Path(path)
-        if not file.is_file():
-            self.update(Text(f"{file.name}: not on this machine", style="dim"))
-            return
-        try:
-            self.update(halfblock_text(file, width_cells=width_cells))
-        except Exception as exc:  # a broken image file is shown as text, never a crash
-            self.update(Text(f"{file.name}: cannot be shown ({exc})", style="red"))
+        self.update(avatar_text(path, width_cells=width_cells))

@@ -53,9 +53,21 @@ def bar_chart(
     return text
 
 
-def mbti_chart(distribution: Mapping[str, int], *, width: int = 30) -> Text:
+def mbti_chart(
+    distribution: Mapping[str, int], *, width: int = 30, limit: int | None = None
+) -> Text:
+    """Types by count, largest first; with ``limit``, only the first rows (shares of all)."""
     rows = sorted(distribution.items(), key=lambda kv: (-kv[1], kv[0]))
-    return bar_chart(rows, width=width, styles={t: mbti_style(t) for t, _ in rows})
+    shown = rows[:limit] if limit is not None else rows
+    text = bar_chart(
+        shown,
+        width=width,
+        total=sum(count for _, count in rows),
+        styles={t: mbti_style(t) for t, _ in shown},
+    )
+    if len(shown) < len(rows):
+        text.append(f"\n… {len(rows) - len(shown)} more type(s)", style="dim")
+    return text
 
 
 class BarChart(Static):
