@@ -21,11 +21,10 @@ from tui_updater.characters.db import is_empty
 from tui_updater.characters.writer import CharacterChange
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.errors import InvalidOutput
-from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskType
+from tui_updater.tasks.base import ItemSpec, TaskContext, TaskType
 from tui_updater.tasks.selection import (
     CharacterTaskParams,
-    RevertsCharacterWrites,
-    apply_changes,
+    WritesCharacters,
     characters_of,
     check_ids_exist,
     is_deleted,
@@ -99,7 +98,7 @@ def write_atomically(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
-class CharacterAvatarTask(RevertsCharacterWrites, TaskType[AvatarParams]):
+class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
     name = "CHARACTER_AVATAR"
     title = "Character avatars"
     description = "Generate avatars for characters without one (or whose last attempt failed)."
@@ -174,14 +173,6 @@ class CharacterAvatarTask(RevertsCharacterWrites, TaskType[AvatarParams]):
             "model": answer.model or params.model,
             "changes": changes,
         }
-
-    async def apply(
-        self,
-        ctx: TaskContext,
-        params: AvatarParams,
-        batch: Sequence[tuple[ItemRecord, dict[str, Any]]],
-    ) -> Sequence[ItemOutcome]:
-        return await apply_changes(ctx, batch)
 
     def summarize(self, params: AvatarParams, items: Sequence[ItemRecord]) -> dict[str, Any]:
         summary = super().summarize(params, items)

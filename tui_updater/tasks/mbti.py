@@ -11,11 +11,10 @@ from tui_updater.characters.db import is_empty
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.errors import InvalidOutput
 from tui_updater.providers.base import MBTI_GROUPS, MBTI_TYPES, mbti_group
-from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskType
+from tui_updater.tasks.base import ItemSpec, TaskContext, TaskType
 from tui_updater.tasks.selection import (
     CharacterTaskParams,
-    RevertsCharacterWrites,
-    apply_changes,
+    WritesCharacters,
     characters_of,
     check_ids_exist,
     is_deleted,
@@ -67,7 +66,7 @@ def mbti_statistics(types: Sequence[str]) -> dict[str, Any]:
     }
 
 
-class MbtiAssignmentTask(RevertsCharacterWrites, TaskType[MbtiParams]):
+class MbtiAssignmentTask(WritesCharacters, TaskType[MbtiParams]):
     name = "MBTI_ASSIGNMENT"
     title = "MBTI assignment"
     description = (
@@ -107,14 +106,6 @@ class MbtiAssignmentTask(RevertsCharacterWrites, TaskType[MbtiParams]):
             "model": answer.model,
             "changes": {"mbtiType": [old, mbti]},
         }
-
-    async def apply(
-        self,
-        ctx: TaskContext,
-        params: MbtiParams,
-        batch: Sequence[tuple[ItemRecord, dict[str, Any]]],
-    ) -> Sequence[ItemOutcome]:
-        return await apply_changes(ctx, batch)
 
     def summarize(self, params: MbtiParams, items: Sequence[ItemRecord]) -> dict[str, Any]:
         summary = super().summarize(params, items)

@@ -148,8 +148,14 @@ async def apply_changes(
     return outcomes
 
 
-class RevertsCharacterWrites:
-    """Mixin: a task type whose writes are all journaled character changes can be reverted."""
+class WritesCharacters:
+    """Mixin for task types whose results are journaled character changes: applies them in
+    batches (compare-and-set) and can revert them."""
+
+    async def apply(
+        self, ctx: TaskContext, params: Any, batch: Sequence[tuple[ItemRecord, dict[str, Any]]]
+    ) -> Sequence[ItemOutcome]:
+        return await apply_changes(ctx, batch)
 
     async def revert(self, ctx: TaskContext, params: Any) -> dict[str, Any]:
         """Undo the task's applied changes newest first, compare-and-set; report skips."""

@@ -11,11 +11,10 @@ from pydantic import Field, field_validator
 from tui_updater.characters.db import SETTINGS_FIELDS, is_empty
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.errors import InvalidOutput
-from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskType
+from tui_updater.tasks.base import ItemSpec, TaskContext, TaskType
 from tui_updater.tasks.selection import (
     CharacterTaskParams,
-    RevertsCharacterWrites,
-    apply_changes,
+    WritesCharacters,
     characters_of,
     check_ids_exist,
     is_deleted,
@@ -97,7 +96,7 @@ def validate_settings(values: dict[str, Any], fields: Sequence[str]) -> dict[str
     return out
 
 
-class CharacterSettingsTask(RevertsCharacterWrites, TaskType[SettingsParams]):
+class CharacterSettingsTask(WritesCharacters, TaskType[SettingsParams]):
     name = "CHARACTER_SETTINGS"
     title = "Character settings"
     description = "Write full description, speaking style, scenario and example dialogs."
@@ -134,14 +133,6 @@ class CharacterSettingsTask(RevertsCharacterWrites, TaskType[SettingsParams]):
             "model": answer.model,
             "changes": {f: [character.get(f), values[f]] for f in fields},
         }
-
-    async def apply(
-        self,
-        ctx: TaskContext,
-        params: SettingsParams,
-        batch: Sequence[tuple[ItemRecord, dict[str, Any]]],
-    ) -> Sequence[ItemOutcome]:
-        return await apply_changes(ctx, batch)
 
     def summarize(self, params: SettingsParams, items: Sequence[ItemRecord]) -> dict[str, Any]:
         summary = super().summarize(params, items)
