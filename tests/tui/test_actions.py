@@ -32,6 +32,7 @@ async def select(pilot: Any, app: TavernApp, task_id: str) -> None:
     await wait_for(pilot, lambda: app.table.is_shown(task_id), what="row")
     app.table.move_cursor(row=app.table.get_row_index(task_id))
     await pilot.pause()
+    await wait_for(pilot, lambda: app.table.selected_task_id == task_id, what="selection")
 
 
 async def test_cancel_stops_a_running_task(sample_service: Service) -> None:

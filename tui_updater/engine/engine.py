@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-import logging
 import random
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -17,7 +16,6 @@ from tui_updater.config import EngineSettings
 from tui_updater.core.events import Event, EventType
 from tui_updater.core.models import (
     ItemStatus,
-    LogRecord,
     Priority,
     TaskRecord,
     TaskStatus,
@@ -28,12 +26,11 @@ from tui_updater.core.store import TaskStore
 from tui_updater.engine.bus import EventBus
 from tui_updater.engine.clock import Clock, RealClock
 from tui_updater.engine.ids import new_task_id
-from tui_updater.engine.runner import RunHooks, TaskRun, describe_error
+from tui_updater.engine.reporter import Reporter
+from tui_updater.engine.runner import RunHooks, TaskRun, count_items, describe_error
 from tui_updater.errors import InvalidParameters, TaskNotFound, TaskStateError
 from tui_updater.tasks.base import TaskContext, TaskType
 
-logger = logging.getLogger("tui_updater")
-PROGRESS_INTERVAL_S = 0.1  # at most 10 progress events per second per task
 DAY_MS = 86_400_000
 
 
@@ -81,12 +78,14 @@ class Engine:
         self._unpaused.set()
         self._stopping = False
         self._started = False
-        self._log_buffer: list[LogRecord] = []
-        self._log_flush: asyncio.TimerHandle | None = None
         self._background: set[asyncio.Task[Any]] = set()
-        self._last_progress: dict[str, float] = {}
-        self._progress_timers: dict[str, asyncio.TimerHandle] = {}
-        self._latest: dict[str, TaskRecord] = {}
+        self.reporter = Reporter(
+            self.bus,
+            store,
+            self.clock,
+            is_running=lambda task_id: task_id in self._running,
+            spawn=self._spawn,
+        )
         self._pruner: asyncio.Task[None] | None = None
         self._fresh: dict[str, Any] = {}  # submitted here, never started: params, nothing stored
 
@@ -147,11 +146,7 @@ class Engine:
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
-        for timer in self._progress_timers.values():
-            timer.cancel()
-        if self._log_flush is not None:  # else it fires after stop and spawns a flush too late
-            self._log_flush.cancel()
-        await self._flush_logs()
+        await self.reporter.stop()
 
     # --- queries --------------------------------------------------------------------------------
 
@@ -231,7 +226,7 @@ class Engine:
         await self.store.save(tasks=[task])
         self._fresh[task_id] = params
         self._enqueue(task)
-        self._emit(EventType.TASK_CREATED, task)
+        self.reporter.emit(EventType.TASK_CREATED, task)
         self.log(
             "INFO", f"created task {task_type.name} (ID: {task_id}, priority {level.name})", task_id
         )
@@ -285,8 +280,6 @@ class Engine:
 
     async def _requeue(self, task: TaskRecord, message: str) -> TaskRecord:
         items = await self.store.list_items(task.task_id)
-        from tui_updater.engine.runner import count_items
-
         counts = count_items(items) if items else task.counts
         task = task.evolve(
             status=TaskStatus.PENDING,
@@ -303,7 +296,7 @@ class Engine:
         if waiter is not None and waiter.is_set():  # finished before: later waiters wait afresh
             del self._finished[task.task_id]
         self._enqueue(task)
-        self._emit(EventType.TASK_RETRYING, task)
+        self.reporter.emit(EventType.TASK_RETRYING, task)
         self.log("INFO", f"task {task.task_id}: {message} (attempt {task.attempt})", task.task_id)
         self._kick()
         return task
@@ -314,8 +307,8 @@ class Engine:
             await self.cancel(task_id)
         # Its buffered log lines would land after the delete as orphans: drop them, and let every
         # write queued so far commit first (delete_task does not wait for queued writes).
-        self._log_buffer = [log for log in self._log_buffer if log.task_id != task_id]
-        await self._flush_logs()
+        self.reporter.drop_logs(task_id)
+        await self.reporter.flush_logs()
         await self.store.get_task(task_id)  # a read waits for every queued write to commit
         await self.store.delete_task(task_id)
         self._pending.pop(task_id, None)
@@ -397,11 +390,11 @@ class Engine:
                 policy=self.policy,
                 clock=self.clock,
                 hooks=RunHooks(
-                    progress=self._on_progress,
+                    progress=self.reporter.progress,
                     log=self.log,
                     paused=self._unpaused.wait,
                     is_paused=lambda: self.paused,
-                    started=lambda task: self._emit(EventType.TASK_STARTED, task),
+                    started=lambda task: self.reporter.emit(EventType.TASK_STARTED, task),
                 ),
                 rng=self.rng,
                 fresh=task_id in self._fresh,
@@ -436,7 +429,7 @@ class Engine:
         except Exception as exc:  # the task as a whole could not run (bad db, missing column…)
             if not run.announced:  # keep the order created → started → failed
                 run.announced = True
-                self._emit(EventType.TASK_STARTED, run.task)
+                self.reporter.emit(EventType.TASK_STARTED, run.task)
             self._recording.add(task_id)
             if run.applying is not None:  # a batch write under way finishes and is recorded first
                 await asyncio.gather(run.applying, return_exceptions=True)
@@ -522,11 +515,7 @@ class Engine:
         self._terminal(kind, task)
 
     def _terminal(self, kind: EventType, task: TaskRecord) -> None:
-        timer = self._progress_timers.pop(task.task_id, None)
-        if timer is not None:
-            timer.cancel()
-        self._last_progress.pop(task.task_id, None)
-        self._emit(kind, task)
+        self.reporter.terminal(kind, task)
         self._finished.setdefault(task.task_id, asyncio.Event()).set()
 
     def _spawn(self, coro: Any) -> None:
@@ -536,70 +525,9 @@ class Engine:
 
     # --- events and logs ------------------------------------------------------------------------
 
-    def _emit(self, kind: EventType, task: TaskRecord) -> None:
-        self.bus.publish(
-            Event(
-                kind,
-                task_id=task.task_id,
-                status=task.status.value,
-                progress=task.progress,
-                message=task.message,
-                result=task.result if kind.terminal else None,
-                error=task.error,
-                record=task,
-            )
-        )
-
-    def _on_progress(self, task: TaskRecord) -> None:
-        """Publish progress at most every PROGRESS_INTERVAL_S per task; the last one always lands."""
-        self._latest[task.task_id] = task
-        now = self.clock.monotonic()
-        last = self._last_progress.get(task.task_id)
-        if last is None or now - last >= PROGRESS_INTERVAL_S:
-            self._publish_progress(task.task_id)
-        elif task.task_id not in self._progress_timers:
-            delay = PROGRESS_INTERVAL_S - (now - last)
-            self._progress_timers[task.task_id] = asyncio.get_running_loop().call_later(
-                delay, self._publish_progress, task.task_id
-            )
-
-    def _publish_progress(self, task_id: str) -> None:
-        self._progress_timers.pop(task_id, None)
-        task = self._latest.pop(task_id, None)
-        if task is None or task_id not in self._running:
-            return
-        self._last_progress[task_id] = self.clock.monotonic()
-        counts = task.counts
-        task = task.evolve(
-            message=f"{counts.finished}/{counts.total} items ({counts.failed} failed)"
-        )
-        self._emit(EventType.TASK_PROGRESS, task)
-
     def log(self, level: str, message: str, task_id: str | None = None) -> None:
-        """Record a log line: python logging (stderr/file), tasks.db, and the event bus."""
-        level = level.upper()
-        logger.log(getattr(logging, level, logging.INFO), message)
-        record = LogRecord(now_ms(), level, message, task_id)
-        self._log_buffer.append(record)
-        self.bus.publish(
-            Event(
-                EventType.LOG,
-                task_id=task_id,
-                message=message,
-                level=level,
-                timestamp_ms=record.timestamp_ms,
-            )
-        )
-        if self._log_flush is None and not self._stopping:
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:
-                return
-            self._log_flush = loop.call_later(0.2, lambda: self._spawn(self._flush_logs()))
+        """Record a log line (python logging, tasks.db, the event bus)."""
+        self.reporter.log(level, message, task_id)
 
-    async def _flush_logs(self) -> None:
-        self._log_flush = None
-        logs, self._log_buffer = self._log_buffer, []
-        persisted = [log for log in logs if log.task_id]
-        if persisted:
-            await self.store.save(logs=persisted)
+    async def flush_logs(self) -> None:
+        await self.reporter.flush_logs()

@@ -98,7 +98,7 @@ class LocalService:
 
     async def task_logs(self, task_id: str, *, limit: int = 500) -> list[LogRecord]:
         await self.engine.get_task(task_id)
-        await self.engine._flush_logs()
+        await self.engine.flush_logs()
         return await self.engine.store.task_logs(task_id, limit=limit)
 
     async def cancel(self, task_id: str) -> TaskRecord:
