@@ -36,11 +36,9 @@ class Journal(Protocol):
 
     async def plan(self, entries: Sequence[JournalEntry]) -> list[int]:
         """Record entries as PLANNED in one transaction; return their ids in order."""
-        ...
 
     async def mark(self, entry_ids: Sequence[int], state: JournalState) -> None:
         """Set the state of these entries in one transaction."""
-        ...
 
     async def entries(
         self,
@@ -50,4 +48,3 @@ class Journal(Protocol):
         item_keys: Collection[str] | None = None,
     ) -> list[JournalEntry]:
         """Entries of a task in the order they were planned."""
-        ...

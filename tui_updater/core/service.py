@@ -142,7 +142,6 @@ class UpdaterService(Protocol):
 
     async def preview(self, type_name: str, data: Mapping[str, Any]) -> int:
         """How many items the task would touch; raises InvalidParameters naming the field."""
-        ...
 
     async def submit(
         self, type_name: str, data: Mapping[str, Any], priority: object = "NORMAL"

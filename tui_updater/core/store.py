@@ -25,7 +25,6 @@ class TaskStore(Journal, Protocol):
         new_items: Sequence[ItemRecord] = (),
     ) -> None:
         """Upsert tasks, update items, insert new items and logs, all in one transaction."""
-        ...
 
     async def get_task(self, task_id: str) -> TaskRecord | None: ...
 
@@ -38,11 +37,9 @@ class TaskStore(Journal, Protocol):
         offset: int = 0,
     ) -> list[TaskRecord]:
         """Newest first."""
-        ...
 
     async def unfinished_tasks(self) -> list[TaskRecord]:
         """PENDING and RUNNING tasks, oldest first."""
-        ...
 
     async def count_by_status(self) -> dict[str, int]: ...
 
@@ -59,20 +56,16 @@ class TaskStore(Journal, Protocol):
         self, task_id: str, from_statuses: Sequence[ItemStatus], *, only_retryable: bool = False
     ) -> int:
         """Put items in these statuses back to PENDING (attempts kept); return how many."""
-        ...
 
     async def task_logs(self, task_id: str, *, limit: int = 500) -> list[LogRecord]:
         """The task's newest ``limit`` log lines, oldest first."""
-        ...
 
     async def delete_task(self, task_id: str) -> bool: ...
 
     async def prune(self, finished_before_ms: int) -> int:
         """Delete finished tasks older than the cutoff; return how many."""
-        ...
 
     async def get_state(self, name: str) -> str | None:
         """A persisted engine setting (e.g. whether the queue is paused)."""
-        ...
 
     async def set_state(self, name: str, value: str) -> None: ...

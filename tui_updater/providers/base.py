@@ -66,14 +66,11 @@ class ContentProvider(Protocol):
         self, character: Character, fields: Sequence[str]
     ) -> Generated[dict[str, str]]:
         """Exactly ``fields`` (logical names), non-empty, in the character's language."""
-        ...
 
     async def draw_avatar(self, character: Character, *, size_px: int) -> Generated[bytes]:
         """Raw image bytes (PNG/JPEG/WebP); the caller checks and normalises them."""
-        ...
 
     async def aclose(self) -> None: ...
 
     def describe(self) -> dict[str, Any]:
         """Name, online flag and models, for status displays (never the key)."""
-        ...
