@@ -11,7 +11,7 @@ from PIL import Image
 
 from tui_updater.config import Settings
 from tui_updater.core.models import TaskStatus
-from tui_updater.errors import InvalidParameters, MissingColumn
+from tui_updater.errors import InvalidParameters, MissingColumn, TaskStateError
 from tui_updater.providers.base import MBTI_TYPES
 from tui_updater.runtime import Runtime
 
@@ -124,3 +124,22 @@ async def test_unknown_ids_and_missing_column_are_named(tmp_path: Path):
             await rt.engine.submit("MBTI_ASSIGNMENT", {})
     finally:
         await rt.close()
+
+
+def columns_of(db: Path) -> set[str]:
+    return {row[1] for row in rows(db, 'PRAGMA table_info("Character")')}
+
+
+async def test_reverting_an_upgrade_restores_its_backup(runtime: Runtime):
+    db = runtime.settings.db_path
+    script = 'ALTER TABLE "Character" ADD COLUMN "mood" TEXT;'
+    task = await runtime.engine.submit("DATABASE_UPGRADE", {"migrationScript": script})
+    assert (await runtime.engine.wait(task.task_id)).status is TaskStatus.COMPLETED
+    assert "mood" in columns_of(db)
+    report = await runtime.service.revert(task.task_id)
+    assert report["restoredBackup"] and report["safetyBackup"]
+    assert "mood" not in columns_of(db)
+    dry = await runtime.engine.submit("DATABASE_UPGRADE", {"migrationScript": script, "dryRun": True})
+    await runtime.engine.wait(dry.task_id)
+    with pytest.raises(TaskStateError, match="dry-run"):
+        await runtime.service.revert(dry.task_id)

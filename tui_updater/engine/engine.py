@@ -322,7 +322,9 @@ class Engine:
                 f"task {task_id} is {task.status.value}; cancel it before reverting"
             )
         task_type = self._type(task.type)
-        report = await task_type.revert(self._context(task_id), task_type.parse_params(task.data))
+        ctx = self._context(task_id)
+        ctx.result = task.result
+        report = await task_type.revert(ctx, task_type.parse_params(task.data))
         skipped = report.get("skipped") or []
         detail = f"; {len(skipped)} skipped (changed since the task wrote them)" if skipped else ""
         self.log(

@@ -55,6 +55,7 @@ class TaskContext:
     log: Callable[[str, str], None]  # (level, message)
     usage: TokenUsage = field(default_factory=TokenUsage)
     attempt: int = 1
+    result: dict[str, Any] | None = None  # the finished task's result (set for revert)
 
     def info(self, message: str) -> None:
         self.log("INFO", message)

@@ -30,7 +30,7 @@ from tui_updater.characters.migration import (
 )
 from tui_updater.characters.validation import Baseline
 from tui_updater.core.models import ItemRecord, ItemStatus
-from tui_updater.errors import BackupError, MigrationError, TransientError
+from tui_updater.errors import BackupError, MigrationError, TaskStateError, TransientError
 from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskParams, TaskType
 
 ITEM_KEY = "migration"
@@ -318,6 +318,23 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
         return ItemOutcome(item.key, ItemStatus.FAILED, error, {**result, "restored": True})
 
     # --- summary --------------------------------------------------------------------------------
+
+    async def revert(self, ctx: TaskContext, params: DatabaseUpgradeParams) -> dict[str, Any]:
+        """Undo a completed migration by restoring the backup taken before it (the state it
+        replaces is backed up first). Writes the site made since the upgrade are undone too."""
+        result = ctx.result or {}
+        backup = result.get("backup") or {}
+        if not result.get("success") or result.get("dryRun"):
+            raise TaskStateError("only a completed, non-dry-run upgrade can be reverted")
+        if not backup.get("name"):
+            raise TaskStateError("this upgrade ran without a backup (backupBeforeUpgrade was off)")
+        settings = ctx.resources.settings
+        ctx.warning(f"reverting the upgrade: restoring backup {backup['name']} …")
+        report: dict[str, Any] = await ctx.resources.backups.restore(
+            backup["name"], Path(settings.db_path)
+        )
+        ctx.info(f"restored {backup['name']}; the database is as before the upgrade")
+        return {"reverted": 1, "skipped": [], "restoredBackup": backup["name"], **report}
 
     def summarize(
         self, params: DatabaseUpgradeParams, items: Sequence[ItemRecord]

@@ -304,8 +304,13 @@ class TavernApp(App[int]):
     def action_revert_task(self) -> None:
         task = self._need_task()
         if task is not None:
+            effect = (
+                "Restore the backup taken before it? Changes made since are undone too."
+                if task.type == "DATABASE_UPGRADE"
+                else "Fields edited since are left alone."
+            )
             self._confirm(
-                f"Revert every change task [b]{task.task_id}[/b] ({task.type}) wrote?\nFields edited since are left alone.",
+                f"Revert every change task [b]{task.task_id}[/b] ({task.type}) wrote?\n{effect}",
                 "Revert",
                 lambda: self.call_service("revert", task.task_id),
             )
