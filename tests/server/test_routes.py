@@ -236,3 +236,33 @@ async def test_status_types_backups_summary_openapi(api: httpx.AsyncClient) -> N
     assert "/api/tasks/{task_id}/cancel" in doc["paths"]
     assert "MBTI_ASSIGNMENT_params" in doc["components"]["schemas"]
     assert "forceUpdate" in doc["components"]["schemas"]["MBTI_ASSIGNMENT_params"]["properties"]
+
+
+def test_odd_paths_get_json_404_not_a_redirect(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    import httpx
+
+    from tests.server.conftest import demo_settings
+    from tui_updater.runtime import Runtime
+    from tui_updater.server.app import create_app
+
+    async def check() -> None:
+        runtime = await Runtime.open(demo_settings(tmp_path), synchronous="NORMAL")
+        try:
+            app = create_app(
+                runtime.service,
+                runtime.settings.server,
+                migrations_dir=runtime.settings.migrations_dir,
+            )
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:3002"
+            ) as client:
+                for path in ("/api/tasks/%2F", "/api/tasks/", "/api/status/"):
+                    response = await client.get(path)
+                    assert response.status_code == 404, (path, response.status_code)
+                    assert response.json()["error"]["code"] == "not_found"
+        finally:
+            await runtime.close()
+
+    asyncio.run(check())

@@ -119,7 +119,11 @@ async def test_empty_field_selection_is_refused() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("s")
         await wait_for(
-            pilot, lambda: isinstance(app.screen, TaskForm) and bool(app.screen.specs), what="form"
+            pilot,
+            lambda: isinstance(app.screen, TaskForm)
+            and bool(app.screen.specs)
+            and bool(app.screen.query("#field-updateFields")),
+            what="form with its fields",
         )
         form = app.screen
         form.query_one("#field-updateFields", SelectionList).deselect_all()

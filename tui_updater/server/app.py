@@ -64,6 +64,9 @@ def create_app(
             Exception: handle_exception,
         },
     )
+    # No redirects to a slash-less path: an API answers JSON (a 404 naming the route), never an
+    # empty 307 (fuzzing found `/api/tasks/%2F` redirecting).
+    app.router.redirect_slashes = False
     app.state.api = ApiContext(
         service=service,
         migrations_dir=migrations_dir,

@@ -73,10 +73,11 @@ class TaskForm(ModalScreen[TaskRecord | None]):
         info = self.types.get(self.type_name)
         container = self.query_one("#fields", VerticalScroll)
         await container.remove_children()
-        self.specs = field_specs(info.params_schema) if info else []
+        self.specs = []
+        specs = field_specs(info.params_schema) if info else []
         self.query_one("#type-description", Static).update(info.description if info else "")
         widgets: list[Widget] = []
-        for spec in self.specs:
+        for spec in specs:
             marker = " [red]*[/red]" if spec.required else ""
             widgets.append(
                 Label(f"[b]{spec.title}[/b]{marker}  [dim]{spec.name}[/dim]", classes="field-label")
@@ -88,6 +89,7 @@ class TaskForm(ModalScreen[TaskRecord | None]):
             error.display = False
             widgets.append(error)
         await container.mount_all(widgets)
+        self.specs = specs  # only once their widgets exist: readers may query them at once
         self._touched.clear()
         self._set_status("")
         self._schedule_preview()
