@@ -6,12 +6,14 @@ It talks to the engine only through ``UpdaterService`` (local engine or remote c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
@@ -96,9 +98,23 @@ class TavernApp(App[int]):
         self.query_one(QueueTable).focus()
         self.load_info()
         self.consume_events()
-        self.set_interval(self.flush_interval_s, self.flush_events)
-        self.set_interval(1.0, self.refresh_status)
-        self.set_interval(5.0, lambda: self.query_one(QueueTable).refresh_ages())
+        self.set_interval(self.flush_interval_s, self._tick(self.flush_events))
+        self.set_interval(1.0, self._tick(self.refresh_status))
+        self.set_interval(5.0, self._tick(lambda: self.query_one(QueueTable).refresh_ages()))
+
+    @staticmethod
+    def _tick(callback: Callable[[], object]) -> Callable[[], Awaitable[None]]:
+        """A timer callback that does nothing once the app is tearing its widgets down."""
+
+        async def tick() -> None:
+            try:
+                result = callback()
+                if inspect.isawaitable(result):
+                    await result
+            except NoMatches:  # closing: the widgets it would update are gone
+                pass
+
+        return tick
 
     @property
     def table(self) -> QueueTable:
