@@ -28,12 +28,13 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     installed: list[signal.Signals] = []
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    # Windows event loops have no signal handlers; there Ctrl-C ends the process directly.
+    for signum in (signal.SIGINT, signal.SIGTERM) if sys.platform != "win32" else ():
         try:
             loop.add_signal_handler(signum, stop.set)
             installed.append(signum)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass  # not the main thread, or a platform without loop signal handlers
+        except (RuntimeError, ValueError):
+            pass  # not the main thread
     runtime = await Runtime.open(settings)
     try:
         app = create_app(runtime.service, settings.server, migrations_dir=settings.migrations_dir)
