@@ -16,17 +16,14 @@ import httpx
 from tui_updater.core.models import BackupInfo, ItemRecord, LogRecord, Priority, TaskRecord
 from tui_updater.core.service import QueueStatus, ServiceInfo, TaskTypeInfo
 from tui_updater.errors import (
-    BackupError,
-    CharacterDbError,
-    ConfigError,
     InvalidParameters,
     MigrationError,
     TaskNotFound,
-    TaskStateError,
     TavernError,
     UnknownTaskType,
 )
 from tui_updater.server.channel import EventChannel, RemoteSubscription
+from tui_updater.server.codes import CLASS_BY_CODE
 
 
 class RemoteError(TavernError):
@@ -62,16 +59,10 @@ def error_from_response(status_code: int, body: Any) -> TavernError:
         return UnknownTaskType(str(details.get("type") or ""), list(details.get("known") or []))
     if code == "task_not_found":
         return TaskNotFound(str(details.get("taskId") or ""))
-    if code == "task_state":
-        return TaskStateError(message)
-    if code in ("backup_error", "backup_not_found"):
-        return BackupError(message)
     if code == "migration_error":
         return MigrationError(message, statement_number=details.get("statement"))
-    if code == "character_db":
-        return CharacterDbError(message)
-    if code == "config_error":
-        return ConfigError(message)
+    if code in CLASS_BY_CODE:
+        return CLASS_BY_CODE[code](message)
     return RemoteError(message, status_code=status_code, code=code or "http_error")
 
 

@@ -12,16 +12,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from tui_updater.errors import (
-    BackupError,
-    CharacterDbError,
-    ConfigError,
     InvalidParameters,
     MigrationError,
     TaskNotFound,
-    TaskStateError,
     TavernError,
     UnknownTaskType,
 )
+from tui_updater.server.codes import MESSAGE_ERRORS
 
 logger = logging.getLogger("tui_updater")
 
@@ -76,16 +73,11 @@ def api_error_for(exc: Exception) -> ApiError:
         return ApiError(400, "unknown_task_type", str(exc), {"type": exc.name, "known": exc.known})
     if isinstance(exc, TaskNotFound):
         return ApiError(404, "task_not_found", str(exc), {"taskId": exc.task_id})
-    if isinstance(exc, TaskStateError):
-        return ApiError(409, "task_state", str(exc))
-    if isinstance(exc, BackupError):
-        return ApiError(409, "backup_error", str(exc))
     if isinstance(exc, MigrationError):
         return ApiError(422, "migration_error", str(exc), {"statement": exc.statement_number})
-    if isinstance(exc, CharacterDbError):
-        return ApiError(409, "character_db", str(exc))
-    if isinstance(exc, ConfigError):
-        return ApiError(400, "config_error", str(exc))
+    for cls, status_code, code in MESSAGE_ERRORS:
+        if isinstance(exc, cls):
+            return ApiError(status_code, code, str(exc))
     if isinstance(exc, TavernError):
         return ApiError(400, "bad_request", str(exc))
     return ApiError(500, "internal", "internal server error; see the server log")
