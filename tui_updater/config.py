@@ -1,19 +1,35 @@
-"""Settings: defaults < config.toml < environment < command line, and the platformdirs paths."""
+"""Settings: defaults < config.toml < environment < command line, and the platformdirs paths.
+
+Each setting is declared once below: its type, its bounds and the environment variables that set
+it. ``load_settings`` reads the three layers (see ``config_layers``); pydantic-settings merges
+them and pydantic validates the result; a refusal names the file, variable or flag it came from.
+"""
 
 from __future__ import annotations
 
-import os
-import tomllib
-import types
-import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tui_updater.errors import ConfigError
 
 APP_NAME = "tavern-updater-tui"
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+MAX_AVATAR_SIZE_PX = 2048  # an 8000 px avatar costs ~775 MB per image while it is encoded
+
+
+class Env:
+    """Field metadata: the environment variables that set a setting, the first one set wins."""
+
+    __slots__ = ("names",)
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
 
 
 def mask_secret(value: str | None) -> str:
@@ -23,71 +39,169 @@ def mask_secret(value: str | None) -> str:
     return f"{value[:3]}…{value[-2:]}" if len(value) > 12 else "****"
 
 
-@dataclass(frozen=True)
-class ProviderSettings:
-    base_url: str | None = None
-    api_key: str | None = field(default=None, repr=False)
-    chat_model: str = "gpt-4o-mini"
-    image_model: str = "nano-banana"
-    image_api: Literal["images", "chat"] = "images"
-    max_in_flight: int = 8
-    requests_per_minute: int = 120
-    connect_timeout_s: float = 10.0
-    read_timeout_s: float = 180.0
-    max_image_bytes: int = 20_000_000
-    pool_size: int = 10
+PositiveInt = Annotated[int, Field(gt=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+
+
+class Section(BaseModel):
+    """A ``[section]`` of config.toml: exact types (no "5" for 5), unknown keys refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+
+
+class ProviderSettings(Section):
+    base_url: Annotated[str | None, Env("NEWAPI_BASE_URL", "OPENAI_BASE_URL")] = None
+    api_key: Annotated[
+        str | None, Env("NEWAPI_KEY", "NEWAPI_API_KEY", "OPENAI_API_KEY"), Field(repr=False)
+    ] = None
+    chat_model: Annotated[str, Env("NEWAPI_CHAT_MODEL", "CHAT_MODEL")] = "gpt-4o-mini"
+    image_model: Annotated[str, Env("DEFAULT_MODEL")] = "nano-banana"
+    image_api: Annotated[Literal["images", "chat"], Env("NEWAPI_IMAGE_API")] = "images"
+    max_in_flight: Annotated[PositiveInt, Env("MAX_CONCURRENT_GENERATIONS")] = 8
+    requests_per_minute: Annotated[int, Env("NEWAPI_RPM"), Field(ge=0)] = 120  # 0: no cap
+    connect_timeout_s: PositiveFloat = 10.0
+    read_timeout_s: PositiveFloat = 180.0
+    max_image_bytes: PositiveInt = 20_000_000
+    pool_size: PositiveInt = 10
+
+    @model_validator(mode="before")
+    @classmethod
+    def _openai_when_only_a_key(cls, data: Any) -> Any:
+        # A key without a gateway URL is an OpenAI key (what the OpenAI SDKs assume too).
+        if isinstance(data, dict) and data.get("api_key") and not data.get("base_url"):
+            return {**data, "base_url": OPENAI_BASE_URL}
+        return data
 
     @property
     def configured(self) -> bool:
         return bool(self.api_key and self.base_url)
 
 
-@dataclass(frozen=True)
-class EngineSettings:
-    max_running_tasks: int = 2
-    item_max_attempts: int = 5
-    task_max_attempts: int = 3
-    retry_base_delay_s: float = 1.0
-    retry_max_delay_s: float = 60.0
-    retention_days: int = 30
+class EngineSettings(Section):
+    max_running_tasks: PositiveInt = 2
+    item_max_attempts: PositiveInt = 5
+    task_max_attempts: PositiveInt = 3
+    retry_base_delay_s: PositiveFloat = 1.0
+    retry_max_delay_s: PositiveFloat = 60.0
+    retention_days: PositiveInt = 30
 
 
-@dataclass(frozen=True)
-class CharacterSettings:
+class CharacterSettings(Section):
     table: str | None = None
-    columns: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, str] = Field(default_factory=dict)
     avatar_public_prefix: str = "/uploads/characters/avatars/"
-    avatar_size_px: int = 512
+    avatar_size_px: Annotated[int, Field(ge=64, le=MAX_AVATAR_SIZE_PX)] = 512
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _column_pairs(cls, value: Any) -> Any:
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise PydanticCustomError("columns", 'expected logical = "real_column" pairs')
+        return value
 
 
-@dataclass(frozen=True)
-class ServerSettings:
+class ServerSettings(Section):
     host: str = "127.0.0.1"
-    port: int = 3002
-    token: str | None = field(default=None, repr=False)
+    port: Annotated[int, Field(ge=0, le=65535)] = 3002  # 0: any free port (the log says which)
+    token: Annotated[str | None, Env("TAVERN_UPDATER_TOKEN"), Field(repr=False)] = None
     allow_origins: tuple[str, ...] = ()
-    max_body_bytes: int = 1_048_576
+    max_body_bytes: PositiveInt = 1_048_576
+
+    @field_validator("allow_origins", mode="before")
+    @classmethod
+    def _origin_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return (value,)  # one origin, not its characters
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise PydanticCustomError("origins", "expected a list of strings")
+        return tuple(value)
 
 
-@dataclass(frozen=True)
-class Settings:
-    db_path: Path
-    demo: bool
-    offline: bool
-    state_dir: Path
-    data_dir: Path
-    log_dir: Path
-    backup_dir: Path
-    avatar_dir: Path
-    migrations_dir: Path
+LogLevel = Literal["debug", "info", "warning", "error"]
+PATH_FIELDS = (
+    "db_path", "state_dir", "data_dir", "log_dir", "backup_dir", "avatar_dir", "migrations_dir",
+)  # fmt: skip
+
+# The layers load_settings is reading, highest priority first (empty outside load_settings).
+_LAYERS: ContextVar[tuple[PydanticBaseSettingsSource, ...]] = ContextVar(
+    "tui_updater_settings_layers", default=()
+)
+
+
+class Settings(BaseSettings):
+    """Everything the process is configured with; frozen once loaded."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    db_path: Annotated[Path, Env("TAVERN_DB")]
+    demo: bool = False
+    offline: Annotated[bool, Env("MOCK_MODE")] = False
+    state_dir: Annotated[Path, Env("TAVERN_UPDATER_STATE_DIR")]
+    data_dir: Annotated[Path, Env("TAVERN_UPDATER_DATA_DIR")]
+    log_dir: Annotated[Path, Env("TAVERN_UPDATER_LOG_DIR")]
+    backup_dir: Annotated[Path, Env("TAVERN_UPDATER_BACKUP_DIR")]
+    avatar_dir: Annotated[Path, Env("TAVERN_UPDATER_AVATAR_DIR")]
+    migrations_dir: Annotated[Path, Env("TAVERN_UPDATER_MIGRATIONS_DIR")]
     config_file: Path | None = None
-    log_level: str = "info"
+    log_level: Annotated[LogLevel, Env("LOG_LEVEL")] = "info"
     silent: bool = False
-    backups_keep: int = 10
-    provider: ProviderSettings = field(default_factory=ProviderSettings)
-    engine: EngineSettings = field(default_factory=EngineSettings)
-    characters: CharacterSettings = field(default_factory=CharacterSettings)
-    server: ServerSettings = field(default_factory=ServerSettings)
+    backups_keep: Annotated[int, Field(ge=1, strict=True)] = 10
+    provider: ProviderSettings = Field(default_factory=ProviderSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
+    characters: CharacterSettings = Field(default_factory=CharacterSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Built directly (tests, an embedding program) Settings reads nothing but its arguments:
+        # the machine's environment and config.toml come in only through load_settings.
+        return (init_settings, *_LAYERS.get())
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived_defaults(cls, data: Any) -> Any:
+        """Directories default to the platform's; backups, avatars, migrations and the demo
+        database live in the data dir; no database configured means the demo database."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        missing = [key for key in ("data_dir", "state_dir", "log_dir") if data.get(key) is None]
+        if missing:
+            platform = default_paths()
+            data.update({key: platform[key] for key in missing})
+        if isinstance(data["data_dir"], str | Path):
+            base = Path(data["data_dir"]).expanduser().resolve()
+            for key, name in (
+                ("backup_dir", "backups"),
+                ("avatar_dir", "avatars"),
+                ("migrations_dir", "migrations"),
+            ):
+                if data.get(key) is None:
+                    data[key] = base / name
+            if not data.get("db_path"):
+                data["demo"] = True
+                data["db_path"] = base / "demo" / "dev.db"
+        return data
+
+    @field_validator(*PATH_FIELDS, mode="after")
+    @classmethod
+    def _absolute(cls, path: Path) -> Path:
+        return path.expanduser().resolve()
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_name(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            return "warning" if value == "warn" else value
+        return value
 
     @property
     def tasks_db_path(self) -> Path:
@@ -98,7 +212,7 @@ class Settings:
         return self.offline or not self.provider.configured
 
     def evolve(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
+        return self.model_copy(update=changes)
 
     @classmethod
     def for_tests(cls, root: Path, **overrides: Any) -> Settings:
@@ -121,10 +235,15 @@ class Settings:
             migrations_dir=dirs["migrations"],
             engine=EngineSettings(retry_base_delay_s=0.01, retry_max_delay_s=0.05),
         )
-        return replace(base, **overrides)
+        return base.model_copy(update=overrides)
 
 
-# --- loading ---------------------------------------------------------------------------------
+SECTIONS: dict[str, type[Section]] = {
+    "provider": ProviderSettings,
+    "engine": EngineSettings,
+    "characters": CharacterSettings,
+    "server": ServerSettings,
+}
 
 
 def default_paths() -> dict[str, Path]:
@@ -139,222 +258,53 @@ def default_paths() -> dict[str, Path]:
     }
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        return {}
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
-
-
-def _table(toml: Mapping[str, Any], section: str) -> dict[str, Any]:
-    """A top-level config.toml table; ConfigError when the key holds something else."""
-    value = toml.get(section, {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"config.toml: {section} must be a table ([{section}])")
-    return dict(value)
-
-
-def _check_value(section: str, key: str, hint: Any, value: Any) -> Any:
-    """``value`` checked against a settings field's type; ConfigError naming the key if wrong."""
-    where = f"config.toml [{section}] {key}"
-    args = typing.get_args(hint)
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        non_none = [a for a in args if a is not type(None)]
-        return _check_value(section, key, non_none[0], value) if len(non_none) == 1 else value
-    if origin is Literal:
-        if value not in args:
-            choices = ", ".join(repr(a) for a in args)
-            raise ConfigError(f"{where}: expected one of {choices}, got {value!r}")
-        return value
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true or false")
-        return value
-    if hint is int or hint is float:
-        whole = hint is int
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{where}: expected a number")
-        if whole and not isinstance(value, int):
-            raise ConfigError(f"{where}: expected a whole number, got {value!r}")
-        if value <= 0:
-            raise ConfigError(f"{where}: must be greater than 0")
-        if key == "port" and value > 65535:
-            raise ConfigError(f"{where}: must be at most 65535")
-        return value
-    if hint is str:
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: expected a string")
-        return value
-    if origin is tuple:
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{where}: expected a list of strings")
-        return tuple(value)
-    return value
-
-
-def _coerce(section: str, cls: type, raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Check a config.toml section against a settings dataclass; name unknown or bad keys."""
-    known = {f.name: f for f in fields(cls)}
-    hints = typing.get_type_hints(cls)
-    out: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key not in known:
-            raise ConfigError(
-                f"config.toml [{section}]: unknown setting {key!r}; known: {', '.join(known)}"
-            )
-        out[key] = _check_value(section, key, hints[key], value)
-    return out
-
-
-def _env_number(env: Mapping[str, str], name: str, kind: type = int) -> Any:
-    value = env.get(name)
-    if value in (None, ""):
-        return None
-    try:
-        number = kind(value)
-    except ValueError:
-        raise ConfigError(
-            f"environment variable {name}: expected a number, got {value!r}"
-        ) from None
-    if number <= 0:
-        raise ConfigError(f"environment variable {name}: must be greater than 0")
-    return number
-
-
 def load_settings(
     cli: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
 ) -> Settings:
     """Layer defaults < config.toml < environment < command line into frozen Settings.
 
     ``cli`` keys: db, demo, offline, state_dir, data_dir, log_dir, backup_dir, avatar_dir,
-    migrations_dir, config, log_level, silent, host, port, token, allow_origins.
+    migrations_dir, config, log_level, silent, host, port, token, allow_origins. ``env`` defaults
+    to ``os.environ``.
     """
-    cli = {k: v for k, v in (cli or {}).items() if v is not None}
-    env = os.environ if env is None else env
-    paths = default_paths()
-    config_file = Path(
-        cli.get("config") or env.get("TAVERN_UPDATER_CONFIG") or paths["config_dir"] / "config.toml"
-    )
-    if cli.get("config") and not config_file.is_file():
-        raise ConfigError(f"--config {config_file}: no such file")
-    toml = _read_toml(config_file)
+    from tui_updater.config_layers import read_layers
 
-    general = _table(toml, "general")
-    for key in ("db", "data_dir", "state_dir", "log_dir", "backup_dir", "avatar_dir"):
-        if key in general and not isinstance(general[key], str):
-            raise ConfigError(f"config.toml [general] {key}: expected a path as a string")
-    for key in ("migrations_dir", "log_level"):
-        if key in general and not isinstance(general[key], str):
-            raise ConfigError(f"config.toml [general] {key}: expected a string")
-    provider = _coerce("provider", ProviderSettings, _table(toml, "provider"))
-    engine = _coerce("engine", EngineSettings, _table(toml, "engine"))
-    characters_raw = _table(toml, "characters")
-    server = _coerce("server", ServerSettings, _table(toml, "server"))
+    layers, config_file = read_layers(cli or {}, env)
+    token = _LAYERS.set(tuple(layer.source(Settings) for layer in layers))
+    try:
+        # The paths are required of a Settings built directly; here the layers or
+        # _derived_defaults give them.
+        return Settings(config_file=config_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = tuple(str(part) for part in error["loc"])
+        where = next(filter(None, (layer.origin_of(loc) for layer in layers)), ".".join(loc))
+        raise ConfigError(f"{where}: {problem(error)}") from None
+    finally:
+        _LAYERS.reset(token)
 
-    # Environment (provider keys: NEWAPI_* first, OpenAI's standard names as the fallback).
-    base_url = env.get("NEWAPI_BASE_URL") or env.get("OPENAI_BASE_URL")
-    api_key = env.get("NEWAPI_KEY") or env.get("NEWAPI_API_KEY") or env.get("OPENAI_API_KEY")
-    if base_url:
-        provider["base_url"] = base_url
-    if api_key:
-        provider["api_key"] = api_key
-    if api_key and not provider.get("base_url"):
-        provider["base_url"] = "https://api.openai.com/v1"
-    for env_name, key in (
-        ("DEFAULT_MODEL", "image_model"),
-        ("CHAT_MODEL", "chat_model"),
-        ("NEWAPI_CHAT_MODEL", "chat_model"),
-    ):
-        if env.get(env_name):
-            provider[key] = env[env_name]
-    if env.get("NEWAPI_IMAGE_API") in ("images", "chat"):
-        provider["image_api"] = env["NEWAPI_IMAGE_API"]
-    for env_name, key in (
-        ("MAX_CONCURRENT_GENERATIONS", "max_in_flight"),
-        ("NEWAPI_RPM", "requests_per_minute"),
-    ):
-        number = _env_number(env, env_name)
-        if number is not None:
-            provider[key] = number
-    if env.get("TAVERN_UPDATER_TOKEN"):
-        server["token"] = env["TAVERN_UPDATER_TOKEN"]
-    if cli.get("host"):
-        server["host"] = cli["host"]
-    if cli.get("port") is not None:
-        server["port"] = int(cli["port"])
-    if cli.get("token"):
-        server["token"] = cli["token"]
-    if cli.get("allow_origins"):
-        server["allow_origins"] = tuple(cli["allow_origins"])
 
-    def path_of(key: str, env_name: str, default: Path) -> Path:
-        raw = cli.get(key) or env.get(env_name) or general.get(key)
-        return Path(raw).expanduser().resolve() if raw else default
-
-    data_dir = path_of("data_dir", "TAVERN_UPDATER_DATA_DIR", paths["data_dir"])
-    state_dir = path_of("state_dir", "TAVERN_UPDATER_STATE_DIR", paths["state_dir"])
-    log_dir = path_of("log_dir", "TAVERN_UPDATER_LOG_DIR", paths["log_dir"])
-    backup_dir = path_of("backup_dir", "TAVERN_UPDATER_BACKUP_DIR", data_dir / "backups")
-    avatar_dir = path_of("avatar_dir", "TAVERN_UPDATER_AVATAR_DIR", data_dir / "avatars")
-    migrations_dir = path_of(
-        "migrations_dir", "TAVERN_UPDATER_MIGRATIONS_DIR", data_dir / "migrations"
-    )
-
-    demo = bool(cli.get("demo"))
-    db_raw = None if demo else (cli.get("db") or env.get("TAVERN_DB") or general.get("db"))
-    if db_raw:
-        db_path = Path(db_raw).expanduser().resolve()
-    else:
-        demo = True
-        db_path = data_dir / "demo" / "dev.db"
-
-    log_level = str(
-        cli.get("log_level") or env.get("LOG_LEVEL") or general.get("log_level") or "info"
-    ).lower()
-    if env.get("DEBUG") in ("1", "true", "*") and not cli.get("log_level"):
-        log_level = "debug"
-    if log_level == "warn":
-        log_level = "warning"
-    if log_level not in ("debug", "info", "warning", "error"):
-        raise ConfigError(f"log level {log_level!r}: use debug, info, warning or error")
-
-    backups_keep = general.get("backups_keep", 10)
-    if isinstance(backups_keep, bool) or not isinstance(backups_keep, int) or backups_keep < 1:
-        raise ConfigError("config.toml [general] backups_keep: expected a whole number ≥ 1")
-    columns = characters_raw.pop("columns", {}) or {}
-    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
-        raise ConfigError(
-            'config.toml [characters.columns]: expected logical = "real_column" pairs'
-        )
-    characters = _coerce("characters", CharacterSettings, characters_raw)
-
-    return Settings(
-        db_path=db_path,
-        demo=demo,
-        offline=bool(cli.get("offline")) or env.get("MOCK_MODE") in ("1", "true"),
-        state_dir=state_dir,
-        data_dir=data_dir,
-        log_dir=log_dir,
-        backup_dir=backup_dir,
-        avatar_dir=avatar_dir,
-        migrations_dir=migrations_dir,
-        config_file=config_file if config_file.is_file() else None,
-        log_level=log_level,
-        silent=bool(cli.get("silent")),
-        backups_keep=backups_keep,
-        provider=ProviderSettings(**provider),
-        engine=EngineSettings(**engine),
-        characters=CharacterSettings(columns=dict(columns), **characters),
-        server=ServerSettings(**server),
-    )
+def problem(error: Any) -> str:
+    """What is wrong, in the words of config.toml rather than pydantic's."""
+    kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        if isinstance(value, float):
+            return f"expected a whole number, got {value!r}"
+        return "expected a number"
+    messages = {
+        "float_type": "expected a number",
+        "float_parsing": "expected a number",
+        "finite_number": f"must be a finite number, got {value!r}",
+        "greater_than": f"must be greater than {ctx.get('gt')}",
+        "greater_than_equal": f"must be at least {ctx.get('ge')}",
+        "less_than_equal": f"must be at most {ctx.get('le')}",
+        "string_type": "expected a string",
+        "bool_type": "expected true or false",
+        "literal_error": f"expected {ctx.get('expected')}, got {value!r}",
+        "path_type": "expected a path as a string",
+        "extra_forbidden": "unknown setting",
+    }
+    return messages.get(kind, str(error.get("msg", "invalid value")))
 
 
 def ensure_dirs(settings: Settings) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -27,7 +26,7 @@ def gateway_settings(base_url: str = "http://gateway.test", **overrides: Any) ->
         connect_timeout_s=2.0,
         read_timeout_s=2.0,
     )
-    return replace(base, **overrides)
+    return base.model_copy(update=overrides)
 
 
 def mock_provider(
