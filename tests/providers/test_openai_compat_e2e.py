@@ -21,9 +21,9 @@ from tui_updater.errors import (
     ProviderUnavailable,
 )
 from tui_updater.providers.base import MBTI_TYPES
-from tui_updater.providers.images import normalise_avatar
 from tui_updater.providers.limiter import RequestLimiter
 from tui_updater.providers.openai_compat import OpenAICompatProvider
+from tui_updater.tasks.avatar import normalize_avatar
 
 ALICE = {"id": "c1", "name": "Alice", "description": "A cheerful baker", "personality": "kind"}
 BOB = {"id": "c2", "name": "Bob", "description": "A grumpy smith", "personality": "quiet"}
@@ -40,7 +40,7 @@ async def test_happy_path_mbti_settings_avatar(
     settings = await fake_provider.write_settings(ALICE, ["fullDescription", "exampleDialogs"])
     assert len(json.loads(settings.value["exampleDialogs"])) >= 2
     avatar = await fake_provider.draw_avatar(ALICE, size_px=64)
-    assert Image.open(io.BytesIO(normalise_avatar(avatar.value, 32, 10_000))).size == (32, 32)
+    assert Image.open(io.BytesIO(normalize_avatar(avatar.value, 32))).size == (32, 32)
     assert [r.path for r in fake_server.requests] == ["/v1/chat/completions"] * 2 + [
         "/v1/images/generations"
     ]
@@ -187,7 +187,7 @@ async def test_not_an_image_fails_normalisation(
     fake_server.script(IMAGES, [Fault.NOT_AN_IMAGE])
     avatar = await fake_provider.draw_avatar(ALICE, size_px=64)
     with pytest.raises(InvalidOutput, match="not a usable image"):
-        normalise_avatar(avatar.value, 64, 100_000)
+        normalize_avatar(avatar.value, 64)
 
 
 async def test_image_via_chat(fake_server: FakeOpenAIServer) -> None:

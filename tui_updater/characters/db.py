@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import aiosqlite
 
 from tui_updater.characters.schema import CharacterSchema, quote, read_schema
+from tui_updater.characters.writer import CharacterChange, CharacterWriter, WriteResult
 from tui_updater.core.models import now_ms
 from tui_updater.errors import CharacterDbError
 
 if TYPE_CHECKING:
-    from tui_updater.characters.writer import CharacterChange, WriteResult
     from tui_updater.config import CharacterSettings
     from tui_updater.core.journal import Journal, JournalState
 
@@ -67,8 +67,6 @@ class CharacterDb:
         clock: Callable[[], int] = now_ms,
         journal_mode: str = "",
     ) -> None:
-        from tui_updater.characters.writer import CharacterWriter
-
         self._conn = conn
         self.path = path
         self.settings = settings

@@ -7,17 +7,16 @@ overwritten; that change is reported as a conflict instead.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
 from tui_updater.characters.schema import CharacterSchema, quote
-from tui_updater.core.journal import JournalEntry, JournalState, SqlValue
+from tui_updater.core.journal import Journal, JournalEntry, JournalState, SqlValue
 
-if TYPE_CHECKING:
-    from tui_updater.characters.db import CharacterDb
-
+T = TypeVar("T")
 _REVERT_CHUNK = 1000  # entries per revert transaction: keeps the site's wait short
 
 
@@ -104,10 +103,23 @@ def _in_transaction(conn: sqlite3.Connection, work: Any) -> Any:
     return result
 
 
-class CharacterWriter:
-    """Writes, resolves and reverts changes of one CharacterDb, recording each in the journal."""
+class WritableDatabase(Protocol):
+    """What the writer needs of the database it writes (``CharacterDb`` provides it)."""
 
-    def __init__(self, db: CharacterDb) -> None:
+    journal: Journal
+    write_lock: asyncio.Lock
+    clock: Callable[[], int]
+
+    @property
+    def schema(self) -> CharacterSchema: ...
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T: ...
+
+
+class CharacterWriter:
+    """Writes, resolves and reverts changes of one database, recording each in the journal."""
+
+    def __init__(self, db: WritableDatabase) -> None:
         self._db = db
 
     def _stamp(self, schema: CharacterSchema) -> int | str | None:
