@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_updater import __version__
 from tui_updater.config import Settings, ensure_dirs
@@ -17,6 +17,9 @@ from tui_updater.engine.engine import Engine
 from tui_updater.engine.service import LocalService
 from tui_updater.errors import ConfigError
 from tui_updater.tasks.resources import TaskResources
+
+if TYPE_CHECKING:
+    from tui_updater.characters.backups import BackupStore
 
 
 def build_provider(settings: Settings) -> Any:
@@ -28,6 +31,13 @@ def build_provider(settings: Settings) -> Any:
     from tui_updater.providers.openai_compat import OpenAICompatProvider
 
     return OpenAICompatProvider(settings.provider)
+
+
+def open_backups(settings: Settings) -> BackupStore:
+    """The backup directory's store (list, restore, prune to ``backups_keep``)."""
+    from tui_updater.characters.backups import BackupStore
+
+    return BackupStore(settings.backup_dir, keep=settings.backups_keep)
 
 
 def service_info(settings: Settings, provider: Any) -> ServiceInfo:
@@ -57,7 +67,6 @@ class Runtime:
     async def open(
         cls, settings: Settings, *, clock: Clock | None = None, synchronous: str = "FULL"
     ) -> Runtime:
-        from tui_updater.characters.backups import BackupStore
         from tui_updater.characters.db import CharacterDb
         from tui_updater.characters.demo import ensure_demo_db
         from tui_updater.store.sqlite import SqliteTaskStore
@@ -80,7 +89,7 @@ class Runtime:
         characters = None
         try:
             characters = await CharacterDb.open(settings.db_path, settings.characters, store)
-            backups = BackupStore(settings.backup_dir, keep=settings.backups_keep)
+            backups = open_backups(settings)
             resources = TaskResources(
                 settings=settings, provider=provider, characters=characters, backups=backups
             )

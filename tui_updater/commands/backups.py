@@ -17,9 +17,9 @@ def _when(ms: int) -> str:
 
 
 def backups_command(settings: Settings, args: argparse.Namespace) -> int:
-    from tui_updater.characters.backups import BackupStore
+    from tui_updater.runtime import open_backups
 
-    store = BackupStore(settings.backup_dir, keep=settings.backups_keep)
+    store = open_backups(settings)
     try:
         if args.backup_command == "list":
             backups = store.list()
