@@ -8,19 +8,25 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import Field
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from tests.server.conftest import app_for
 from tui_updater.config import ServerSettings
+from tui_updater.core.capabilities import LOCAL_PATH_KEY
+from tui_updater.core.service import TaskTypeInfo
 from tui_updater.engine.service import LocalService
 from tui_updater.errors import ConfigError
+from tui_updater.server.errors import ApiError
 from tui_updater.server.security import (
     check_bind,
     host_name,
     is_loopback_host,
-    restrict_migration_script,
+    restrict_local_paths,
 )
+from tui_updater.tasks.base import TaskParams
+from tui_updater.tasks.upgrade import DatabaseUpgradeParams
 
 JSON = {"Content-Type": "application/json"}
 TASK = {"type": "SAMPLE", "data": {"count": 1}}
@@ -191,16 +197,41 @@ def test_migration_path_outside_the_directory_refused(tmp_path: Path) -> None:
     (tmp_path / "secret.sql").write_text("DROP TABLE Character;")
     (migrations / "link.sql").symlink_to(tmp_path / "secret.sql")
 
-    inside = restrict_migration_script({"migrationScript": "001_add.sql"}, migrations)
+    types = [info_of("DATABASE_UPGRADE", DatabaseUpgradeParams)]
+    inside = restrict_local_paths({"migrationScript": "001_add.sql"}, types, migrations)
     assert inside["migrationScript"] == str((migrations / "001_add.sql").resolve())
     sql = {"migrationScript": "ALTER TABLE Character ADD COLUMN y TEXT"}
-    assert restrict_migration_script(sql, migrations) == sql
+    assert restrict_local_paths(sql, types, migrations) == sql
     for outside in ("../secret.sql", str(tmp_path / "secret.sql"), "/etc/passwd", "link.sql"):
         with pytest.raises(Exception) as refused:
-            restrict_migration_script({"migrationScript": outside}, migrations)
+            restrict_local_paths({"migrationScript": outside}, types, migrations)
         assert getattr(refused.value, "status_code", None) == 403 and "migrationScript" in str(
             refused.value
         )
+
+
+class CardImportParams(TaskParams):
+    cardFile: str = Field(json_schema_extra={LOCAL_PATH_KEY: True})
+    migrationScript: str = ""  # the same name as the upgrade's field, but not marked
+
+
+def info_of(name: str, params: type[TaskParams]) -> TaskTypeInfo:
+    return TaskTypeInfo(name, name.title(), "", params.model_json_schema())
+
+
+def test_the_schema_marks_decide_which_fields_are_paths(tmp_path: Path) -> None:
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "card.json").write_text("{}")
+    types = [info_of("CARD_IMPORT", CardImportParams)]
+    data = {"cardFile": "card.json", "migrationScript": "/etc/passwd"}
+    assert restrict_local_paths(data, types, migrations) == {
+        "cardFile": str((migrations / "card.json").resolve()),
+        "migrationScript": "/etc/passwd",  # not marked in any schema given: not a path
+    }
+    with pytest.raises(ApiError) as refused:  # a pure path field: even "SELECT 1" is a path
+        restrict_local_paths({"cardFile": "../x"}, types, migrations)
+    assert refused.value.status_code == 403
 
 
 async def test_migration_path_refused_over_http(

@@ -19,6 +19,7 @@ from tui_updater.core.models import (
 )
 from tui_updater.core.service import QueueStatus, ServiceInfo, SubscriberOverflow, TaskTypeInfo
 from tui_updater.errors import InvalidParameters, TaskNotFound
+from tui_updater.tasks.avatar import AvatarParams
 from tui_updater.tasks.mbti import MbtiParams
 from tui_updater.tasks.settings import SettingsParams
 from tui_updater.tasks.upgrade import DatabaseUpgradeParams
@@ -49,6 +50,9 @@ TYPES = [
         "Database upgrade",
         "Apply a migration.",
         DatabaseUpgradeParams.model_json_schema(),
+    ),
+    TaskTypeInfo(
+        "CHARACTER_AVATAR", "Character avatar", "Draw avatars.", AvatarParams.model_json_schema()
     ),
 ]
 MBTI_RESULT = {

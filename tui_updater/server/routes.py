@@ -22,7 +22,7 @@ from tui_updater.core.models import TaskStatus
 from tui_updater.core.service import UpdaterService
 from tui_updater.server.bodies import query_int, read_object
 from tui_updater.server.errors import ApiError, invalid_field
-from tui_updater.server.security import restrict_migration_script
+from tui_updater.server.security import restrict_local_paths
 
 QUICK_TYPES = {
     "character-avatars": "CHARACTER_AVATAR",
@@ -60,7 +60,7 @@ async def _known_types(service: UpdaterService) -> list[str]:
 async def _submit(
     ctx: ApiContext, type_name: str, data: dict[str, Any], priority: object
 ) -> JSONResponse:
-    data = restrict_migration_script(data, ctx.migrations_dir)
+    data = restrict_local_paths(data, await ctx.service.task_types(), ctx.migrations_dir)
     task = await ctx.service.submit(type_name, data, "NORMAL" if priority is None else priority)
     return JSONResponse(task.to_json(), status_code=201)
 
@@ -122,7 +122,9 @@ async def preview_task(request: Request) -> Response:
         if key not in CREATE_FIELDS:
             raise invalid_field(key, "unknown field; a preview is {type, data}")
     type_name = _type_field(body, await _known_types(ctx.service))
-    data = restrict_migration_script(_data_field(body), ctx.migrations_dir)
+    data = restrict_local_paths(
+        _data_field(body), await ctx.service.task_types(), ctx.migrations_dir
+    )
     count = await ctx.service.preview(type_name, data)
     return JSONResponse({"type": type_name, "count": count})
 

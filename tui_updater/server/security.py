@@ -1,5 +1,6 @@
 """The server's guards: bind policy, Host / Origin / token / content-type / size checks (ASGI),
-and the rule that a network request may read migration scripts only from the migrations dir.
+and the rule that a network request may name files (the parameters a type's schema marks as
+server-local paths, such as a migration script) only inside the migrations dir.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -15,10 +17,11 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tui_updater.config import ServerSettings
+from tui_updater.core.capabilities import is_sql_field, local_path_fields
+from tui_updater.core.service import TaskTypeInfo
 from tui_updater.errors import ConfigError
 from tui_updater.server.errors import ApiError, error_body, invalid_field
 
-MIGRATION_FIELD = "migrationScript"
 _SQL_START = re.compile(
     r"^\s*(--|/\*|(ALTER|ANALYZE|ATTACH|BEGIN|COMMIT|CREATE|DELETE|DETACH|DROP|END|INSERT|"
     r"PRAGMA|REINDEX|RELEASE|REPLACE|ROLLBACK|SAVEPOINT|SELECT|UPDATE|UPSERT|VACUUM|WITH)\s)",
@@ -223,28 +226,47 @@ def looks_like_path(value: str) -> bool:
     return _SQL_START.match(text + " ") is None
 
 
-def restrict_migration_script(data: dict[str, Any], migrations_dir: Path) -> dict[str, Any]:
-    """For network requests: a script path must resolve inside ``migrations_dir``; it is
-    replaced by the file's absolute path. SQL text passes unchanged."""
-    value = data.get(MIGRATION_FIELD)
-    if not isinstance(value, str) or not looks_like_path(value):
-        return data
-    text = value.strip()
+def _path_fields(types: Iterable[TaskTypeInfo]) -> dict[str, bool]:
+    """Every parameter some type marks as a server-local path → whether it may also be SQL.
+
+    The request's type is not resolved here (aliases are the engine's business); a field any
+    type marks is guarded, and the type's own schema then refuses fields it does not have.
+    """
+    fields: dict[str, bool] = {}
+    for info in types:
+        properties = info.params_schema.get("properties") or {}
+        for name in local_path_fields(info.params_schema):
+            fields[name] = fields.get(name, False) or is_sql_field(properties[name])
+    return fields
+
+
+def restrict_local_paths(
+    data: dict[str, Any], types: Iterable[TaskTypeInfo], migrations_dir: Path
+) -> dict[str, Any]:
+    """For network requests: a path in a server-local-path parameter must resolve inside
+    ``migrations_dir``; it is replaced by the file's absolute path. SQL text passes unchanged."""
+    restricted = dict(data)
+    for name, may_be_sql in _path_fields(types).items():
+        value = data.get(name)
+        if isinstance(value, str) and (looks_like_path(value) if may_be_sql else value.strip()):
+            restricted[name] = _inside(name, value.strip(), migrations_dir)
+    return restricted
+
+
+def _inside(name: str, text: str, migrations_dir: Path) -> str:
     root = migrations_dir.resolve()
     raw = Path(text)
     try:
         path = (raw if raw.is_absolute() else root / raw).resolve()
     except (OSError, RuntimeError, ValueError):
-        raise invalid_field(MIGRATION_FIELD, f"{text!r} is not a usable path") from None
+        raise invalid_field(name, f"{text!r} is not a usable path") from None
     if not path.is_relative_to(root):
         raise invalid_field(
-            MIGRATION_FIELD,
+            name,
             f"{text!r} is outside the migrations directory {root}; over the network only files there can be used",
             status_code=403,
             code="forbidden_path",
         )
     if not path.is_file():
-        raise invalid_field(
-            MIGRATION_FIELD, f"no file {path.name!r} in the migrations directory {root}"
-        )
-    return {**data, MIGRATION_FIELD: str(path)}
+        raise invalid_field(name, f"no file {path.name!r} in the migrations directory {root}")
+    return str(path)

@@ -19,6 +19,7 @@ from pydantic import Field
 
 from tui_updater.characters.db import is_empty
 from tui_updater.characters.writer import CharacterChange
+from tui_updater.core.capabilities import TaskCapabilities
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.errors import InvalidOutput
 from tui_updater.tasks.base import ItemSpec, TaskContext, TaskType
@@ -40,6 +41,8 @@ GENERATING, COMPLETED, FAILED = "GENERATING", "COMPLETED", "FAILED"
 
 
 class AvatarParams(CharacterTaskParams):
+    capabilities = TaskCapabilities(short_name="AVATAR")
+
     batchSize: int = Field(
         default=3, ge=1, le=500, description="Characters written per transaction"
     )

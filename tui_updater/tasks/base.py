@@ -15,14 +15,28 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from tui_updater.core.capabilities import CAPABILITIES_KEY, TaskCapabilities
 from tui_updater.core.models import ItemRecord, ItemStatus, TokenUsage
 from tui_updater.errors import InvalidParameters, TaskStateError
 
 
-class TaskParams(BaseModel):
-    """Base of every parameter schema: unknown fields are refused."""
+def _declare_capabilities(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    capabilities = getattr(model, "capabilities", None)
+    if isinstance(capabilities, TaskCapabilities):
+        schema[CAPABILITIES_KEY] = capabilities.schema_entry()
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+class TaskParams(BaseModel):
+    """Base of every parameter schema: unknown fields are refused.
+
+    A type's ``capabilities`` travel in the JSON schema, so the views learn what is special about
+    a type (destructive, makes backups, its short name) from the schema, not from its name.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, json_schema_extra=_declare_capabilities
+    )
+    capabilities: ClassVar[TaskCapabilities] = TaskCapabilities()
 
 
 P = TypeVar("P", bound=TaskParams)
@@ -97,6 +111,10 @@ class TaskType(ABC, Generic[P]):
 
     def params_schema(self) -> dict[str, Any]:
         return self.params_model.model_json_schema()
+
+    @property
+    def capabilities(self) -> TaskCapabilities:
+        return self.params_model.capabilities
 
     def batch_size(self, params: P) -> int:
         return max(1, int(getattr(params, "batchSize", 25) or 25))

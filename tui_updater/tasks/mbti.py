@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from tui_updater.characters.db import is_empty
+from tui_updater.core.capabilities import TaskCapabilities
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.errors import InvalidOutput
 from tui_updater.providers.base import MBTI_GROUPS, MBTI_TYPES, mbti_group
@@ -27,6 +28,8 @@ _MAX_LISTED_RESULTS = 500
 
 
 class MbtiParams(CharacterTaskParams):
+    capabilities = TaskCapabilities(short_name="MBTI")
+
     forceUpdate: bool = Field(
         default=False, description="Also re-assign characters that have a type"
     )

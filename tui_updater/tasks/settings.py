@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from tui_updater.characters.db import SETTINGS_FIELDS, is_empty
+from tui_updater.core.capabilities import TaskCapabilities
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.errors import InvalidOutput
 from tui_updater.tasks.base import ItemSpec, TaskContext, TaskType
@@ -29,6 +30,8 @@ MAX_DIALOG_PAIRS = 20
 
 
 class SettingsParams(CharacterTaskParams):
+    capabilities = TaskCapabilities(short_name="SETTINGS")
+
     updateFields: list[SettingsField] = Field(
         default_factory=lambda: list(SETTINGS_FIELDS),  # type: ignore[arg-type]
         min_length=1,

@@ -29,6 +29,7 @@ from tui_updater.characters.migration import (
     script_statements,
 )
 from tui_updater.characters.validation import Baseline
+from tui_updater.core.capabilities import LOCAL_PATH_KEY, TaskCapabilities
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.errors import BackupError, MigrationError, TaskStateError, TransientError
 from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskParams, TaskType
@@ -38,9 +39,12 @@ DIFF_KEYS = ("tablesAdded", "tablesRemoved", "columnsAdded", "columnsRemoved", "
 
 
 class DatabaseUpgradeParams(TaskParams):
+    capabilities = TaskCapabilities(short_name="UPGRADE", destructive=True, makes_backups=True)
+
     migrationScript: str = Field(
         min_length=1,
         description="SQL text, or the path of a .sql file (migrations directory first)",
+        json_schema_extra={"format": "sql", LOCAL_PATH_KEY: True},
     )
     backupBeforeUpgrade: bool = Field(True, description="back up the database before applying")
     validateAfterUpgrade: bool = Field(

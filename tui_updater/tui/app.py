@@ -17,6 +17,7 @@ from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui_updater.core.capabilities import TaskCapabilities
 from tui_updater.core.events import Event, EventType
 from tui_updater.core.models import TaskRecord, TaskStatus, now_ms
 from tui_updater.core.service import (
@@ -126,12 +127,28 @@ class TavernApp(App[int]):
     async def load_info(self) -> None:
         try:
             self.service_info = await self.service.info()
-            self.task_types = await self.service.task_types()
+            self._types_loaded(await self.service.task_types())
         except TavernError as exc:
             self.notify(f"cannot reach the engine: {exc}", severity="error")
             return
         self.query_one(HeaderBar).show(self.service_info)
         await self.refresh_status()
+
+    def _types_loaded(self, types: list[TaskTypeInfo]) -> None:
+        self.task_types = types
+        self.table.set_short_names(
+            {info.name: self.capabilities(info.name).short_name or info.name for info in types}
+        )
+
+    def capabilities(self, type_name: str) -> TaskCapabilities:
+        """What the type's schema declares (destructive, makes backups…); defaults if unknown."""
+        for info in self.task_types:
+            if info.name == type_name:
+                return TaskCapabilities.of(info.params_schema)
+        return TaskCapabilities()
+
+    def _title(self, type_name: str) -> str:
+        return next((i.title for i in self.task_types if i.name == type_name), type_name)
 
     async def refresh_status(self) -> None:
         connection = getattr(self.service, "connection_state", None)
@@ -269,7 +286,7 @@ class TavernApp(App[int]):
     async def open_form(self, type_name: str) -> None:
         if not self.task_types:
             try:
-                self.task_types = await self.service.task_types()
+                self._types_loaded(await self.service.task_types())
             except TavernError as exc:
                 self.notify(f"cannot load task types: {exc}", severity="error")
                 return
@@ -303,9 +320,10 @@ class TavernApp(App[int]):
         task = self._need_task()
         if task is None:
             return
-        if task.type == "DATABASE_UPGRADE":
+        if self.capabilities(task.type).destructive:
+            title = self._title(task.type).lower()
             self._confirm(
-                f"Cancel the database upgrade [b]{task.task_id}[/b]?\nA half-applied upgrade is rolled back.",
+                f"Cancel the {title} [b]{task.task_id}[/b]?\nA half-applied {title} is rolled back.",
                 "Cancel task",
                 lambda: self.call_service("cancel", task.task_id),
             )
@@ -322,7 +340,7 @@ class TavernApp(App[int]):
         if task is not None:
             effect = (
                 "Restore the backup taken before it? Changes made since are undone too."
-                if task.type == "DATABASE_UPGRADE"
+                if self.capabilities(task.type).makes_backups
                 else "Fields edited since are left alone."
             )
             self._confirm(

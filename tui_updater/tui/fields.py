@@ -14,6 +14,8 @@ from textual.validation import Integer, Length, Number, Validator
 from textual.widget import Widget
 from textual.widgets import Input, Select, SelectionList, Switch, TextArea
 
+from tui_updater.core.capabilities import is_sql_field
+
 _INT_TOKEN = re.compile(r"-?\d+")
 
 
@@ -87,8 +89,7 @@ def _kind(name: str, node: dict[str, Any], schema: dict[str, Any]) -> tuple[str,
     if kind == "string":
         if node.get("enum"):
             return "choice", tuple(str(v) for v in node["enum"])
-        media = str(node.get("contentMediaType", "")) + str(node.get("format", ""))
-        if "sql" in media.lower() or name.lower().endswith(("script", "sql")):
+        if is_sql_field(node):
             return "sql", ()
         return "text", ()
     if kind == "array":

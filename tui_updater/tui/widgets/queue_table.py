@@ -38,18 +38,7 @@ COMPACT_COLUMNS: tuple[Column, ...] = (
     ("age", "Age", 5),
 )
 FULL_WIDTH_CELLS = sum(width + 2 for _, _, width in COLUMNS) + 2  # cell padding, scrollbar
-_TYPE_PREFIXES = ("CHARACTER_", "DATABASE_")
-_TYPE_SUFFIXES = ("_ASSIGNMENT",)
 MAX_ROWS = 1000  # the table shows at most this many of the newest tasks
-
-
-def short_type(name: str) -> str:
-    """CHARACTER_AVATAR -> AVATAR, MBTI_ASSIGNMENT -> MBTI, DATABASE_UPGRADE -> UPGRADE."""
-    for prefix in _TYPE_PREFIXES:
-        name = name.removeprefix(prefix)
-    for suffix in _TYPE_SUFFIXES:
-        name = name.removesuffix(suffix)
-    return name
 
 
 class KeyedText(Text):
@@ -98,6 +87,7 @@ class QueueTable(DataTable[Any]):
         self._floor: str | None = None  # oldest id on a full page: older tasks are not added
         self.compact = False
         self._columns = COLUMNS
+        self._short_names: dict[str, str] = {}  # type name → the short name its schema declares
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -123,6 +113,14 @@ class QueueTable(DataTable[Any]):
         if selected is not None and selected in self._shown:
             self.move_cursor(row=self.get_row_index(selected), animate=False)
 
+    def set_short_names(self, short_names: dict[str, str]) -> None:
+        """The names the compact columns show for each task type (from the types' schemas)."""
+        if short_names == self._short_names:
+            return
+        self._short_names = dict(short_names)
+        if self.compact and self._shown:
+            self.show(list(self._shown.values()))
+
     # --- rows -----------------------------------------------------------------------------------
 
     def _cells(self, task: TaskRecord, now_ms: int) -> dict[str, Any]:
@@ -130,7 +128,7 @@ class QueueTable(DataTable[Any]):
         first = self._columns[0][0]
         cells: dict[str, Any] = {
             "id": task.task_id,
-            "type": short_type(task.type) if self.compact else task.type,
+            "type": self._short_names.get(task.type, task.type) if self.compact else task.type,
             "priority": task.priority.name,
             "status": status_text(task.status),
             "progress": progress_bar(task.progress, task.status),
