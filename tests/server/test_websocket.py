@@ -109,7 +109,7 @@ async def test_slow_client_gets_progress_coalesced_and_every_terminal_event(
             flood_progress(sample_service, task_ids, 50)
             await asyncio.sleep(0)
             for client in hub.clients:  # bounded: at most one progress slot per task is queued
-                assert client.pending_events <= len(task_ids) * 2
+                assert client.pending <= len(task_ids) * 2
                 assert not client.overflowed, round_
         for task_id in task_ids:
             sample_service.engine.bus.publish(
@@ -140,7 +140,7 @@ async def test_client_that_falls_behind_is_closed_with_resync(
                 )
             await asyncio.sleep(0)
             for client in hub.clients:
-                assert client.pending_events <= 50 and client.pending_bytes <= 100_000
+                assert client.pending <= 50 and client.pending_size <= 100_000
         async with asyncio.timeout(10):
             with pytest.raises(ConnectionClosed) as closed:
                 while True:
