@@ -1,16 +1,30 @@
-"""The event bus: progress coalesced in place per task, terminal events kept, overflow → resync."""
+"""The event bus and its subscriber buffer (``core.eventbuffer``, shared with the WebSocket
+clients and ``--connect``): progress coalesced in place per task, never ahead of a later state
+change of its task; terminal events kept; overflow → resync."""
 
 from __future__ import annotations
 
 import pytest
 
+from tui_updater.core.eventbuffer import EventBuffer
 from tui_updater.core.events import Event, EventType
 from tui_updater.core.service import SubscriberOverflow
 from tui_updater.engine.bus import EventBus
 
 
 def progress(task_id: str, value: float) -> Event:
-    return Event(EventType.TASK_PROGRESS, task_id=task_id, progress=value)
+    return Event(EventType.TASK_PROGRESS, task_id=task_id, progress=value, status="RUNNING")
+
+
+# The order that once left a consumer on a stale state: progress of attempt 1, the retry, the
+# restart, then progress of attempt 2.
+RETRY_SEQUENCE = [
+    progress("a", 50),
+    Event(EventType.TASK_RETRYING, task_id="a", status="PENDING", progress=40),
+    Event(EventType.TASK_STARTED, task_id="a", status="RUNNING", progress=40),
+    progress("a", 60),
+    progress("a", 70),
+]
 
 
 def test_progress_coalesces_in_place_and_terminal_events_stay():
@@ -59,3 +73,41 @@ async def test_batches_wait_for_events_and_close_ends_iteration():
     sub.close()
     assert await sub.get_batch() == []
     assert bus.subscriber_count == 0
+
+
+def test_progress_after_a_retry_is_delivered_after_the_retry_event():
+    bus = EventBus()
+    sub = bus.subscribe()
+    for event in RETRY_SEQUENCE:
+        bus.publish(event)
+    events = sub.drain()
+    # A consumer applying events in order must end on the newest state (70 %, RUNNING).
+    assert [(e.type.value, e.progress) for e in events] == [
+        ("task_progress", 50),
+        ("task_retrying", 40),
+        ("task_started", 40),
+        ("task_progress", 70),
+    ]
+
+
+def test_log_lines_do_not_break_progress_coalescing():
+    bus = EventBus()
+    sub = bus.subscribe()
+    bus.publish(progress("a", 10))
+    bus.publish(Event(EventType.LOG, task_id="a", message="item done"))
+    bus.publish(progress("a", 20))
+    assert [e.type.value for e in sub.drain()] == ["task_progress", "log"]
+
+
+def test_a_size_bound_counts_coalesced_payloads_at_their_new_size():
+    buffer: EventBuffer[str] = EventBuffer(max_events=100, max_size=30)
+    buffer.push(progress("a", 1), "x" * 10, 10)
+    buffer.push(progress("a", 2), "y" * 4, 4)  # replaces the 10-byte payload in place
+    buffer.push(Event(EventType.LOG, message="l"), "z" * 20, 20)
+    assert buffer.pending == 2 and buffer.pending_size == 24
+    assert buffer.drain() == ["y" * 4, "z" * 20] and buffer.pending_size == 0
+    buffer.push(Event(EventType.LOG, message="l"), "z" * 20, 20)
+    buffer.push(Event(EventType.LOG, message="m"), "w" * 20, 20)  # 40 > 30: too far behind
+    assert buffer.overflowed and buffer.pending == 0
+    with pytest.raises(SubscriberOverflow):
+        buffer.drain()

@@ -63,22 +63,37 @@ class Reporter:
         )
 
     def progress(self, task: TaskRecord) -> None:
-        """Publish progress at most every PROGRESS_INTERVAL_S per task; the last one lands."""
+        """Publish progress at most every PROGRESS_INTERVAL_S per task; the last one lands.
+
+        Throttled progress is merged, never lost: the newest waits for its turn, goes out at once
+        when every item is finished, and always goes out before the task's terminal event.
+        """
         self._latest[task.task_id] = task
         now = self._clock.monotonic()
         last = self._last_progress.get(task.task_id)
-        if last is None or now - last >= PROGRESS_INTERVAL_S:
+        counts = task.counts
+        if last is None or now - last >= PROGRESS_INTERVAL_S or counts.finished >= counts.total:
             self._publish_progress(task.task_id)
         elif task.task_id not in self._progress_timers:
             delay = PROGRESS_INTERVAL_S - (now - last)
             self._progress_timers[task.task_id] = asyncio.get_running_loop().call_later(
-                delay, self._publish_progress, task.task_id
+                delay, self._publish_due, task.task_id
             )
 
-    def _publish_progress(self, task_id: str) -> None:
+    def _publish_due(self, task_id: str) -> None:
+        """The throttle timer: publish the waiting progress unless the run has ended meanwhile."""
         self._progress_timers.pop(task_id, None)
+        if self._is_running(task_id):
+            self._publish_progress(task_id)
+        else:
+            self._latest.pop(task_id, None)
+
+    def _publish_progress(self, task_id: str) -> None:
+        timer = self._progress_timers.pop(task_id, None)
+        if timer is not None:
+            timer.cancel()
         task = self._latest.pop(task_id, None)
-        if task is None or not self._is_running(task_id):
+        if task is None:
             return
         self._last_progress[task_id] = self._clock.monotonic()
         counts = task.counts
@@ -88,12 +103,9 @@ class Reporter:
         self.emit(EventType.TASK_PROGRESS, task)
 
     def terminal(self, kind: EventType, task: TaskRecord) -> None:
-        """A task's last event: pending progress for it is dropped, never sent after this."""
-        timer = self._progress_timers.pop(task.task_id, None)
-        if timer is not None:
-            timer.cancel()
+        """A task's last event; progress still waiting for it goes out first, never after."""
+        self._publish_progress(task.task_id)
         self._last_progress.pop(task.task_id, None)
-        self._latest.pop(task.task_id, None)
         self.emit(kind, task)
 
     # --- log lines ------------------------------------------------------------------------------

@@ -371,13 +371,11 @@ class TaskRun:
                     )
                 )
             )
+        self._report()  # every batch reports its progress, the last one too
         if last:
-            # The engine stores these with the finished task, in one transaction, and its terminal
-            # event carries the final counts. Should it crash first, the items are applied again
-            # on resume; the journal's compare-and-set makes that a no-op for writes made.
-            counts = self.counts()
-            self.task = self.task.evolve(counts=counts, progress=counts.progress())
+            # The engine stores these with the finished task, in one transaction. Should it crash
+            # first, the items are applied again on resume; the journal's compare-and-set makes
+            # that a no-op for writes made.
             self.unsaved.extend(changed)
             return
-        self._report()
         await self.save(items=changed, tasks=[self.task])

@@ -8,78 +8,32 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import deque
-from collections.abc import AsyncIterator
 from typing import Any
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus, WebSocketException
 
-from tui_updater.core.events import Event, EventType
-from tui_updater.core.service import SubscriberOverflow
+from tui_updater.core.eventbuffer import EventBuffer
+from tui_updater.core.events import Event
 
 logger = logging.getLogger("tui_updater")
 
 
-class RemoteSubscription:
-    """A subscriber's bounded buffer (progress coalesced per task), fed by the EventChannel."""
+class RemoteSubscription(EventBuffer[Event]):
+    """A subscriber's bounded buffer (``core.eventbuffer``), fed by the EventChannel."""
 
     def __init__(self, channel: EventChannel, *, max_pending: int = 10_000):
+        super().__init__(max_events=max_pending)
         self._channel = channel
-        self._max_pending = max_pending
-        self._slots: deque[list[Event]] = deque()
-        self._progress: dict[str | None, list[Event]] = {}
-        self._wake = asyncio.Event()
-        self.overflowed = False
-        self.closed = False
         self.needs_resync = False  # set when the connection was lost after this subscribed
 
-    def push(self, event: Event) -> None:
-        if self.closed or self.overflowed:
-            return
-        if event.type is EventType.TASK_PROGRESS:
-            slot = self._progress.get(event.task_id)
-            if slot is not None:
-                slot[0] = event
-                return
-        if len(self._slots) >= self._max_pending:
-            self.resync()
-            return
-        slot = [event]
-        self._slots.append(slot)
-        if event.type is EventType.TASK_PROGRESS:
-            self._progress[event.task_id] = slot
-        self._wake.set()
-
-    def resync(self) -> None:
-        """Drop what is queued and make batches() raise SubscriberOverflow."""
-        self.overflowed = True
-        self._slots.clear()
-        self._progress.clear()
-        self._wake.set()
-
-    async def batches(self) -> AsyncIterator[list[Event]]:
-        while not self.closed:
-            while not self._slots and not self.overflowed and not self.closed:
-                self._wake.clear()
-                await self._wake.wait()
-            if self.overflowed:
-                self.close()
-                raise SubscriberOverflow("event stream was interrupted; resync from list_tasks")
-            if self._slots:
-                batch = [slot[0] for slot in self._slots]
-                self._slots.clear()
-                self._progress.clear()
-                yield batch
-
     def close(self) -> None:
-        self.closed = True
-        self._wake.set()
+        super().close()
         self._channel.detach(self)
 
 
 def parse_message(text: str | bytes) -> tuple[list[Event], dict[str, Any] | None]:
-    """Events in a /ws message (one object or an array) and the snapshot, if it is one."""
+    """Events in a /ws message (one object, or an array when batched) and the snapshot, if any."""
     try:
         data = json.loads(text)
     except ValueError:
@@ -160,12 +114,12 @@ class EventChannel:
                     for subscription in tuple(self.subscribers):
                         if subscription.needs_resync:
                             subscription.needs_resync = False
-                            subscription.resync()
+                            subscription.overflow()  # batches() raises: resync
                     async for message in ws:
                         events, _snapshot = parse_message(message)
                         for subscription in tuple(self.subscribers):
                             for event in events:
-                                subscription.push(event)
+                                subscription.push(event, event)
                     resync_requested = ws.close_code == 4000
                     self.last_error = (
                         f"closed by server ({ws.close_code} {ws.close_reason})".strip()

@@ -73,9 +73,10 @@ def _http_base(url: str) -> str:
 
 
 def _ws_url(http_base: str) -> str:
+    """The event stream, batched: one message carries every event that was ready."""
     parts = urlsplit(http_base)
     scheme = "wss" if parts.scheme == "https" else "ws"
-    return urlunsplit((scheme, parts.netloc, parts.path + "/ws", "", ""))
+    return urlunsplit((scheme, parts.netloc, parts.path + "/ws", "batch=1", ""))
 
 
 class RemoteService:

@@ -202,7 +202,8 @@ def build_openapi(types: list[TaskTypeInfo], *, version: str) -> dict[str, Any]:
             "title": "tavern-updater-tui",
             "version": version,
             "description": "REST API of the headless engine. WebSocket events at /ws: a snapshot, then "
-            "event objects (or arrays of them); close code 4000 'resync' means reconnect and resync.",
+            "one event object per message (arrays of them only with ?batch=1); close code 4000 "
+            "'resync' means reconnect and resync.",
         },
         "paths": paths,
         "components": {

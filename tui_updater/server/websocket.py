@@ -2,8 +2,10 @@
 
 Protocol (server → client only; anything the client sends is ignored):
   1. ``{"type": "snapshot", "tasks": [task…], "status": {queue…}, "service": {…}}``
-  2. events, each ``{type, taskId, status, progress, message, result, error, timestamp, …}``;
-     a message holds ONE event object, or a JSON ARRAY of events when several were ready.
+  2. events, ONE JSON event object per message:
+     ``{type, taskId, status, progress, message, result, error, timestamp, …}``.
+     A client that connects to ``/ws?batch=1`` gets everything ready at once in one message:
+     a single object, or a JSON ARRAY of events (``--connect`` asks for this).
   A client that falls too far behind is closed with code 4000, reason "resync": reconnect and
   start again from the snapshot. On shutdown clients are closed with 1001.
 """
@@ -14,85 +16,37 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import deque
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from tui_updater.core.events import Event, EventType
+from tui_updater.core.eventbuffer import EventBuffer
 from tui_updater.core.service import SubscriberOverflow, Subscription, UpdaterService
 
 logger = logging.getLogger("tui_updater")
 RESYNC_CLOSE_CODE = 4000
 RESYNC_REASON = "resync"
 GOING_AWAY_CODE = 1001
+BATCH_QUERY_VALUES = ("1", "true", "yes")
 
 
-class ClientBuffer:
-    """One client's pending messages: progress coalesced per task, bounded by count and bytes."""
+class ClientStream(EventBuffer[str]):
+    """One client's pending events as JSON text (``core.eventbuffer``), bounded by count and bytes."""
 
-    def __init__(self, *, max_events: int, max_bytes: int):
-        self.max_events = max_events
-        self.max_bytes = max_bytes
-        self._slots: deque[list[str]] = deque()
-        self._progress: dict[str | None, list[str]] = {}
-        self._bytes = 0
-        self._wake = asyncio.Event()
-        self.overflowed = False
+    def __init__(self, *, max_events: int, max_bytes: int, batched: bool):
+        super().__init__(max_events=max_events, max_size=max_bytes)
+        self.batched = batched
         self.closing: tuple[int, str] | None = None
 
-    @property
-    def pending_events(self) -> int:
-        return len(self._slots)
-
-    @property
-    def pending_bytes(self) -> int:
-        return self._bytes
-
-    def push(self, event: Event, text: str) -> None:
-        if self.overflowed or self.closing:
-            return
-        if event.type is EventType.TASK_PROGRESS:
-            slot = self._progress.get(event.task_id)
-            if slot is not None:
-                self._bytes += len(text) - len(slot[0])
-                slot[0] = text
-                return
-        if len(self._slots) >= self.max_events or self._bytes + len(text) > self.max_bytes:
-            self.overflow()
-            return
-        slot = [text]
-        self._slots.append(slot)
-        self._bytes += len(text)
-        if event.type is EventType.TASK_PROGRESS:
-            self._progress[event.task_id] = slot
-        self._wake.set()
-
-    def overflow(self) -> None:
-        """Drop the backlog; the sender closes the connection with 4000 "resync"."""
-        self.overflowed = True
-        self._slots.clear()
-        self._progress.clear()
-        self._bytes = 0
-        self._wake.set()
-
-    def close(self, code: int, reason: str) -> None:
+    def shut(self, code: int, reason: str) -> None:
+        """Stop sending; the connection is closed with ``code`` and ``reason``."""
         self.closing = (code, reason)
-        self._wake.set()
+        self.close()
 
-    async def next_message(self) -> str:
-        """The next frame: one event, or an array of events; raises on overflow or close."""
-        while not self._slots and not self.overflowed and not self.closing:
-            self._wake.clear()
-            await self._wake.wait()
-        if self.overflowed:
-            raise SubscriberOverflow("client fell behind")
-        if self.closing:
-            raise ConnectionAbortedError(self.closing[1])
-        texts = [slot[0] for slot in self._slots]
-        self._slots.clear()
-        self._progress.clear()
-        self._bytes = 0
-        return texts[0] if len(texts) == 1 else "[" + ",".join(texts) + "]"
+    def frames(self, texts: list[str]) -> list[str]:
+        """One event object per frame; a batched client gets one array of everything ready."""
+        if not self.batched or len(texts) == 1:
+            return texts
+        return ["[" + ",".join(texts) + "]"]
 
 
 class EventHub:
@@ -110,20 +64,20 @@ class EventHub:
         self.max_events = max_events
         self.max_bytes = max_bytes
         self.send_timeout_s = send_timeout_s
-        self.clients: set[ClientBuffer] = set()
+        self.clients: set[ClientStream] = set()
         self._subscription: Subscription | None = None
         self._pump: asyncio.Task[None] | None = None
         self.delivered_messages = 0
 
-    def register(self) -> ClientBuffer:
-        client = ClientBuffer(max_events=self.max_events, max_bytes=self.max_bytes)
+    def register(self, *, batched: bool = False) -> ClientStream:
+        client = ClientStream(max_events=self.max_events, max_bytes=self.max_bytes, batched=batched)
         self.clients.add(client)
         if self._pump is None:
             self._subscription = self.service.subscribe()
             self._pump = asyncio.create_task(self._run(self._subscription), name="ws-event-pump")
         return client
 
-    def unregister(self, client: ClientBuffer) -> None:
+    def unregister(self, client: ClientStream) -> None:
         self.clients.discard(client)
         if not self.clients:
             self._stop_pump()
@@ -143,8 +97,9 @@ class EventHub:
                     text = json.dumps(
                         event.to_json(), ensure_ascii=False, separators=(",", ":"), default=str
                     )
+                    size = len(text)
                     for client in tuple(self.clients):
-                        client.push(event, text)
+                        client.push(event, text, size)
         except SubscriberOverflow:
             # The hub itself fell behind (the loop was starved): everyone resyncs.
             for client in tuple(self.clients):
@@ -154,7 +109,7 @@ class EventHub:
 
     def close_all(self, code: int = GOING_AWAY_CODE, reason: str = "server shutting down") -> None:
         for client in tuple(self.clients):
-            client.close(code, reason)
+            client.shut(code, reason)
 
     async def aclose(self) -> None:
         self.close_all()
@@ -182,22 +137,27 @@ async def _snapshot(service: UpdaterService) -> str:
 
 
 async def _send_loop(
-    websocket: WebSocket, client: ClientBuffer, hub: EventHub
+    websocket: WebSocket, client: ClientStream, hub: EventHub
 ) -> tuple[int, str] | None:
     """Send until the client leaves; returns the close code and reason to use, if any."""
     while True:
         try:
-            message = await client.next_message()
+            texts = await client.get_batch()
         except SubscriberOverflow:
             return RESYNC_CLOSE_CODE, RESYNC_REASON
-        except ConnectionAbortedError:
+        if client.closing is not None:
             return client.closing
+        if not texts:
+            return None
+        frames = client.frames(texts)
         try:
+            # One deadline for what was taken: a client that cannot accept it in time resyncs.
             async with asyncio.timeout(hub.send_timeout_s):
-                await websocket.send_text(message)
+                for frame in frames:
+                    await websocket.send_text(frame)
         except TimeoutError:
             return RESYNC_CLOSE_CODE, RESYNC_REASON
-        hub.delivered_messages += 1
+        hub.delivered_messages += len(frames)
 
 
 async def _receive_loop(websocket: WebSocket) -> None:
@@ -210,8 +170,9 @@ async def _receive_loop(websocket: WebSocket) -> None:
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
     hub: EventHub = websocket.app.state.hub
+    batched = websocket.query_params.get("batch", "").lower() in BATCH_QUERY_VALUES
     await websocket.accept()
-    client = hub.register()  # before the snapshot, so no event falls between the two
+    client = hub.register(batched=batched)  # before the snapshot: no event falls between the two
     try:
         await websocket.send_text(await _snapshot(hub.service))
         sender = asyncio.create_task(_send_loop(websocket, client, hub))
