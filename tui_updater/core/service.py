@@ -186,7 +186,8 @@ def parse_sort(value: str | None) -> tuple[str, bool] | None:
     name = text.lstrip("+-")
     if name not in SORT_FIELDS:
         raise InvalidParameters(
-            "sort", f"cannot sort by {name!r}; use one of {', '.join(SORT_FIELDS)} (- for descending)"
+            "sort",
+            f"cannot sort by {name!r}; use one of {', '.join(SORT_FIELDS)} (- for descending)",
         )
     return name, descending
 
@@ -198,7 +199,9 @@ def levels_from(level: str | None) -> tuple[str, ...]:
     name = level.strip().upper()
     name = "WARNING" if name == "WARN" else name
     if name not in LOG_LEVELS:
-        raise InvalidParameters("level", f"unknown level {level!r}; use one of {', '.join(LOG_LEVELS)}")
+        raise InvalidParameters(
+            "level", f"unknown level {level!r}; use one of {', '.join(LOG_LEVELS)}"
+        )
     return LOG_LEVELS[LOG_LEVELS.index(name) :]
 
 
@@ -213,7 +216,9 @@ class TaskFilter:
     def parse(
         cls, status: str | Sequence[str] | None = None, type_name: str | Sequence[str] | None = None
     ) -> TaskFilter:
-        return cls(parse_statuses(status), tuple(dict.fromkeys(t.upper() for t in _split(type_name))))
+        return cls(
+            parse_statuses(status), tuple(dict.fromkeys(t.upper() for t in _split(type_name)))
+        )
 
     def matches(self, task: TaskRecord) -> bool:
         return (not self.statuses or task.status in self.statuses) and (
@@ -263,7 +268,9 @@ async def apply_bulk(
 ) -> BulkResult:
     """Run ``action`` on every task the filter matches, one by one; a refusal skips that task."""
     if action not in BULK_ACTIONS:
-        raise InvalidParameters("action", f"unknown bulk action; use one of {', '.join(BULK_ACTIONS)}")
+        raise InvalidParameters(
+            "action", f"unknown bulk action; use one of {', '.join(BULK_ACTIONS)}"
+        )
     query = TaskFilter.parse(status, type_name)
     statuses = query.statuses or BULK_DEFAULT_STATUSES[action]
     tasks = await service.list_tasks(

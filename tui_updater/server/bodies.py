@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any, NoReturn
 
 from starlette.requests import Request
@@ -70,3 +71,57 @@ def query_int(
     if not minimum <= value <= maximum:
         raise invalid_field(name, f"must be between {minimum} and {maximum}, got {value}")
     return value
+
+
+def query_values(
+    request: Request, name: str, *, allowed: Collection[str] | None = None
+) -> list[str] | None:
+    """A comma-separated query parameter (``?status=FAILED,CANCELLED``); ``None`` when absent.
+
+    Values are taken exactly as the OpenAPI document lists them: present but empty, or a value
+    outside ``allowed``, is a 422 naming the parameter.
+    """
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    values = raw.split(",")
+    if any(not value for value in values):
+        raise invalid_field(name, "expected one or more comma-separated values, got an empty one")
+    if allowed is not None:
+        for value in values:
+            if value not in allowed:
+                raise invalid_field(
+                    name, f"unknown value {value[:40]!r}; use one of {', '.join(allowed)}"
+                )
+    return list(dict.fromkeys(values))
+
+
+def query_choice(request: Request, name: str, *, allowed: Collection[str]) -> str | None:
+    """A query parameter that takes one of ``allowed`` exactly; ``None`` when absent."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    if raw not in allowed:
+        raise invalid_field(name, f"unknown value {raw[:40]!r}; use one of {', '.join(allowed)}")
+    return raw
+
+
+PRIORITY_NAMES = ("LOW", "NORMAL", "HIGH", "URGENT")
+
+
+def priority_field(body: dict[str, Any], *, default: object = "NORMAL") -> object:
+    """``priority`` as the schema allows it: a name (upper or lower case) or a whole number 1–4.
+
+    An integral float (``3.0``) is a whole number in JSON Schema, so it is accepted as one.
+    """
+    if "priority" not in body:
+        return default
+    value = body["priority"]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 4:
+        return value
+    if isinstance(value, str) and value in (*PRIORITY_NAMES, *(n.lower() for n in PRIORITY_NAMES)):
+        return value
+    names = ", ".join(f"{name} ({number})" for number, name in enumerate(PRIORITY_NAMES, 1))
+    raise invalid_field("priority", f"invalid priority {value!r}; use one of {names}")
