@@ -269,6 +269,9 @@ class FakeService:
         )
         self.tasks[task.task_id] = task
         self._publish(EventType.TASK_CREATED, task)
+        self._log(
+            "INFO", f"created task {name} (ID: {task.task_id}, priority {level.name})", task.task_id
+        )
         return task
 
     async def list_tasks(
@@ -281,20 +284,17 @@ class FakeService:
         sort: str | None = None,
     ) -> list[TaskRecord]:
         query = TaskFilter.parse(status, type_name)
-        order = parse_sort(sort)
+        field, descending = parse_sort(sort) or ("createdAt", True)
+        attribute = SORT_ATTRIBUTES[field]
+
+        def key(task: TaskRecord) -> tuple[Any, ...]:
+            value = getattr(task, attribute)
+            # Missing values first when ascending, as SQLite; ties by age, same direction.
+            return (value is not None, value, task.created_at_ms, task.task_id)
+
         tasks = sorted(
-            (t for t in self.tasks.values() if query.matches(t)),
-            key=lambda t: (t.created_at_ms, t.task_id),
-            reverse=True,
+            (t for t in self.tasks.values() if query.matches(t)), key=key, reverse=descending
         )
-        if order is not None:
-            attribute = SORT_ATTRIBUTES[order[0]]
-
-            def key(task: TaskRecord) -> tuple[bool, Any]:
-                value = getattr(task, attribute)
-                return (value is not None, value)  # missing first ascending, as SQLite
-
-            tasks.sort(key=key, reverse=order[1])
         return tasks[offset : None if limit is None else offset + limit]
 
     async def count_tasks(

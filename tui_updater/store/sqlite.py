@@ -362,13 +362,14 @@ class SqliteTaskStore:
         sort: tuple[str, bool] | None = None,
     ) -> list[TaskRecord]:
         where, params = self._task_where(status, type_name)
-        order = ""
-        if sort is not None:
-            column = _SORT_COLUMNS[sort[0]]
-            order = f"{column} {'DESC' if sort[1] else 'ASC'}, "
+        # Ties fall back to age in the same direction: ascending is the exact reverse order.
+        column, descending = (
+            ("created_at_ms", True) if sort is None else (_SORT_COLUMNS[sort[0]], sort[1])
+        )
+        way = "DESC" if descending else "ASC"
         sql = (
             f"SELECT {_TASK_COLUMNS} FROM tasks{where} "
-            f"ORDER BY {order}created_at_ms DESC, task_id DESC LIMIT ? OFFSET ?"
+            f"ORDER BY {column} {way}, created_at_ms {way}, task_id {way} LIMIT ? OFFSET ?"
         )
         params += [-1 if limit is None else limit, offset]
         return [_task_from_row(r) for r in await self._fetch(sql, params)]
