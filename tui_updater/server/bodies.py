@@ -10,13 +10,15 @@ from starlette.requests import Request
 
 from tui_updater.server.errors import ApiError, invalid_field
 
+EMPTY: Any = object()  # read_json's answer for a body with no bytes (JSON null is None)
+
 
 def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
 async def read_json(request: Request, max_bytes: int) -> Any:
-    """The body parsed as JSON, ``None`` when empty; 400 for malformed JSON, 413 when too large."""
+    """The body parsed as JSON, ``EMPTY`` when absent; 400 for malformed JSON, 413 when too large."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -26,7 +28,7 @@ async def read_json(request: Request, max_bytes: int) -> Any:
         chunks.append(chunk)
     raw = b"".join(chunks)
     if not raw.strip():
-        return None
+        return EMPTY
     try:
         return json.loads(raw, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
@@ -46,7 +48,7 @@ async def read_json(request: Request, max_bytes: int) -> Any:
 async def read_object(request: Request, max_bytes: int, *, required: bool) -> dict[str, Any]:
     """The body as a JSON object (``{}`` when empty and not required)."""
     body = await read_json(request, max_bytes)
-    if body is None:
+    if body is EMPTY:
         if required:
             raise ApiError(400, "invalid_body", "a JSON object body is required")
         return {}
@@ -125,3 +127,33 @@ def priority_field(body: dict[str, Any], *, default: object = "NORMAL") -> objec
         return value
     names = ", ".join(f"{name} ({number})" for number, name in enumerate(PRIORITY_NAMES, 1))
     raise invalid_field("priority", f"invalid priority {value!r}; use one of {names}")
+
+
+_validators: dict[str, Any] = {}
+
+
+def check_schema(schema: dict[str, Any], data: dict[str, Any]) -> None:
+    """422 naming the field when ``data`` does not match ``schema`` (JSON Schema 2020-12).
+
+    The OpenAPI document publishes these schemas; checking them here makes the server accept
+    exactly what the document says (pydantic alone would also take ``"3"`` or ``0`` for a
+    number or a boolean).
+    """
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    key = json.dumps(schema, sort_keys=True)
+    validator = _validators.get(key)
+    if validator is None:
+        validator = _validators[key] = Draft202012Validator(schema)
+    error = best_match(validator.iter_errors(data))
+    if error is None:
+        return
+    path = [str(part) for part in error.absolute_path]
+    message = error.message[:300]
+    if not path and error.validator == "additionalProperties":
+        known = set(schema.get("properties", {}))
+        path, message = sorted(k for k in data if k not in known)[:1], "unknown field"
+    elif not path and error.validator == "required":
+        path = [name for name in error.validator_value if name not in data][:1]
+    raise invalid_field(".".join(path) or "data", message)

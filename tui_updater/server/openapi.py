@@ -164,6 +164,30 @@ _RESPONSES: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
+def _operation_id(method: str, path: str) -> str:
+    words = path.strip("/").replace("{", "").replace("}", "").replace("-", "_").split("/")
+    return "_".join([method.lower(), *words])
+
+
+# A created task's id feeds the operations on one task (stateful clients and testers follow them).
+_TASK_LINKS = {
+    f"{method.lower()}{suffix.replace('/', '_')}": {
+        "operationId": _operation_id(method, f"/api/tasks/{{task_id}}{suffix}"),
+        "parameters": {"task_id": "$response.body#/taskId"},
+    }
+    for method, suffix in (
+        ("GET", ""),
+        ("PATCH", ""),
+        ("DELETE", ""),
+        ("POST", "/cancel"),
+        ("POST", "/retry"),
+        ("POST", "/revert"),
+        ("GET", "/items"),
+        ("GET", "/logs"),
+    )
+}
+
+
 def _params_schema_name(type_name: str) -> str:
     return f"{type_name}_params"
 
@@ -287,6 +311,7 @@ def _responses(method: str, path: str) -> dict[str, Any]:
         answer["headers"] = {
             "Location": {"description": "the task's URL", "schema": {"type": "string"}}
         }
+        answer["links"] = _TASK_LINKS
     if (method, path) == ("GET", "/api/tasks"):
         answer["headers"] = {
             "X-Total-Count": {
@@ -308,7 +333,7 @@ def _operation(
 ) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": summary,
-        "operationId": f"{method.lower()}_{path.strip('/').replace('/', '_').replace('-', '_')}",
+        "operationId": _operation_id(method, path),
     }
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}

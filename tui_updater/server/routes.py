@@ -21,9 +21,16 @@ from starlette.routing import Match, Route
 from starlette.types import Scope
 
 from tui_updater.core.models import ItemStatus, TaskStatus
-from tui_updater.core.service import BULK_ACTIONS, LOG_LEVELS, SORT_FIELDS, UpdaterService
+from tui_updater.core.service import (
+    BULK_ACTIONS,
+    LOG_LEVELS,
+    SORT_FIELDS,
+    TaskTypeInfo,
+    UpdaterService,
+)
 from tui_updater.errors import UnknownTaskType
 from tui_updater.server.bodies import (
+    check_schema,
     priority_field,
     query_choice,
     query_int,
@@ -61,7 +68,7 @@ def _task_id(request: Request) -> str:
     return str(request.path_params["task_id"])
 
 
-async def _type_name(service: UpdaterService, body: dict[str, Any]) -> str:
+async def _task_type(service: UpdaterService, body: dict[str, Any]) -> TaskTypeInfo:
     """The body's ``type``: a registered name or one of its aliases, exactly as OpenAPI lists."""
     types = await service.task_types()
     raw = body.get("type")
@@ -69,15 +76,16 @@ async def _type_name(service: UpdaterService, body: dict[str, Any]) -> str:
         raise invalid_field("type", f"required: one of {', '.join(t.name for t in types)}")
     for info in types:
         if raw == info.name or raw in info.aliases:
-            return info.name
+            return info
     raise UnknownTaskType(raw, [t.name for t in types])
 
 
 async def _submit(
-    ctx: ApiContext, type_name: str, data: dict[str, Any], priority: object
+    ctx: ApiContext, info: TaskTypeInfo, data: dict[str, Any], priority: object
 ) -> JSONResponse:
+    check_schema(info.params_schema, data)
     data = restrict_migration_script(data, ctx.migrations_dir)
-    task = await ctx.service.submit(type_name, data, priority)
+    task = await ctx.service.submit(info.name, data, priority)
     location = f"/api/tasks/{quote(task.task_id, safe='')}"
     return JSONResponse(task.to_json(), status_code=201, headers={"Location": location})
 
@@ -123,8 +131,8 @@ async def create_task(request: Request) -> Response:
     for key in body:
         if key not in CREATE_FIELDS:
             raise invalid_field(key, "unknown field; a task is {type, priority, data}")
-    type_name = await _type_name(ctx.service, body)
-    return await _submit(ctx, type_name, _data_field(body), priority_field(body))
+    info = await _task_type(ctx.service, body)
+    return await _submit(ctx, info, _data_field(body), priority_field(body))
 
 
 async def preview_task(request: Request) -> Response:
@@ -133,11 +141,13 @@ async def preview_task(request: Request) -> Response:
     for key in body:
         if key not in CREATE_FIELDS:
             raise invalid_field(key, "unknown field; a preview is {type, data}")
-    type_name = await _type_name(ctx.service, body)
+    info = await _task_type(ctx.service, body)
     priority_field(body)  # checked as for a create, though a preview does not use it
-    data = restrict_migration_script(_data_field(body), ctx.migrations_dir)
-    count = await ctx.service.preview(type_name, data)
-    return JSONResponse({"type": type_name, "count": count})
+    data = _data_field(body)
+    check_schema(info.params_schema, data)
+    data = restrict_migration_script(data, ctx.migrations_dir)
+    count = await ctx.service.preview(info.name, data)
+    return JSONResponse({"type": info.name, "count": count})
 
 
 async def task_types(request: Request) -> Response:
@@ -245,24 +255,19 @@ async def all_logs(request: Request) -> Response:
 # --- quick operations, queue, status ----------------------------------------------------------
 
 
-async def quick_types(service: UpdaterService) -> dict[str, str]:
-    """The quick operation names: every alias the registry gives a type → the type."""
-    return {alias: info.name for info in await service.task_types() for alias in info.aliases}
-
-
 async def quick(request: Request) -> Response:
+    """``/api/quick/<alias>``: every alias the registry gives a type is a quick operation."""
     ctx = _ctx(request)
     name = str(request.path_params["name"])
-    types = await quick_types(ctx.service)
-    type_name = types.get(name)
-    if type_name is None:
-        raise ApiError(
-            404, "not_found", f"no quick operation {name!r}; use one of {', '.join(types)}"
-        )
+    types = await ctx.service.task_types()
+    info = next((t for t in types if name in t.aliases), None)
+    if info is None:
+        aliases = ", ".join(alias for t in types for alias in t.aliases)
+        raise ApiError(404, "not_found", f"no quick operation {name!r}; use one of {aliases}")
     data = await read_object(request, ctx.max_body_bytes, required=False)
     priority = priority_field(data)
     data.pop("priority", None)
-    return await _submit(ctx, type_name, data, priority)
+    return await _submit(ctx, info, data, priority)
 
 
 async def pause_queue(request: Request) -> Response:
