@@ -314,12 +314,14 @@ class Engine:
             raise TaskStateError(
                 f"only a queued task's priority can change; {task_id} is {task.status.value}"
             )
+        # The queue changes before the await: the scheduler may start the task meanwhile, and
+        # must then start it as changed, never from a stale heap entry.
         task = self._pending[task_id].evolve(priority=level, updated_at_ms=now_ms())
-        await self.store.save(tasks=[task])
         self._pending[task_id] = task
         self._heap = [entry for entry in self._heap if entry[2] != task_id]
         heapq.heapify(self._heap)
         heapq.heappush(self._heap, (-int(level), next(self._order), task_id))
+        await self.store.save(tasks=[task])
         self.log("INFO", f"task {task_id}: priority set to {level.name}", task_id)
         return task
 
