@@ -19,7 +19,7 @@ from tui_updater.characters.demo import create_demo_db
 from tui_updater.config import Settings
 from tui_updater.core.events import Event, EventType
 from tui_updater.core.models import Priority, TaskStatus
-from tui_updater.errors import InvalidParameters, TaskStateError, UnknownTaskType
+from tui_updater.errors import InvalidParameters, TaskNotFound, TaskStateError, UnknownTaskType
 from tui_updater.server.embedded import start_server
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -137,7 +137,11 @@ async def test_failure_cancel_and_retry(tmp_path: Path, demo_db: Path) -> None:
         assert (await queued.wait()).status is TaskStatus.CANCELLED
         assert (await queued.retry()).status is TaskStatus.PENDING
         await manager.service.resume()
-        assert (await manager.task(queued.task_id or "").wait()).status is TaskStatus.COMPLETED
+        assert (
+            await (await manager.task(queued.task_id or "")).wait()
+        ).status is TaskStatus.COMPLETED
+        with pytest.raises(TaskNotFound):
+            await manager.task("task_0_missing")
 
 
 async def test_open_reads_no_config_unless_asked(tmp_path: Path, demo_db: Path) -> None:
@@ -181,7 +185,8 @@ async def test_the_same_interface_over_a_server(served: str) -> None:
         assert bad.value.field == "forceUpdate"
     manager = await tui_updater.connect(served)
     try:
-        assert manager.task(task.task_id or "").task_id == task.task_id
-        assert (await manager.task(task.task_id or "").refresh()).status is TaskStatus.COMPLETED
+        again = await manager.task(task.task_id or "")
+        assert again.task_id == task.task_id and again.type == "MBTI_ASSIGNMENT"
+        assert again.record is not None and again.record.status is TaskStatus.COMPLETED
     finally:
         await manager.close()

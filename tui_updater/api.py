@@ -101,7 +101,7 @@ class Task:
             raise TaskStateError(f"task {self.record.task_id} has already been started")
         type_name, data, priority = self._request
         self.record = await self._manager.service.submit(type_name, data, priority)
-        self._manager._track(self)
+        await self._manager._track(self)
         return self
 
     async def refresh(self) -> TaskRecord:
@@ -237,33 +237,23 @@ class TaskManager:
         """Start a held task (pass the Task); a task id names an already queued task."""
         if isinstance(task, Task):
             return await task.start()
-        existing = self.task(task)
-        raise TaskStateError(
-            f"task {task} has already been started ({(await existing.refresh()).status.value})"
-        )
+        existing = await (await self.task(task)).refresh()
+        raise TaskStateError(f"task {task} has already been started ({existing.status.value})")
 
-    def task(self, task_id: str) -> Task:
-        """A handle on a task that already exists (created earlier, or by someone else)."""
+    async def task(self, task_id: str) -> Task:
+        """A handle on a task that exists (created earlier, or elsewhere); TaskNotFound if not."""
         if task_id in self._tasks:
             return self._tasks[task_id]
-        placeholder = TaskRecord(task_id, "", Priority.NORMAL, TaskStatus.PENDING, {}, 0)
-        task = Task(self, placeholder, ("", {}, Priority.NORMAL))
-        self._track(task)
+        record = await self.service.get_task(task_id)
+        task = Task(self, record, (record.type, dict(record.data), record.priority))
+        await self._track(task)
         return task
 
-    def _track(self, task: Task) -> None:
+    async def _track(self, task: Task) -> None:
         task_id = task._started()
         self._tasks[task_id] = task
-        early = self._early.pop(task_id, [])
-        if early:
-            self._spawn_replay(task, early)
-
-    def _spawn_replay(self, task: Task, events: list[Event]) -> None:
-        async def replay() -> None:
-            for event in events:
-                await task._deliver(event)
-
-        asyncio.get_running_loop().create_task(replay())
+        for event in self._early.pop(task_id, []):
+            await task._deliver(event)
 
     async def _dispatch(self) -> None:
         while True:
