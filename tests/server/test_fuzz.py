@@ -16,11 +16,12 @@ from hypothesis import strategies as st
 from tests.server.conftest import demo_settings
 from tui_updater.runtime import Runtime
 from tui_updater.server.app import create_app
-from tui_updater.server.routes import API_ROUTES, QUICK_TYPES
+from tui_updater.server.routes import API_ROUTES
 
 FUZZED_ROUTES = [
     (m, p) for m, p, _h, _s in API_ROUTES if p != "/api/queue/resume"
 ]  # keep the queue paused
+QUICK_NAMES = ["character-avatars", "character-settings", "mbti-assignment", "database-upgrade"]
 TYPE_NAMES = ["CHARACTER_AVATAR", "CHARACTER_SETTINGS", "MBTI_ASSIGNMENT", "DATABASE_UPGRADE"]
 PARAM_NAMES = [
     "characterIds", "batchSize", "concurrency", "overwrite", "size", "model", "updateFields", "forceUpdate",
@@ -101,7 +102,7 @@ content_types = st.sampled_from(
 )
 path_ids = st.text(min_size=1, max_size=20).map(lambda t: quote(t, safe=""))
 queries = st.dictionaries(
-    st.sampled_from(["status", "type", "limit", "offset"]),
+    st.sampled_from(["status", "type", "limit", "offset", "sort", "since", "level", "taskId"]),
     st.text(max_size=8) | st.integers(-5, 10**12).map(str),
     max_size=3,
 )
@@ -111,7 +112,7 @@ queries = st.dictionaries(
 def requests(draw: st.DrawFn) -> tuple[str, str, dict[str, str], dict[str, str], bytes | None]:
     method, path = draw(st.sampled_from(FUZZED_ROUTES))
     path = path.replace("{task_id}", draw(path_ids)).replace(
-        "{name}", draw(st.sampled_from(list(QUICK_TYPES)) | path_ids)
+        "{name}", draw(st.sampled_from(QUICK_NAMES) | path_ids)
     )
     body = draw(bodies) if method in ("POST", "DELETE") and draw(st.booleans()) else None
     headers = {"Content-Type": draw(content_types)} if body is not None else {}

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+import itertools
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
-from tui_updater.core.events import Event
+from pydantic import BaseModel, ValidationError
+
+from tui_updater.core.events import Event, EventType
 from tui_updater.core.models import (
     BackupInfo,
     ItemCounts,
@@ -17,8 +20,20 @@ from tui_updater.core.models import (
     TaskRecord,
     TaskStatus,
 )
-from tui_updater.core.service import QueueStatus, ServiceInfo, SubscriberOverflow, TaskTypeInfo
-from tui_updater.errors import InvalidParameters, TaskNotFound
+from tui_updater.core.service import (
+    BulkResult,
+    QueueStatus,
+    ServiceInfo,
+    SubscriberOverflow,
+    TaskFilter,
+    TaskTypeInfo,
+    apply_bulk,
+    levels_from,
+    parse_item_statuses,
+    parse_sort,
+)
+from tui_updater.errors import InvalidParameters, TaskNotFound, TaskStateError, UnknownTaskType
+from tui_updater.tasks.base import format_validation_error
 from tui_updater.tasks.avatar import AvatarParams
 from tui_updater.tasks.mbti import MbtiParams
 from tui_updater.tasks.settings import SettingsParams
@@ -35,26 +50,52 @@ def fixed_clock() -> int:
 INFO = ServiceInfo(
     "/srv/tavern/data/demo/dev.db", True, "offline", False, "offline", "offline", "1.0.0"
 )
+MODELS: dict[str, type[BaseModel]] = {
+    "MBTI_ASSIGNMENT": MbtiParams,
+    "CHARACTER_SETTINGS": SettingsParams,
+    "DATABASE_UPGRADE": DatabaseUpgradeParams,
+}
 TYPES = [
     TaskTypeInfo(
-        "MBTI_ASSIGNMENT", "MBTI assignment", "Assign MBTI types.", MbtiParams.model_json_schema()
+        "MBTI_ASSIGNMENT",
+        "MBTI assignment",
+        "Assign MBTI types.",
+        MbtiParams.model_json_schema(),
+        ("assign-mbti", "mbti-assignment"),
     ),
     TaskTypeInfo(
         "CHARACTER_SETTINGS",
         "Character settings",
         "Write missing fields.",
         SettingsParams.model_json_schema(),
+        ("generate-character-settings", "character-settings"),
     ),
     TaskTypeInfo(
         "DATABASE_UPGRADE",
         "Database upgrade",
         "Apply a migration.",
         DatabaseUpgradeParams.model_json_schema(),
+        ("database-upgrade", "upgrade-database"),
     ),
     TaskTypeInfo(
-        "CHARACTER_AVATAR", "Character avatar", "Draw avatars.", AvatarParams.model_json_schema()
+        "CHARACTER_AVATAR",
+        "Character avatar",
+        "Draw avatars.",
+        AvatarParams.model_json_schema(),
+        ("generate-character-avatars", "character-avatars"),
     ),
 ]
+# The task list's sort fields → the record attribute they read.
+SORT_ATTRIBUTES = {
+    "createdAt": "created_at_ms",
+    "updatedAt": "updated_at_ms",
+    "startedAt": "started_at_ms",
+    "completedAt": "finished_at_ms",
+    "priority": "priority",
+    "status": "status",
+    "type": "type",
+    "progress": "progress",
+}
 MBTI_RESULT = {
     "success": True,
     "total": 6,
@@ -95,26 +136,39 @@ def sample_tasks() -> list[TaskRecord]:
 
 
 class FakeSubscription:
+    """The events given at start, then whatever the fake service publishes."""
+
     def __init__(self, events: list[Event], *, overflow: bool = False) -> None:
-        self.events = events
+        self.events = list(events)
         self.overflow = overflow
         self.closed = False
+        self._wake = asyncio.Event()
+
+    def push(self, event: Event) -> None:
+        self.events.append(event)
+        self._wake.set()
 
     async def batches(self) -> AsyncIterator[list[Event]]:
         if self.overflow:
             raise SubscriberOverflow("behind")
-        if self.events:
-            yield list(self.events)
         while not self.closed:
-            await asyncio.sleep(0.05)
-        return
+            if self.events:
+                batch, self.events = self.events, []
+                yield batch
+                continue
+            self._wake.clear()
+            await self._wake.wait()
 
     def close(self) -> None:
         self.closed = True
+        self._wake.set()
 
 
 class FakeService:
-    """Implements UpdaterService over fixed data; records the calls views make."""
+    """Implements UpdaterService over in-memory data; records the calls views make.
+
+    The states, results and errors are those of the real service (tests/contract checks it).
+    """
 
     def __init__(
         self,
@@ -128,6 +182,34 @@ class FakeService:
         self.overflow_next = overflow_first
         self.calls: list[tuple[str, Any]] = []
         self.subscriptions = 0
+        self.paused = False
+        self._live: list[FakeSubscription] = []
+        self._ids = itertools.count(4)
+        self._logs = [
+            LogRecord(t.created_at_ms, "INFO", f"task started: {t.task_id}", t.task_id)
+            for t in sorted(self.tasks.values(), key=lambda t: t.created_at_ms)
+        ]
+
+    def _publish(self, kind: EventType, task: TaskRecord | None = None) -> None:
+        event = (
+            Event(kind)
+            if task is None
+            else Event(
+                kind,
+                task_id=task.task_id,
+                status=task.status.value,
+                progress=task.progress,
+                message=task.message,
+                result=task.result if kind.terminal else None,
+                error=task.error,
+                record=task,
+            )
+        )
+        for subscription in self._live:
+            subscription.push(event)
+
+    def _log(self, level: str, message: str, task_id: str | None) -> None:
+        self._logs.append(LogRecord(NOW_MS, level, message, task_id))
 
     async def info(self) -> ServiceInfo:
         return INFO
@@ -137,7 +219,7 @@ class FakeService:
         for task in self.tasks.values():
             by_status[task.status.value] = by_status.get(task.status.value, 0) + 1
         return QueueStatus(
-            False,
+            self.paused,
             by_status.get("PENDING", 0),
             by_status.get("RUNNING", 0),
             2,
@@ -148,37 +230,88 @@ class FakeService:
     async def task_types(self) -> list[TaskTypeInfo]:
         return TYPES
 
+    def _type(self, type_name: str) -> str:
+        key = str(type_name).strip().lower()
+        for info in TYPES:
+            if key == info.name.lower() or key in info.aliases:
+                return info.name
+        raise UnknownTaskType(str(type_name), [info.name for info in TYPES])
+
+    def _params(self, type_name: str, data: Mapping[str, Any] | None) -> dict[str, Any]:
+        try:
+            params = MODELS[type_name].model_validate(dict(data or {}))
+        except ValidationError as exc:
+            raise format_validation_error(exc) from None
+        return params.model_dump(mode="json", exclude_none=True)
+
     async def preview(self, type_name: str, data: Mapping[str, Any]) -> int:
         self.calls.append(("preview", dict(data)))
+        self._params(self._type(type_name), data)
         if data.get("characterIds") == ["nobody"]:
             raise InvalidParameters("characterIds", "unknown ids: nobody")
         return 12
+
+    @staticmethod
+    def _priority(priority: object) -> Priority:
+        try:
+            return Priority.parse(priority)
+        except ValueError as exc:
+            raise InvalidParameters("priority", str(exc)) from None
 
     async def submit(
         self, type_name: str, data: Mapping[str, Any], priority: object = "NORMAL"
     ) -> TaskRecord:
         self.calls.append(("submit", (type_name, dict(data), priority)))
+        name = self._type(type_name)
+        level = self._priority(priority)
+        number = next(self._ids)
         task = TaskRecord(
-            "task_1767229300000_0000000004",
-            type_name,
-            Priority.parse(priority),
+            f"task_{NOW_MS + (number - 4) * 1000 - 300_000}_{number:010d}",
+            name,
+            level,
             TaskStatus.PENDING,
-            dict(data),
-            NOW_MS,
+            self._params(name, data),
+            NOW_MS + (number - 4),
+            message="queued",
+            updated_at_ms=NOW_MS,
         )
         self.tasks[task.task_id] = task
+        self._publish(EventType.TASK_CREATED, task)
+        self._log(
+            "INFO", f"created task {name} (ID: {task.task_id}, priority {level.name})", task.task_id
+        )
         return task
 
     async def list_tasks(
         self,
         *,
-        status: str | None = None,
-        type_name: str | None = None,
+        status: str | Sequence[str] | None = None,
+        type_name: str | Sequence[str] | None = None,
         limit: int | None = None,
         offset: int = 0,
+        sort: str | None = None,
     ) -> list[TaskRecord]:
-        ordered = sorted(self.tasks.values(), key=lambda t: t.task_id, reverse=True)
-        return ordered[offset : None if limit is None else offset + limit]
+        query = TaskFilter.parse(status, type_name)
+        field, descending = parse_sort(sort) or ("createdAt", True)
+        attribute = SORT_ATTRIBUTES[field]
+
+        def key(task: TaskRecord) -> tuple[Any, ...]:
+            value = getattr(task, attribute)
+            # Missing values first when ascending, as SQLite; ties by age, same direction.
+            return (value is not None, value, task.created_at_ms, task.task_id)
+
+        tasks = sorted(
+            (t for t in self.tasks.values() if query.matches(t)), key=key, reverse=descending
+        )
+        return tasks[offset : None if limit is None else offset + limit]
+
+    async def count_tasks(
+        self,
+        *,
+        status: str | Sequence[str] | None = None,
+        type_name: str | Sequence[str] | None = None,
+    ) -> int:
+        return len(await self.list_tasks(status=status, type_name=type_name))
 
     async def get_task(self, task_id: str) -> TaskRecord:
         if task_id not in self.tasks:
@@ -186,8 +319,14 @@ class FakeService:
         return self.tasks[task_id]
 
     async def list_items(
-        self, task_id: str, *, limit: int = 500, offset: int = 0
+        self,
+        task_id: str,
+        *,
+        limit: int = 500,
+        offset: int = 0,
+        status: str | Sequence[str] | None = None,
     ) -> list[ItemRecord]:
+        statuses = parse_item_statuses(status)
         task = await self.get_task(task_id)
         names = [
             "Ada Sterling",
@@ -203,38 +342,124 @@ class FakeService:
         ]
         items = []
         for seq in range(task.counts.total):
-            status = ItemStatus.DONE if seq < task.counts.done else ItemStatus.PENDING
+            item_status = ItemStatus.DONE if seq < task.counts.done else ItemStatus.PENDING
             error = None
             if task.status is TaskStatus.FAILED and seq == task.counts.total - 1:
-                status, error = ItemStatus.FAILED, "provider said 400: bad prompt"
+                item_status, error = ItemStatus.FAILED, "provider said 400: bad prompt"
             items.append(
-                ItemRecord(task_id, seq, f"c{seq}", names[seq % len(names)], status, 1, error)
+                ItemRecord(task_id, seq, f"c{seq}", names[seq % len(names)], item_status, 1, error)
             )
+        if statuses:
+            items = [item for item in items if item.status in statuses]
         return items[offset : offset + limit]
 
     async def task_logs(self, task_id: str, *, limit: int = 500) -> list[LogRecord]:
-        return [LogRecord(T0_MS, "INFO", f"task started: {task_id}", task_id)]
+        await self.get_task(task_id)
+        return [log for log in self._logs if log.task_id == task_id][-limit:]
+
+    async def logs(
+        self,
+        *,
+        since_ms: int | None = None,
+        level: str | None = None,
+        task_id: str | None = None,
+        limit: int = 500,
+    ) -> list[LogRecord]:
+        levels = levels_from(level)
+        return [
+            log
+            for log in self._logs
+            if log.task_id is not None
+            and (since_ms is None or log.timestamp_ms >= since_ms)
+            and (not levels or log.level in levels)
+            and (task_id is None or log.task_id == task_id)
+        ][-limit:]
+
+    def _store(self, task: TaskRecord) -> TaskRecord:
+        self.tasks[task.task_id] = task
+        return task
 
     async def cancel(self, task_id: str) -> TaskRecord:
         self.calls.append(("cancel", task_id))
-        return await self.get_task(task_id)
+        task = await self.get_task(task_id)
+        if task.status.finished:
+            raise TaskStateError(f"task {task_id} is already {task.status.value}")
+        message = (
+            "cancelled before it started" if task.status is TaskStatus.PENDING else "cancelled"
+        )
+        task = self._store(
+            task.evolve(status=TaskStatus.CANCELLED, message=message, finished_at_ms=NOW_MS)
+        )
+        self._publish(EventType.TASK_CANCELLED, task)
+        return task
 
     async def retry(self, task_id: str) -> TaskRecord:
         self.calls.append(("retry", task_id))
-        return await self.get_task(task_id)
+        task = await self.get_task(task_id)
+        if task.status not in (TaskStatus.FAILED, TaskStatus.CANCELLED):
+            raise TaskStateError(
+                f"only FAILED or CANCELLED tasks can be retried; {task_id} is {task.status.value}"
+            )
+        task = self._store(
+            task.evolve(
+                status=TaskStatus.PENDING,
+                attempt=task.attempt + 1,
+                error=None,
+                finished_at_ms=None,
+                message="retrying 0 failed item(s) by request",
+            )
+        )
+        self._publish(EventType.TASK_RETRYING, task)
+        return task
+
+    async def set_priority(self, task_id: str, priority: object) -> TaskRecord:
+        self.calls.append(("set_priority", (task_id, priority)))
+        level = self._priority(priority)
+        task = await self.get_task(task_id)
+        if task.status is not TaskStatus.PENDING:
+            raise TaskStateError(
+                f"only a queued task's priority can change; {task_id} is {task.status.value}"
+            )
+        return self._store(task.evolve(priority=level))
 
     async def revert(self, task_id: str) -> dict[str, Any]:
         self.calls.append(("revert", task_id))
+        task = await self.get_task(task_id)
+        if not task.status.finished:
+            raise TaskStateError(
+                f"task {task_id} is {task.status.value}; cancel it before reverting"
+            )
         return {"reverted": 6, "conflicts": 0}
 
     async def delete(self, task_id: str) -> None:
         self.calls.append(("delete", task_id))
+        task = await self.get_task(task_id)
+        if not task.status.finished:
+            await self.cancel(task_id)
+        del self.tasks[task_id]
+        self._logs = [log for log in self._logs if log.task_id != task_id]
+        self._publish(EventType.TASK_DELETED, task.evolve(message="deleted"))
+
+    async def bulk(
+        self,
+        action: str,
+        *,
+        status: str | Sequence[str] | None = None,
+        type_name: str | Sequence[str] | None = None,
+    ) -> BulkResult:
+        return await apply_bulk(self, action, status=status, type_name=type_name)
 
     async def pause(self) -> None:
         self.calls.append(("pause", None))
+        if not self.paused:
+            self.paused = True
+            self._publish(EventType.QUEUE_PAUSED)
 
     async def resume(self) -> None:
         self.calls.append(("resume", None))
+        if self.paused:
+            self.paused = False
+            self._publish(EventType.QUEUE_RESUMED)
 
     async def list_backups(self) -> list[BackupInfo]:
         return [
@@ -275,6 +500,8 @@ class FakeService:
     def subscribe(self) -> FakeSubscription:
         self.subscriptions += 1
         overflow, self.overflow_next = self.overflow_next, False
-        return FakeSubscription(
+        subscription = FakeSubscription(
             self.events if self.subscriptions == 1 or not overflow else [], overflow=overflow
         )
+        self._live = [s for s in self._live if not s.closed] + [subscription]
+        return subscription

@@ -54,7 +54,7 @@ async def test_thousands_of_tasks_are_paged() -> None:
             Priority.LOW,
             TaskStatus.COMPLETED,
             {},
-            NOW_MS - i,
+            1767220000000 + i,  # ids are time-ordered: the newest id is the newest task
         )
         for i in range(MAX_ROWS + 200)
     ]

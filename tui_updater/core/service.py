@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tui_updater.core.events import Event
-from tui_updater.core.models import BackupInfo, ItemRecord, LogRecord, TaskRecord
+from tui_updater.core.models import (
+    BackupInfo,
+    ItemRecord,
+    ItemStatus,
+    LogRecord,
+    TaskRecord,
+    TaskStatus,
+)
+from tui_updater.errors import InvalidParameters, TavernError
+
+# Fields a task list can be sorted by (JSON names); "-field" sorts descending.
+SORT_FIELDS = (
+    "createdAt",
+    "updatedAt",
+    "startedAt",
+    "completedAt",
+    "priority",
+    "status",
+    "type",
+    "progress",
+)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+BULK_ACTIONS = ("retry", "cancel", "delete")
 
 
 @dataclass(frozen=True)
@@ -18,6 +40,7 @@ class TaskTypeInfo:
     title: str  # "MBTI assignment"
     description: str
     params_schema: dict[str, Any]  # JSON Schema of the parameters (pydantic)
+    aliases: tuple[str, ...] = ()  # the registry's other names ("mbti-assignment"): quick routes
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -25,11 +48,18 @@ class TaskTypeInfo:
             "name": self.title,
             "description": self.description,
             "options": self.params_schema,
+            "aliases": list(self.aliases),
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TaskTypeInfo:
-        return cls(data["type"], data["name"], data.get("description", ""), dict(data["options"]))
+        return cls(
+            data["type"],
+            data["name"],
+            data.get("description", ""),
+            dict(data["options"]),
+            tuple(data.get("aliases") or ()),
+        )
 
 
 @dataclass(frozen=True)
@@ -115,6 +145,154 @@ class QueueStatus:
         )
 
 
+def _split(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    parts = value.split(",") if isinstance(value, str) else [str(v) for v in value]
+    return [part.strip() for part in parts if part.strip()]
+
+
+def parse_statuses(
+    value: str | Sequence[str] | None, *, field_name: str = "status"
+) -> tuple[TaskStatus, ...]:
+    """A status filter from ``"FAILED,CANCELLED"`` or a sequence; InvalidParameters naming it."""
+    statuses = []
+    for part in _split(value):
+        if part.upper() not in TaskStatus.__members__:
+            raise InvalidParameters(
+                field_name, f"unknown status {part!r}; use one of {', '.join(TaskStatus)}"
+            )
+        statuses.append(TaskStatus(part.upper()))
+    return tuple(dict.fromkeys(statuses))
+
+
+def parse_item_statuses(value: str | Sequence[str] | None) -> tuple[ItemStatus, ...]:
+    statuses = []
+    for part in _split(value):
+        if part.upper() not in ItemStatus.__members__:
+            raise InvalidParameters(
+                "status", f"unknown item status {part!r}; use one of {', '.join(ItemStatus)}"
+            )
+        statuses.append(ItemStatus(part.upper()))
+    return tuple(dict.fromkeys(statuses))
+
+
+def parse_sort(value: str | None) -> tuple[str, bool] | None:
+    """``"-priority"`` → ``("priority", True)`` (descending); InvalidParameters naming sort."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    descending = text.startswith("-")
+    name = text.lstrip("+-")
+    if name not in SORT_FIELDS:
+        raise InvalidParameters(
+            "sort",
+            f"cannot sort by {name!r}; use one of {', '.join(SORT_FIELDS)} (- for descending)",
+        )
+    return name, descending
+
+
+def levels_from(level: str | None) -> tuple[str, ...]:
+    """``"WARNING"`` → the levels at or above it; InvalidParameters naming level."""
+    if level is None or not level.strip():
+        return ()
+    name = level.strip().upper()
+    name = "WARNING" if name == "WARN" else name
+    if name not in LOG_LEVELS:
+        raise InvalidParameters(
+            "level", f"unknown level {level!r}; use one of {', '.join(LOG_LEVELS)}"
+        )
+    return LOG_LEVELS[LOG_LEVELS.index(name) :]
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """Which tasks a list, a count or a bulk action covers (empty = every one)."""
+
+    statuses: tuple[TaskStatus, ...] = ()
+    types: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(
+        cls, status: str | Sequence[str] | None = None, type_name: str | Sequence[str] | None = None
+    ) -> TaskFilter:
+        return cls(
+            parse_statuses(status), tuple(dict.fromkeys(t.upper() for t in _split(type_name)))
+        )
+
+    def matches(self, task: TaskRecord) -> bool:
+        return (not self.statuses or task.status in self.statuses) and (
+            not self.types or task.type in self.types
+        )
+
+
+# What a bulk action covers when the request names no status.
+BULK_DEFAULT_STATUSES: dict[str, tuple[TaskStatus, ...]] = {
+    "retry": (TaskStatus.FAILED,),
+    "cancel": (TaskStatus.PENDING, TaskStatus.RUNNING),
+    "delete": (TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED),
+}
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What a bulk action did: the tasks it acted on and those it left, with the reason."""
+
+    action: str
+    done: tuple[str, ...]
+    skipped: tuple[tuple[str, str], ...]  # (task id, reason)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "matched": len(self.done) + len(self.skipped),
+            "done": list(self.done),
+            "skipped": [{"taskId": task_id, "reason": reason} for task_id, reason in self.skipped],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> BulkResult:
+        return cls(
+            str(data["action"]),
+            tuple(data.get("done") or ()),
+            tuple((str(s["taskId"]), str(s["reason"])) for s in data.get("skipped") or ()),
+        )
+
+
+async def apply_bulk(
+    service: UpdaterService,
+    action: str,
+    *,
+    status: str | Sequence[str] | None = None,
+    type_name: str | Sequence[str] | None = None,
+) -> BulkResult:
+    """Run ``action`` on every task the filter matches, one by one; a refusal skips that task."""
+    if action not in BULK_ACTIONS:
+        raise InvalidParameters(
+            "action", f"unknown bulk action; use one of {', '.join(BULK_ACTIONS)}"
+        )
+    query = TaskFilter.parse(status, type_name)
+    statuses = query.statuses or BULK_DEFAULT_STATUSES[action]
+    tasks = await service.list_tasks(
+        status=[s.value for s in statuses], type_name=list(query.types) or None, sort="createdAt"
+    )
+    done: list[str] = []
+    skipped: list[tuple[str, str]] = []
+    for task in tasks:
+        try:
+            if action == "retry":
+                await service.retry(task.task_id)
+            elif action == "cancel":
+                await service.cancel(task.task_id)
+            else:
+                await service.delete(task.task_id)
+        except TavernError as exc:  # wrong state by now, or gone: say so, go on
+            skipped.append((task.task_id, str(exc)))
+        else:
+            done.append(task.task_id)
+    return BulkResult(action, tuple(done), tuple(skipped))
+
+
 class Subscription(Protocol):
     """A bounded stream of engine events; progress is coalesced per task, terminal events kept.
 
@@ -150,19 +328,56 @@ class UpdaterService(Protocol):
     async def list_tasks(
         self,
         *,
-        status: str | None = None,
-        type_name: str | None = None,
+        status: str | Sequence[str] | None = None,
+        type_name: str | Sequence[str] | None = None,
         limit: int | None = None,
         offset: int = 0,
-    ) -> list[TaskRecord]: ...
+        sort: str | None = None,
+    ) -> list[TaskRecord]:
+        """Newest first unless ``sort`` says otherwise; filters take one value or several."""
+
+    async def count_tasks(
+        self,
+        *,
+        status: str | Sequence[str] | None = None,
+        type_name: str | Sequence[str] | None = None,
+    ) -> int:
+        """How many tasks ``list_tasks`` with the same filter would return without a limit."""
 
     async def get_task(self, task_id: str) -> TaskRecord: ...
 
     async def list_items(
-        self, task_id: str, *, limit: int = 500, offset: int = 0
+        self,
+        task_id: str,
+        *,
+        limit: int = 500,
+        offset: int = 0,
+        status: str | Sequence[str] | None = None,
     ) -> list[ItemRecord]: ...
 
     async def task_logs(self, task_id: str, *, limit: int = 500) -> list[LogRecord]: ...
+
+    async def logs(
+        self,
+        *,
+        since_ms: int | None = None,
+        level: str | None = None,
+        task_id: str | None = None,
+        limit: int = 500,
+    ) -> list[LogRecord]:
+        """Task log lines across tasks, oldest first: at or after ``since_ms``, ``level`` and up."""
+
+    async def set_priority(self, task_id: str, priority: object) -> TaskRecord:
+        """Change a PENDING task's priority; TaskStateError once it has started."""
+
+    async def bulk(
+        self,
+        action: str,
+        *,
+        status: str | Sequence[str] | None = None,
+        type_name: str | Sequence[str] | None = None,
+    ) -> BulkResult:
+        """retry / cancel / delete every matching task (see ``apply_bulk``)."""
 
     async def cancel(self, task_id: str) -> TaskRecord: ...
 

@@ -31,12 +31,20 @@ class TaskStore(Journal, Protocol):
     async def list_tasks(
         self,
         *,
-        status: str | None = None,
-        type_name: str | None = None,
+        status: str | Sequence[str] | None = None,
+        type_name: str | Sequence[str] | None = None,
         limit: int | None = None,
         offset: int = 0,
+        sort: tuple[str, bool] | None = None,
     ) -> list[TaskRecord]:
-        """Newest first."""
+        """Newest first, or by ``sort`` = (JSON field name, descending)."""
+
+    async def count_tasks(
+        self,
+        *,
+        status: str | Sequence[str] | None = None,
+        type_name: str | Sequence[str] | None = None,
+    ) -> int: ...
 
     async def unfinished_tasks(self) -> list[TaskRecord]:
         """PENDING and RUNNING tasks, oldest first."""
@@ -59,6 +67,16 @@ class TaskStore(Journal, Protocol):
 
     async def task_logs(self, task_id: str, *, limit: int = 500) -> list[LogRecord]:
         """The task's newest ``limit`` log lines, oldest first."""
+
+    async def logs(
+        self,
+        *,
+        since_ms: int | None = None,
+        levels: Sequence[str] = (),
+        task_id: str | None = None,
+        limit: int = 500,
+    ) -> list[LogRecord]:
+        """The newest ``limit`` stored lines matching, oldest first."""
 
     async def delete_task(self, task_id: str) -> bool: ...
 

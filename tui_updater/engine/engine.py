@@ -39,6 +39,8 @@ class TaskRegistry(Protocol):
 
     def names(self) -> list[str]: ...
 
+    def aliases(self, name: str) -> list[str]: ...
+
 
 class Engine:
     """Schedules tasks by priority (FIFO within one), runs them, and publishes what happens."""
@@ -299,6 +301,28 @@ class Engine:
         self.reporter.emit(EventType.TASK_RETRYING, task)
         self.log("INFO", f"task {task.task_id}: {message} (attempt {task.attempt})", task.task_id)
         self._kick()
+        return task
+
+    async def set_priority(self, task_id: str, priority: object) -> TaskRecord:
+        """Change a queued task's priority; it keeps its place among tasks of the new priority."""
+        try:
+            level = Priority.parse(priority)
+        except ValueError as exc:
+            raise InvalidParameters("priority", str(exc)) from None
+        task = await self.get_task(task_id)
+        if task_id not in self._pending or task_id in self._retrying or task_id in self._running:
+            raise TaskStateError(
+                f"only a queued task's priority can change; {task_id} is {task.status.value}"
+            )
+        # The queue changes before the await: the scheduler may start the task meanwhile, and
+        # must then start it as changed, never from a stale heap entry.
+        task = self._pending[task_id].evolve(priority=level, updated_at_ms=now_ms())
+        self._pending[task_id] = task
+        self._heap = [entry for entry in self._heap if entry[2] != task_id]
+        heapq.heapify(self._heap)
+        heapq.heappush(self._heap, (-int(level), next(self._order), task_id))
+        await self.store.save(tasks=[task])
+        self.log("INFO", f"task {task_id}: priority set to {level.name}", task_id)
         return task
 
     async def delete(self, task_id: str) -> None:

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from tui_updater.core.models import BackupInfo, ItemRecord, LogRecord, TaskRecord
-from tui_updater.core.service import QueueStatus, ServiceInfo, TaskTypeInfo
+from tui_updater.core.service import (
+    BulkResult,
+    QueueStatus,
+    ServiceInfo,
+    TaskFilter,
+    TaskTypeInfo,
+    apply_bulk,
+    levels_from,
+    parse_item_statuses,
+    parse_sort,
+)
 from tui_updater.engine.bus import BusSubscription
 from tui_updater.engine.engine import Engine
 from tui_updater.errors import TaskStateError
@@ -57,9 +67,12 @@ class LocalService:
         )
 
     async def task_types(self) -> list[TaskTypeInfo]:
+        registry = self.engine.registry
         return [
-            TaskTypeInfo(t.name, t.title, t.description, t.params_schema())
-            for t in (self.engine.registry.get(name) for name in self.engine.registry.names())
+            TaskTypeInfo(
+                t.name, t.title, t.description, t.params_schema(), tuple(registry.aliases(t.name))
+            )
+            for t in (registry.get(name) for name in registry.names())
         ]
 
     async def preview(self, type_name: str, data: Mapping[str, Any]) -> int:
@@ -73,33 +86,86 @@ class LocalService:
     async def list_tasks(
         self,
         *,
-        status: str | None = None,
-        type_name: str | None = None,
+        status: str | Sequence[str] | None = None,
+        type_name: str | Sequence[str] | None = None,
         limit: int | None = None,
         offset: int = 0,
+        sort: str | None = None,
     ) -> list[TaskRecord]:
+        query = TaskFilter.parse(status, type_name)
         tasks = await self.engine.store.list_tasks(
-            status=status, type_name=type_name, limit=limit, offset=offset
+            status=[s.value for s in query.statuses],
+            type_name=list(query.types),
+            limit=limit,
+            offset=offset,
+            sort=parse_sort(sort),
         )
         return [self.engine.live_task(t.task_id) or t for t in tasks]
+
+    async def count_tasks(
+        self,
+        *,
+        status: str | Sequence[str] | None = None,
+        type_name: str | Sequence[str] | None = None,
+    ) -> int:
+        query = TaskFilter.parse(status, type_name)
+        return await self.engine.store.count_tasks(
+            status=[s.value for s in query.statuses], type_name=list(query.types)
+        )
 
     async def get_task(self, task_id: str) -> TaskRecord:
         return await self.engine.get_task(task_id)
 
     async def list_items(
-        self, task_id: str, *, limit: int = 500, offset: int = 0
+        self,
+        task_id: str,
+        *,
+        limit: int = 500,
+        offset: int = 0,
+        status: str | Sequence[str] | None = None,
     ) -> list[ItemRecord]:
+        statuses = parse_item_statuses(status)
         await self.engine.get_task(task_id)  # TaskNotFound for unknown ids
         live = self.engine.live_items(task_id)
         if live:
             ordered = [live[seq] for seq in sorted(live)]
+            if statuses:
+                ordered = [item for item in ordered if item.status in statuses]
             return ordered[offset : offset + limit]
-        return await self.engine.store.list_items(task_id, limit=limit, offset=offset)
+        return await self.engine.store.list_items(
+            task_id, statuses=statuses or None, limit=limit, offset=offset
+        )
 
     async def task_logs(self, task_id: str, *, limit: int = 500) -> list[LogRecord]:
         await self.engine.get_task(task_id)
         await self.engine.flush_logs()
         return await self.engine.store.task_logs(task_id, limit=limit)
+
+    async def logs(
+        self,
+        *,
+        since_ms: int | None = None,
+        level: str | None = None,
+        task_id: str | None = None,
+        limit: int = 500,
+    ) -> list[LogRecord]:
+        levels = levels_from(level)
+        await self.engine.flush_logs()
+        return await self.engine.store.logs(
+            since_ms=since_ms, levels=levels, task_id=task_id, limit=limit
+        )
+
+    async def set_priority(self, task_id: str, priority: object) -> TaskRecord:
+        return await self.engine.set_priority(task_id, priority)
+
+    async def bulk(
+        self,
+        action: str,
+        *,
+        status: str | Sequence[str] | None = None,
+        type_name: str | Sequence[str] | None = None,
+    ) -> BulkResult:
+        return await apply_bulk(self, action, status=status, type_name=type_name)
 
     async def cancel(self, task_id: str) -> TaskRecord:
         return await self.engine.cancel(task_id)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any, NoReturn
 
 from starlette.requests import Request
 
 from tui_updater.server.errors import ApiError, invalid_field
+
+EMPTY: Any = object()  # read_json's answer for a body with no bytes (JSON null is None)
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -15,7 +18,7 @@ def _reject_constant(name: str) -> NoReturn:
 
 
 async def read_json(request: Request, max_bytes: int) -> Any:
-    """The body parsed as JSON, ``None`` when empty; 400 for malformed JSON, 413 when too large."""
+    """The body parsed as JSON, ``EMPTY`` when absent; 400 for malformed JSON, 413 when too large."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -25,7 +28,7 @@ async def read_json(request: Request, max_bytes: int) -> Any:
         chunks.append(chunk)
     raw = b"".join(chunks)
     if not raw.strip():
-        return None
+        return EMPTY
     try:
         return json.loads(raw, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
@@ -45,7 +48,7 @@ async def read_json(request: Request, max_bytes: int) -> Any:
 async def read_object(request: Request, max_bytes: int, *, required: bool) -> dict[str, Any]:
     """The body as a JSON object (``{}`` when empty and not required)."""
     body = await read_json(request, max_bytes)
-    if body is None:
+    if body is EMPTY:
         if required:
             raise ApiError(400, "invalid_body", "a JSON object body is required")
         return {}
@@ -70,3 +73,87 @@ def query_int(
     if not minimum <= value <= maximum:
         raise invalid_field(name, f"must be between {minimum} and {maximum}, got {value}")
     return value
+
+
+def query_values(
+    request: Request, name: str, *, allowed: Collection[str] | None = None
+) -> list[str] | None:
+    """A comma-separated query parameter (``?status=FAILED,CANCELLED``); ``None`` when absent.
+
+    Values are taken exactly as the OpenAPI document lists them: present but empty, or a value
+    outside ``allowed``, is a 422 naming the parameter.
+    """
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    values = raw.split(",")
+    if any(not value for value in values):
+        raise invalid_field(name, "expected one or more comma-separated values, got an empty one")
+    if allowed is not None:
+        for value in values:
+            if value not in allowed:
+                raise invalid_field(
+                    name, f"unknown value {value[:40]!r}; use one of {', '.join(allowed)}"
+                )
+    return list(dict.fromkeys(values))
+
+
+def query_choice(request: Request, name: str, *, allowed: Collection[str]) -> str | None:
+    """A query parameter that takes one of ``allowed`` exactly; ``None`` when absent."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    if raw not in allowed:
+        raise invalid_field(name, f"unknown value {raw[:40]!r}; use one of {', '.join(allowed)}")
+    return raw
+
+
+PRIORITY_NAMES = ("LOW", "NORMAL", "HIGH", "URGENT")
+
+
+def priority_field(body: dict[str, Any], *, default: object = "NORMAL") -> object:
+    """``priority`` as the schema allows it: a name (upper or lower case) or a whole number 1–4.
+
+    An integral float (``3.0``) is a whole number in JSON Schema, so it is accepted as one.
+    """
+    if "priority" not in body:
+        return default
+    value = body["priority"]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 4:
+        return value
+    if isinstance(value, str) and value in (*PRIORITY_NAMES, *(n.lower() for n in PRIORITY_NAMES)):
+        return value
+    names = ", ".join(f"{name} ({number})" for number, name in enumerate(PRIORITY_NAMES, 1))
+    raise invalid_field("priority", f"invalid priority {value!r}; use one of {names}")
+
+
+_validators: dict[str, Any] = {}
+
+
+def check_schema(schema: dict[str, Any], data: dict[str, Any]) -> None:
+    """422 naming the field when ``data`` does not match ``schema`` (JSON Schema 2020-12).
+
+    The OpenAPI document publishes these schemas; checking them here makes the server accept
+    exactly what the document says (pydantic alone would also take ``"3"`` or ``0`` for a
+    number or a boolean).
+    """
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    key = json.dumps(schema, sort_keys=True)
+    validator = _validators.get(key)
+    if validator is None:
+        validator = _validators[key] = Draft202012Validator(schema)
+    error = best_match(validator.iter_errors(data))
+    if error is None:
+        return
+    path = [str(part) for part in error.absolute_path]
+    message = error.message[:300]
+    if not path and error.validator == "additionalProperties":
+        known = set(schema.get("properties", {}))
+        path, message = sorted(k for k in data if k not in known)[:1], "unknown field"
+    elif not path and error.validator == "required":
+        path = [name for name in error.validator_value if name not in data][:1]
+    raise invalid_field(".".join(path) or "data", message)

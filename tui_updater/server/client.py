@@ -7,14 +7,24 @@ TaskNotFound, TaskStateError, UnknownTaskType…); an unreachable server is Serv
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
 from tui_updater.core.models import BackupInfo, ItemRecord, LogRecord, Priority, TaskRecord
-from tui_updater.core.service import QueueStatus, ServiceInfo, TaskTypeInfo
+from tui_updater.core.service import (
+    BULK_ACTIONS,
+    BulkResult,
+    QueueStatus,
+    ServiceInfo,
+    TaskFilter,
+    TaskTypeInfo,
+    levels_from,
+    parse_item_statuses,
+    parse_sort,
+)
 from tui_updater.errors import (
     InvalidParameters,
     MigrationError,
@@ -64,6 +74,14 @@ def error_from_response(status_code: int, body: Any) -> TavernError:
     if code in CLASS_BY_CODE:
         return CLASS_BY_CODE[code](message)
     return RemoteError(message, status_code=status_code, code=code or "http_error")
+
+
+def _priority_name(priority: object) -> str:
+    """The name the server's schema takes; parsed here as the local engine parses it."""
+    try:
+        return Priority.parse(priority).name
+    except ValueError as exc:
+        raise InvalidParameters("priority", str(exc)) from None
 
 
 def _http_base(url: str) -> str:
@@ -120,6 +138,15 @@ class RemoteService:
     async def _call(
         self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
     ) -> Any:
+        response = await self._request(method, path, json=json, params=params)
+        try:
+            return response.json()
+        except ValueError:
+            return None
+
+    async def _request(
+        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
+    ) -> httpx.Response:
         query = {k: v for k, v in (params or {}).items() if v is not None}
         try:
             response = await self._http.request(method, path, json=json, params=query or None)
@@ -127,13 +154,13 @@ class RemoteService:
             raise ServerUnreachable(
                 f"cannot reach {self.url}: {exc or type(exc).__name__}"
             ) from None
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
         if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
             raise error_from_response(response.status_code, body)
-        return body
+        return response
 
     @staticmethod
     def _task_path(task_id: str, action: str = "") -> str:
@@ -160,38 +187,119 @@ class RemoteService:
     async def submit(
         self, type_name: str, data: Mapping[str, Any], priority: object = "NORMAL"
     ) -> TaskRecord:
-        shown = priority.name if isinstance(priority, Priority) else priority
-        body = {"type": type_name, "priority": shown, "data": dict(data)}
+        body = {"type": type_name, "priority": _priority_name(priority), "data": dict(data)}
         return TaskRecord.from_json(await self._call("POST", "/api/tasks", json=body))
+
+    @staticmethod
+    def _filter_params(
+        status: str | Sequence[str] | None, type_name: str | Sequence[str] | None
+    ) -> dict[str, Any]:
+        # Parsed here as the local service parses them, so bad values fail the same way.
+        query = TaskFilter.parse(status, type_name)
+        return {
+            "status": ",".join(query.statuses) or None,
+            "type": ",".join(query.types) or None,
+        }
 
     async def list_tasks(
         self,
         *,
-        status: str | None = None,
-        type_name: str | None = None,
+        status: str | Sequence[str] | None = None,
+        type_name: str | Sequence[str] | None = None,
         limit: int | None = None,
         offset: int = 0,
+        sort: str | None = None,
     ) -> list[TaskRecord]:
-        params = {"status": status, "type": type_name, "limit": limit, "offset": offset or None}
+        order = parse_sort(sort)
+        params = {
+            **self._filter_params(status, type_name),
+            "limit": limit,
+            "offset": offset or None,
+            "sort": None if order is None else f"{'-' if order[1] else ''}{order[0]}",
+        }
         return [
             TaskRecord.from_json(item)
             for item in await self._call("GET", "/api/tasks", params=params)
         ]
 
+    async def count_tasks(
+        self,
+        *,
+        status: str | Sequence[str] | None = None,
+        type_name: str | Sequence[str] | None = None,
+    ) -> int:
+        params = {**self._filter_params(status, type_name), "limit": 1}
+        response = await self._request("GET", "/api/tasks", params=params)
+        return int(response.headers["X-Total-Count"])
+
     async def get_task(self, task_id: str) -> TaskRecord:
         return TaskRecord.from_json(await self._call("GET", self._task_path(task_id)))
 
     async def list_items(
-        self, task_id: str, *, limit: int = 500, offset: int = 0
+        self,
+        task_id: str,
+        *,
+        limit: int = 500,
+        offset: int = 0,
+        status: str | Sequence[str] | None = None,
     ) -> list[ItemRecord]:
+        statuses = ",".join(parse_item_statuses(status)) or None
         items = await self._call(
-            "GET", self._task_path(task_id, "/items"), params={"limit": limit, "offset": offset}
+            "GET",
+            self._task_path(task_id, "/items"),
+            params={"limit": limit, "offset": offset, "status": statuses},
         )
         return [ItemRecord.from_json(item) for item in items]
 
     async def task_logs(self, task_id: str, *, limit: int = 500) -> list[LogRecord]:
         logs = await self._call("GET", self._task_path(task_id, "/logs"), params={"limit": limit})
         return [LogRecord.from_json(item) for item in logs]
+
+    async def logs(
+        self,
+        *,
+        since_ms: int | None = None,
+        level: str | None = None,
+        task_id: str | None = None,
+        limit: int = 500,
+    ) -> list[LogRecord]:
+        levels = levels_from(level)
+        params = {
+            "since": since_ms,
+            "level": levels[0] if levels else None,
+            "taskId": task_id,
+            "limit": limit,
+        }
+        return [
+            LogRecord.from_json(item)
+            for item in await self._call("GET", "/api/logs", params=params)
+        ]
+
+    async def set_priority(self, task_id: str, priority: object) -> TaskRecord:
+        body = {"priority": _priority_name(priority)}
+        answer = await self._call("PATCH", self._task_path(task_id), json=body)
+        return TaskRecord.from_json(answer)
+
+    async def bulk(
+        self,
+        action: str,
+        *,
+        status: str | Sequence[str] | None = None,
+        type_name: str | Sequence[str] | None = None,
+    ) -> BulkResult:
+        if action not in BULK_ACTIONS:
+            raise InvalidParameters(
+                "action", f"unknown bulk action; use one of {', '.join(BULK_ACTIONS)}"
+            )
+        query = TaskFilter.parse(status, type_name)
+        body: dict[str, Any] = {}
+        if query.statuses:
+            body["status"] = [s.value for s in query.statuses]
+        if query.types:
+            body["type"] = list(query.types)
+        return BulkResult.from_json(
+            await self._call("POST", f"/api/tasks/bulk/{action}", json=body)
+        )
 
     async def cancel(self, task_id: str) -> TaskRecord:
         return TaskRecord.from_json(await self._call("POST", self._task_path(task_id, "/cancel")))

@@ -13,25 +13,40 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
-from tui_updater.core.models import TaskStatus
-from tui_updater.core.service import UpdaterService
-from tui_updater.server.bodies import query_int, read_object
+from tui_updater.core.models import ItemStatus, TaskStatus
+from tui_updater.core.service import (
+    BULK_ACTIONS,
+    LOG_LEVELS,
+    SORT_FIELDS,
+    TaskTypeInfo,
+    UpdaterService,
+)
+from tui_updater.errors import UnknownTaskType
+from tui_updater.server.bodies import (
+    check_schema,
+    priority_field,
+    query_choice,
+    query_int,
+    query_values,
+    read_object,
+)
 from tui_updater.server.errors import ApiError, invalid_field
 from tui_updater.server.security import restrict_local_paths
 
-QUICK_TYPES = {
-    "character-avatars": "CHARACTER_AVATAR",
-    "character-settings": "CHARACTER_SETTINGS",
-    "mbti-assignment": "MBTI_ASSIGNMENT",
-    "database-upgrade": "DATABASE_UPGRADE",
-}
 CREATE_FIELDS = ("type", "priority", "data", "options")
+BULK_FIELDS = ("status", "type")
 MAX_LIST_LIMIT = 100_000
+MAX_OFFSET = 10**9
+TASK_STATUSES = tuple(TaskStatus)
+ITEM_STATUSES = tuple(ItemStatus)
+SORT_VALUES = tuple(v for field in SORT_FIELDS for v in (field, f"-{field}"))
 
 
 @dataclass(frozen=True)
@@ -53,30 +68,37 @@ def _task_id(request: Request) -> str:
     return str(request.path_params["task_id"])
 
 
-async def _known_types(service: UpdaterService) -> list[str]:
-    return [info.name for info in await service.task_types()]
+async def _task_type(service: UpdaterService, body: dict[str, Any]) -> TaskTypeInfo:
+    """The body's ``type``: a registered name or one of its aliases, exactly as OpenAPI lists."""
+    types = await service.task_types()
+    raw = body.get("type")
+    if not isinstance(raw, str) or not raw.strip():
+        raise invalid_field("type", f"required: one of {', '.join(t.name for t in types)}")
+    for info in types:
+        if raw == info.name or raw in info.aliases:
+            return info
+    raise UnknownTaskType(raw, [t.name for t in types])
 
 
 async def _submit(
-    ctx: ApiContext, type_name: str, data: dict[str, Any], priority: object
+    ctx: ApiContext, info: TaskTypeInfo, data: dict[str, Any], priority: object
 ) -> JSONResponse:
+    check_schema(info.params_schema, data)
     data = restrict_local_paths(data, await ctx.service.task_types(), ctx.migrations_dir)
-    task = await ctx.service.submit(type_name, data, "NORMAL" if priority is None else priority)
-    return JSONResponse(task.to_json(), status_code=201)
-
-
-def _type_field(body: dict[str, Any], known: list[str]) -> str:
-    type_name = body.get("type")
-    if not isinstance(type_name, str) or not type_name.strip():
-        raise invalid_field("type", f"required: one of {', '.join(known)}")
-    return type_name.strip()
+    task = await ctx.service.submit(info.name, data, priority)
+    location = f"/api/tasks/{quote(task.task_id, safe='')}"
+    return JSONResponse(task.to_json(), status_code=201, headers={"Location": location})
 
 
 def _data_field(body: dict[str, Any]) -> dict[str, Any]:
+    if "data" in body and "options" in body:
+        raise invalid_field(
+            "options", "give the parameters once, as data (options is its old name)"
+        )
     name = "data" if "data" in body else "options"
-    data = body.get(name)
-    if data is None:
+    if name not in body:
         return {}
+    data = body[name]
     if not isinstance(data, dict):
         raise invalid_field(
             name, f"expected a JSON object of parameters, not {type(data).__name__}"
@@ -88,21 +110,19 @@ def _data_field(body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def list_tasks(request: Request) -> Response:
+    """The array stays the body (as the original's); the total before paging is a header."""
     ctx = _ctx(request)
-    status = request.query_params.get("status") or None
-    if status is not None:
-        status = status.strip().upper()
-        if status not in TaskStatus.__members__:
-            raise invalid_field(
-                "status", f"unknown status; use one of {', '.join(TaskStatus.__members__)}"
-            )
-    type_name = (request.query_params.get("type") or "").strip().upper() or None
+    status = query_values(request, "status", allowed=TASK_STATUSES)
+    types = query_values(request, "type")
+    sort = query_choice(request, "sort", allowed=SORT_VALUES)
     limit = query_int(request, "limit", default=None, minimum=1, maximum=MAX_LIST_LIMIT)
-    offset = query_int(request, "offset", default=0, minimum=0, maximum=10**9) or 0
+    offset = query_int(request, "offset", default=0, minimum=0, maximum=MAX_OFFSET) or 0
+    type_names = [t.strip().upper() for t in types] if types else None
     tasks = await ctx.service.list_tasks(
-        status=status, type_name=type_name, limit=limit, offset=offset
+        status=status, type_name=type_names, limit=limit, offset=offset, sort=sort
     )
-    return JSONResponse([task.to_json() for task in tasks])
+    total = await ctx.service.count_tasks(status=status, type_name=type_names)
+    return JSONResponse([task.to_json() for task in tasks], headers={"X-Total-Count": str(total)})
 
 
 async def create_task(request: Request) -> Response:
@@ -111,8 +131,8 @@ async def create_task(request: Request) -> Response:
     for key in body:
         if key not in CREATE_FIELDS:
             raise invalid_field(key, "unknown field; a task is {type, priority, data}")
-    type_name = _type_field(body, await _known_types(ctx.service))
-    return await _submit(ctx, type_name, _data_field(body), body.get("priority"))
+    info = await _task_type(ctx.service, body)
+    return await _submit(ctx, info, _data_field(body), priority_field(body))
 
 
 async def preview_task(request: Request) -> Response:
@@ -121,12 +141,13 @@ async def preview_task(request: Request) -> Response:
     for key in body:
         if key not in CREATE_FIELDS:
             raise invalid_field(key, "unknown field; a preview is {type, data}")
-    type_name = _type_field(body, await _known_types(ctx.service))
-    data = restrict_local_paths(
-        _data_field(body), await ctx.service.task_types(), ctx.migrations_dir
-    )
-    count = await ctx.service.preview(type_name, data)
-    return JSONResponse({"type": type_name, "count": count})
+    info = await _task_type(ctx.service, body)
+    priority_field(body)  # checked as for a create, though a preview does not use it
+    data = _data_field(body)
+    check_schema(info.params_schema, data)
+    data = restrict_local_paths(data, await ctx.service.task_types(), ctx.migrations_dir)
+    count = await ctx.service.preview(info.name, data)
+    return JSONResponse({"type": info.name, "count": count})
 
 
 async def task_types(request: Request) -> Response:
@@ -135,6 +156,18 @@ async def task_types(request: Request) -> Response:
 
 async def get_task(request: Request) -> Response:
     task = await _ctx(request).service.get_task(_task_id(request))
+    return JSONResponse(task.to_json())
+
+
+async def patch_task(request: Request) -> Response:
+    ctx = _ctx(request)
+    body = await read_object(request, ctx.max_body_bytes, required=True)
+    for key in body:
+        if key != "priority":
+            raise invalid_field(key, "unknown field; only priority can change")
+    if "priority" not in body:
+        raise invalid_field("priority", "required")
+    task = await ctx.service.set_priority(_task_id(request), priority_field(body))
     return JSONResponse(task.to_json())
 
 
@@ -158,8 +191,11 @@ async def revert_task(request: Request) -> Response:
 
 async def task_items(request: Request) -> Response:
     limit = query_int(request, "limit", default=500, minimum=1, maximum=MAX_LIST_LIMIT) or 500
-    offset = query_int(request, "offset", default=0, minimum=0, maximum=10**9) or 0
-    items = await _ctx(request).service.list_items(_task_id(request), limit=limit, offset=offset)
+    offset = query_int(request, "offset", default=0, minimum=0, maximum=MAX_OFFSET) or 0
+    status = query_values(request, "status", allowed=ITEM_STATUSES)
+    items = await _ctx(request).service.list_items(
+        _task_id(request), limit=limit, offset=offset, status=status
+    )
     return JSONResponse([item.to_json() for item in items])
 
 
@@ -169,20 +205,69 @@ async def task_logs(request: Request) -> Response:
     return JSONResponse([log.to_json() for log in logs])
 
 
+def _bulk(action: str) -> Handler:
+    async def bulk(request: Request) -> Response:
+        ctx = _ctx(request)
+        body = await read_object(request, ctx.max_body_bytes, required=False)
+        for key in body:
+            if key not in BULK_FIELDS:
+                raise invalid_field(key, "unknown field; a bulk filter is {status, type}")
+        status = _filter_values(body, "status", TASK_STATUSES)
+        types = _filter_values(body, "type", None)
+        result = await ctx.service.bulk(action, status=status, type_name=types)
+        return JSONResponse(result.to_json())
+
+    bulk.__name__ = f"bulk_{action}"
+    return bulk
+
+
+def _filter_values(
+    body: dict[str, Any], name: str, allowed: tuple[str, ...] | None
+) -> list[str] | None:
+    """A bulk filter field: one value or a non-empty array of them."""
+    if name not in body:
+        return None
+    raw = body[name]
+    values = [raw] if isinstance(raw, str) else raw
+    if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+        raise invalid_field(name, "expected a string or a non-empty array of strings")
+    for value in values:
+        if allowed is not None and value not in allowed:
+            raise invalid_field(
+                name, f"unknown value {value[:40]!r}; use one of {', '.join(allowed)}"
+            )
+        if not value.strip():
+            raise invalid_field(name, "expected a non-empty string")
+    return list(values)
+
+
+async def all_logs(request: Request) -> Response:
+    since_ms = query_int(request, "since", default=None, minimum=0, maximum=2**53)
+    level = query_choice(request, "level", allowed=LOG_LEVELS)
+    task_id = request.query_params.get("taskId")
+    limit = query_int(request, "limit", default=500, minimum=1, maximum=MAX_LIST_LIMIT) or 500
+    logs = await _ctx(request).service.logs(
+        since_ms=since_ms, level=level, task_id=task_id, limit=limit
+    )
+    return JSONResponse([log.to_json() for log in logs])
+
+
 # --- quick operations, queue, status ----------------------------------------------------------
 
 
 async def quick(request: Request) -> Response:
+    """``/api/quick/<alias>``: every alias the registry gives a type is a quick operation."""
     ctx = _ctx(request)
     name = str(request.path_params["name"])
-    type_name = QUICK_TYPES.get(name)
-    if type_name is None:
-        raise ApiError(
-            404, "not_found", f"no quick operation {name!r}; use one of {', '.join(QUICK_TYPES)}"
-        )
+    types = await ctx.service.task_types()
+    info = next((t for t in types if name in t.aliases), None)
+    if info is None:
+        aliases = ", ".join(alias for t in types for alias in t.aliases)
+        raise ApiError(404, "not_found", f"no quick operation {name!r}; use one of {aliases}")
     data = await read_object(request, ctx.max_body_bytes, required=False)
-    priority = data.pop("priority", None)
-    return await _submit(ctx, type_name, data, priority)
+    priority = priority_field(data)
+    data.pop("priority", None)
+    return await _submit(ctx, info, data, priority)
 
 
 async def pause_queue(request: Request) -> Response:
@@ -276,11 +361,21 @@ async def characters_summary(request: Request) -> Response:
 Handler = Callable[[Request], Awaitable[Response]]
 API_ROUTES: list[tuple[str, str, Handler, str]] = [
     # (method, path, handler, summary) — the OpenAPI document is built from this table.
-    ("GET", "/api/tasks", list_tasks, "List tasks (a JSON array), newest first"),
+    ("GET", "/api/tasks", list_tasks, "List tasks (a JSON array; X-Total-Count has the total)"),
     ("POST", "/api/tasks", create_task, "Create a task {type, priority, data} → 201 with the task"),
     ("GET", "/api/tasks/types", task_types, "Registered task types with their parameter schemas"),
     ("POST", "/api/tasks/preview", preview_task, "How many items a task would touch {type, data}"),
+    *[
+        ("POST", f"/api/tasks/bulk/{action}", _bulk(action), summary)
+        for action, summary in (
+            ("retry", "Retry every matching task (default: every FAILED one)"),
+            ("cancel", "Cancel every matching task (default: every PENDING or RUNNING one)"),
+            ("delete", "Delete every matching task (default: every finished one)"),
+        )
+        if action in BULK_ACTIONS
+    ],
     ("GET", "/api/tasks/{task_id}", get_task, "One task"),
+    ("PATCH", "/api/tasks/{task_id}", patch_task, "Change a pending task's priority {priority}"),
     ("DELETE", "/api/tasks/{task_id}", delete_task, "Delete a task (cancels it first)"),
     ("POST", "/api/tasks/{task_id}/cancel", cancel_task, "Cancel a pending or running task"),
     (
@@ -292,6 +387,7 @@ API_ROUTES: list[tuple[str, str, Handler, str]] = [
     ("POST", "/api/tasks/{task_id}/revert", revert_task, "Undo everything a finished task wrote"),
     ("GET", "/api/tasks/{task_id}/items", task_items, "Per-item state"),
     ("GET", "/api/tasks/{task_id}/logs", task_logs, "The task's log lines"),
+    ("GET", "/api/logs", all_logs, "Log lines of every task, oldest first"),
     (
         "POST",
         "/api/quick/{name}",
@@ -317,7 +413,27 @@ API_ROUTES: list[tuple[str, str, Handler, str]] = [
 ]
 
 
+class _PathRoute(Route):
+    """Every method of one path; a templated path never claims a fixed one (``/api/tasks/types``
+    is not the task ``types``), so a wrong method there is a 405 naming the fixed path's methods.
+    """
+
+    def __init__(self, path: str, handlers: dict[str, Handler], fixed_paths: frozenset[str]):
+        async def dispatch(request: Request) -> Response:
+            return await handlers[request.method if request.method != "HEAD" else "GET"](request)
+
+        super().__init__(path, dispatch, methods=list(handlers), name=path)
+        self._fixed_paths = fixed_paths if "{" in path else frozenset()
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and scope["path"] in self._fixed_paths:
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
 def api_routes() -> list[Route]:
-    return [
-        Route(path, handler, methods=[method]) for method, path, handler, _summary in API_ROUTES
-    ]
+    by_path: dict[str, dict[str, Handler]] = {}
+    for method, path, handler, _summary in API_ROUTES:
+        by_path.setdefault(path, {})[method] = handler
+    fixed = frozenset(path for path in by_path if "{" not in path)
+    return [_PathRoute(path, handlers, fixed) for path, handlers in by_path.items()]

@@ -46,6 +46,19 @@ _ITEM_COLUMNS = (
 )
 
 
+# The task list's sort fields (JSON names, core.service.SORT_FIELDS) → columns.
+_SORT_COLUMNS = {
+    "createdAt": "created_at_ms",
+    "updatedAt": "updated_at_ms",
+    "startedAt": "started_at_ms",
+    "completedAt": "finished_at_ms",
+    "priority": "priority",
+    "status": "status",
+    "type": "type",
+    "progress": "progress",
+}
+
+
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once, not per row
 
 
@@ -325,28 +338,51 @@ class SqliteTaskStore:
         rows = await self._fetch(f"SELECT {_TASK_COLUMNS} FROM tasks WHERE task_id=?", (task_id,))
         return _task_from_row(rows[0]) if rows else None
 
+    @staticmethod
+    def _task_where(
+        status: str | Sequence[str] | None, type_name: str | Sequence[str] | None
+    ) -> tuple[str, list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+        for column, value in (("status", status), ("type", type_name)):
+            values = [value] if isinstance(value, str) else list(value or ())
+            values = [v.upper() if column == "status" else v for v in values if v]
+            if values:
+                where.append(f"{column} IN ({','.join('?' * len(values))})")
+                params += values
+        return (" WHERE " + " AND ".join(where)) if where else "", params
+
     async def list_tasks(
         self,
         *,
-        status: str | None = None,
-        type_name: str | None = None,
+        status: str | Sequence[str] | None = None,
+        type_name: str | Sequence[str] | None = None,
         limit: int | None = None,
         offset: int = 0,
+        sort: tuple[str, bool] | None = None,
     ) -> list[TaskRecord]:
-        where: list[str] = []
-        params: list[Any] = []
-        if status:
-            where.append("status = ?")
-            params.append(status.upper())
-        if type_name:
-            where.append("type = ?")
-            params.append(type_name)
-        sql = f"SELECT {_TASK_COLUMNS} FROM tasks"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY created_at_ms DESC, task_id DESC LIMIT ? OFFSET ?"
+        where, params = self._task_where(status, type_name)
+        # Ties fall back to age in the same direction: ascending is the exact reverse order.
+        column, descending = (
+            ("created_at_ms", True) if sort is None else (_SORT_COLUMNS[sort[0]], sort[1])
+        )
+        way = "DESC" if descending else "ASC"
+        sql = (
+            f"SELECT {_TASK_COLUMNS} FROM tasks{where} "
+            f"ORDER BY {column} {way}, created_at_ms {way}, task_id {way} LIMIT ? OFFSET ?"
+        )
         params += [-1 if limit is None else limit, offset]
         return [_task_from_row(r) for r in await self._fetch(sql, params)]
+
+    async def count_tasks(
+        self,
+        *,
+        status: str | Sequence[str] | None = None,
+        type_name: str | Sequence[str] | None = None,
+    ) -> int:
+        where, params = self._task_where(status, type_name)
+        rows = await self._fetch(f"SELECT COUNT(*) FROM tasks{where}", params)
+        return int(rows[0][0])
 
     async def unfinished_tasks(self) -> list[TaskRecord]:
         rows = await self._fetch(
@@ -393,6 +429,32 @@ class SqliteTaskStore:
         rows = await self._fetch(
             "SELECT timestamp_ms, level, message, task_id FROM logs WHERE task_id=? ORDER BY id DESC LIMIT ?",
             (task_id, limit),
+        )
+        return [LogRecord(r[0], r[1], r[2], r[3]) for r in reversed(rows)]
+
+    async def logs(
+        self,
+        *,
+        since_ms: int | None = None,
+        levels: Sequence[str] = (),
+        task_id: str | None = None,
+        limit: int = 500,
+    ) -> list[LogRecord]:
+        where: list[str] = []
+        params: list[Any] = []
+        if since_ms is not None:
+            where.append("timestamp_ms >= ?")
+            params.append(since_ms)
+        if levels:
+            where.append(f"level IN ({','.join('?' * len(levels))})")
+            params += list(levels)
+        if task_id is not None:
+            where.append("task_id = ?")
+            params.append(task_id)
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        rows = await self._fetch(
+            f"SELECT timestamp_ms, level, message, task_id FROM logs{clause} ORDER BY id DESC LIMIT ?",
+            [*params, limit],
         )
         return [LogRecord(r[0], r[1], r[2], r[3]) for r in reversed(rows)]
 

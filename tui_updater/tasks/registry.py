@@ -38,6 +38,10 @@ class TaskTypeRegistry:
     def names(self) -> list[str]:
         return list(self._types)
 
+    def aliases(self, name: str) -> list[str]:
+        """The other names a type answers to (the original's kebab-case ones), in order."""
+        return [a for a, n in self._aliases.items() if n == name and a != name.lower()]
+
     def all(self) -> list[TaskType[Any]]:
         return list(self._types.values())
 

@@ -1,0 +1,226 @@
+"""One contract for every UpdaterService: the local engine, the remote client through a real
+server on loopback, and the dashboard tests' fake. Same operations, same results, same errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.server.conftest import app_for, demo_settings
+from tests.tui.fake_service import FakeService
+from tui_updater.core.events import Event, EventType
+from tui_updater.core.models import Priority, TaskStatus
+from tui_updater.core.service import UpdaterService
+from tui_updater.errors import InvalidParameters, TaskNotFound, TaskStateError, UnknownTaskType
+from tui_updater.runtime import Runtime
+from tui_updater.server.client import RemoteService
+from tui_updater.server.embedded import start_server
+from tui_updater.tasks.mbti import MbtiParams
+
+SETTINGS_DATA = {"updateFields": ["scenario"]}
+
+
+@pytest.fixture(params=["local", "remote", "fake"])
+async def service(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[UpdaterService]:
+    """A service with no tasks and a paused queue, so submitted tasks stay PENDING."""
+    if request.param == "fake":
+        fake = FakeService(tasks=[])
+        await fake.pause()
+        yield fake
+        return
+    runtime = await Runtime.open(demo_settings(tmp_path), synchronous="NORMAL")
+    await runtime.service.pause()
+    if request.param == "local":
+        yield runtime.service
+        await runtime.close()
+        return
+    server = await start_server(app_for(runtime.service, tmp_path), "127.0.0.1", 0)
+    remote = RemoteService(f"http://127.0.0.1:{server.port}", backoff_initial_s=0.05)
+    yield remote
+    await remote.aclose()
+    await server.stop()
+    await runtime.close()
+
+
+async def events_until(subscription: Any, task_id: str, kind: EventType) -> list[Event]:
+    seen: list[Event] = []
+    async with asyncio.timeout(10):
+        async for batch in subscription.batches():
+            seen += [event for event in batch if event.task_id == task_id]
+            if any(event.type is kind for event in seen):
+                return seen
+    return seen
+
+
+class TestUpdaterServiceContract:
+    async def test_types_carry_their_aliases_and_schema(self, service: UpdaterService) -> None:
+        types = {info.name: info for info in await service.task_types()}
+        mbti = types["MBTI_ASSIGNMENT"]
+        assert mbti.aliases == ("assign-mbti", "mbti-assignment")
+        assert mbti.params_schema == MbtiParams.model_json_schema()
+        assert types["DATABASE_UPGRADE"].aliases == ("database-upgrade", "upgrade-database")
+
+    async def test_submit_then_read_back(self, service: UpdaterService) -> None:
+        task = await service.submit("mbti-assignment", {"forceUpdate": True}, "high")
+        assert (task.type, task.priority, task.status) == (
+            "MBTI_ASSIGNMENT",
+            Priority.HIGH,
+            TaskStatus.PENDING,
+        )
+        assert task.data["forceUpdate"] is True and task.task_id.startswith("task_")
+        again = await service.get_task(task.task_id)
+        assert (again.task_id, again.status, again.priority) == (
+            task.task_id,
+            TaskStatus.PENDING,
+            Priority.HIGH,
+        )
+        assert [t.task_id for t in await service.list_tasks()] == [task.task_id]
+        assert await service.count_tasks(status="PENDING") == 1
+        assert await service.count_tasks(status="RUNNING") == 0
+        assert await service.list_items(task.task_id) == []
+        assert await service.list_items(task.task_id, status="FAILED") == []
+        status = await service.queue_status()
+        assert status.paused and status.total == 1
+
+    async def test_bad_input_is_refused_naming_the_field(self, service: UpdaterService) -> None:
+        with pytest.raises(UnknownTaskType) as unknown:
+            await service.submit("NOPE", {})
+        assert "MBTI_ASSIGNMENT" in unknown.value.known
+        cases: list[tuple[str, Any]] = [
+            ("forceUpdate", service.submit("MBTI_ASSIGNMENT", {"forceUpdate": "maybe"})),
+            ("priority", service.submit("MBTI_ASSIGNMENT", {}, "SOON")),
+            ("status", service.list_tasks(status="DONE")),
+            ("status", service.count_tasks(status="FAILED,LATE")),
+            ("sort", service.list_tasks(sort="size")),
+            ("level", service.logs(level="LOUD")),
+            ("action", service.bulk("explode")),
+        ]
+        for field, call in cases:
+            with pytest.raises(InvalidParameters) as bad:
+                await call
+            assert bad.value.field == field
+        task = await service.submit("MBTI_ASSIGNMENT", {})
+        with pytest.raises(InvalidParameters) as bad_item:
+            await service.list_items(task.task_id, status="NOPE")
+        assert bad_item.value.field == "status"
+        with pytest.raises(InvalidParameters) as bad_priority:
+            await service.set_priority(task.task_id, 9)
+        assert bad_priority.value.field == "priority"
+
+    async def test_unknown_task_is_not_found_everywhere(self, service: UpdaterService) -> None:
+        missing = "task_0000000000000_missing"
+        for call in (
+            service.get_task(missing),
+            service.cancel(missing),
+            service.retry(missing),
+            service.revert(missing),
+            service.delete(missing),
+            service.set_priority(missing, "HIGH"),
+            service.list_items(missing),
+            service.task_logs(missing),
+        ):
+            with pytest.raises(TaskNotFound):
+                await call
+
+    async def test_wrong_state_is_refused(self, service: UpdaterService) -> None:
+        task = await service.submit("MBTI_ASSIGNMENT", {})
+        for call in (service.retry(task.task_id), service.revert(task.task_id)):
+            with pytest.raises(TaskStateError):
+                await call
+        cancelled = await service.cancel(task.task_id)
+        assert cancelled.status is TaskStatus.CANCELLED
+        assert cancelled.message == "cancelled before it started"
+        for call in (service.cancel(task.task_id), service.set_priority(task.task_id, "LOW")):
+            with pytest.raises(TaskStateError):
+                await call
+        retried = await service.retry(task.task_id)
+        assert (retried.status, retried.attempt) == (TaskStatus.PENDING, 2)
+        await service.delete(task.task_id)
+        with pytest.raises(TaskNotFound):
+            await service.get_task(task.task_id)
+
+    async def test_priority_of_a_pending_task_changes(self, service: UpdaterService) -> None:
+        task = await service.submit("MBTI_ASSIGNMENT", {}, Priority.LOW)
+        changed = await service.set_priority(task.task_id, "urgent")
+        assert changed.priority is Priority.URGENT and changed.status is TaskStatus.PENDING
+        assert (await service.get_task(task.task_id)).priority is Priority.URGENT
+
+    async def test_filters_sort_and_paging(self, service: UpdaterService) -> None:
+        low = await service.submit("MBTI_ASSIGNMENT", {}, "LOW")
+        high = await service.submit("CHARACTER_SETTINGS", SETTINGS_DATA, "HIGH")
+        normal = await service.submit("MBTI_ASSIGNMENT", {}, "NORMAL")
+        await service.cancel(normal.task_id)
+
+        def ids(tasks: list[Any]) -> list[str]:
+            return [t.task_id for t in tasks]
+
+        assert ids(await service.list_tasks()) == [normal.task_id, high.task_id, low.task_id]
+        assert ids(await service.list_tasks(sort="createdAt")) == [
+            low.task_id,
+            high.task_id,
+            normal.task_id,
+        ]
+        assert ids(await service.list_tasks(sort="-priority")) == [
+            high.task_id,
+            normal.task_id,
+            low.task_id,
+        ]
+        assert ids(await service.list_tasks(status="CANCELLED")) == [normal.task_id]
+        assert len(await service.list_tasks(status="PENDING,CANCELLED")) == 3
+        assert ids(await service.list_tasks(status=["PENDING"], type_name="MBTI_ASSIGNMENT")) == [
+            low.task_id
+        ]
+        assert ids(await service.list_tasks(limit=1, offset=1)) == [high.task_id]
+        assert await service.count_tasks(type_name="MBTI_ASSIGNMENT") == 2
+        assert await service.count_tasks(type_name="MBTI_ASSIGNMENT,CHARACTER_SETTINGS") == 3
+
+    async def test_bulk_actions(self, service: UpdaterService) -> None:
+        first = await service.submit("MBTI_ASSIGNMENT", {})
+        second = await service.submit("MBTI_ASSIGNMENT", {})
+        nothing = await service.bulk("retry")  # default: FAILED tasks; there are none
+        assert (nothing.done, nothing.skipped) == ((), ())
+        cancelled = await service.bulk("cancel", type_name="MBTI_ASSIGNMENT")
+        assert cancelled.done == (first.task_id, second.task_id)
+        assert cancelled.to_json()["matched"] == 2
+        retried = await service.bulk("retry", status="CANCELLED")
+        assert retried.done == (first.task_id, second.task_id)
+        assert (await service.get_task(first.task_id)).status is TaskStatus.PENDING
+        deleted = await service.bulk("delete", status=["PENDING"])
+        assert deleted.done == (first.task_id, second.task_id)
+        assert await service.list_tasks() == []
+
+    async def test_logs_across_tasks(self, service: UpdaterService) -> None:
+        task = await service.submit("MBTI_ASSIGNMENT", {})
+        lines = await service.logs(task_id=task.task_id)
+        assert any(
+            f"created task MBTI_ASSIGNMENT (ID: {task.task_id}" in line.message for line in lines
+        )
+        assert all(line.task_id == task.task_id for line in lines)
+        assert task.task_id in {line.task_id for line in await service.logs()}
+        assert await service.logs(task_id=task.task_id, level="ERROR") == []
+        assert await service.logs(since_ms=2**50) == []
+        assert await service.task_logs(task.task_id)
+
+    async def test_events_follow_the_operations(self, service: UpdaterService) -> None:
+        subscription = service.subscribe()
+        try:
+            task = await service.submit("MBTI_ASSIGNMENT", {})
+            await service.cancel(task.task_id)
+            events = await events_until(subscription, task.task_id, EventType.TASK_CANCELLED)
+        finally:
+            subscription.close()
+        kinds = [event.type for event in events]
+        assert kinds[0] is EventType.TASK_CREATED and kinds[-1] is EventType.TASK_CANCELLED
+        assert events[-1].status == "CANCELLED"
+
+    async def test_queue_pause_and_resume(self, service: UpdaterService) -> None:
+        await service.resume()
+        assert not (await service.queue_status()).paused
+        await service.pause()
+        await service.pause()  # twice is harmless
+        assert (await service.queue_status()).paused
