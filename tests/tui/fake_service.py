@@ -33,8 +33,8 @@ from tui_updater.core.service import (
     parse_sort,
 )
 from tui_updater.errors import InvalidParameters, TaskNotFound, TaskStateError, UnknownTaskType
-from tui_updater.tasks.base import format_validation_error
 from tui_updater.tasks.avatar import AvatarParams
+from tui_updater.tasks.base import format_validation_error
 from tui_updater.tasks.mbti import MbtiParams
 from tui_updater.tasks.settings import SettingsParams
 from tui_updater.tasks.upgrade import DatabaseUpgradeParams
