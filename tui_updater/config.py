@@ -30,12 +30,18 @@ class ProviderSettings:
     chat_model: str = "gpt-4o-mini"
     image_model: str = "nano-banana"
     image_api: Literal["images", "chat"] = "images"
-    max_in_flight: int = 8
-    requests_per_minute: int = 120
+    max_in_flight: int = 64  # the gateway lane's starting (and highest) limit; it adapts below
+    requests_per_minute: int = 0  # 0: no cap unless configured
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 180.0
+    total_timeout_s: float = 300.0  # one whole exchange: connect + write + read
+    download_timeout_s: float = 60.0  # one image download, start to last byte
     max_image_bytes: int = 20_000_000
-    pool_size: int = 10
+    proxy: str | None = None  # else HTTP(S)_PROXY / ALL_PROXY / NO_PROXY from the environment
+    mbti_batch_size: int = 10  # characters per MBTI request (1: one request each)
+    # model -> {"input": per 1M prompt tokens, "output": per 1M completion tokens,
+    #           "request": per request}, in the currency of the gateway's price list
+    prices: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def configured(self) -> bool:
@@ -191,6 +197,21 @@ def _check_value(section: str, key: str, hint: Any, value: Any) -> Any:
         if not isinstance(value, str):
             raise ConfigError(f"{where}: expected a string")
         return value
+    if origin is dict:  # prices: model -> {input, output, request}
+        ok = isinstance(value, dict) and all(
+            isinstance(entry, dict)
+            and set(entry) <= {"input", "output", "request"}
+            and all(
+                isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+                for v in entry.values()
+            )
+            for entry in value.values()
+        )
+        if not ok:
+            raise ConfigError(
+                f'{where}: expected tables like "model" = {{ input = 0.15, output = 0.6, request = 0 }}'
+            )
+        return {str(k): {n: float(v) for n, v in e.items()} for k, e in value.items()}
     if origin is tuple:
         if isinstance(value, str):
             value = [value]

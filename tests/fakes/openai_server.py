@@ -38,6 +38,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _NAME_LINE = re.compile(r"^Name: (.+)$", re.M)
 _KEYS_LINE = re.compile(r"^Keys: (.+)$", re.M)
 _PORTRAIT = re.compile(r"^Portrait of ([^,]+)")
+_BATCH_LINE = re.compile(r"^Batch: (\d+)$", re.M)
+_CHARACTER_BLOCK = re.compile(r"^Character (?=\d+:)", re.M)
 
 
 @dataclass(frozen=True)
@@ -253,15 +255,16 @@ class FakeOpenAIServer:
             total += 1
         return total
 
-    def _next_fault(self, path: str, body: Any) -> Fault:
+    def _next_fault(self, path: str, body: Any) -> tuple[Fault, str | None]:
+        """The scripted fault for this request, and the name it was scripted for (if any)."""
         # Serialising the body costs more than the rest of a request: only when names are scripted.
         pending = [(key, queue) for key, queue in self._name_faults.items() if queue]
         body_text = json.dumps(body, ensure_ascii=False) if pending and body is not None else ""
         for (fault_path, name), queue in pending:
             if fault_path == path and queue and name in body_text:
-                return queue.popleft()
+                return queue.popleft(), name
         path_queue = self._path_faults.get(path)
-        return path_queue.popleft() if path_queue else Fault.OK
+        return (path_queue.popleft() if path_queue else Fault.OK), None
 
     # --- serving ------------------------------------------------------------------------------
 
@@ -284,7 +287,7 @@ class FakeOpenAIServer:
             self.expected_key is not None and auth != f"Bearer {self.expected_key}"
         ):
             return _error(401, "invalid token", "invalid_api_key")
-        fault = self._next_fault(path, body)
+        fault, fault_name = self._next_fault(path, body)
         if fault.kind == "error":
             return _error(fault.status, fault.message, fault.code, fault.retry_after)
         if fault.kind == "hang":
@@ -301,7 +304,7 @@ class FakeOpenAIServer:
         if request.method != "POST" or not isinstance(body, dict):
             return _error(404 if request.method != "POST" else 400, f"no route {path}", "not_found")
         if path == "/v1/chat/completions":
-            return self._chat(body, fault)
+            return self._chat(body, fault, fault_name)
         if path == "/v1/images/generations":
             return self._images(body, fault)
         return _error(404, f"no route {path}", "not_found")
@@ -318,7 +321,7 @@ class FakeOpenAIServer:
 
     # --- chat ---------------------------------------------------------------------------------
 
-    def _chat(self, body: dict[str, Any], fault: Fault) -> Response:
+    def _chat(self, body: dict[str, Any], fault: Fault, fault_name: str | None = None) -> Response:
         response_format = body.get("response_format")
         if isinstance(response_format, dict) and (
             self.reject_response_format
@@ -331,7 +334,10 @@ class FakeOpenAIServer:
         messages = body.get("messages") or []
         system = "\n".join(str(m.get("content")) for m in messages if m.get("role") == "system")
         user = "\n".join(str(m.get("content")) for m in messages if m.get("role") == "user")
-        if "Task: MBTI_ASSIGNMENT" in system:
+        batch = _BATCH_LINE.search(system)
+        if "Task: MBTI_ASSIGNMENT" in system and batch:
+            content = self._mbti_batch_content(user, fault, fault_name)
+        elif "Task: MBTI_ASSIGNMENT" in system:
             content = self._mbti_content(user, fault)
         elif "Task: CHARACTER_SETTINGS" in system:
             content = self._settings_content(system, user, response_format, fault)
@@ -364,16 +370,31 @@ class FakeOpenAIServer:
             }
         )
 
-    def _mbti_content(self, user: str, fault: Fault) -> str:
-        name_match = _NAME_LINE.search(user)
-        name = name_match.group(1) if name_match else user
-        mbti_type = "XXXX" if fault.kind == "invalid_mbti" else MBTI_TYPES[_stable(name) % 16]
-        answer = {
-            "mbtiType": mbti_type,
+    @staticmethod
+    def _mbti_answer(name: str, invalid: bool) -> dict[str, Any]:
+        return {
+            "mbtiType": "XXXX" if invalid else MBTI_TYPES[_stable(name) % 16],
             "confidence": 0.82,
             "reason": f"fake gateway verdict for {name}",
         }
+
+    def _mbti_content(self, user: str, fault: Fault) -> str:
+        name_match = _NAME_LINE.search(user)
+        name = name_match.group(1) if name_match else user
+        answer = self._mbti_answer(name, fault.kind == "invalid_mbti")
         return json.dumps(answer, ensure_ascii=False)
+
+    def _mbti_batch_content(self, user: str, fault: Fault, fault_name: str | None) -> str:
+        """``{"answers": [...]}`` for ``Character N:`` blocks; an invalid_mbti fault scripted
+        for a name spoils only that character's answer (for the whole batch when unnamed)."""
+        answers = []
+        for block in _CHARACTER_BLOCK.split(user)[1:]:
+            ref_text, _, sheet = block.partition(":")
+            name_match = _NAME_LINE.search(sheet)
+            name = name_match.group(1) if name_match else sheet
+            invalid = fault.kind == "invalid_mbti" and fault_name in (None, name)
+            answers.append({"ref": int(ref_text), **self._mbti_answer(name, invalid)})
+        return json.dumps({"answers": answers}, ensure_ascii=False)
 
     def _settings_content(self, system: str, user: str, response_format: Any, fault: Fault) -> str:
         keys: list[str] = []
