@@ -267,7 +267,7 @@ async def test_the_whole_exchange_is_bounded_in_time() -> None:
 
     async with raw_server(handler) as port:
         client = GatewayClient(f"http://127.0.0.1:{port}", TEST_KEY, total_timeout_s=0.3)
-        with pytest.raises(ProviderTimeout, match="within 0.3s"):
+        with pytest.raises(ProviderTimeout, match=r"within 0\.3s"):
             await client.post_json("chat/completions", {})
         await client.aclose()
 
@@ -280,6 +280,6 @@ async def test_an_image_download_that_trickles_stops_at_its_time_bound() -> None
 
     async with raw_server(handler) as port:
         client = GatewayClient("http://gw.test", TEST_KEY, download_timeout_s=0.3)
-        with pytest.raises(ProviderTimeout, match="did not arrive within 0.3s"):
+        with pytest.raises(ProviderTimeout, match=r"did not arrive within 0\.3s"):
             await client.download(f"http://127.0.0.1:{port}/a.png", max_bytes=1_000_000)
         await client.aclose()
