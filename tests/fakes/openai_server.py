@@ -163,8 +163,15 @@ class FakeOpenAIServer:
         expected_key: str | None = None,
         models: Iterable[str] = ("gpt-4o-mini", "nano-banana"),
         image_size_cap_px: int = 64,
+        max_in_flight: int | None = None,
+        port: int = 0,
+        reuse_port: bool = False,
     ) -> None:
         self.latency_s = latency_s
+        # A hidden limit: past this many requests in flight, an immediate 429 (NewAPI's limiter).
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0
+        self.refused = 0
         self.expected_key = expected_key
         self.models = tuple(models)
         self.image_size_cap_px = image_size_cap_px
@@ -176,7 +183,7 @@ class FakeOpenAIServer:
         self._name_faults: dict[tuple[str, str], deque[Fault]] = {}
         self._files: dict[str, tuple[bytes, str]] = {}
         self._ids = itertools.count(1)
-        self._http = Http11Server(self._handle)
+        self._http = Http11Server(self._handle, port=port, reuse_port=reuse_port)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -269,6 +276,16 @@ class FakeOpenAIServer:
     # --- serving ------------------------------------------------------------------------------
 
     async def _handle(self, request: Request) -> Response:
+        if self.max_in_flight is not None and self.in_flight >= self.max_in_flight:
+            self.refused += 1
+            return _error(429, "当前分组上游负载已饱和，请稍后再试", "rate_limit")
+        self.in_flight += 1
+        try:
+            return await self._answer(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: Request) -> Response:
         path = request.path
         body: Any = None
         if request.body:
@@ -478,59 +495,93 @@ class FakeOpenAIServer:
 
 
 class FakeOpenAIProcess:
-    """The fake in a child process, so benchmarks do not share a core (or the GIL) with it.
+    """The fake in child processes, so benchmarks do not share a loop (or the GIL) with it.
 
-    ``with FakeOpenAIProcess(latency_s=0.1) as proc: proc.base_url`` — no fault scripting.
+    ``with FakeOpenAIProcess(latency_s=0.1, processes=2) as proc: proc.base_url`` — no fault
+    scripting. ``processes`` children serve one port (SO_REUSEPORT); ``stats`` (requests and
+    429 refusals, summed) is filled in on exit. A hidden ``max_in_flight`` needs one process.
     """
 
-    def __init__(self, *, latency_s: float = 0.0) -> None:
+    def __init__(
+        self, *, latency_s: float = 0.0, processes: int = 1, max_in_flight: int | None = None
+    ) -> None:
+        if max_in_flight is not None and processes != 1:
+            raise ValueError("a hidden in-flight limit is counted in one process")
         self.latency_s = latency_s
+        self.processes = processes
+        self.max_in_flight = max_in_flight
         self.base_url = ""
-        self._process: subprocess.Popen[str] | None = None
+        self.stats = {"requests": 0, "refused": 0}
+        self._children: list[subprocess.Popen[str]] = []
 
-    def __enter__(self) -> FakeOpenAIProcess:
+    def _spawn(self, port: int) -> str:
         root = Path(__file__).resolve().parents[2]
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "tests.fakes", "--latency-s", str(self.latency_s)],
-            cwd=root,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
+        command = [sys.executable, "-m", "tests.fakes", "--latency-s", str(self.latency_s)]
+        command += ["--port", str(port)] + (["--reuse-port"] if self.processes > 1 else [])
+        if self.max_in_flight is not None:
+            command += ["--max-in-flight", str(self.max_in_flight)]
+        child = subprocess.Popen(
+            command, cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
-        assert self._process.stdout is not None
-        line = self._process.stdout.readline().strip()
+        self._children.append(child)
+        assert child.stdout is not None
+        line = child.stdout.readline().strip()
         if not line.startswith("READY "):
             self.__exit__()
             raise RuntimeError(f"fake gateway process did not start: {line!r}")
-        self.base_url = line.removeprefix("READY ")
+        return line.removeprefix("READY ")
+
+    def __enter__(self) -> FakeOpenAIProcess:
+        self.base_url = self._spawn(0)
+        port = int(self.base_url.rsplit(":", 1)[1].split("/", 1)[0])
+        for _ in range(self.processes - 1):
+            self._spawn(port)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._process is not None:
-            if self._process.stdin is not None:
-                self._process.stdin.close()  # the child exits when its stdin closes
+        for child in self._children:
+            if child.stdin is not None:
+                child.stdin.close()  # the child prints its stats and exits when stdin closes
+        for child in self._children:
+            out = child.stdout.read() if child.stdout is not None else ""
             try:
-                self._process.wait(10)
+                child.wait(10)
             except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-            if self._process.stdout is not None:
-                self._process.stdout.close()
-            self._process = None
+                child.kill()
+                child.wait()
+            if child.stdout is not None:
+                child.stdout.close()
+            for line in out.splitlines():
+                if line.startswith("STATS "):
+                    for key, value in json.loads(line.removeprefix("STATS ")).items():
+                        self.stats[key] = self.stats.get(key, 0) + int(value)
+        self._children = []
 
 
-async def _serve_until_stdin_closes(latency_s: float) -> None:
-    async with FakeOpenAIServer(latency_s=latency_s) as server:
+async def _serve_until_stdin_closes(args: argparse.Namespace) -> None:
+    server = FakeOpenAIServer(
+        latency_s=args.latency_s,
+        max_in_flight=args.max_in_flight,
+        port=args.port,
+        reuse_port=args.reuse_port,
+    )
+    async with server:
         print(f"READY {server.base_url}", flush=True)
         await asyncio.to_thread(sys.stdin.read)
+        stats = {"requests": len(server.requests), "refused": server.refused}
+        print(f"STATS {json.dumps(stats)}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m tests.fakes [--latency-s S]``: prints ``READY <base_url>``."""
+    """``python -m tests.fakes [--latency-s S] [--port P --reuse-port] [--max-in-flight N]``:
+    prints ``READY <base_url>``, then ``STATS {...}`` when stdin closes."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--latency-s", type=float, default=0.0)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--reuse-port", action="store_true")
+    parser.add_argument("--max-in-flight", type=int, default=None)
     args = parser.parse_args(argv)
-    asyncio.run(_serve_until_stdin_closes(args.latency_s))
+    asyncio.run(_serve_until_stdin_closes(args))
 
 
 if __name__ == "__main__":
