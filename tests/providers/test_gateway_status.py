@@ -42,6 +42,13 @@ async def test_queue_status_carries_the_lane_and_a_big_ask_is_warned(tmp_path: P
             assert status.gateway is not None
             assert (status.gateway["limit"], status.gateway["maxInFlight"]) == (64, 64)
             assert status.to_json()["gateway"]["inFlight"] == 0
+            assert status.gateway["spent"] == {
+                "promptTokens": 0,
+                "completionTokens": 0,
+                "totalTokens": 0,
+                "requests": 0,
+                "cost": None,
+            }
             await runtime.engine.pause()  # the warning is about the ask, not the run
             task = await runtime.service.submit("MBTI_ASSIGNMENT", {"concurrency": 100})
             logs = await runtime.service.task_logs(task.task_id)

@@ -105,3 +105,17 @@ def test_batch_answers_are_checked_per_character() -> None:
     assert all(isinstance(verdicts[ref], AnswerError) for ref in (2, 3, 4))
     with pytest.raises(AnswerError):
         validate_mbti_batch({"answer": []}, 2)
+
+
+async def test_the_lane_counts_what_every_answer_cost_as_it_comes(
+    fake_server: FakeOpenAIServer,
+) -> None:
+    prices = {"gpt-4o-mini": {"input": 1.0, "output": 2.0}}
+    provider = OpenAICompatProvider(gateway_settings(fake_server.base_url, prices=prices))
+    answers = await assign_all(provider, cast(12))
+    spent = provider.gateway_state()["spent"]
+    await provider.aclose()
+    total = sum((a.usage for a in answers), TokenUsage())
+    assert (spent["totalTokens"], spent["requests"]) == (total.total_tokens, total.requests)
+    expected = (total.prompt_tokens * 1.0 + total.completion_tokens * 2.0) / 1_000_000
+    assert spent["cost"] == pytest.approx(expected, abs=1e-6)

@@ -34,6 +34,9 @@ def test_header_shows_the_lane() -> None:
     status = QueueStatus(False, 0, 1, 2, 1, {}, gateway=LANE)
     plain = header_text(INFO, status, None).plain
     assert "gateway 14/32 in flight (max 64) · 40 waiting · backing off 3s" in plain
+    spent = {**LANE, "spent": {"totalTokens": 123_456, "cost": 0.0185}}
+    plain = header_text(INFO, QueueStatus(False, 0, 1, 2, 1, {}, gateway=spent), None).plain
+    assert "· spent 123.5k tokens ≈ 0.0185" in plain  # live, across every task
     assert "gateway" not in header_text(INFO, QueueStatus(False, 0, 0, 2, 0, {}), None).plain
 
 

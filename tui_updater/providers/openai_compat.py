@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from tui_updater.core.models import TokenUsage
+from tui_updater.core.pricing import cost_of
 from tui_updater.errors import InvalidOutput, ProviderResponseError
 from tui_updater.providers import prompts
 from tui_updater.providers.answers import (
@@ -125,6 +126,8 @@ class OpenAICompatProvider:
             self._mbti_batch, max_size=settings.mbti_batch_size, window_s=MBTI_BATCH_WINDOW_S
         )
         self.json_mode: JsonMode = "json_schema"
+        self._spent = TokenUsage()  # every answer since start, all tasks
+        self._spent_cost = 0.0
         self._image_response_format = True
 
     def __repr__(self) -> str:
@@ -140,8 +143,11 @@ class OpenAICompatProvider:
         }
 
     def gateway_state(self) -> dict[str, Any]:
-        """The lane's state for status displays (in flight, limit, backing off…)."""
-        return self.limiter.state().to_json()
+        """The lane's state for status displays (in flight, limit, backing off…) and what the
+        gateway's answers cost since start (tokens; money when prices are configured)."""
+        spent: dict[str, Any] = self._spent.to_json()
+        spent["cost"] = round(self._spent_cost, 6) if self.settings.prices else None
+        return {**self.limiter.state().to_json(), "spent": spent}
 
     async def aclose(self) -> None:
         await self._mbti_batcher.aclose()
@@ -149,7 +155,12 @@ class OpenAICompatProvider:
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         async with self.limiter.slot():
-            return await self._gateway.post_json(path, body)
+            response = await self._gateway.post_json(path, body)
+        self._spent += _usage_of(response)
+        cost = cost_of(_usage_of(response), self.settings.prices.get(str(body.get("model"))))
+        if cost is not None:
+            self._spent_cost += cost
+        return response
 
     # --- chat JSON ----------------------------------------------------------------------------
 

@@ -29,7 +29,22 @@ def gateway_text(gateway: Mapping[str, Any]) -> Text:
         text.append(
             " · backing off" + (f" {paused_s:.0f}s" if paused_s >= 1 else ""), style="bold yellow"
         )
+    spent = gateway.get("spent") or {}
+    tokens = int(spent.get("totalTokens") or 0)
+    if tokens:
+        cost = spent.get("cost")
+        text.append(f" · spent {_compact(tokens)} tokens", style="dim")
+        if isinstance(cost, int | float):
+            text.append(f" ≈ {cost:.4f}", style="dim")
     return text
+
+
+def _compact(count: int) -> str:
+    """1234 → 1.2k, 3456789 → 3.5M."""
+    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if count >= size:
+            return f"{count / size:.1f}{suffix}"
+    return str(count)
 
 
 def header_text(
