@@ -17,7 +17,7 @@ import certifi
 import pytest
 
 from tests.providers.conftest import TEST_KEY, gateway_settings
-from tui_updater.errors import ProviderTimeout, ProviderUnavailable
+from tui_updater.errors import ConfigError, ProviderTimeout, ProviderUnavailable
 from tui_updater.providers.http import GatewayClient
 from tui_updater.providers.openai_compat import OpenAICompatProvider
 
@@ -200,10 +200,16 @@ async def test_an_ipv6_base_url_sends_a_bracketed_host() -> None:
 
 @pytest.mark.parametrize("key", ["sk-abc\r\nX-Injected: 1", "sk-abc\nX: 1", "sk-\x00"])
 def test_line_breaks_in_header_values_are_refused(key: str) -> None:
-    with pytest.raises(ValueError, match="line break"):
+    with pytest.raises(ConfigError, match="line break"):
         GatewayClient("http://gw.test", key)
-    with pytest.raises(ValueError, match="line break"):
+    with pytest.raises(ConfigError, match="line break"):
         OpenAICompatProvider(gateway_settings(api_key=key))
+
+
+@pytest.mark.parametrize("url", ["ftp://gw.test", "http:///v1", "::::"])
+def test_an_unusable_base_url_is_a_config_error(url: str) -> None:
+    with pytest.raises(ConfigError, match="base_url"):
+        GatewayClient(url, TEST_KEY)
 
 
 async def _proxy_sees(client: GatewayClient, proxy_lines: list[str]) -> None:

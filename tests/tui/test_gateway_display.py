@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tui_updater.core.models import Priority, TaskRecord, TaskStatus, TokenUsage
 from tui_updater.core.service import QueueStatus, ServiceInfo
-from tui_updater.tui.widgets.header import header_text
+from tui_updater.tui.widgets.header import header_text, over_gateway_cap
 from tui_updater.tui.widgets.task_summary import (
     Pricing,
     held_back_text,
@@ -60,3 +60,11 @@ def test_spend_in_the_detail_and_the_result() -> None:
     done = task(TaskStatus.COMPLETED, usage=usage, result={"assigned": 3})
     rendered = result_renderable(done, pricing=pricing)
     assert line in "".join(str(part) for part in rendered.renderables)  # type: ignore[attr-defined]
+
+
+def test_the_form_warns_when_a_task_asks_more_than_the_gateway_cap() -> None:
+    assert over_gateway_cap({"concurrency": 100}, LANE) == (
+        "concurrency 100 is above the gateway's cap of 64: at most 64 run at once"
+    )
+    assert over_gateway_cap({"concurrency": 64}, LANE) is None
+    assert over_gateway_cap({"concurrency": 100}, None) is None  # offline: no lane

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from tui_updater.errors import (
+    ConfigError,
     InvalidOutput,
     ProviderQuotaExceeded,
     ProviderRateLimited,
@@ -150,9 +151,9 @@ def is_push_back(exc: BaseException) -> bool:
 
 
 def check_header_value(name: str, value: str) -> str:
-    """``value`` unchanged; ValueError when it could split the request (CR, LF or NUL)."""
+    """``value`` unchanged; ConfigError when it could split the request (CR, LF or NUL)."""
     if _UNSAFE_HEADER_CHARS.search(value):
-        raise ValueError(f"the {name} contains a line break or NUL; refusing to send it")
+        raise ConfigError(f"the {name} contains a line break or NUL; refusing to send it")
     return value
 
 
@@ -218,7 +219,9 @@ class GatewayClient:
         self.base_url = normalise_base_url(base_url)
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"unusable gateway URL {base_url!r}: expected http(s)://host")
+            raise ConfigError(
+                f"provider base_url {base_url!r} is unusable: expected http(s)://host[:port]"
+            )
         self.host = parts.netloc
         self._auth_header = {"Authorization": check_header_value("API key", f"Bearer {api_key}")}
         self.total_timeout_s = total_timeout_s

@@ -47,6 +47,15 @@ def _compact(count: int) -> str:
     return str(count)
 
 
+def over_gateway_cap(data: Mapping[str, Any], gateway: Mapping[str, Any] | None) -> str | None:
+    """A warning (not a refusal) when a task asks more in flight than the gateway lane allows."""
+    asked = data.get("concurrency")
+    cap = int((gateway or {}).get("maxInFlight") or 0)
+    if not cap or not isinstance(asked, int) or isinstance(asked, bool) or asked <= cap:
+        return None
+    return f"concurrency {asked} is above the gateway's cap of {cap}: at most {cap} run at once"
+
+
 def header_text(
     info: ServiceInfo | None, status: QueueStatus | None, connection: str | None
 ) -> Text:
