@@ -21,6 +21,7 @@ import asyncio
 import json
 import logging
 import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -44,22 +45,27 @@ HIDDEN_LATENCY_S = 0.2
 MBTI_TOKEN_ITEMS = 200
 
 
-def run_command(db: Path, root: Path, base_url: str, type_name: str, concurrency: int) -> float:
-    """Wall time of ``tavern-updater-tui run TYPE --data '{"concurrency": C}' --json``."""
+def run_command(
+    db: Path, root: Path, base_url: str, type_name: str, concurrency: int
+) -> tuple[float, float]:
+    """Wall time and CPU seconds of ``tavern-updater-tui run TYPE --data '{"concurrency": C}'``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWAPI", "OPENAI"))}
     env.update(NEWAPI_BASE_URL=base_url, NEWAPI_KEY="sk-bench", XDG_CONFIG_HOME=str(root / "cfg"))
     dirs = [f"--{name}-dir={root / name}" for name in ("data", "state", "log", "backup")]
     command = [sys.executable, "-m", "tui_updater", "run", type_name, "--db", str(db), *dirs]
     command += ["--data", json.dumps({"concurrency": concurrency}), "--json"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started_s = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
     elapsed_s = time.perf_counter() - started_s
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if done.returncode != 0:
         raise RuntimeError(f"run {type_name} failed: {done.stderr[-800:]}")
     task = json.loads(done.stdout)
     if task["items"]["done"] != task["items"]["total"]:
         raise RuntimeError(f"run {type_name} ended with {task['items']}")
-    return elapsed_s
+    return elapsed_s, cpu_s
 
 
 async def aiohttp_wall_s(base_url: str, count: int, concurrency: int) -> float:
@@ -109,12 +115,12 @@ def fan_out(root: Path, pristine: Path, count: int) -> list[Result]:
             ideal_s = count * LATENCY_S / concurrency
             scratch = root / f"{type_name}-{concurrency}"
             db = fresh_db(pristine, root / f"{type_name}-{concurrency}.db")
-            wall_s = run_command(db, scratch, gateway.base_url, type_name, concurrency)
+            wall_s, cpu_s = run_command(db, scratch, gateway.base_url, type_name, concurrency)
             bare_s = asyncio.run(aiohttp_wall_s(gateway.base_url, count, concurrency))
             note(
                 BENCH,
-                f"{type_name} C={concurrency}: ideal {ideal_s:.2f} s, whole run {wall_s:.2f} s, "
-                f"bare aiohttp {bare_s:.2f} s",
+                f"{type_name} C={concurrency}: ideal {ideal_s:.2f} s, whole run {wall_s:.2f} s "
+                f"({cpu_s:.2f} CPU s), bare aiohttp {bare_s:.2f} s",
             )
             goal = concurrency == 50
             results.append(
