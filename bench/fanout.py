@@ -29,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from bench.common import ROOT, Result, arguments, bench_settings, note, report
 
@@ -46,14 +47,14 @@ MBTI_TOKEN_ITEMS = 200
 
 
 def run_command(
-    db: Path, root: Path, base_url: str, type_name: str, concurrency: int
+    db: Path, root: Path, base_url: str, type_name: str, data: dict[str, Any]
 ) -> tuple[float, float]:
     """Wall time and CPU seconds of ``tavern-updater-tui run TYPE --data '{"concurrency": C}'``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWAPI", "OPENAI"))}
     env.update(NEWAPI_BASE_URL=base_url, NEWAPI_KEY="sk-bench", XDG_CONFIG_HOME=str(root / "cfg"))
     dirs = [f"--{name}-dir={root / name}" for name in ("data", "state", "log", "backup")]
     command = [sys.executable, "-m", "tui_updater", "run", type_name, "--db", str(db), *dirs]
-    command += ["--data", json.dumps({"concurrency": concurrency}), "--json"]
+    command += ["--data", json.dumps(data), "--json"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started_s = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
@@ -111,11 +112,27 @@ def fan_out(root: Path, pristine: Path, count: int) -> list[Result]:
             f"{count} characters, fake gateway {LATENCY_S * 1000:.0f} ms, 2 processes; "
             f"load average {load} (on {os.cpu_count()} cores)",
         )
+        with sqlite3.connect(pristine) as conn:
+            first_id = conn.execute('SELECT id FROM "Character" LIMIT 1').fetchone()[0]
+        one_s, one_cpu_s = run_command(
+            fresh_db(pristine, root / "one.db"),
+            root / "one",
+            gateway.base_url,
+            "MBTI_ASSIGNMENT",
+            {"characterIds": [first_id]},
+        )
+        note(
+            BENCH,
+            f"the same command for one character: {one_s:.2f} s ({one_cpu_s:.2f} CPU s), "
+            f"i.e. ~{one_s - LATENCY_S:.2f} s of start-up and shutdown in every whole run",
+        )
         for type_name, concurrency in FANOUT:
             ideal_s = count * LATENCY_S / concurrency
             scratch = root / f"{type_name}-{concurrency}"
             db = fresh_db(pristine, root / f"{type_name}-{concurrency}.db")
-            wall_s, cpu_s = run_command(db, scratch, gateway.base_url, type_name, concurrency)
+            wall_s, cpu_s = run_command(
+                db, scratch, gateway.base_url, type_name, {"concurrency": concurrency}
+            )
             bare_s = asyncio.run(aiohttp_wall_s(gateway.base_url, count, concurrency))
             note(
                 BENCH,
