@@ -8,7 +8,7 @@ import pytest
 
 from tui_updater.errors import ProviderRateLimited, ProviderResponseError, ProviderTimeout
 from tui_updater.providers.http import is_push_back
-from tui_updater.providers.limiter import DECREASE, GatewayLimiter
+from tui_updater.providers.limiter import DECREASE, MAX_PAUSE_S, GatewayLimiter
 
 
 class FakeClock:
@@ -117,6 +117,8 @@ async def test_retry_after_pauses_the_whole_lane() -> None:
     clock.now_s += 0.05
     await asyncio.wait_for(waiter, timeout=5)  # woken by the lane's own timer
     assert entered.is_set() and limiter.state().paused_s == 0
+    await fail_with(limiter, ProviderRateLimited("429", retry_after_s=86400))
+    assert limiter.state().paused_s == MAX_PAUSE_S  # a day-long Retry-After is capped
 
 
 async def test_cancelled_waiters_release_nothing_they_did_not_hold() -> None:

@@ -20,6 +20,7 @@ from aiolimiter import AsyncLimiter
 
 DECREASE = 0.7  # the multiplicative decrease (TCP CUBIC's beta)
 BACKING_OFF_S = 10.0  # a push-back this recent still shows the lane as backing off
+MAX_PAUSE_S = 300.0  # a longer Retry-After is capped (as the engine's retry policy caps it)
 _MAX_BURST = 8
 
 
@@ -189,4 +190,5 @@ class GatewayLimiter:
             self._limit = max(1.0, self._limit * DECREASE)
             self._decrease_from = self._started
         if retry_after_s is not None and retry_after_s > 0:
-            self._paused_until = max(self._paused_until, self._clock() + retry_after_s)
+            pause_s = min(retry_after_s, MAX_PAUSE_S)
+            self._paused_until = max(self._paused_until, self._clock() + pause_s)
