@@ -41,6 +41,7 @@ def mask_secret(value: str | None) -> str:
 
 PositiveInt = Annotated[int, Field(gt=0)]
 PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegativeFloat = Annotated[float, Field(ge=0)]
 
 
 class Section(BaseModel):
@@ -57,12 +58,31 @@ class ProviderSettings(Section):
     chat_model: Annotated[str, Env("NEWAPI_CHAT_MODEL", "CHAT_MODEL")] = "gpt-4o-mini"
     image_model: Annotated[str, Env("DEFAULT_MODEL")] = "nano-banana"
     image_api: Annotated[Literal["images", "chat"], Env("NEWAPI_IMAGE_API")] = "images"
-    max_in_flight: Annotated[PositiveInt, Env("MAX_CONCURRENT_GENERATIONS")] = 8
-    requests_per_minute: Annotated[int, Env("NEWAPI_RPM"), Field(ge=0)] = 120  # 0: no cap
+    # The gateway lane's starting (and highest) limit; it adapts below on push-back.
+    max_in_flight: Annotated[PositiveInt, Env("MAX_CONCURRENT_GENERATIONS")] = 64
+    requests_per_minute: Annotated[int, Env("NEWAPI_RPM"), Field(ge=0)] = 0  # 0: no cap
     connect_timeout_s: PositiveFloat = 10.0
     read_timeout_s: PositiveFloat = 180.0
+    total_timeout_s: PositiveFloat = 300.0  # one whole exchange: connect + write + read
+    download_timeout_s: PositiveFloat = 60.0  # one image download, start to last byte
     max_image_bytes: PositiveInt = 20_000_000
-    pool_size: PositiveInt = 10
+    proxy: str | None = None  # else HTTP(S)_PROXY / ALL_PROXY / NO_PROXY from the environment
+    mbti_batch_size: Annotated[int, Field(ge=1, le=50)] = 10  # characters per MBTI request
+    # model -> {"input": per 1M prompt tokens, "output": per 1M completion tokens,
+    #           "request": per request}, in the currency of the gateway's price list
+    prices: dict[str, dict[str, NonNegativeFloat]] = {}
+
+    @field_validator("prices")
+    @classmethod
+    def _price_names(cls, prices: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for model, price in prices.items():
+            unknown = set(price) - {"input", "output", "request"}
+            if unknown:
+                raise ValueError(
+                    f"{model}: unknown price {', '.join(sorted(unknown))}; "
+                    "use input, output (per 1M tokens) and request"
+                )
+        return prices
 
     @model_validator(mode="before")
     @classmethod

@@ -50,6 +50,7 @@ def service_info(settings: Settings, provider: Any) -> ServiceInfo:
         chat_model=str(getattr(provider, "chat_model", "")),
         image_model=str(getattr(provider, "image_model", "")),
         version=__version__,
+        extra={"prices": settings.provider.prices} if settings.provider.prices else {},
     )
 
 
@@ -100,6 +101,7 @@ class Runtime:
                 backups=backups,
                 characters=characters,
                 db_path=settings.db_path,
+                gateway_state=getattr(provider, "gateway_state", None),
             )
             await engine.start()
         except BaseException:

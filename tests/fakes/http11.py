@@ -66,10 +66,13 @@ async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> b
 class Http11Server:
     """Serves ``handler`` on ``host``:``port`` (0 = any free port) until ``stop()``."""
 
-    def __init__(self, handler: Handler, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, handler: Handler, host: str = "127.0.0.1", port: int = 0, *, reuse_port: bool = False
+    ) -> None:
         self._handler = handler
         self._host = host
         self._port = port
+        self._reuse_port = reuse_port  # several processes serve one port (the kernel spreads)
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
 
@@ -81,7 +84,12 @@ class Http11Server:
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(
-            self._accept, self._host, self._port, limit=_MAX_HEAD_BYTES, backlog=1024
+            self._accept,
+            self._host,
+            self._port,
+            limit=_MAX_HEAD_BYTES,
+            backlog=1024,
+            reuse_port=self._reuse_port or None,
         )
 
     async def stop(self) -> None:

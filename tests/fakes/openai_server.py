@@ -38,6 +38,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _NAME_LINE = re.compile(r"^Name: (.+)$", re.M)
 _KEYS_LINE = re.compile(r"^Keys: (.+)$", re.M)
 _PORTRAIT = re.compile(r"^Portrait of ([^,]+)")
+_BATCH_LINE = re.compile(r"^Batch: (\d+)$", re.M)
+_CHARACTER_BLOCK = re.compile(r"^Character (?=\d+:)", re.M)
 
 
 @dataclass(frozen=True)
@@ -161,8 +163,15 @@ class FakeOpenAIServer:
         expected_key: str | None = None,
         models: Iterable[str] = ("gpt-4o-mini", "nano-banana"),
         image_size_cap_px: int = 64,
+        max_in_flight: int | None = None,
+        port: int = 0,
+        reuse_port: bool = False,
     ) -> None:
         self.latency_s = latency_s
+        # A hidden limit: past this many requests in flight, an immediate 429 (NewAPI's limiter).
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0
+        self.refused = 0
         self.expected_key = expected_key
         self.models = tuple(models)
         self.image_size_cap_px = image_size_cap_px
@@ -174,7 +183,7 @@ class FakeOpenAIServer:
         self._name_faults: dict[tuple[str, str], deque[Fault]] = {}
         self._files: dict[str, tuple[bytes, str]] = {}
         self._ids = itertools.count(1)
-        self._http = Http11Server(self._handle)
+        self._http = Http11Server(self._handle, port=port, reuse_port=reuse_port)
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -253,19 +262,30 @@ class FakeOpenAIServer:
             total += 1
         return total
 
-    def _next_fault(self, path: str, body: Any) -> Fault:
+    def _next_fault(self, path: str, body: Any) -> tuple[Fault, str | None]:
+        """The scripted fault for this request, and the name it was scripted for (if any)."""
         # Serialising the body costs more than the rest of a request: only when names are scripted.
         pending = [(key, queue) for key, queue in self._name_faults.items() if queue]
         body_text = json.dumps(body, ensure_ascii=False) if pending and body is not None else ""
         for (fault_path, name), queue in pending:
             if fault_path == path and queue and name in body_text:
-                return queue.popleft()
+                return queue.popleft(), name
         path_queue = self._path_faults.get(path)
-        return path_queue.popleft() if path_queue else Fault.OK
+        return (path_queue.popleft() if path_queue else Fault.OK), None
 
     # --- serving ------------------------------------------------------------------------------
 
     async def _handle(self, request: Request) -> Response:
+        if self.max_in_flight is not None and self.in_flight >= self.max_in_flight:
+            self.refused += 1
+            return _error(429, "当前分组上游负载已饱和，请稍后再试", "rate_limit")
+        self.in_flight += 1
+        try:
+            return await self._answer(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: Request) -> Response:
         path = request.path
         body: Any = None
         if request.body:
@@ -284,7 +304,7 @@ class FakeOpenAIServer:
             self.expected_key is not None and auth != f"Bearer {self.expected_key}"
         ):
             return _error(401, "invalid token", "invalid_api_key")
-        fault = self._next_fault(path, body)
+        fault, fault_name = self._next_fault(path, body)
         if fault.kind == "error":
             return _error(fault.status, fault.message, fault.code, fault.retry_after)
         if fault.kind == "hang":
@@ -301,7 +321,7 @@ class FakeOpenAIServer:
         if request.method != "POST" or not isinstance(body, dict):
             return _error(404 if request.method != "POST" else 400, f"no route {path}", "not_found")
         if path == "/v1/chat/completions":
-            return self._chat(body, fault)
+            return self._chat(body, fault, fault_name)
         if path == "/v1/images/generations":
             return self._images(body, fault)
         return _error(404, f"no route {path}", "not_found")
@@ -318,7 +338,7 @@ class FakeOpenAIServer:
 
     # --- chat ---------------------------------------------------------------------------------
 
-    def _chat(self, body: dict[str, Any], fault: Fault) -> Response:
+    def _chat(self, body: dict[str, Any], fault: Fault, fault_name: str | None = None) -> Response:
         response_format = body.get("response_format")
         if isinstance(response_format, dict) and (
             self.reject_response_format
@@ -331,7 +351,10 @@ class FakeOpenAIServer:
         messages = body.get("messages") or []
         system = "\n".join(str(m.get("content")) for m in messages if m.get("role") == "system")
         user = "\n".join(str(m.get("content")) for m in messages if m.get("role") == "user")
-        if "Task: MBTI_ASSIGNMENT" in system:
+        batch = _BATCH_LINE.search(system)
+        if "Task: MBTI_ASSIGNMENT" in system and batch:
+            content = self._mbti_batch_content(user, fault, fault_name)
+        elif "Task: MBTI_ASSIGNMENT" in system:
             content = self._mbti_content(user, fault)
         elif "Task: CHARACTER_SETTINGS" in system:
             content = self._settings_content(system, user, response_format, fault)
@@ -364,16 +387,31 @@ class FakeOpenAIServer:
             }
         )
 
-    def _mbti_content(self, user: str, fault: Fault) -> str:
-        name_match = _NAME_LINE.search(user)
-        name = name_match.group(1) if name_match else user
-        mbti_type = "XXXX" if fault.kind == "invalid_mbti" else MBTI_TYPES[_stable(name) % 16]
-        answer = {
-            "mbtiType": mbti_type,
+    @staticmethod
+    def _mbti_answer(name: str, invalid: bool) -> dict[str, Any]:
+        return {
+            "mbtiType": "XXXX" if invalid else MBTI_TYPES[_stable(name) % 16],
             "confidence": 0.82,
             "reason": f"fake gateway verdict for {name}",
         }
+
+    def _mbti_content(self, user: str, fault: Fault) -> str:
+        name_match = _NAME_LINE.search(user)
+        name = name_match.group(1) if name_match else user
+        answer = self._mbti_answer(name, fault.kind == "invalid_mbti")
         return json.dumps(answer, ensure_ascii=False)
+
+    def _mbti_batch_content(self, user: str, fault: Fault, fault_name: str | None) -> str:
+        """``{"answers": [...]}`` for ``Character N:`` blocks; an invalid_mbti fault scripted
+        for a name spoils only that character's answer (for the whole batch when unnamed)."""
+        answers = []
+        for block in _CHARACTER_BLOCK.split(user)[1:]:
+            ref_text, _, sheet = block.partition(":")
+            name_match = _NAME_LINE.search(sheet)
+            name = name_match.group(1) if name_match else sheet
+            invalid = fault.kind == "invalid_mbti" and fault_name in (None, name)
+            answers.append({"ref": int(ref_text), **self._mbti_answer(name, invalid)})
+        return json.dumps({"answers": answers}, ensure_ascii=False)
 
     def _settings_content(self, system: str, user: str, response_format: Any, fault: Fault) -> str:
         keys: list[str] = []
@@ -457,59 +495,93 @@ class FakeOpenAIServer:
 
 
 class FakeOpenAIProcess:
-    """The fake in a child process, so benchmarks do not share a core (or the GIL) with it.
+    """The fake in child processes, so benchmarks do not share a loop (or the GIL) with it.
 
-    ``with FakeOpenAIProcess(latency_s=0.1) as proc: proc.base_url`` — no fault scripting.
+    ``with FakeOpenAIProcess(latency_s=0.1, processes=2) as proc: proc.base_url`` — no fault
+    scripting. ``processes`` children serve one port (SO_REUSEPORT); ``stats`` (requests and
+    429 refusals, summed) is filled in on exit. A hidden ``max_in_flight`` needs one process.
     """
 
-    def __init__(self, *, latency_s: float = 0.0) -> None:
+    def __init__(
+        self, *, latency_s: float = 0.0, processes: int = 1, max_in_flight: int | None = None
+    ) -> None:
+        if max_in_flight is not None and processes != 1:
+            raise ValueError("a hidden in-flight limit is counted in one process")
         self.latency_s = latency_s
+        self.processes = processes
+        self.max_in_flight = max_in_flight
         self.base_url = ""
-        self._process: subprocess.Popen[str] | None = None
+        self.stats = {"requests": 0, "refused": 0}
+        self._children: list[subprocess.Popen[str]] = []
 
-    def __enter__(self) -> FakeOpenAIProcess:
+    def _spawn(self, port: int) -> str:
         root = Path(__file__).resolve().parents[2]
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "tests.fakes", "--latency-s", str(self.latency_s)],
-            cwd=root,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
+        command = [sys.executable, "-m", "tests.fakes", "--latency-s", str(self.latency_s)]
+        command += ["--port", str(port)] + (["--reuse-port"] if self.processes > 1 else [])
+        if self.max_in_flight is not None:
+            command += ["--max-in-flight", str(self.max_in_flight)]
+        child = subprocess.Popen(
+            command, cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
-        assert self._process.stdout is not None
-        line = self._process.stdout.readline().strip()
+        self._children.append(child)
+        assert child.stdout is not None
+        line = child.stdout.readline().strip()
         if not line.startswith("READY "):
             self.__exit__()
             raise RuntimeError(f"fake gateway process did not start: {line!r}")
-        self.base_url = line.removeprefix("READY ")
+        return line.removeprefix("READY ")
+
+    def __enter__(self) -> FakeOpenAIProcess:
+        self.base_url = self._spawn(0)
+        port = int(self.base_url.rsplit(":", 1)[1].split("/", 1)[0])
+        for _ in range(self.processes - 1):
+            self._spawn(port)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._process is not None:
-            if self._process.stdin is not None:
-                self._process.stdin.close()  # the child exits when its stdin closes
+        for child in self._children:
+            if child.stdin is not None:
+                child.stdin.close()  # the child prints its stats and exits when stdin closes
+        for child in self._children:
+            out = child.stdout.read() if child.stdout is not None else ""
             try:
-                self._process.wait(10)
+                child.wait(10)
             except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-            if self._process.stdout is not None:
-                self._process.stdout.close()
-            self._process = None
+                child.kill()
+                child.wait()
+            if child.stdout is not None:
+                child.stdout.close()
+            for line in out.splitlines():
+                if line.startswith("STATS "):
+                    for key, value in json.loads(line.removeprefix("STATS ")).items():
+                        self.stats[key] = self.stats.get(key, 0) + int(value)
+        self._children = []
 
 
-async def _serve_until_stdin_closes(latency_s: float) -> None:
-    async with FakeOpenAIServer(latency_s=latency_s) as server:
+async def _serve_until_stdin_closes(args: argparse.Namespace) -> None:
+    server = FakeOpenAIServer(
+        latency_s=args.latency_s,
+        max_in_flight=args.max_in_flight,
+        port=args.port,
+        reuse_port=args.reuse_port,
+    )
+    async with server:
         print(f"READY {server.base_url}", flush=True)
         await asyncio.to_thread(sys.stdin.read)
+        stats = {"requests": len(server.requests), "refused": server.refused}
+        print(f"STATS {json.dumps(stats)}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m tests.fakes [--latency-s S]``: prints ``READY <base_url>``."""
+    """``python -m tests.fakes [--latency-s S] [--port P --reuse-port] [--max-in-flight N]``:
+    prints ``READY <base_url>``, then ``STATS {...}`` when stdin closes."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--latency-s", type=float, default=0.0)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--reuse-port", action="store_true")
+    parser.add_argument("--max-in-flight", type=int, default=None)
     args = parser.parse_args(argv)
-    asyncio.run(_serve_until_stdin_closes(args.latency_s))
+    asyncio.run(_serve_until_stdin_closes(args))
 
 
 if __name__ == "__main__":

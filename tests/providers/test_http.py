@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import json
 import logging
@@ -30,21 +29,13 @@ def newapi_error(
     return httpx.Response(status, json=body, headers=headers)
 
 
-def client_for(
-    response: httpx.Response | Exception, max_in_flight: int = 4, pool_size: int = 2
-) -> GatewayClient:
+def client_for(response: httpx.Response | Exception) -> GatewayClient:
     def handler(request: httpx.Request) -> httpx.Response:
         if isinstance(response, Exception):
             raise response
         return response
 
-    return GatewayClient(
-        "http://gw.test/",
-        TEST_KEY,
-        max_in_flight=max_in_flight,
-        pool_size=pool_size,
-        transport=httpx.MockTransport(handler),
-    )
+    return GatewayClient("http://gw.test/", TEST_KEY, transport=httpx.MockTransport(handler))
 
 
 @pytest.mark.parametrize(
@@ -168,11 +159,6 @@ async def test_bearer_key_sent_but_never_shown(caplog: pytest.LogCaptureFixture)
     await client.aclose()
 
 
-def test_clients_are_sharded_by_pool_size() -> None:
-    assert client_for(httpx.Response(200), max_in_flight=200, pool_size=16).shard_count == 13
-    assert client_for(httpx.Response(200), max_in_flight=8, pool_size=16).shard_count == 1
-
-
 async def test_download_sends_no_key_to_other_hosts() -> None:
     seen: list[httpx.Request] = []
 
@@ -184,33 +170,4 @@ async def test_download_sends_no_key_to_other_hosts() -> None:
     body, content_type = await client.download("http://cdn.test/a.png", max_bytes=100)
     assert (body, content_type) == (b"png", "image/png")
     assert "authorization" not in seen[0].headers
-    await client.aclose()
-
-
-async def test_requests_go_to_the_least_loaded_shard() -> None:
-    release = asyncio.Event()
-    all_arrived = asyncio.Event()
-    arrived = 0
-
-    async def handler(request: httpx.Request) -> httpx.Response:
-        nonlocal arrived
-        arrived += 1
-        if arrived == 8:
-            all_arrived.set()
-        await release.wait()
-        return httpx.Response(200, json={})
-
-    client = GatewayClient(
-        "http://gw.test",
-        TEST_KEY,
-        max_in_flight=8,
-        pool_size=2,
-        transport=httpx.MockTransport(handler),
-    )
-    requests = [asyncio.create_task(client.post_json("x", {})) for _ in range(8)]
-    await all_arrived.wait()
-    assert client._shard_load == [2, 2, 2, 2]
-    release.set()
-    await asyncio.gather(*requests)
-    assert client._shard_load == [0, 0, 0, 0]
     await client.aclose()

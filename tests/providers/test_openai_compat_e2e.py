@@ -21,7 +21,7 @@ from tui_updater.errors import (
     ProviderUnavailable,
 )
 from tui_updater.providers.base import MBTI_TYPES
-from tui_updater.providers.limiter import RequestLimiter
+from tui_updater.providers.limiter import GatewayLimiter
 from tui_updater.providers.openai_compat import OpenAICompatProvider
 from tui_updater.tasks.avatar import normalize_avatar
 
@@ -212,9 +212,10 @@ async def test_wrong_key_is_refused(fake_server: FakeOpenAIServer) -> None:
 
 async def test_shared_limiter_bounds_in_flight_requests() -> None:
     async with FakeOpenAIServer(latency_s=0.02) as server:
-        limiter = RequestLimiter(max_in_flight=4)
+        limiter = GatewayLimiter(max_in_flight=4)
         provider = OpenAICompatProvider(
-            gateway_settings(server.base_url, max_in_flight=4, pool_size=2), limiter=limiter
+            gateway_settings(server.base_url, max_in_flight=4, mbti_batch_size=1),
+            limiter=limiter,
         )
         characters = [{"id": str(i), "name": f"Char{i}"} for i in range(24)]
         results = await asyncio.gather(*(provider.assign_mbti(c) for c in characters))

@@ -29,6 +29,7 @@ def online_settings(tmp_path: Path, base_url: str) -> Settings:
             connect_timeout_s=0.5,
             requests_per_minute=0,
             max_in_flight=8,
+            mbti_batch_size=1,  # faults are scripted per character: one request each
         ),
     )
 

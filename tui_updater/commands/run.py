@@ -10,6 +10,7 @@ from typing import Any
 from tui_updater.config import Settings
 from tui_updater.core.events import EventType
 from tui_updater.core.models import ItemStatus, TaskRecord, TaskStatus
+from tui_updater.core.pricing import spend_json, spend_text, task_model
 from tui_updater.errors import (
     CharacterDbError,
     ConfigError,
@@ -76,9 +77,17 @@ async def _first_failure(runtime: Any, task: TaskRecord) -> str | None:
     return None
 
 
+def spend_of(runtime: Any, task: TaskRecord) -> dict[str, Any]:
+    """The task's tokens, requests, model and (when a price is configured) cost."""
+    provider = runtime.resources.provider
+    schema = runtime.engine.registry.get(task.type).params_schema()
+    model = task_model(task.data, schema, provider.chat_model, provider.image_model)
+    return spend_json(task.usage, model, runtime.settings.provider.prices)
+
+
 async def _run(
     settings: Settings, type_name: str, data: dict[str, Any], priority: str
-) -> tuple[TaskRecord, str | None]:
+) -> tuple[TaskRecord, str | None, dict[str, Any]]:
     from tui_updater.runtime import Runtime
 
     runtime = await Runtime.open(settings)
@@ -106,7 +115,7 @@ async def _run(
             subscription.close()
             follower.cancel()
         bar.end()
-        return finished, await _first_failure(runtime, finished)
+        return finished, await _first_failure(runtime, finished), spend_of(runtime, finished)
     finally:
         await runtime.close()
 
@@ -121,7 +130,7 @@ def run_command(
     )
     try:
         params = parse_data(data)
-        task, first_failure = asyncio.run(_run(settings, type_name, params, priority))
+        task, first_failure, spend = asyncio.run(_run(settings, type_name, params, priority))
     except UnknownTaskType as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -138,12 +147,14 @@ def run_command(
         print("interrupted; the task resumes on the next start", file=sys.stderr)
         return EXIT_FAILED
     if as_json:
-        print(json.dumps(task.to_json(), ensure_ascii=False, indent=2))
+        print(json.dumps({**task.to_json(), "spend": spend}, ensure_ascii=False, indent=2))
     else:
         counts = task.counts
         print(
             f"{task.task_id} {task.status.value}: {counts.done} done, {counts.failed} failed, {counts.skipped} skipped of {counts.total}"
         )
+        if task.usage.requests:
+            print(f"spent {spend_text(task.usage, spend['cost'])} ({spend['model']})")
         if task.status is not TaskStatus.COMPLETED:
             print(f"error: {failure_summary(task, first_failure)}", file=sys.stderr)
     return EXIT_OK if task.status is TaskStatus.COMPLETED else EXIT_FAILED

@@ -122,6 +122,9 @@ class QueueStatus:
     max_running: int
     total: int
     by_status: dict[str, int]
+    # The gateway lane (inFlight, limit, maxInFlight, waiting, backingOff, pausedS, pushBacks,
+    # requests); None with the offline provider.
+    gateway: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -131,6 +134,7 @@ class QueueStatus:
             "maxConcurrent": self.max_running,
             "totalTasks": self.total,
             "byStatus": self.by_status,
+            "gateway": self.gateway,
         }
 
     @classmethod
@@ -142,6 +146,7 @@ class QueueStatus:
             int(data["maxConcurrent"]),
             int(data["totalTasks"]),
             dict(data.get("byStatus") or {}),
+            data.get("gateway") if isinstance(data.get("gateway"), dict) else None,
         )
 
 

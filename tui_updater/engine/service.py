@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -45,8 +45,10 @@ class LocalService:
         backups: BackupPort,
         characters: SummaryPort | None,
         db_path: Path,
+        gateway_state: Callable[[], dict[str, Any]] | None = None,
     ):
         self.engine = engine
+        self._gateway_state = gateway_state
         self._info = info
         self._backups = backups
         self._characters = characters
@@ -64,6 +66,7 @@ class LocalService:
             max_running=self.engine.settings.max_running_tasks,
             total=sum(by_status.values()),
             by_status=by_status,
+            gateway=self._gateway_state() if self._gateway_state is not None else None,
         )
 
     async def task_types(self) -> list[TaskTypeInfo]:
@@ -81,7 +84,25 @@ class LocalService:
     async def submit(
         self, type_name: str, data: Mapping[str, Any], priority: object = "NORMAL"
     ) -> TaskRecord:
-        return await self.engine.submit(type_name, data, priority)
+        task = await self.engine.submit(type_name, data, priority)
+        warning = self.gateway_cap_warning(data)
+        if warning:
+            self.engine.log("WARNING", f"{task.task_id}: {warning}", task.task_id)
+        return task
+
+    def gateway_cap_warning(self, data: Mapping[str, Any]) -> str | None:
+        """What to tell a task asking for more requests in flight than the gateway lane allows
+        (a warning, not a refusal: the lane caps it anyway)."""
+        asked = data.get("concurrency")
+        if self._gateway_state is None or not isinstance(asked, int) or isinstance(asked, bool):
+            return None
+        cap = int(self._gateway_state().get("maxInFlight") or 0)
+        if cap and asked > cap:
+            return (
+                f"concurrency {asked} is above the gateway's cap of {cap} requests in flight; "
+                f"the task will run at most {cap} at a time (raise provider.max_in_flight to allow more)"
+            )
+        return None
 
     async def list_tasks(
         self,

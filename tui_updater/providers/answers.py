@@ -68,6 +68,33 @@ def validate_mbti(data: dict[str, Any]) -> MbtiAnswer:
     return MbtiAnswer(mbti_type=mbti_type, confidence=round(confidence, 3), reason=reason)
 
 
+def validate_mbti_batch(data: dict[str, Any], count: int) -> dict[int, MbtiAnswer | AnswerError]:
+    """Each of refs 1..``count`` with its answer, or the AnswerError that makes it unusable."""
+    answers = data.get("answers")
+    if not isinstance(answers, list):
+        raise AnswerError("answers must be a list with one object per character")
+    found: dict[int, MbtiAnswer | AnswerError] = {}
+    for entry in answers:
+        if not isinstance(entry, dict):
+            continue
+        ref = entry.get("ref")
+        if isinstance(ref, str) and ref.strip().isdigit():
+            ref = int(ref)
+        if isinstance(ref, bool) or not isinstance(ref, int) or not 1 <= ref <= count:
+            continue
+        if ref in found:  # two answers for one character: trust neither
+            found[ref] = AnswerError(f"two answers for character {ref}")
+            continue
+        try:
+            found[ref] = validate_mbti(entry)
+        except AnswerError as exc:
+            found[ref] = exc
+    return {
+        ref: found.get(ref, AnswerError(f"no answer for character {ref}"))
+        for ref in range(1, count + 1)
+    }
+
+
 def dialogs_json(value: Any) -> str:
     """``exampleDialogs`` as the JSON string the site stores: a list of ≥2 {user, character}."""
     if isinstance(value, str):

@@ -1,24 +1,32 @@
-"""The HTTP edge of the OpenAI-compatible provider: sharded httpx clients, error translation.
+"""The HTTP edge of the OpenAI-compatible provider: one httpx client per gateway, error translation.
 
-The only module of ``providers`` that imports httpx; everything it raises is a
-``tui_updater.errors`` class, never an httpx exception.
+Every gateway call (chat JSON, image generation, image download) goes through one
+``httpx.AsyncClient`` on the ``httpx-aiohttp`` transport: httpcore's pool costs O(pool²) per
+request at the concurrency a gateway takes (peer-baselines.md section 3); aiohttp's does not.
+Tests inject an ``httpx`` transport into the same client. This is the only module of
+``providers`` that imports httpx; everything it raises is a ``tui_updater.errors`` class.
+
+No request is sent twice here: neither httpx nor the transport retries a POST (aiohttp retries
+only idempotent methods on a stale keep-alive connection), so a POST that dies on a reused
+connection surfaces as ``ProviderUnavailable`` and the engine decides.
 """
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import email.utils
 import json
 import math
-import os
+import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from tui_updater.errors import (
+    ConfigError,
     InvalidOutput,
     ProviderQuotaExceeded,
     ProviderRateLimited,
@@ -26,13 +34,17 @@ from tui_updater.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from tui_updater.providers.wire import WireClient, WireError
 
 Transport = httpx.AsyncBaseTransport
 MockTransport = httpx.MockTransport
 
 QUOTA_CODES = frozenset({"insufficient_user_quota", "insufficient_quota", "quota_exceeded"})
+# NewAPI words its own limiter and its saturated upstream groups like this (any status code).
+SATURATED = re.compile(
+    r"饱和|rate.?limit|too many requests|saturat|overloaded|请求过于频繁|限流", re.I
+)
 _MESSAGE_LIMIT_CHARS = 300
+_UNSAFE_HEADER_CHARS = re.compile(r"[\r\n\x00]")
 
 
 def normalise_base_url(base_url: str) -> str:
@@ -91,7 +103,11 @@ def translate_status(
     host: str,
     now_s: Callable[[], float] = time.time,
 ) -> Exception:
-    """The tui_updater.errors exception for a non-2xx gateway answer."""
+    """The tui_updater.errors exception for a non-2xx gateway answer.
+
+    A 5xx worded as saturation or a rate limit is ``ProviderRateLimited``: the gateway is
+    pushing back, whatever status it chose.
+    """
     message, code = gateway_message(body)
     detail = f": {message}" if message else ""
     text = f"HTTP {status_code} from {host}{detail}"
@@ -103,7 +119,7 @@ def translate_status(
         or (400 <= status_code < 500 and "quota" in lowered)
     ):
         return ProviderQuotaExceeded(text)
-    if status_code == 429:
+    if status_code == 429 or (status_code >= 500 and SATURATED.search(lowered)):
         return ProviderRateLimited(text, retry_after_s=retry_after_s)
     if status_code >= 500:
         return ProviderUnavailable(text, status_code=status_code, retry_after_s=retry_after_s)
@@ -111,11 +127,34 @@ def translate_status(
 
 
 def translate_transport_error(exc: httpx.HTTPError, *, host: str) -> Exception:
-    """The tui_updater.errors exception for an httpx transport failure."""
-    kind = type(exc).__name__
-    if isinstance(exc, httpx.TimeoutException):
-        return ProviderTimeout(f"{kind} talking to {host}")
-    return ProviderUnavailable(f"{kind} talking to {host}: {exc}".rstrip(": "))
+    """The tui_updater.errors exception for an httpx transport failure.
+
+    httpx-aiohttp reports every aiohttp connection error as ``ConnectTimeout``; the aiohttp
+    error it wraps (``__cause__``) tells a timeout from a closed connection.
+    """
+    cause = exc.__cause__
+    timed_out = isinstance(exc, httpx.TimeoutException) and (
+        cause is None or isinstance(cause, TimeoutError)
+    )
+    if timed_out:
+        return ProviderTimeout(f"{type(exc).__name__} talking to {host}")
+    kind = type(cause if cause is not None else exc).__name__
+    detail = str(cause if cause is not None else exc)
+    return ProviderUnavailable(f"{kind} talking to {host}: {detail}".rstrip(": "))
+
+
+def is_push_back(exc: BaseException) -> bool:
+    """Whether ``exc`` says the gateway is over its capacity (the limiter shrinks on it)."""
+    if isinstance(exc, ProviderRateLimited | ProviderTimeout):
+        return True
+    return isinstance(exc, ProviderUnavailable) and exc.status_code == 503
+
+
+def check_header_value(name: str, value: str) -> str:
+    """``value`` unchanged; ConfigError when it could split the request (CR, LF or NUL)."""
+    if _UNSAFE_HEADER_CHARS.search(value):
+        raise ConfigError(f"the {name} contains a line break or NUL; refusing to send it")
+    return value
 
 
 async def _read_limited(response: httpx.Response, max_bytes: int, host: str) -> tuple[bytes, str]:
@@ -139,19 +178,29 @@ async def _read_limited(response: httpx.Response, max_bytes: int, host: str) -> 
     return b"".join(chunks), content_type.split(";")[0].strip().lower()
 
 
-def _proxy_configured() -> bool:
-    names = ("http_proxy", "https_proxy", "all_proxy")
-    return any(os.environ.get(name) or os.environ.get(name.upper()) for name in names)
+def _build_client(
+    timeout: httpx.Timeout,
+    max_connections: int,
+    proxy: str | None,
+    transport: Transport | None,
+) -> httpx.AsyncClient:
+    """The one client: aiohttp underneath unless a test injects its transport.
+
+    Proxies come from ``proxy`` or, with no transport injected, from the environment
+    (HTTP(S)_PROXY / ALL_PROXY / NO_PROXY, as httpx reads them); certificates from certifi.
+    """
+    from httpx_aiohttp import HttpxAiohttpClient
+
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections
+    )
+    return HttpxAiohttpClient(
+        timeout=timeout, limits=limits, proxy=proxy, transport=transport, trust_env=True
+    )
 
 
 class GatewayClient:
-    """JSON requests to one gateway.
-
-    POSTs (every chat and image call) go through the lean keep-alive client of ``wire.py``;
-    GETs, downloads, proxied setups and injected test transports use httpx. httpx's pool costs
-    O(pool²) per request, so its ``max_in_flight`` requests are spread over
-    ``ceil(max_in_flight / pool_size)`` clients of ``pool_size`` connections.
-    """
+    """JSON requests and downloads for one gateway, each bounded in total time."""
 
     def __init__(
         self,
@@ -161,75 +210,36 @@ class GatewayClient:
         connect_timeout_s: float = 10.0,
         read_timeout_s: float = 180.0,
         write_timeout_s: float = 30.0,
-        max_in_flight: int = 8,
-        pool_size: int = 16,
+        total_timeout_s: float = 300.0,
+        download_timeout_s: float = 60.0,
+        max_connections: int = 64,
+        proxy: str | None = None,
         transport: Transport | None = None,
     ) -> None:
         self.base_url = normalise_base_url(base_url)
-        self.host = urlsplit(self.base_url).netloc or self.base_url
-        self._auth_header = {"Authorization": f"Bearer {api_key}"}
-        pool = max(1, pool_size)
-        shard_count = max(1, math.ceil(max(1, max_in_flight) / pool))
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(
+                f"provider base_url {base_url!r} is unusable: expected http(s)://host[:port]"
+            )
+        self.host = parts.netloc
+        self._auth_header = {"Authorization": check_header_value("API key", f"Bearer {api_key}")}
+        self.total_timeout_s = total_timeout_s
+        self.download_timeout_s = download_timeout_s
         timeout = httpx.Timeout(
             connect=connect_timeout_s, read=read_timeout_s, write=write_timeout_s, pool=None
         )
-        limits = httpx.Limits(max_connections=pool, max_keepalive_connections=pool)
-        self._clients = [
-            httpx.AsyncClient(timeout=timeout, limits=limits, transport=transport)
-            for _ in range(shard_count)
-        ]
-        self._shard_load = [0] * shard_count  # requests in flight per client
-        lean = transport is None and not _proxy_configured()
-        self._wire = (
-            WireClient(
-                self.base_url,
-                connect_timeout_s=connect_timeout_s,
-                read_timeout_s=read_timeout_s,
-                max_idle=max(1, max_in_flight),
-            )
-            if lean
-            else None
-        )
+        self._client = _build_client(timeout, max(1, max_connections), proxy, transport)
 
     def __repr__(self) -> str:
-        return (
-            f"GatewayClient(base_url={self.base_url!r}, api_key='****', shards={self.shard_count})"
-        )
-
-    @property
-    def shard_count(self) -> int:
-        return len(self._clients)
-
-    @contextlib.contextmanager
-    def _client(self) -> Iterator[httpx.AsyncClient]:
-        """The least-loaded client, so no pool ever queues while the limiter holds the total.
-
-        (A queued httpcore pool hands one idle connection to several waiters, which then
-        retry: the cost measured in peer-baselines.md section 3.)
-        """
-        load = self._shard_load
-        index = load.index(min(load))
-        load[index] += 1
-        try:
-            yield self._clients[index]
-        finally:
-            load[index] -= 1
+        return f"GatewayClient(base_url={self.base_url!r}, api_key='****')"
 
     def url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}"
 
     async def post_json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST ``body`` to ``base_url/path``; the decoded JSON object of a 2xx answer."""
-        if self._wire is None:
-            return await self._request_json("POST", path, body)
-        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        try:
-            response = await self._wire.post(path, payload, self._auth_header)
-        except WireError as exc:
-            if exc.timeout:
-                raise ProviderTimeout(f"{exc}") from None
-            raise ProviderUnavailable(str(exc)) from None
-        return self._decode(path, response.status_code, response.content, response.headers)
+        return await self._request_json("POST", path, body)
 
     async def get_json(self, path: str) -> dict[str, Any]:
         """GET ``base_url/path``; the decoded JSON object of a 2xx answer."""
@@ -238,11 +248,20 @@ class GatewayClient:
     async def _request_json(
         self, method: str, path: str, body: dict[str, Any] | None
     ) -> dict[str, Any]:
+        content = None
+        headers = dict(self._auth_header)
+        if body is not None:
+            content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            headers["Content-Type"] = "application/json"
         try:
-            with self._client() as client:
-                response = await client.request(
-                    method, self.url(path), json=body, headers=self._auth_header
+            async with asyncio.timeout(self.total_timeout_s):
+                response = await self._client.request(
+                    method, self.url(path), content=content, headers=headers
                 )
+        except TimeoutError:
+            raise ProviderTimeout(
+                f"{self.host} did not answer {path} within {self.total_timeout_s:g}s"
+            ) from None
         except httpx.HTTPError as exc:
             raise translate_transport_error(exc, host=self.host) from None
         return self._decode(path, response.status_code, response.content, response.headers)
@@ -253,6 +272,11 @@ class GatewayClient:
         """The JSON object of a 2xx answer; the typed error otherwise."""
         if not 200 <= status_code < 300:
             raise translate_status(status_code, content, headers, host=self.host)
+        if not content:
+            raise ProviderUnavailable(
+                f"{self.host} answered {path} with HTTP {status_code} and no content",
+                status_code=status_code,
+            )
         try:
             data = json.loads(content)
         except (ValueError, UnicodeDecodeError):
@@ -268,25 +292,26 @@ class GatewayClient:
         return data
 
     async def download(self, url: str, *, max_bytes: int) -> tuple[bytes, str]:
-        """Fetch ``url`` at once (no credentials unless it is on the gateway), size-limited.
-
-        Returns the body and its content type; an oversize body is InvalidOutput.
-        """
+        """Fetch ``url`` at once (no credentials unless it is on the gateway), bounded in size
+        and in total time. Returns the body and its content type."""
         host = urlsplit(url).netloc or url
         headers = self._auth_header if host == self.host else {}
         try:
-            with self._client() as client:
-                async with client.stream("GET", url, headers=headers) as response:
-                    return await _read_limited(response, max_bytes, host)
-        except httpx.HTTPError as exc:
-            raise translate_transport_error(exc, host=host) from None
+            async with (
+                asyncio.timeout(self.download_timeout_s),
+                self._client.stream("GET", url, headers=headers) as response,
+            ):
+                return await _read_limited(response, max_bytes, host)
+        except TimeoutError:
+            raise ProviderTimeout(
+                f"the image at {host} did not arrive within {self.download_timeout_s:g}s"
+            ) from None
         except httpx.InvalidURL:
             raise InvalidOutput(
                 f"the gateway returned an unusable image URL {url[:80]!r}"
             ) from None
+        except httpx.HTTPError as exc:
+            raise translate_transport_error(exc, host=host) from None
 
     async def aclose(self) -> None:
-        if self._wire is not None:
-            await self._wire.aclose()
-        for client in self._clients:
-            await client.aclose()
+        await self._client.aclose()

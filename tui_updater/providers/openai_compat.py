@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import re
@@ -10,18 +11,21 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from tui_updater.core.models import TokenUsage
+from tui_updater.core.pricing import cost_of
 from tui_updater.errors import InvalidOutput, ProviderResponseError
 from tui_updater.providers import prompts
 from tui_updater.providers.answers import (
     AnswerError,
     extract_json,
     validate_mbti,
+    validate_mbti_batch,
     validate_settings,
 )
 from tui_updater.providers.base import Character, Generated, MbtiAnswer
-from tui_updater.providers.http import GatewayClient
+from tui_updater.providers.batching import MicroBatcher
+from tui_updater.providers.http import GatewayClient, is_push_back
 from tui_updater.providers.language import character_language
-from tui_updater.providers.limiter import RequestLimiter
+from tui_updater.providers.limiter import GatewayLimiter
 
 if TYPE_CHECKING:
     from tui_updater.config import ProviderSettings
@@ -36,6 +40,8 @@ _FORMAT_REJECTED = re.compile(
 _DATA_IMAGE = re.compile(r"data:image/[a-zA-Z0-9.+-]+;base64,([A-Za-z0-9+/=\s]+)")
 _MARKDOWN_IMAGE_URL = re.compile(r"!\[[^\]]*\]\((https?://[^)\s]+)\)")
 _FIXED_SIZE_MODELS = ("dall-e-3", "gpt-image")
+MBTI_BATCH_WINDOW_S = 0.005  # how long an MBTI call waits for others to share its request
+MbtiFuture = asyncio.Future[Generated[MbtiAnswer]]
 
 
 def _usage_of(response: dict[str, Any]) -> TokenUsage:
@@ -63,6 +69,20 @@ def _message_content(response: dict[str, Any]) -> str:
     return content if isinstance(content, str) else ""
 
 
+def _shares(usage: TokenUsage, count: int) -> list[TokenUsage]:
+    """``usage`` split over ``count`` characters; the parts add up to the whole."""
+    prompt, prompt_rest = divmod(usage.prompt_tokens, count)
+    completion, completion_rest = divmod(usage.completion_tokens, count)
+    return [
+        TokenUsage(
+            prompt + (prompt_rest if index == 0 else 0),
+            completion + (completion_rest if index == 0 else 0),
+            usage.requests if index == 0 else 0,
+        )
+        for index in range(count)
+    ]
+
+
 def _decode_b64(text: str) -> bytes:
     try:
         return base64.b64decode("".join(text.split()), validate=True)
@@ -80,7 +100,7 @@ class OpenAICompatProvider:
         settings: ProviderSettings,
         *,
         transport: Transport | None = None,
-        limiter: RequestLimiter | None = None,
+        limiter: GatewayLimiter | None = None,
     ) -> None:
         if not settings.base_url or not settings.api_key:
             raise ValueError("OpenAICompatProvider needs provider.base_url and provider.api_key")
@@ -92,15 +112,22 @@ class OpenAICompatProvider:
             settings.api_key,
             connect_timeout_s=settings.connect_timeout_s,
             read_timeout_s=settings.read_timeout_s,
-            max_in_flight=settings.max_in_flight,
-            pool_size=settings.pool_size,
+            total_timeout_s=settings.total_timeout_s,
+            download_timeout_s=settings.download_timeout_s,
+            max_connections=settings.max_in_flight,
+            proxy=settings.proxy,
             transport=transport,
         )
         self.name = self._gateway.host
-        self.limiter = limiter or RequestLimiter(
-            settings.max_in_flight, settings.requests_per_minute
+        self.limiter = limiter or GatewayLimiter(
+            settings.max_in_flight, settings.requests_per_minute, is_push_back=is_push_back
+        )
+        self._mbti_batcher: MicroBatcher[Character, Generated[MbtiAnswer]] = MicroBatcher(
+            self._mbti_batch, max_size=settings.mbti_batch_size, window_s=MBTI_BATCH_WINDOW_S
         )
         self.json_mode: JsonMode = "json_schema"
+        self._spent = TokenUsage()  # every answer since start, all tasks
+        self._spent_cost = 0.0
         self._image_response_format = True
 
     def __repr__(self) -> str:
@@ -115,12 +142,25 @@ class OpenAICompatProvider:
             "baseUrl": self.name,
         }
 
+    def gateway_state(self) -> dict[str, Any]:
+        """The lane's state for status displays (in flight, limit, backing off…) and what the
+        gateway's answers cost since start (tokens; money when prices are configured)."""
+        spent: dict[str, Any] = self._spent.to_json()
+        spent["cost"] = round(self._spent_cost, 6) if self.settings.prices else None
+        return {**self.limiter.state().to_json(), "spent": spent}
+
     async def aclose(self) -> None:
+        await self._mbti_batcher.aclose()
         await self._gateway.aclose()
 
     async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         async with self.limiter.slot():
-            return await self._gateway.post_json(path, body)
+            response = await self._gateway.post_json(path, body)
+        self._spent += _usage_of(response)
+        cost = cost_of(_usage_of(response), self.settings.prices.get(str(body.get("model"))))
+        if cost is not None:
+            self._spent_cost += cost
+        return response
 
     # --- chat JSON ----------------------------------------------------------------------------
 
@@ -204,12 +244,57 @@ class OpenAICompatProvider:
         raise AssertionError("unreachable")
 
     async def assign_mbti(self, character: Character) -> Generated[MbtiAnswer]:
+        if self._mbti_batcher.max_size <= 1:
+            return await self._mbti_alone(character)
+        return await self._mbti_batcher.submit(character)
+
+    async def _mbti_alone(self, character: Character) -> Generated[MbtiAnswer]:
         return await self._chat_json(
             prompts.mbti_messages(character),
             prompts.mbti_schema(),
             prompts.MBTI_SCHEMA_NAME,
             validate_mbti,
         )
+
+    async def _mbti_batch(self, batch: Sequence[tuple[Character, MbtiFuture]]) -> None:
+        """One request for the batch, checked per character; a character whose answer is
+        missing or invalid is asked again alone (with its own repair round)."""
+        if len(batch) == 1:
+            character, future = batch[0]
+            answer = await self._mbti_alone(character)
+            if not future.done():
+                future.set_result(answer)
+            return
+        characters = [character for character, _ in batch]
+        content, usage = await self._chat_once(
+            prompts.mbti_batch_messages(characters),
+            prompts.mbti_batch_schema(),
+            prompts.MBTI_BATCH_SCHEMA_NAME,
+        )
+        try:
+            verdicts = validate_mbti_batch(extract_json(content), len(batch))
+        except AnswerError as exc:
+            verdicts = {ref: exc for ref in range(1, len(batch) + 1)}
+        shares = _shares(usage, len(batch))
+        alone: list[tuple[int, Character, MbtiFuture]] = []
+        for index, (character, future) in enumerate(batch):
+            verdict = verdicts[index + 1]
+            if isinstance(verdict, AnswerError):
+                alone.append((index, character, future))
+            elif not future.done():
+                future.set_result(Generated(verdict, shares[index], self.chat_model))
+        results = await asyncio.gather(
+            *(self._mbti_alone(character) for _, character, _ in alone), return_exceptions=True
+        )
+        for (index, _, future), result in zip(alone, results, strict=True):
+            if future.done():
+                continue
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:  # the share of the batch it was part of is spent too
+                future.set_result(
+                    Generated(result.value, result.usage + shares[index], result.model)
+                )
 
     async def write_settings(
         self, character: Character, fields: Sequence[str]

@@ -78,31 +78,100 @@ def character_sheet(character: Character) -> str:
     return "\n".join(lines) or "Name: (unnamed)"
 
 
+MBTI_BATCH_SCHEMA_NAME = "mbti_answers"
+_MBTI_SHEET_CHARS = 500  # per field: enough to judge a type, cheap enough to batch
+
+
+def _mbti_answer_properties() -> dict[str, Any]:
+    return {
+        "mbtiType": {"type": "string", "enum": list(MBTI_TYPES)},
+        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+        "reason": {"type": "string"},
+    }
+
+
 def mbti_schema() -> dict[str, Any]:
     return {
         "type": "object",
-        "properties": {
-            "mbtiType": {"type": "string", "enum": list(MBTI_TYPES)},
-            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-            "reason": {"type": "string"},
-        },
+        "properties": _mbti_answer_properties(),
         "required": ["mbtiType", "confidence", "reason"],
         "additionalProperties": False,
     }
 
 
+def mbti_batch_schema() -> dict[str, Any]:
+    answer = {
+        "type": "object",
+        "properties": {"ref": {"type": "integer"}, **_mbti_answer_properties()},
+        "required": ["ref", "mbtiType", "confidence", "reason"],
+        "additionalProperties": False,
+    }
+    return {
+        "type": "object",
+        "properties": {"answers": {"type": "array", "items": answer}},
+        "required": ["answers"],
+        "additionalProperties": False,
+    }
+
+
+_MBTI_RULES = (
+    "You classify fictional characters by MBTI personality type.\n"
+    "If the character is well known (from a novel, film, game, anime or history), give the type "
+    "fans and type communities commonly agree on for them. Otherwise reason from the card: how "
+    "the character gains energy (E/I), takes in information (S/N), decides (T/F) and lives (J/P).\n"
+    "confidence is a number from 0 to 1: high for a commonly agreed type or clear evidence, low "
+    "when the card says little. reason is one short line naming the traits that decided it "
+    "(or that the type is the commonly agreed one).\n"
+)
+
+
+def mbti_sheet(character: Character) -> str:
+    """The fields that show a personality, each clipped short."""
+    labels = (
+        ("name", "Name"),
+        ("description", "Description"),
+        ("personality", "Personality"),
+        ("backstory", "Backstory"),
+        ("speakingStyle", "Speaking style"),
+        ("tags", "Tags"),
+    )
+    lines = [
+        f"{label}: {clip(character.get(key), _MBTI_SHEET_CHARS)}"
+        for key, label in labels
+        if clip(character.get(key))
+    ]
+    return "\n".join(lines) or "Name: (unnamed)"
+
+
 def mbti_messages(character: Character) -> list[dict[str, str]]:
     system = (
         "Task: MBTI_ASSIGNMENT\n"
-        "You classify fictional characters by MBTI personality type.\n"
-        "Answer with one JSON object only, no prose and no code fences:\n"
-        '{"mbtiType": one of ' + ", ".join(MBTI_TYPES) + ', "confidence": a number from 0 to 1, '
-        '"reason": one short line naming the traits that decided it}'
+        + _MBTI_RULES
+        + "Answer with one JSON object only, no prose and no code fences:\n"
+        '{"mbtiType": one of ' + ", ".join(MBTI_TYPES) + ', "confidence": 0..1, "reason": "..."}'
     )
     return [
         {"role": "system", "content": system},
-        {"role": "user", "content": f"Character:\n{character_sheet(character)}"},
+        {"role": "user", "content": f"Character:\n{mbti_sheet(character)}"},
     ]
+
+
+def mbti_batch_messages(characters: Sequence[Character]) -> list[dict[str, str]]:
+    """One request for several characters, numbered by ``ref`` from 1."""
+    system = (
+        "Task: MBTI_ASSIGNMENT\n"
+        f"Batch: {len(characters)}\n"
+        + _MBTI_RULES
+        + "Judge each character on its own. Answer with one JSON object only, no prose and no "
+        'code fences: {"answers": [{"ref": the character\'s number, "mbtiType": one of '
+        + ", ".join(MBTI_TYPES)
+        + ', "confidence": 0..1, "reason": "..."}, ...]} with one answer per character.'
+    )
+    sheets = "\n\n".join(
+        f"Character {ref}:\n{mbti_sheet(character)}"
+        for ref, character in enumerate(characters, start=1)
+    )
+    return [{"role": "system", "content": system}, {"role": "user", "content": sheets}]
 
 
 def settings_schema(fields: Sequence[str]) -> dict[str, Any]:

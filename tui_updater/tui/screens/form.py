@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,6 +18,7 @@ from tui_updater.core.models import Priority, TaskRecord
 from tui_updater.core.service import TaskTypeInfo, UpdaterService
 from tui_updater.errors import InvalidParameters, TavernError
 from tui_updater.tui.fields import FieldError, FieldSpec, build_widget, field_specs, read_value
+from tui_updater.tui.widgets.header import over_gateway_cap
 
 PREVIEW_DELAY_S = 0.3
 
@@ -167,7 +169,9 @@ class TaskForm(ModalScreen[TaskRecord | None]):
             return
         self.preview_count = count
         noun = "character" if "characterIds" in {s.name for s in self.specs} else "item"
-        label.update(f"[b]would touch {count} {noun}{'s' if count != 1 else ''}[/b]")
+        text = f"[b]would touch {count} {noun}{'s' if count != 1 else ''}[/b]"
+        capped = over_gateway_cap(data, getattr(getattr(self.app, "queue", None), "gateway", None))
+        label.update(text + (f"\n[yellow]{escape(capped)}[/yellow]" if capped else ""))
 
     # --- events ---------------------------------------------------------------------------------
 

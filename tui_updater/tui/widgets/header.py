@@ -3,13 +3,57 @@ the footer of live key bindings."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import PurePath
+from typing import Any
 
 from rich.text import Text
 from textual import events
 from textual.widgets import Footer, Static
 
 from tui_updater.core.service import QueueStatus, ServiceInfo
+
+
+def gateway_text(gateway: Mapping[str, Any]) -> Text:
+    """ "gateway 14/32 in flight · 40 waiting · backing off 3s" from the lane's state."""
+    limit = int(gateway.get("limit") or 0)
+    maximum = int(gateway.get("maxInFlight") or limit)
+    text = Text(f"gateway {int(gateway.get('inFlight') or 0)}/{limit} in flight")
+    if limit < maximum:
+        text.append(f" (max {maximum})", style="dim")
+    waiting = int(gateway.get("waiting") or 0)
+    if waiting:
+        text.append(f" · {waiting} waiting")
+    if gateway.get("backingOff"):
+        paused_s = float(gateway.get("pausedS") or 0)
+        text.append(
+            " · backing off" + (f" {paused_s:.0f}s" if paused_s >= 1 else ""), style="bold yellow"
+        )
+    spent = gateway.get("spent") or {}
+    tokens = int(spent.get("totalTokens") or 0)
+    if tokens:
+        cost = spent.get("cost")
+        text.append(f" · spent {_compact(tokens)} tokens", style="dim")
+        if isinstance(cost, int | float):
+            text.append(f" ≈ {cost:.4f}", style="dim")
+    return text
+
+
+def _compact(count: int) -> str:
+    """1234 → 1.2k, 3456789 → 3.5M."""
+    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if count >= size:
+            return f"{count / size:.1f}{suffix}"
+    return str(count)
+
+
+def over_gateway_cap(data: Mapping[str, Any], gateway: Mapping[str, Any] | None) -> str | None:
+    """A warning (not a refusal) when a task asks more in flight than the gateway lane allows."""
+    asked = data.get("concurrency")
+    cap = int((gateway or {}).get("maxInFlight") or 0)
+    if not cap or not isinstance(asked, int) or isinstance(asked, bool) or asked <= cap:
+        return None
+    return f"concurrency {asked} is above the gateway's cap of {cap}: at most {cap} run at once"
 
 
 def header_text(
@@ -50,6 +94,9 @@ def header_text(
         failed = status.by_status.get("FAILED", 0)
         text.append(f" · pending {status.pending} · done {done} · ")
         text.append(f"failed {failed}", style="red" if failed else "")
+        if status.gateway:
+            text.append("  │  ", style="dim")
+            text.append_text(gateway_text(status.gateway))
     if info.remote:
         text.append("\n ")
         state = connection or "connected"

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -18,7 +19,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tui_updater.core.models import ItemRecord, ItemStatus, TaskRecord
+from tui_updater.core.models import ItemRecord, ItemStatus, TaskRecord, TaskStatus
+from tui_updater.core.pricing import cost_of, spend_text, task_model
 from tui_updater.tui.progress import eta_text, progress_bar, rate_text, status_text
 from tui_updater.tui.widgets.avatar import AvatarPreview, avatar_text
 from tui_updater.tui.widgets.charts import mbti_chart
@@ -49,8 +51,45 @@ def title_text(task: TaskRecord) -> Text:
     return title
 
 
-def progress_text(task: TaskRecord, now_ms: int, *, width: int = 30) -> Text:
-    """Bar, item counts, rate and ETA, tokens, the task's message and error."""
+def held_back_text(task: TaskRecord, gateway: Mapping[str, Any] | None) -> str | None:
+    """Why a running task gets less than its own concurrency, when the gateway lane is why."""
+    if task.status is not TaskStatus.RUNNING or not gateway:
+        return None
+    waiting = int(gateway.get("waiting") or 0)
+    paused_s = float(gateway.get("pausedS") or 0)
+    if not waiting and not paused_s:
+        return None
+    limit = int(gateway.get("limit") or 0)
+    text = f"held back by the gateway: {int(gateway.get('inFlight') or 0)}/{limit} in flight"
+    if waiting:
+        text += f", {waiting} waiting"
+    asked = task.data.get("concurrency")
+    if isinstance(asked, int) and asked > limit:
+        text += f" (the task asks {asked})"
+    if gateway.get("backingOff"):
+        text += " · backing off" + (f" {paused_s:.0f}s" if paused_s >= 1 else "")
+    return text
+
+
+def task_cost(task: TaskRecord, pricing: Pricing | None) -> float | None:
+    """The task's usage priced at its model, when a price is configured."""
+    if pricing is None or not pricing.prices:
+        return None
+    model = task_model(
+        task.data, pricing.schemas.get(task.type, {}), pricing.chat_model, pricing.image_model
+    )
+    return cost_of(task.usage, pricing.prices.get(model))
+
+
+def progress_text(
+    task: TaskRecord,
+    now_ms: int,
+    *,
+    width: int = 30,
+    pricing: Pricing | None = None,
+    gateway: Mapping[str, Any] | None = None,
+) -> Text:
+    """Bar, item counts, rate and ETA, spend, gateway hold-back, the task's message and error."""
     counts = task.counts
     text = progress_bar(task.progress, task.status, width=width)
     text.append(
@@ -58,10 +97,10 @@ def progress_text(task: TaskRecord, now_ms: int, *, width: int = 30) -> Text:
     )
     text.append(f"\nrate {rate_text(task, now_ms)}  ETA {eta_text(task, now_ms)}")
     if task.usage.requests:
-        text.append(
-            f"\ntokens {task.usage.total_tokens:,} in {task.usage.requests} request(s)",
-            style="dim",
-        )
+        text.append(f"\nspent {spend_text(task.usage, task_cost(task, pricing))}", style="dim")
+    held_back = held_back_text(task, gateway)
+    if held_back:
+        text.append(f"\n{held_back}", style="yellow")
     if task.message and task.message != task.error:
         text.append(f"\n{task.message}", style="italic")
     if task.error:
@@ -70,13 +109,19 @@ def progress_text(task: TaskRecord, now_ms: int, *, width: int = 30) -> Text:
 
 
 def result_renderable(
-    task: TaskRecord, *, chart_width: int = 24, mbti_rows: int | None = None
+    task: TaskRecord,
+    *,
+    chart_width: int = 24,
+    mbti_rows: int | None = None,
+    pricing: Pricing | None = None,
 ) -> RenderableType:
-    """The result: an MBTI chart, an upgrade report, or the summary fields."""
+    """The result: an MBTI chart, an upgrade report, or the summary fields; and its spend."""
     result = task.result or {}
     if not result:
         return Text("no result yet" if not task.status.finished else "no result", style="dim")
     parts: list[RenderableType] = []
+    if task.status.finished and task.usage.requests:
+        parts.append(Text(f"spent {spend_text(task.usage, task_cost(task, pricing))}"))
     stats = result.get("statistics")
     if isinstance(stats, dict) and isinstance(stats.get("byType"), dict):
         parts.append(
@@ -139,6 +184,34 @@ def failed_items_text(task: TaskRecord, items: Sequence[ItemRecord], *, shown: i
     if more > 0:
         text.append(f"\n… {more} more (enter: every item)", style="dim")
     return text
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """What pricing a task needs: prices per model, the gateway's models, each type's schema."""
+
+    prices: Mapping[str, Mapping[str, float]]
+    chat_model: str
+    image_model: str
+    schemas: Mapping[str, Mapping[str, Any]]
+
+
+def app_pricing(app: object) -> Pricing | None:
+    """The pricing the dashboard app loaded (service info and task types), if any."""
+    info = getattr(app, "service_info", None)
+    if info is None:
+        return None
+    prices = info.extra.get("prices")
+    if not isinstance(prices, dict) or not prices:
+        return None
+    schemas = {t.name: t.params_schema for t in getattr(app, "task_types", None) or []}
+    return Pricing(prices, info.chat_model, info.image_model, schemas)
+
+
+def app_gateway(app: object) -> Mapping[str, Any] | None:
+    """The gateway lane state from the dashboard's last queue status."""
+    queue = getattr(app, "queue", None)
+    return getattr(queue, "gateway", None)
 
 
 class TaskSummary(VerticalScroll):
@@ -206,16 +279,25 @@ class TaskSummary(VerticalScroll):
         self.refresh_progress()
 
     def _result(self, task: TaskRecord) -> RenderableType:
+        pricing = app_pricing(self.app)
         if self.compact:
-            return result_renderable(task, chart_width=16, mbti_rows=COMPACT_MBTI_ROWS)
-        return result_renderable(task)
+            return result_renderable(
+                task, chart_width=16, mbti_rows=COMPACT_MBTI_ROWS, pricing=pricing
+            )
+        return result_renderable(task, pricing=pricing)
 
     def refresh_progress(self) -> None:
         """Redraw the progress lines (only when their text changed)."""
         task = self.task_record
         if task is None or not self.is_mounted:
             return
-        text = progress_text(task, self.clock(), width=20 if self.compact else 30)
+        text = progress_text(
+            task,
+            self.clock(),
+            width=20 if self.compact else 30,
+            pricing=app_pricing(self.app),
+            gateway=app_gateway(self.app),
+        )
         self._draw("progress", text.plain, lambda: text)
 
     def show_items(self, items: Sequence[ItemRecord]) -> None:
