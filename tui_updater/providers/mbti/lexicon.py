@@ -41,7 +41,9 @@ class Cue:
 @dataclass(frozen=True)
 class Lexicon:
     english_words: dict[str, Cue]
-    english_phrases: dict[str, tuple[tuple[tuple[str, ...], Cue], ...]]  # first token → longest first
+    english_phrases: dict[
+        str, tuple[tuple[tuple[str, ...], Cue], ...]
+    ]  # first token → longest first
     chinese: dict[str, tuple[tuple[str, Cue], ...]]  # first character → longest first
     english_others: frozenset[str]
     chinese_others: tuple[str, ...]
@@ -115,7 +117,9 @@ def _normal_phrase(text: str) -> tuple[str, ...]:
 
 
 def _blocks(module: object) -> list[str]:
-    return [value for name, value in vars(module).items() if name.isupper() and name != "OTHER_NOUNS"]
+    return [
+        value for name, value in vars(module).items() if name.isupper() and name != "OTHER_NOUNS"
+    ]
 
 
 @lru_cache(maxsize=1)

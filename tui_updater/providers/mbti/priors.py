@@ -28,7 +28,9 @@ def _weight(mbti_type: str) -> int:
 def complete(decided: Mapping[int, str]) -> tuple[str, dict[int, float]]:
     """The likeliest type agreeing with ``decided`` (axis index → letter), and for each undecided
     axis the probability of its letter given the decided ones (ties go to the earlier type)."""
-    consistent = [t for t in MBTI_TYPES if all(t[axis] == letter for axis, letter in decided.items())]
+    consistent = [
+        t for t in MBTI_TYPES if all(t[axis] == letter for axis, letter in decided.items())
+    ]
     best = max(consistent, key=lambda t: (_weight(t), -MBTI_TYPES.index(t)))
     total = sum(_weight(t) for t in consistent)
     odds = {

@@ -47,7 +47,9 @@ _EN_REJECTORS = frozenset(
     "against bored tired sick mocks".split()
 )
 _EN_CONTRAST = frozenset("but yet however though although whereas except".split())
-_EN_SEEMING = frozenset("seems seem appears appear looks outwardly surface facade façade pretends".split())
+_EN_SEEMING = frozenset(
+    "seems seem appears appear looks outwardly surface facade façade pretends".split()
+)
 _EN_TRULY = frozenset("actually truly really underneath beneath inside secretly inwardly".split())
 _EN_TRULY_PAIRS = {("deep", "down"), ("at", "heart")}
 _EN_PREPOSITIONS = frozenset("with to toward towards around for of by from about among".split())
@@ -71,10 +73,10 @@ def _en_match(lexicon: Lexicon, tokens: list[str], at: int) -> tuple[Cue, int] |
     for phrase, cue in lexicon.english_phrases.get(token, ()):
         if tuple(tokens[at : at + len(phrase)]) == phrase:
             return cue, len(phrase)
-    cue = lexicon.english_words.get(token)
-    if cue is None and token.endswith("'s"):
-        cue = lexicon.english_words.get(token[:-2])
-    return (cue, 1) if cue is not None else None
+    word = lexicon.english_words.get(token)
+    if word is None and token.endswith("'s"):
+        word = lexicon.english_words.get(token[:-2])
+    return (word, 1) if word is not None else None
 
 
 def _en_is_other(lexicon: Lexicon, token: str) -> bool:
@@ -155,7 +157,11 @@ def read_english(lexicon: Lexicon, text: str) -> list[Hit]:
 
 _ZH_CLAUSE = re.compile(r"[，。；：！？、,.;:!?()（）“”\"'‘’《》\n\s]+")
 _ZH_NEGATORS = tuple(
-    sorted("不 并不 从不 绝不 决不 毫不 从未 没有 毫无 缺乏 不再 不太 不够 不会 不是 没 未曾 很少 极少 难得".split(), key=len, reverse=True)
+    sorted(
+        "不 并不 从不 绝不 决不 毫不 从未 没有 毫无 缺乏 不再 不太 不够 不会 不是 没 未曾 很少 极少 难得".split(),
+        key=len,
+        reverse=True,
+    )
 )
 _ZH_REJECTORS = tuple(
     sorted(
@@ -196,7 +202,9 @@ def _zh_other_after(lexicon: Lexicon, clause: str, end: int) -> bool:
     tail = clause[end : end + 6]
     if not tail.startswith("的"):
         return False
-    return any(tail.startswith(noun, 1) or tail.startswith(noun, 2) for noun in lexicon.chinese_others)
+    return any(
+        tail.startswith(noun, 1) or tail.startswith(noun, 2) for noun in lexicon.chinese_others
+    )
 
 
 def read_chinese(lexicon: Lexicon, text: str) -> list[Hit]:
@@ -220,7 +228,9 @@ def read_chinese(lexicon: Lexicon, text: str) -> list[Hit]:
                 end = at + len(text_)
                 if not cue.blocks_only:
                     factor = mood
-                    if _zh_other_after(lexicon, clause, end) or _zh_other_before(lexicon, clause, at):
+                    if _zh_other_after(lexicon, clause, end) or _zh_other_before(
+                        lexicon, clause, at
+                    ):
                         factor *= ELSEWHERE
                     elif scoped:
                         factor *= LIMITED if (contrast or limited) else SCOPED
@@ -250,7 +260,16 @@ def read_chinese(lexicon: Lexicon, text: str) -> list[Hit]:
                 mood = TRULY
             elif clause[at] == "对" and any(
                 clause.startswith(noun, at + 1) or clause.startswith(noun, at + 2)
-                for noun in (*lexicon.chinese_others, "朋友", "家人", "孩子", "弱者", "动物", "亲人", "自己人")
+                for noun in (
+                    *lexicon.chinese_others,
+                    "朋友",
+                    "家人",
+                    "孩子",
+                    "弱者",
+                    "动物",
+                    "亲人",
+                    "自己人",
+                )
             ):
                 scoped = True
             at += 1
