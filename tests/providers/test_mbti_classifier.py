@@ -80,7 +80,7 @@ def test_every_reason_names_the_deciding_cues_or_the_prior() -> None:
 
 def test_no_evidence_takes_the_documented_prior() -> None:
     verdict = classify({"description": "Lives in a house."})
-    expected, _ = complete({})
+    expected, _ = complete()
     assert verdict.mbti_type == expected
     assert all(axis.from_prior for axis in verdict.axes)
     assert "J/P: no evidence, prior " + expected[3] in verdict.reason

@@ -46,7 +46,7 @@ class Lexicon:
     ]  # first token → longest first
     chinese: dict[str, tuple[tuple[str, Cue], ...]]  # first character → longest first
     english_others: frozenset[str]
-    chinese_others: tuple[str, ...]
+    chinese_others: re.Pattern[str]  # nouns for other people and institutions
 
     @property
     def size(self) -> dict[str, int]:
@@ -166,5 +166,9 @@ def load_lexicon() -> Lexicon:
             for first, entries in chinese.items()
         },
         english_others=frozenset(cues_en.OTHER_NOUNS.split()),
-        chinese_others=tuple(sorted(set(cues_zh.OTHER_NOUNS.split()), key=lambda n: -len(n))),
+        chinese_others=re.compile(
+            "|".join(
+                map(re.escape, sorted(set(cues_zh.OTHER_NOUNS.split()), key=lambda n: -len(n)))
+            )
+        ),
     )

@@ -9,7 +9,7 @@ evidence says E and T but says nothing on J/P gets P, while I + S with nothing e
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from functools import lru_cache
 
 from tui_updater.providers.base import MBTI_TYPES
 
@@ -25,17 +25,16 @@ def _weight(mbti_type: str) -> int:
     return TYPE_COUNTS[mbti_type] + _SMOOTHING
 
 
-def complete(decided: Mapping[int, str]) -> tuple[str, dict[int, float]]:
-    """The likeliest type agreeing with ``decided`` (axis index → letter), and for each undecided
-    axis the probability of its letter given the decided ones (ties go to the earlier type)."""
-    consistent = [
-        t for t in MBTI_TYPES if all(t[axis] == letter for axis, letter in decided.items())
-    ]
+@lru_cache(maxsize=128)
+def complete(decided: tuple[tuple[int, str], ...] = ()) -> tuple[str, dict[int, float]]:
+    """The likeliest type agreeing with ``decided`` ((axis index, letter) pairs), and for each
+    undecided axis the probability of its letter given the decided ones (ties: earlier type)."""
+    consistent = [t for t in MBTI_TYPES if all(t[axis] == letter for axis, letter in decided)]
     best = max(consistent, key=lambda t: (_weight(t), -MBTI_TYPES.index(t)))
     total = sum(_weight(t) for t in consistent)
     odds = {
         axis: sum(_weight(t) for t in consistent if t[axis] == best[axis]) / total
         for axis in range(4)
-        if axis not in decided
+        if axis not in dict(decided)
     }
     return best, odds

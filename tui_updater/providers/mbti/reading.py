@@ -156,81 +156,79 @@ def read_english(lexicon: Lexicon, text: str) -> list[Hit]:
 # --- Chinese ------------------------------------------------------------------------------------
 
 _ZH_CLAUSE = re.compile(r"[，。；：！？、,.;:!?()（）“”\"'‘’《》\n\s]+")
-_ZH_NEGATORS = tuple(
-    sorted(
+_ZH_MARKER_WORDS: dict[str, str] = {
+    **dict.fromkeys(
         "不 并不 从不 绝不 决不 毫不 从未 没有 毫无 缺乏 不再 不太 不够 不会 不是 没 未曾 很少 极少 难得".split(),
-        key=len,
-        reverse=True,
+        "negate",
+    ),
+    **dict.fromkeys(
+        "讨厌 厌恶 厌烦 反感 受不了 最受不了 看不惯 打乱 打破 无视 藐视 蔑视 抗拒 拒绝 不屑 不喜欢 受够 反对".split(),
+        "reject",
+    ),
+    **dict.fromkeys("但是 然而 可是 不过 只是 却 但".split(), "contrast"),
+    **dict.fromkeys("表面上 看起来 表面 看似 外表 貌似 人前 装作 假装 伪装".split(), "seem"),
+    **dict.fromkeys("实际上 本质上 骨子里 其实 实则 内心 心里 私下".split(), "truly"),
+}
+# First character → (marker, kind), longest first, so one dict lookup per character finds them.
+_ZH_MARKERS: dict[str, tuple[tuple[str, str], ...]] = {
+    first: tuple(
+        sorted(
+            ((w, k) for w, k in _ZH_MARKER_WORDS.items() if w[0] == first), key=lambda e: -len(e[0])
+        )
     )
-)
-_ZH_REJECTORS = tuple(
-    sorted(
-        "讨厌 厌恶 厌烦 反感 受不了 最受不了 看不惯 打乱 打破 无视 藐视 蔑视 抗拒 拒绝 不屑 不喜欢 受够 讨厌被 反对".split(),
-        key=len,
-        reverse=True,
-    )
-)
-_ZH_CONTRAST = ("但是", "然而", "可是", "不过", "只是", "却", "但")
-_ZH_SEEMING = ("表面上", "看起来", "表面", "看似", "外表", "貌似", "人前", "装作", "假装", "伪装")
-_ZH_TRULY = ("实际上", "本质上", "骨子里", "其实", "实则", "内心", "心里", "私下")
+    for first in {w[0] for w in _ZH_MARKER_WORDS}
+}
 _ZH_LIMITERS = ("唯独", "只对", "仅对", "只有", "只")
+_ZH_SCOPE_NOUNS = ("朋友", "家人", "孩子", "弱者", "动物", "亲人", "自己人")
 _ZH_NOT_AGENT = "被对向和跟与为替给把让受从"
 _NEGATION_CHARS = 6
 
 
-def _zh_starts(text: str, at: int, words: tuple[str, ...]) -> str | None:
-    for word in words:
-        if text.startswith(word, at):
-            return word
-    return None
-
-
-def _zh_other_before(lexicon: Lexicon, clause: str, at: int) -> bool:
-    """An other person or institution is the subject before ``at`` ("父亲严厉")."""
-    head = clause[:at]
-    for noun in lexicon.chinese_others:
-        found = head.rfind(noun)
-        if found >= 0 and (found == 0 or head[found - 1] not in _ZH_NOT_AGENT):
-            between = head[found + len(noun) :]
-            if not any(p in between for p in ("她", "他", "自己")):
+def _zh_elsewhere(lexicon: Lexicon, clause: str, start: int, end: int) -> bool:
+    """The cue at clause[start:end] describes someone else: "严厉的父亲", or "父亲严厉"."""
+    tail = clause[end : end + 6]
+    for found in lexicon.chinese_others.finditer(clause):
+        if found.start() >= end:
+            if tail.startswith("的") and found.start() - end in (1, 2):
                 return True
+            continue
+        if found.end() > start:
+            continue
+        agent = found.start() == 0 or clause[found.start() - 1] not in _ZH_NOT_AGENT
+        between = clause[found.end() : start]
+        if agent and not any(p in between for p in ("她", "他", "自己")):
+            return True
     return False
 
 
-def _zh_other_after(lexicon: Lexicon, clause: str, end: int) -> bool:
-    """The cue modifies a noun for someone else ("严厉的父亲", "严格的学校")."""
-    tail = clause[end : end + 6]
-    if not tail.startswith("的"):
-        return False
-    return any(
-        tail.startswith(noun, 1) or tail.startswith(noun, 2) for noun in lexicon.chinese_others
+def _zh_scopes(lexicon: Lexicon, clause: str, at: int) -> bool:
+    """``对`` at ``at`` introduces the people a cue is limited to ("对家人却极为温柔")."""
+    window = clause[at + 1 : at + 5]
+    return any(window.startswith(n) or window[1:].startswith(n) for n in _ZH_SCOPE_NOUNS) or bool(
+        lexicon.chinese_others.match(window) or lexicon.chinese_others.match(window, 1)
     )
 
 
 def read_chinese(lexicon: Lexicon, text: str) -> list[Hit]:
     """The Chinese cues of ``text`` with their context factors."""
     hits: list[Hit] = []
+    cues = lexicon.chinese
     for clause in _ZH_CLAUSE.split(text):
         if not clause:
             continue
-        mood, contrast = 1.0, False
+        mood, contrast, scoped = 1.0, False, False
         limited = any(word in clause for word in _ZH_LIMITERS)
         negation_until, negation = -1, 1.0
-        scoped = False
         at = 0
         while at < len(clause):
-            entry = next(
-                (e for e in lexicon.chinese.get(clause[at], ()) if clause.startswith(e[0], at)),
-                None,
-            )
+            char = clause[at]
+            entry = next((e for e in cues.get(char, ()) if clause.startswith(e[0], at)), None)
             if entry is not None:
-                text_, cue = entry
-                end = at + len(text_)
+                written, cue = entry
+                end = at + len(written)
                 if not cue.blocks_only:
                     factor = mood
-                    if _zh_other_after(lexicon, clause, end) or _zh_other_before(
-                        lexicon, clause, at
-                    ):
+                    if _zh_elsewhere(lexicon, clause, at, end):
                         factor *= ELSEWHERE
                     elif scoped:
                         factor *= LIMITED if (contrast or limited) else SCOPED
@@ -239,38 +237,21 @@ def read_chinese(lexicon: Lexicon, text: str) -> list[Hit]:
                     hits.append(Hit(cue, factor))
                 at = end
                 continue
-            word = _zh_starts(clause, at, _ZH_REJECTORS)
-            if word is not None:
-                negation_until, negation = at + len(word) + _NEGATION_CHARS, REJECTED
+            marker = next(
+                (m for m in _ZH_MARKERS.get(char, ()) if clause.startswith(m[0], at)), None
+            )
+            if marker is not None:
+                word, kind = marker
+                if kind == "negate" or kind == "reject":
+                    negation = NEGATED if kind == "negate" else REJECTED
+                    negation_until = at + len(word) + _NEGATION_CHARS
+                elif kind == "contrast":
+                    contrast, negation_until = True, -1
+                else:
+                    mood = SEEMING if kind == "seem" else TRULY
                 at += len(word)
                 continue
-            word = _zh_starts(clause, at, _ZH_CONTRAST)
-            if word is not None:
-                contrast, negation_until = True, -1
-                at += len(word)
-                continue
-            word = _zh_starts(clause, at, _ZH_NEGATORS)
-            if word is not None:
-                negation_until, negation = at + len(word) + _NEGATION_CHARS, NEGATED
-                at += len(word)
-                continue
-            if _zh_starts(clause, at, _ZH_SEEMING):
-                mood = SEEMING
-            elif _zh_starts(clause, at, _ZH_TRULY):
-                mood = TRULY
-            elif clause[at] == "对" and any(
-                clause.startswith(noun, at + 1) or clause.startswith(noun, at + 2)
-                for noun in (
-                    *lexicon.chinese_others,
-                    "朋友",
-                    "家人",
-                    "孩子",
-                    "弱者",
-                    "动物",
-                    "亲人",
-                    "自己人",
-                )
-            ):
+            if char == "对" and _zh_scopes(lexicon, clause, at):
                 scoped = True
             at += 1
     return hits

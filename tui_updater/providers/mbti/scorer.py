@@ -4,6 +4,7 @@ a confidence and a one-line reason that names the deciding cues (or the prior)."
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,7 +25,6 @@ FIELD_WEIGHTS: dict[str, float] = {
     "backstory": 0.5,
     "systemPrompt": 0.3,
     "firstMessage": 0.3,
-    "name": 0.3,
     "scenario": 0.2,
     "exampleDialogs": 0.2,
 }
@@ -69,9 +69,18 @@ class MbtiVerdict:
         return sum(1 for axis in self.axes if not axis.from_prior)
 
 
-def _hits(text: str) -> list[Hit]:
+_LATIN = re.compile(r"[A-Za-z]")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+@lru_cache(maxsize=16384)
+def _hits(text: str) -> tuple[Hit, ...]:
+    """The hits of one text; cached, since names, tags and short fields repeat across a table."""
     lexicon = load_lexicon()
-    return [*read_english(lexicon, text), *read_chinese(lexicon, text)]
+    hits = read_english(lexicon, text) if _LATIN.search(text) else []
+    if _CJK.search(text):
+        hits += read_chinese(lexicon, text)
+    return tuple(hits)
 
 
 def evidence(texts: Mapping[str, str]) -> list[dict[str, float]]:
@@ -110,7 +119,7 @@ def _classify(items: tuple[tuple[str, str], ...]) -> MbtiVerdict:
         for axis, score in enumerate(scores)
         if abs(score) >= MIN_EVIDENCE
     }
-    best, odds = complete(decided)
+    best, odds = complete(tuple(sorted(decided.items())))
     verdicts: list[AxisVerdict] = []
     for axis, (first, second) in enumerate(AXES):
         letter = best[axis]
