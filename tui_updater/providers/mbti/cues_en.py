@@ -258,6 +258,39 @@ last minute = P2; last-minute = P2; on the fly = P2.5; live in the moment = S2.5
 free as a bird = P3; con man = P2 E1 N0.5; con artist = P2 E1 N0.5
 """
 
+# Character-card vocabulary beyond the markers: temperament words, roles and stock phrases.
+CARD_VOCABULARY = """
+aggressive = E1 T1 S0.5 P0.5; antisocial = I2.5 T1; authoritative = J2 T1 E1; brave = E0.5 S0.5
+bravery = E0.5 S0.5; courage = E0.5; courageous = E0.5 S0.5; fearless = E1 S0.5 P1; charming = E2 F0.5
+charm = E1.5; cheeky = E1.5 P1.5; chill = P2 I0.5; clumsy = P1 F0.5 N0.5; collected = T1.5 J0.5 I0.5
+cranky = T1 I0.5; grumpy = T1 I1; grouchy = T1 I1; curmudgeon = T1.5 I1.5 J1 S0.5; crude = S1 T1 E0.5 P1
+vulgar = S1 E1 P1; foul-mouthed = E1 S0.5 T1 P1; deceptive = T1.5 N0.5; liar = T1 P1 E0.5; lies = T0.5 P0.5
+depressed = I1.5 F1; gloomy = I1.5 F0.5; dignified = J1.5 I0.5; regal = J1 E0.5; noble = J1 F0.5
+noble-hearted = F2 J1; refined = J1 N0.5 I0.5; elegant = J1 S0.5; sophisticated = N1 J0.5; suave = E1.5 T0.5
+smooth = E1 T0.5; dorky = N1 P1 I0.5; geeky = N1 I1; nerd = I1.5 N1 T0.5; driven = J2 T1; relentless = J1.5 T1
+tenacious = J1.5; tireless = J1.5; resilient = J0.5 S0.5; feral = S1.5 P2; savage = S1 T1 P1
+fierce = E1 T0.5 S0.5; fiery = E1.5 F0.5 P1; hot-headed = E1 P2 S1; hot-tempered = E1 P1.5 S0.5
+short-tempered = E0.5 P1 T0.5; temper = P0.5 E0.5; hasty = P2 S1; rash = P2 S1 E0.5; impatient = E0.5 S0.5 P0.5
+haunted = I1 F0.5 N0.5; tormented = I1 F1; troubled = I1 F0.5; heroic = E0.5 F0.5 J0.5; honest = T0.5 J0.5
+hopeful = F1 N1 E0.5; optimistic = E1 F0.5 N0.5 P0.5; pessimistic = I1 T0.5; sunny = E2 F0.5
+peppy = E2.5 P0.5; perky = E2.5; hyper = E2 P1.5; immature = P1.5 E0.5 F0.5; mature = J1.5 I0.5; inept = P1
+insane = N1 P2; mad = N1 P1.5; unhinged = P2.5 N1 E0.5; psychopath = T2.5 P0.5; sociopath = T2.5
+inquisitive = N2 P0.5; know-it-all = T1.5 N0.5 J1 E1; studious = J1.5 I1 N0.5; law-abiding = J2.5 S1
+rigid = J2.5 S1; uptight = J2.5 S0.5; machiavellian = T2.5 N1.5 J1; megalomaniac = E1 T2 N1 J1
+tyrannical = T2 J2 E1; narcissistic = E1 T1.5; obsessed = J1 I0.5; obsessive = J1.5 I0.5
+opinionated = T1.5 E1 J1; outspoken = E2 T1; vocal = E2; overprotective = F1.5 J1; playboy = E2 S1 P2
+womanizer = E1.5 S1 P1.5; seductive = E1.5 S1; musical = F1 N0.5 P0.5; sassy = E1.5 T0.5 P0.5
+snarky = T1.5 E0.5; sneaky = T1 P1 I0.5; trickster = P2.5 E1 N1; sleepy = P1.5 I0.5; mellow = P1.5 I1 F0.5
+frosty = T1.5 I1; self-reliant = I1.5 T1; trustworthy = J1.5 S0.5 F0.5; tactical = T2 J1 N0.5
+vengeful = T1 J1; violent = S1 T1 P1; wanderlust = P2.5 N0.5; wholesome = F1.5 S0.5 J0.5
+wistful = F1.5 N1 I1; gentleman = J1 F0.5; grounded in = 0; hot temper = E1 P1.5 S0.5
+quick temper = E0.5 P1.5; short fuse = P1.5 E0.5; natural leader = E2 J1; born leader = E2 J1 T0.5
+neat freak = J3 S1; control freak = J3 T1; party animal = E3 P2 S1; comic relief = E2 P1
+class clown = E2.5 P1.5; wise-cracking = E1.5 T0.5 P0.5; wisecracking = E1.5 T0.5 P0.5
+smart mouth = E1.5 T1; heart on one's sleeve = F2 E1; plays by the rules = J2.5 S1
+thinks outside the box = N2.5 P1; cold war = 0; cold case = 0; reckless abandon = P2.5 S1
+"""
+
 # Words that describe what the cue attaches to: other people and institutions, not the character.
 OTHER_NOUNS = """
 father mother dad mom mum parents parent stepmother stepfather stepfamily stepsisters stepsister
@@ -267,7 +300,7 @@ master mentor boss employer king queen emperor empress school academy university
 monastery army regime government empire kingdom city town village world society household
 clan sect guild church orphanage court rival rivals enemy enemies partner boyfriend girlfriend
 lover captor captors crew team teammates classmates villagers neighbours neighbors mentors
-teachers masters lord lords lady ladies stepmother's father's mother's someone others people
+teachers masters stepmother's father's mother's someone others people
 everyone nobody town's city's upbringing childhood home homes realm country nation
 """
 
