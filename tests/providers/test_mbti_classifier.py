@@ -17,7 +17,7 @@ from tui_updater.providers.offline import OfflineProvider
 
 DEV_SET = Path(__file__).resolve().parents[2] / "bench" / "data" / "mbti_characters.tsv"
 _PART = re.compile(
-    r"^([EISNTFJP])/([EISNTFJP]): (?:([EISNTFJP]) \((.+)\)|(?:no|weak) evidence, prior ([EISNTFJP]))$"
+    r"^([EISNTFJP])/([EISNTFJP]): (?:([EISNTFJP]) \((.+)\)|(?:no evidence|weak or mixed evidence), prior ([EISNTFJP]))$"
 )
 
 

@@ -43,7 +43,7 @@ outgoing = E3; chatty = E3; sociable = E3; gregarious = E3; boisterous = E3 P0.5
 noisy = E2; lively = E2.5; bubbly = E3 F0.5; exuberant = E2.5; enthusiastic = E2 F0.5
 charismatic = E2.5; flamboyant = E2.5 P1; theatrical = E2 P0.5; dramatic = E1.5 F1; showy = E2
 show-off = E2.5; attention-seeking = E2.5; friendly = E1.5 F1; cheerful = E1.5 F0.5; jolly = E2
-jovial = E2; upbeat = E1.5; confident = E1.5; cocky = E2 T0.5; brash = E2 P1 S0.5
+jovial = E2; upbeat = E1.5; confident = E1.5; cocky = E2; brash = E2 P1 S0.5
 flirtatious = E2 P0.5; flirty = E2 P0.5; flirt = E2 P0.5; fast-talking = E2 P0.5
 silver-tongued = E1.5 N0.5; loudmouth = E2.5; loudmouthed = E2.5; rowdy = E2 P1; wild = E1.5 P2
 hyperactive = E2 P1.5; spirited = E1.5; vivacious = E2.5; effervescent = E2.5; socialite = E2.5
@@ -178,7 +178,7 @@ ambition = T1.5 J1.5 E0.5; power-hungry = T2 J1; domineering = T2 E1 J1.5; bossy
 imperious = T2 J1.5; arrogant = T1.5 E0.5; arrogance = T1.5 E0.5; proud = T1 J0.5
 conceited = T1 E0.5; smug = T1.5; condescending = T2; contempt = T1.5; scornful = T1.5; scorns = T1
 tough-minded = T2.5; tactician = T2 N1 J1; hard-nosed = T2 S1 J1; grim = T1 I1 J0.5
-severe = T1.5 J1.5; impartial = T2 J0.5; fair = T0.5 J1; reasoning = T2 N0.5; detective = N0.5 T1
+severe = T1.5 J1.5; impartial = T2 J0.5; fair = T0.5 J1; reasoning = T2 N0.5; detective = N0.5 T0.5
 mathematics = T2 N1; mathematician = T2 N1 I0.5; chemistry = T1 N0.5; hacker = T1.5 N1 P1 I1
 programmer = T1.5 I1; emotionless = T3 I1; misanthropic = T2 I1.5; misanthrope = T2 I1.5
 villainous = T1; menacing = T1 I0.5; intimidating = T1.5 E0.5; brutal = T2 S1; sadistic = T2
@@ -207,12 +207,12 @@ authority = J1.5 S0.5; prepared = J2; preparation = J2; contingency = J2 N0.5; d
 resolute = J1.5; persistent = J1.5; unwavering = J1.5; steadfast = J1.5 S0.5; honourable = J1.5 S0.5
 honorable = J1.5 S0.5; honour = J1 S0.5; honor = J1 S0.5; upright = J1.5 S0.5; proper = J2 S1
 prim = J2 S1; manners = J1.5 S1; etiquette = J2 S1; formal = J2 S1 I0.5; serious = J1 T0.5 I0.5
-solemn = J1 I1; earnest = J0.5 F1; diligent = J2.5 S0.5; industrious = J2 S0.5; strict = J2.5 T1 S0.5
+solemn = J1 I1; earnest = J1 F0.5; diligent = J2.5 S0.5; industrious = J2 S0.5; strict = J2.5 T1 S0.5
 stern = J2 T1.5 I0.5; goal-oriented = J2.5 T1; goals = J1.5; targets = J1.5 T0.5; deadline = J2
 deadlines = J2; productive = J2; workaholic = J2.5 T0.5; predictable = J2 S1; consistent = J1.5
-dedicated = J1.5; stubborn = J1 T0.5; obstinate = J1; headstrong = P0.5 E0.5; tidy = J2 S0.5
-clean = J1 S0.5; cautious = J1.5 I1 S0.5; prudent = J1.5 S0.5; leader = E1 J1; commanding = E1.5 T1 J1.5
-commands = E1 J1; commander = E1 T1 J1.5; captain = E1 J1 T0.5; general = T1 J1.5 E0.5
+dedicated = J1.5; stubborn = J1; obstinate = J1; headstrong = P0.5 E0.5; tidy = J2 S0.5
+clean = J1 S0.5; cautious = J1.5 I1 S0.5; prudent = J1.5 S0.5; leader = E0.5 J1; commanding = E1.5 T1 J1.5
+commands = E1 J1; commander = E1 T1 J1.5; captain = E0.5 J1 T0.5; general = T1 J1.5 E0.5
 officer = J1.5 S1; police = J1.5 S1; librarian = I2 J1.5 S1; archivist = I2 J2 S1.5
 accountant = S1.5 J2 T1; butler = J2 S1.5 I1 F0.5; knight = J1.5 S1 F0.5; monk = I1.5 J1.5
 nun = J1.5 F1 I1; keeper = J1 S0.5 I0.5; records = J1 S0.5; ledger = J2 S1 T0.5; ledgers = J2 S1 T0.5
@@ -271,7 +271,7 @@ smooth = E1 T0.5; dorky = N1 P1 I0.5; geeky = N1 I1; nerd = I1.5 N1 T0.5; driven
 tenacious = J1.5; tireless = J1.5; resilient = J0.5 S0.5; feral = S1.5 P2; savage = S1 T1 P1
 fierce = E1 T0.5 S0.5; fiery = E1.5 F0.5 P1; hot-headed = E1 P2 S1; hot-tempered = E1 P1.5 S0.5
 short-tempered = E0.5 P1 T0.5; temper = P0.5 E0.5; hasty = P2 S1; rash = P2 S1 E0.5; impatient = E0.5 S0.5 P0.5
-haunted = I1 F0.5 N0.5; tormented = I1 F1; troubled = I1 F0.5; heroic = E0.5 F0.5 J0.5; honest = T0.5 J0.5
+haunted = I1 F0.5 N0.5; tormented = I1 F1; troubled = I1 F0.5; heroic = E0.5 F0.5 J0.5; honest = J0.5
 hopeful = F1 N1 E0.5; optimistic = E1 F0.5 N0.5 P0.5; pessimistic = I1 T0.5; sunny = E2 F0.5
 peppy = E2.5 P0.5; perky = E2.5; hyper = E2 P1.5; immature = P1.5 E0.5 F0.5; mature = J1.5 I0.5; inept = P1
 insane = N1 P2; mad = N1 P1.5; unhinged = P2.5 N1 E0.5; psychopath = T2.5 P0.5; sociopath = T2.5
@@ -288,7 +288,8 @@ quick temper = E0.5 P1.5; short fuse = P1.5 E0.5; natural leader = E2 J1; born l
 neat freak = J3 S1; control freak = J3 T1; party animal = E3 P2 S1; comic relief = E2 P1
 class clown = E2.5 P1.5; wise-cracking = E1.5 T0.5 P0.5; wisecracking = E1.5 T0.5 P0.5
 smart mouth = E1.5 T1; heart on one's sleeve = F2 E1; plays by the rules = J2.5 S1
-thinks outside the box = N2.5 P1; cold war = 0; cold case = 0; reckless abandon = P2.5 S1
+thinks outside the box = N2.5 P1; never stops talking = E2.5; clingy = F1.5 E0.5
+hunts = S1.5 P0.5; rough = S1 T0.5 P0.5; tracker = S1.5 I0.5; cold war = 0; cold case = 0; reckless abandon = P2.5 S1
 """
 
 # Words that describe what the cue attaches to: other people and institutions, not the character.

@@ -1,10 +1,11 @@
-"""What an axis without evidence takes: the likeliest type given the letters the evidence decided.
+"""What an axis without evidence takes: the letter the letters the evidence decided make likelier.
 
-The table counts the commonly agreed types of the 107 well-known fictional characters in the
-tuning part of the development set (``bench/data/mbti_characters.tsv``), plus one per type so no
-type is ruled out. Marginally it favours I, S, T and P; jointly it knows that S goes with J more
-than with P among sentinels, and that E with T leans to P (ESTP, ENTP) — so a character whose
-evidence says E and T but says nothing on J/P gets P, while I + S with nothing else gets J.
+The table counts the commonly agreed types of the 130 characters (most of them well-known
+fictional ones) in the tuning part of the development set (``bench/data/mbti_characters.tsv``),
+plus one per type so no type is ruled out. Each undecided axis takes the letter that is likelier
+among the types agreeing with the letters the evidence decided (a tie goes to the first letter):
+with nothing decided that is I, S, T, P; evidence for E and T makes P likelier (ESTP, ENTP);
+I and S make J likelier.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 from functools import lru_cache
 
 from tui_updater.providers.base import MBTI_TYPES
+from tui_updater.providers.mbti.lexicon import AXES
 
 TYPE_COUNTS: dict[str, int] = {
-    "INTJ": 12, "INTP": 6, "ENTJ": 4, "ENTP": 9, "INFJ": 3, "INFP": 5, "ENFJ": 3, "ENFP": 6,
-    "ISTJ": 6, "ISFJ": 13, "ESTJ": 7, "ESFJ": 2, "ISTP": 6, "ISFP": 5, "ESTP": 11, "ESFP": 9,
+    "INTJ": 13, "INTP": 6, "ENTJ": 5, "ENTP": 11, "INFJ": 3, "INFP": 6, "ENFJ": 4, "ENFP": 8,
+    "ISTJ": 9, "ISFJ": 14, "ESTJ": 7, "ESFJ": 2, "ISTP": 10, "ISFP": 5, "ESTP": 13, "ESFP": 14,
 }  # fmt: skip
 _SMOOTHING = 1
 assert set(TYPE_COUNTS) == set(MBTI_TYPES)
@@ -27,14 +29,19 @@ def _weight(mbti_type: str) -> int:
 
 @lru_cache(maxsize=128)
 def complete(decided: tuple[tuple[int, str], ...] = ()) -> tuple[str, dict[int, float]]:
-    """The likeliest type agreeing with ``decided`` ((axis index, letter) pairs), and for each
-    undecided axis the probability of its letter given the decided ones (ties: earlier type)."""
+    """The type agreeing with ``decided`` ((axis index, letter) pairs) whose other letters are each
+    the likelier one given the decided letters, with that probability per undecided axis."""
+    fixed = dict(decided)
     consistent = [t for t in MBTI_TYPES if all(t[axis] == letter for axis, letter in decided)]
-    best = max(consistent, key=lambda t: (_weight(t), -MBTI_TYPES.index(t)))
     total = sum(_weight(t) for t in consistent)
-    odds = {
-        axis: sum(_weight(t) for t in consistent if t[axis] == best[axis]) / total
-        for axis in range(4)
-        if axis not in dict(decided)
-    }
-    return best, odds
+    letters: list[str] = []
+    odds: dict[int, float] = {}
+    for axis, pair in enumerate(AXES):
+        if axis in fixed:
+            letters.append(fixed[axis])
+            continue
+        first = sum(_weight(t) for t in consistent if t[axis] == pair[0]) / total
+        letter = pair[0] if first >= 0.5 else pair[1]
+        letters.append(letter)
+        odds[axis] = first if letter == pair[0] else 1.0 - first
+    return "".join(letters), odds

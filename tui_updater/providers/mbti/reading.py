@@ -52,6 +52,7 @@ _EN_SEEMING = frozenset(
 )
 _EN_TRULY = frozenset("actually truly really underneath beneath inside secretly inwardly".split())
 _EN_TRULY_PAIRS = {("deep", "down"), ("at", "heart")}
+_EN_REJECTING_PAIRS = {("rather", "than"), ("instead", "of"), ("free", "of"), ("far", "from")}
 _EN_PREPOSITIONS = frozenset("with to toward towards around for of by from about among".split())
 _EN_LIMITERS = frozenset("only except just".split())
 _EN_SUBJECTS = frozenset("she he they who i we which".split())
@@ -124,8 +125,12 @@ def read_english(lexicon: Lexicon, text: str) -> list[Hit]:
         at = 0
         while at < len(tokens):
             token = tokens[at]
-            if (token, tokens[at + 1] if at + 1 < len(tokens) else "") in _EN_TRULY_PAIRS:
+            pair = (token, tokens[at + 1] if at + 1 < len(tokens) else "")
+            if pair in _EN_TRULY_PAIRS:
                 mood, at = TRULY, at + 2
+                continue
+            if pair in _EN_REJECTING_PAIRS:
+                negation_until, negation, at = at + 1 + _REJECTION_SPAN, REJECTED, at + 2
                 continue
             match = _en_match(lexicon, tokens, at)
             if match is not None:
@@ -162,11 +167,11 @@ _ZH_MARKER_WORDS: dict[str, str] = {
         "negate",
     ),
     **dict.fromkeys(
-        "讨厌 厌恶 厌烦 反感 受不了 最受不了 看不惯 打乱 打破 无视 藐视 蔑视 抗拒 拒绝 不屑 不喜欢 受够 反对".split(),
+        "讨厌 厌恶 厌烦 反感 受不了 最受不了 看不惯 打乱 打破 无视 藐视 蔑视 抗拒 拒绝 不屑 不喜欢 受够 反对 而不是 而非".split(),
         "reject",
     ),
     **dict.fromkeys("但是 然而 可是 不过 只是 却 但".split(), "contrast"),
-    **dict.fromkeys("表面上 看起来 表面 看似 外表 貌似 人前 装作 假装 伪装".split(), "seem"),
+    **dict.fromkeys("表面上 看起来 表面 看似 外表 貌似 人前 装作 假装".split(), "seem"),
     **dict.fromkeys("实际上 本质上 骨子里 其实 实则 内心 心里 私下".split(), "truly"),
 }
 # First character → (marker, kind), longest first, so one dict lookup per character finds them.

@@ -38,15 +38,16 @@ class AxisVerdict:
     letter: str
     score: float  # signed evidence, positive toward the first letter
     cues: tuple[str, ...]  # the cues behind ``letter``, strongest first
+    against: tuple[str, ...]  # the cues for the other letter
     from_prior: bool
     confidence: float
 
     def reason(self) -> str:
         if not self.from_prior:
             return f"{self.axis}: {self.letter} ({', '.join(self.cues[:_MAX_NAMED])})"
-        if self.score == 0:
+        if not self.cues and not self.against:
             return f"{self.axis}: no evidence, prior {self.letter}"
-        return f"{self.axis}: weak evidence, prior {self.letter}"
+        return f"{self.axis}: weak or mixed evidence, prior {self.letter}"
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ def _classify(items: tuple[tuple[str, str], ...]) -> MbtiVerdict:
             for label, value in sorted(per_axis[axis].items(), key=lambda kv: (-abs(kv[1]), kv[0]))
             if value * sign > 0
         )
+        against = tuple(label for label, value in per_axis[axis].items() if value * sign < 0)
         prior = axis not in decided
         verdicts.append(
             AxisVerdict(
@@ -136,6 +138,7 @@ def _classify(items: tuple[tuple[str, str], ...]) -> MbtiVerdict:
                 letter=letter,
                 score=round(scores[axis], 3),
                 cues=named,
+                against=against,
                 from_prior=prior,
                 confidence=odds[axis] if prior else _axis_confidence(scores[axis]),
             )
