@@ -288,6 +288,28 @@ quick temper = E0.5 P1.5; short fuse = P1.5 E0.5; natural leader = E2 J1; born l
 neat freak = J3 S1; control freak = J3 T1; party animal = E3 P2 S1; comic relief = E2 P1
 class clown = E2.5 P1.5; wise-cracking = E1.5 T0.5 P0.5; wisecracking = E1.5 T0.5 P0.5
 smart mouth = E1.5 T1; heart on one's sleeve = F2 E1; plays by the rules = J2.5 S1
+accommodating = F2 P0.5; affable = E1.5 F1.5; alert = S1; amiable = F1.5 E1; amusing = E1.5
+angry = E0.5 T0.5 P0.5; apathetic = I1 T1 P1; appreciative = F1.5; articulate = E1 N0.5; attentive = F1 S1 J0.5
+audacious = E1.5 P1.5; austere = J2 I1 S1; authentic = F1; belligerent = E1 T1.5 S0.5; bitter = T1 I1
+candid = T1.5 E0.5; capable = J1 T0.5; chivalrous = F1 J1.5; complacent = P1 S1; contrary = T1 P1
+courteous = F1 J1.5; cowardly = I1 S0.5; cultured = N1 J0.5; defensive = F0.5 I0.5; delicate = F1.5 I1
+demanding = J2 T1.5 E0.5; diplomatic = F1.5 E1 N0.5; discreet = I2 J1; dishonest = T1 P1; dominant = E1.5 T1 J1
+dynamic = E2 P0.5; eager = E1 F0.5; egocentric = T1 E1; eloquent = E1.5 N1; ethical = J1 F1; evasive = I1 P1
+extravagant = E1.5 S1 P1.5; fearful = I1.5 F0.5; feisty = E1.5 T0.5 P1; fickle = P2.5 F0.5; focused = J2 I0.5
+foolish = P1.5; frivolous = P2 E1 S0.5; fun = E1 P1; funny = E1.5 P0.5; genial = E1.5 F1.5; genuine = F1
+giddy = E1.5 P1 F0.5; gullible = F1.5 N0.5; happy = E0.5 F0.5; haughty = T1.5 I0.5 J0.5; hesitant = I1 P1
+hospitable = F2 E1.5 S0.5; hostile = T1.5; humorous = E1.5 P0.5; impetuous = P2.5 E1 S0.5; indecisive = P2.5 F0.5
+indifferent = T1.5 I1; insensitive = T2; intense = J1 I0.5; intolerant = T1 J1.5; irrational = F1 P1
+irresponsible = P3; judgmental = J2 T1; knowledgeable = N1 T0.5; levelheaded = T2 S0.5 J1; likable = E1 F1
+malicious = T2; miserable = I1 F0.5; narrow-minded = S1.5 J1.5; nonchalant = P2 T0.5; nosy = E1.5 S0.5
+obnoxious = E2 T0.5; open-minded = N2 P1.5; overconfident = E1.5 P0.5; passive = I1.5 P1; persuasive = E1.5 N0.5
+petty = T1 S0.5; placid = I1 F0.5 P0.5; pompous = E1.5 J1 T0.5; possessive = F1 J1; pretentious = E1 N0.5
+proactive = J2 E0.5; quarrelsome = T1.5 E1; quick-tempered = E1 P1.5 S0.5; resourceful = N0.5 P1.5 S0.5
+respectful = J1.5 F1; spiteful = T1.5; spoiled = E0.5 P1 F0.5; stable = J1.5 S1; submissive = I1.5 F1 J0.5
+superficial = S1.5 E0.5; superstitious = N0.5 S0.5; suspicious = T1 I0.5; tactful = F2 J0.5; talented = 0
+tense = J1 I0.5; thoughtful = F1.5 I0.5 N0.5; tolerant = F1.5 P1; tranquil = I1 P0.5; understanding = F2
+unreliable = P2.5; versatile = P2 S0.5; vindictive = T1.5 J1; virtuous = J1.5 F0.5; volatile = P2 F1 E0.5
+vulnerable = F1.5 I0.5; zany = E1.5 N1 P2; zealous = J1 E1 F0.5
 thinks outside the box = N2.5 P1; never stops talking = E2.5; clingy = F1.5 E0.5
 hunts = S1.5 P0.5; rough = S1 T0.5 P0.5; tracker = S1.5 I0.5; cold war = 0; cold case = 0; reckless abandon = P2.5 S1
 """
