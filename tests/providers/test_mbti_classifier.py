@@ -17,7 +17,7 @@ from tui_updater.providers.offline import OfflineProvider
 
 DEV_SET = Path(__file__).resolve().parents[2] / "bench" / "data" / "mbti_characters.tsv"
 _PART = re.compile(
-    r"^([EISNTFJP])/([EISNTFJP]): (?:([EISNTFJP]) \((.+)\)|(?:no evidence|weak or mixed evidence), prior ([EISNTFJP]))$"
+    r"^([EISNTFJP])/([EISNTFJP]): (?:([EISNTFJP]) \((.+)\)|(?:no evidence|weak or mixed evidence \((.+)\)), prior ([EISNTFJP]))$"
 )
 
 
@@ -71,10 +71,10 @@ def test_every_reason_names_the_deciding_cues_or_the_prior() -> None:
         for axis, part in enumerate(parts):
             match = _PART.match(part)
             assert match is not None, part
-            decided = match.group(3) or match.group(5)
+            decided = match.group(3) or match.group(6)
             assert decided == answer.mbti_type[axis]
-            if match.group(4):
-                for label in match.group(4).split(", "):
+            for named in (match.group(4), match.group(5)):
+                for label in (named or "").split(", ") if named else ():
                     assert label.removeprefix("not ") in written, label
 
 

@@ -47,7 +47,8 @@ class AxisVerdict:
             return f"{self.axis}: {self.letter} ({', '.join(self.cues[:_MAX_NAMED])})"
         if not self.cues and not self.against:
             return f"{self.axis}: no evidence, prior {self.letter}"
-        return f"{self.axis}: weak or mixed evidence, prior {self.letter}"
+        seen = ", ".join((*self.cues, *self.against)[:_MAX_NAMED])
+        return f"{self.axis}: weak or mixed evidence ({seen}), prior {self.letter}"
 
 
 @dataclass(frozen=True)
@@ -125,12 +126,9 @@ def _classify(items: tuple[tuple[str, str], ...]) -> MbtiVerdict:
     for axis, (first, second) in enumerate(AXES):
         letter = best[axis]
         sign = 1.0 if letter == first else -1.0
-        named = tuple(
-            label
-            for label, value in sorted(per_axis[axis].items(), key=lambda kv: (-abs(kv[1]), kv[0]))
-            if value * sign > 0
-        )
-        against = tuple(label for label, value in per_axis[axis].items() if value * sign < 0)
+        ranked = sorted(per_axis[axis].items(), key=lambda kv: (-abs(kv[1]), kv[0]))
+        named = tuple(label for label, value in ranked if value * sign > 0)
+        against = tuple(label for label, value in ranked if value * sign < 0)
         prior = axis not in decided
         verdicts.append(
             AxisVerdict(
