@@ -110,7 +110,9 @@ def test_cues_about_someone_else_are_discounted() -> None:
     assert classify({"description": "Her father is cold."}).axes[2].from_prior
     assert classify({"backstory": "在严厉的父亲身边长大。"}).axes[3].from_prior
     assert classify({"backstory": "父亲冷漠。"}).axes[2].from_prior
+    assert classify({"backstory": "Raised by a stern aunt."}).axes[3].from_prior
     assert not classify({"description": "She is cold."}).axes[2].from_prior
+    assert letter(3, personality="driven by ambition") == "J"  # "by" + the trait itself
 
 
 def test_phrases_outrank_their_words() -> None:

@@ -90,8 +90,8 @@ def _en_context(lexicon: Lexicon, tokens: list[str], start: int, end: int) -> fl
     before = tokens[:start]
     if before and (_en_is_other(lexicon, before[-1]) and before[-1].endswith("'s")):
         return ELSEWHERE  # "her mother's kindness"
-    if before[-2:-1] == ["by"] or before[-1:] == ["by"]:
-        return ELSEWHERE  # "raised by a stern aunt"
+    if "by" in before[-2:] and end < len(tokens):
+        return ELSEWHERE  # "raised by a stern aunt" (but "driven by ambition" is the character)
     for offset, token in enumerate(tokens[end : end + 2]):
         if token in _EN_PREPOSITIONS or token in ("and", "or", "is", "was"):
             break
