@@ -310,6 +310,12 @@ superficial = S1.5 E0.5; superstitious = N0.5 S0.5; suspicious = T1 I0.5; tactfu
 tense = J1 I0.5; thoughtful = F1.5 I0.5 N0.5; tolerant = F1.5 P1; tranquil = I1 P0.5; understanding = F2
 unreliable = P2.5; versatile = P2 S0.5; vindictive = T1.5 J1; virtuous = J1.5 F0.5; volatile = P2 F1 E0.5
 vulnerable = F1.5 I0.5; zany = E1.5 N1 P2; zealous = J1 E1 F0.5
+speaks one's mind = E1.5 T1; thinks on one's feet = P2 S0.5 E0.5; follows one's gut = P1.5 S0.5
+trusts one's gut = P1.5 S0.5; takes charge = E1.5 J1.5 T0.5; takes the lead = E1.5 J1; brains = N1 T1
+keeps everyone in line = J2 E0.5 T0.5; man of action = S2 E1 P1; woman of action = S2 E1 P1
+heart of the group = F2 E1.5; glue of the group = F2 E1 J0.5; mother hen = F2 J1.5 E0.5
+wise beyond one's years = N1.5 I0.5; nose in a book = I2 N1; plays it safe = J1.5 S1; by ear = P2
+wings it = P3; winging it = P3; goes off script = P2; muscle = S1.5
 thinks outside the box = N2.5 P1; never stops talking = E2.5; clingy = F1.5 E0.5
 hunts = S1.5 P0.5; rough = S1 T0.5 P0.5; tracker = S1.5 I0.5; cold war = 0; cold case = 0; reckless abandon = P2.5 S1
 """
