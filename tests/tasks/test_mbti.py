@@ -7,10 +7,12 @@ import pytest
 from tests.characters.dbfiles import execute, integer_db, no_mbti_db, row
 from tests.characters.taskkit import StubProvider, harness, run_items, statuses
 from tui_updater.characters.demo import DEMO_CAST, create_demo_db
-from tui_updater.core.models import ItemRecord, ItemStatus
+from tui_updater.config import Settings
+from tui_updater.core.models import ItemRecord, ItemStatus, TaskStatus
 from tui_updater.errors import InvalidOutput, InvalidParameters, MissingColumn
 from tui_updater.providers.base import MBTI_TYPES
 from tui_updater.providers.offline import OfflineProvider
+from tui_updater.runtime import Runtime
 from tui_updater.tasks.mbti import MbtiAssignmentTask
 
 TASK = MbtiAssignmentTask()
@@ -154,3 +156,30 @@ async def test_offline_provider_on_the_demo(tmp_path: Path) -> None:
         assert report["reverted"] == len(items) and report["skipped"] == []
     finally:
         await h.db.close()
+
+
+async def test_confidence_and_reason_are_kept_in_items_and_the_task_result(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    settings = Settings.for_tests(
+        tmp_path, demo=True, data_dir=data, db_path=data / "demo" / "dev.db"
+    )
+    runtime = await Runtime.open(settings, synchronous="NORMAL")
+    try:
+        task = await runtime.engine.submit("MBTI_ASSIGNMENT", {})
+        done = await runtime.engine.wait(task.task_id)
+        assert done.status is TaskStatus.COMPLETED and done.counts.done > 0
+        items = await runtime.store.list_items(task.task_id)
+        stored = {item.key: item.result for item in items}
+        assert all(r and 0 < r["confidence"] <= 0.95 and r["offline"] for r in stored.values())
+        for result in stored.values():
+            assert result is not None
+            parts = result["reason"].split("; ")
+            assert [p.split(":")[0] for p in parts] == ["E/I", "S/N", "T/F", "J/P"]
+        listed = done.result["results"]  # type: ignore[index]
+        assert listed and all(
+            entry["confidence"] == stored[entry["characterId"]]["confidence"]  # type: ignore[index]
+            and entry["reason"] == stored[entry["characterId"]]["reason"]  # type: ignore[index]
+            for entry in listed
+        )
+    finally:
+        await runtime.close()

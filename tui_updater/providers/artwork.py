@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 from pathlib import Path
 
@@ -10,7 +11,12 @@ from PIL import Image, ImageDraw, ImageFont
 
 from tui_updater.providers.base import mbti_group
 from tui_updater.providers.language import cjk_count
-from tui_updater.providers.lexicon import stable_hash
+
+
+def stable_hash(text: str) -> int:
+    """A hash that is the same in every process (unlike ``hash()``), for avatar shapes."""
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
+
 
 # (top colour, bottom colour) per MBTI group: Analysts purple, Diplomats green,
 # Sentinels blue, Explorers yellow, unknown grey.

@@ -10,7 +10,7 @@ from tui_updater.core.models import TokenUsage
 from tui_updater.providers.artwork import draw_avatar_png
 from tui_updater.providers.base import MBTI_TYPES, Character, Generated, MbtiAnswer
 from tui_updater.providers.language import Language, character_language
-from tui_updater.providers.lexicon import FIELD_WEIGHTS, classify, confidence_of, reason_of
+from tui_updater.providers.mbti import FIELD_WEIGHTS, classify
 from tui_updater.providers.prompts import MAX_FIELD_CHARS, clip
 
 OFFLINE_MODEL = "offline"
@@ -90,13 +90,10 @@ class OfflineProvider:
     # --- MBTI ---------------------------------------------------------------------------------
 
     def mbti_of(self, character: Character) -> MbtiAnswer:
-        """The lexicon's verdict for ``character`` (synchronous, for bulk use)."""
-        texts = {field: str(character.get(field) or "") for field in FIELD_WEIGHTS}
-        tie_key = str(character.get("id") or character.get("name") or "")
-        verdicts = classify(texts, tie_key)
-        mbti_type = "".join(v.letter for v in verdicts)
-        assert mbti_type in MBTI_TYPES
-        return MbtiAnswer(mbti_type, confidence_of(verdicts), reason_of(verdicts))
+        """The lexicon's verdict for ``character`` (synchronous, for bulk use); never uses the id."""
+        verdict = classify({field: str(character.get(field) or "") for field in FIELD_WEIGHTS})
+        assert verdict.mbti_type in MBTI_TYPES
+        return MbtiAnswer(verdict.mbti_type, verdict.confidence, verdict.reason)
 
     async def assign_mbti(self, character: Character) -> Generated[MbtiAnswer]:
         return self._generated(self.mbti_of(character))

@@ -25,6 +25,7 @@ from tui_updater.tasks.selection import (
 )
 
 _MAX_LISTED_RESULTS = 500
+_ANSWER_KEYS = ("mbtiType", "confidence", "reason")
 
 
 class MbtiParams(CharacterTaskParams):
@@ -67,6 +68,13 @@ def mbti_statistics(types: Sequence[str]) -> dict[str, Any]:
         "byCategory": by_category,
         "distribution": distribution,
     }
+
+
+def _answer_of(item: ItemRecord) -> dict[str, Any]:
+    """The type with the confidence and reason that came with it, as the item's result has them."""
+    if not item.result or not item.result.get("mbtiType"):
+        return {}
+    return {key: item.result[key] for key in _ANSWER_KEYS if key in item.result}
 
 
 class MbtiAssignmentTask(WritesCharacters, TaskType[MbtiParams]):
@@ -122,7 +130,7 @@ class MbtiAssignmentTask(WritesCharacters, TaskType[MbtiParams]):
                 "characterId": i.key,
                 "characterName": i.label,
                 "success": i.status is ItemStatus.DONE,
-                **({"mbtiType": i.result.get("mbtiType")} if i.result else {}),
+                **_answer_of(i),
                 **({"error": i.error} if i.error else {}),
             }
             for i in items[:_MAX_LISTED_RESULTS]
