@@ -97,10 +97,11 @@ def _in_transaction(conn: sqlite3.Connection, work: Any) -> Any:
     conn.execute("BEGIN IMMEDIATE")
     try:
         result = work()
+        conn.execute("COMMIT")  # may itself be busy (readers in rollback-journal mode)
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
     return result
 
 
@@ -180,8 +181,7 @@ class CharacterWriter:
                 out: list[str | None] = _in_transaction(conn, body)
                 return out
 
-            async with db.write_lock:
-                reasons = await db.run(work)
+            reasons = await db.write(work)
             applied_ids: list[int] = []
             conflict_ids: list[int] = []
             for (index, p), reason in zip(todo, reasons, strict=True):
@@ -256,8 +256,7 @@ class CharacterWriter:
             out: dict[tuple[str, str], JournalState] = _in_transaction(conn, body)
             return out
 
-        async with db.write_lock:
-            states = await db.run(work)
+        states = await db.write(work)
         by_state: dict[JournalState, list[int]] = {}
         result: dict[str, JournalState] = {}
         for key, entries in groups.items():
@@ -309,8 +308,7 @@ class CharacterWriter:
                 out: list[str | None] = _in_transaction(conn, body)
                 return out
 
-            async with db.write_lock:
-                reasons = await db.run(work)
+            reasons = await db.write(work)
             done_ids = [e.entry_id for e, r in zip(chunk, reasons, strict=True) if r is None]
             # An entry that conflicted in an earlier revert and still does was reported then.
             lost = [
