@@ -2,6 +2,8 @@
 
 The row's ``avatarStatus`` goes GENERATING → COMPLETED (or FAILED), each step a journaled
 compare-and-set; the file is written atomically as ``<id>-avatar.png`` in the avatar dir.
+GENERATING is the tool's own transient mark: a cancel, a lost write or a crash puts back what
+the row held before (read from the journal after a crash).
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from pydantic import Field
 
 from tui_updater.characters.db import is_empty
 from tui_updater.characters.writer import CharacterChange
+from tui_updater.core.journal import JournalState
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.errors import InvalidOutput
-from tui_updater.tasks.base import ItemSpec, TaskContext, TaskType
+from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskType
 from tui_updater.tasks.selection import (
     CharacterTaskParams,
     WritesCharacters,
@@ -104,6 +107,11 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
     description = "Generate avatars for characters without one (or whose last attempt failed)."
     params_model = AvatarParams
 
+    def __init__(self) -> None:
+        # (task id, attempt) → the settling of GENERATING marks an earlier run left behind;
+        # every obtain of that attempt waits for it before marking rows itself.
+        self._settled: dict[tuple[str, int], asyncio.Future[None]] = {}
+
     async def check(self, ctx: TaskContext, params: AvatarParams) -> None:
         characters_of(ctx).schema.require("avatar", purpose="avatars")
         await check_ids_exist(ctx, params.ids)
@@ -115,16 +123,56 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
         return int(params.size or ctx.resources.settings.characters.avatar_size_px)
 
     async def _set_status(
-        self, ctx: TaskContext, item: ItemRecord, character_id: str, old: Any, new: str
+        self, ctx: TaskContext, item: ItemRecord, character_id: str, old: Any, new: Any
     ) -> str | None:
         """CAS avatarStatus old → new (journaled); the conflict reason if it lost."""
         change = CharacterChange(item.key, character_id, {"avatarStatus": (old, new)})
         (outcome,) = await characters_of(ctx).write_changes(ctx.task_id, [change])
         return None if outcome.applied else outcome.reason or "changed meanwhile"
 
+    async def _settle_left_generating(self, ctx: TaskContext, keep: set[str]) -> None:
+        """Put back what rows held before this task marked them GENERATING in a run that ended
+        without finishing them (a crash); ``keep`` are items whose stored result still needs
+        the mark (OBTAINED: their write goes GENERATING → COMPLETED)."""
+        db = characters_of(ctx)
+        if not db.schema.has("avatarStatus"):
+            return
+        column = db.schema.column("avatarStatus")
+        await db.resolve_planned(ctx.task_id, reapply=False)
+        latest: dict[str, Any] = {}
+        for entry in await db.journal.entries(ctx.task_id, states={JournalState.APPLIED}):
+            if entry.column == column:
+                latest[entry.item_key] = entry
+        changes = [
+            CharacterChange(e.item_key, e.character_id, {"avatarStatus": (GENERATING, e.old_value)})
+            for e in latest.values()
+            if e.new_value == GENERATING and e.old_value != GENERATING and e.item_key not in keep
+        ]
+        if changes:
+            await db.write_changes(ctx.task_id, changes)
+            ctx.info(f"{len(changes)} avatar status(es) left GENERATING by a crash put back")
+
+    async def _settle_once(self, ctx: TaskContext, keep: set[str]) -> None:
+        key = (ctx.task_id, ctx.attempt)
+        future = self._settled.get(key)
+        if future is not None and future.done():
+            if not future.cancelled() and future.exception() is None:
+                return
+            future = None  # it failed (a locked database, say): the next obtain tries again
+        if future is None:
+            future = asyncio.ensure_future(self._settle_left_generating(ctx, keep))
+            self._settled[key] = future
+        await asyncio.shield(future)
+
+    async def resume(
+        self, ctx: TaskContext, params: AvatarParams, obtained: Sequence[ItemRecord]
+    ) -> None:
+        await self._settle_once(ctx, {item.key for item in obtained})
+
     async def obtain(
         self, ctx: TaskContext, params: AvatarParams, item: ItemRecord
     ) -> dict[str, Any]:
+        await self._settle_once(ctx, set())
         db = characters_of(ctx)
         character = await load_character(ctx, item.key)
         char_id = str(character["id"])
@@ -138,8 +186,11 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
             and status != FAILED
         ):
             return skipped(character, "already has an avatar (overwrite is off)")
-        if has_status and status != GENERATING:
-            conflict = await self._set_status(ctx, item, char_id, status, GENERATING)
+        marked = has_status and status != GENERATING  # a GENERATING row is not ours to undo
+        if marked:
+            conflict = await asyncio.shield(
+                self._set_status(ctx, item, char_id, status, GENERATING)
+            )
             if conflict:
                 return {
                     "characterId": char_id,
@@ -154,9 +205,12 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
             ctx.add_usage(answer.usage)
             png = await asyncio.to_thread(normalize_avatar, answer.value, size_px)
             await asyncio.to_thread(write_atomically, path, png)
-        except Exception:
-            if has_status:
-                await self._set_status(ctx, item, char_id, GENERATING, FAILED)
+        except BaseException as exc:
+            # A failure is recorded as FAILED (the row is selected again); a cancel or shutdown
+            # puts back the status the row had, so nothing stays GENERATING.
+            if has_status and (marked or isinstance(exc, Exception)):
+                back = FAILED if isinstance(exc, Exception) else status
+                await asyncio.shield(self._set_status(ctx, item, char_id, GENERATING, back))
             raise
         public = settings.characters.avatar_public_prefix.rstrip("/") + "/" + path.name
         changes: dict[str, list[Any]] = {"avatar": [character.get("avatar"), public]}
@@ -172,7 +226,31 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
             "offline": answer.offline,
             "model": answer.model or params.model,
             "changes": changes,
+            "statusMarked": marked,
+            "statusBefore": status,
         }
+
+    async def apply(
+        self,
+        ctx: TaskContext,
+        params: AvatarParams,
+        batch: Sequence[tuple[ItemRecord, dict[str, Any]]],
+    ) -> Sequence[ItemOutcome]:
+        outcomes = await super().apply(ctx, params, batch)
+        lost = {o.key for o in outcomes if o.status is ItemStatus.CONFLICT}
+        # The site changed the avatar meanwhile, so the row kept our GENERATING: put it back.
+        restore = [
+            CharacterChange(
+                item.key,
+                str(result["characterId"]),
+                {"avatarStatus": (GENERATING, result["statusBefore"])},
+            )
+            for item, result in batch
+            if item.key in lost and result.get("statusMarked")
+        ]
+        if restore:
+            await characters_of(ctx).write_changes(ctx.task_id, restore)
+        return outcomes
 
     def summarize(self, params: AvatarParams, items: Sequence[ItemRecord]) -> dict[str, Any]:
         summary = super().summarize(params, items)

@@ -1,0 +1,127 @@
+"""avatarStatus=GENERATING is the tool's own transient mark: cancel, a lost write and a crash
+all put back what the row held before."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.characters.dbfiles import execute, row
+from tests.characters.taskkit import StubProvider, harness
+from tui_updater.characters.demo import create_demo_db
+from tui_updater.characters.writer import CharacterChange
+from tui_updater.core.models import ItemRecord, ItemStatus
+from tui_updater.providers.base import Character, Generated
+from tui_updater.tasks.avatar import CharacterAvatarTask
+
+
+class BlockingProvider(StubProvider):
+    """Draws nothing until released: the item is caught mid-generation."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drawing = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def draw_avatar(self, character: Character, *, size_px: int) -> Generated[bytes]:
+        self.drawing.set()
+        await self.release.wait()
+        return await super().draw_avatar(character, size_px=size_px)
+
+
+def _status_candidate(db_path: Path) -> tuple[str, str, object]:
+    """A live character that needs an avatar, its name and its avatarStatus (not GENERATING)."""
+    conn = sqlite3.connect(db_path)
+    try:
+        key, label, status = conn.execute(
+            """SELECT id, name, "avatarStatus" FROM "Character" WHERE avatar IS NULL
+            AND "isDeleted" = 0 AND "avatarStatus" = 'PENDING' ORDER BY id LIMIT 1"""
+        ).fetchone()
+    finally:
+        conn.close()
+    return str(key), str(label), status
+
+
+async def test_cancel_puts_the_status_back(tmp_path: Path) -> None:
+    db_path = create_demo_db(tmp_path / "dev.db")
+    key, label, before = _status_candidate(db_path)
+    provider = BlockingProvider()
+    h = await harness(tmp_path, db_path, provider)
+    task = CharacterAvatarTask()
+    try:
+        params = task.parse_params({})
+        running = asyncio.ensure_future(
+            task.obtain(h.ctx, params, ItemRecord("task_t", 0, key, label))
+        )
+        await provider.drawing.wait()
+        assert row(db_path, "Character", "id", key)["avatarStatus"] == "GENERATING"
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        assert row(db_path, "Character", "id", key)["avatarStatus"] == before
+    finally:
+        await h.db.close()
+
+
+async def test_status_left_generating_by_a_crash_is_put_back(tmp_path: Path) -> None:
+    db_path = create_demo_db(tmp_path / "dev.db")
+    key, label, before = _status_candidate(db_path)
+    provider = BlockingProvider()
+    h = await harness(tmp_path, db_path, provider)
+    try:
+        # What a run killed mid-draw leaves: its journaled mark, applied, and nothing after it.
+        change = CharacterChange(key, key, {"avatarStatus": (before, "GENERATING")})
+        (written,) = await h.db.write_changes(h.ctx.task_id, [change])
+        assert written.applied
+        task = CharacterAvatarTask()  # the restarted process
+        params = task.parse_params({})
+        running = asyncio.ensure_future(
+            task.obtain(h.ctx, params, ItemRecord("task_t", 0, key, label))
+        )
+        await provider.drawing.wait()
+        running.cancel()  # the operator cancels the resumed task
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        assert row(db_path, "Character", "id", key)["avatarStatus"] == before
+    finally:
+        await h.db.close()
+
+
+async def test_resume_keeps_obtained_items_marked(tmp_path: Path) -> None:
+    db_path = create_demo_db(tmp_path / "dev.db")
+    key, label, before = _status_candidate(db_path)
+    h = await harness(tmp_path, db_path, StubProvider())
+    try:
+        task = CharacterAvatarTask()
+        params = task.parse_params({})
+        item = ItemRecord("task_t", 0, key, label)
+        result = await task.obtain(h.ctx, params, item)
+        restarted = CharacterAvatarTask()
+        await restarted.resume(h.ctx, params, [item.evolve(status=ItemStatus.OBTAINED)])
+        assert row(db_path, "Character", "id", key)["avatarStatus"] == "GENERATING"
+        (outcome,) = await restarted.apply(h.ctx, params, [(item, result)])
+        assert outcome.status is ItemStatus.DONE
+        assert row(db_path, "Character", "id", key)["avatarStatus"] == "COMPLETED"
+    finally:
+        await h.db.close()
+
+
+async def test_lost_write_puts_the_status_back(tmp_path: Path) -> None:
+    db_path = create_demo_db(tmp_path / "dev.db")
+    key, label, before = _status_candidate(db_path)
+    h = await harness(tmp_path, db_path, StubProvider())
+    try:
+        task = CharacterAvatarTask()
+        params = task.parse_params({})
+        item = ItemRecord("task_t", 0, key, label)
+        result = await task.obtain(h.ctx, params, item)
+        execute(db_path, 'UPDATE "Character" SET avatar = ? WHERE id = ?', ("/mine.png", key))
+        (outcome,) = await task.apply(h.ctx, params, [(item, result)])
+        assert outcome.status is ItemStatus.CONFLICT
+        stored = row(db_path, "Character", "id", key)
+        assert (stored["avatar"], stored["avatarStatus"]) == ("/mine.png", before)
+    finally:
+        await h.db.close()
