@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.characters.memjournal import InMemoryJournal
 from tui_updater.characters import migration, sqlitecopy
 from tui_updater.characters.backups import BackupStore
 from tui_updater.config import Settings
@@ -41,10 +42,18 @@ INSERT INTO "Character" (id, name, created_at, updated_at) VALUES ('c3', 'Cleo',
 
 
 @dataclass
+class JournalOnly:
+    """What DATABASE_UPGRADE uses of the character database: its journal (in tasks.db)."""
+
+    journal: InMemoryJournal = field(default_factory=InMemoryJournal)
+
+
+@dataclass
 class Harness:
     settings: Settings
     task: DatabaseUpgradeTask = field(default_factory=DatabaseUpgradeTask)
     logs: list[tuple[str, str]] = field(default_factory=list)
+    characters: JournalOnly = field(default_factory=JournalOnly)
 
     @property
     def db(self) -> Path:
@@ -56,7 +65,7 @@ class Harness:
         resources = TaskResources(
             settings=self.settings,
             provider=None,  # type: ignore[arg-type]
-            characters=None,
+            characters=self.characters,
             backups=store,
         )
         return TaskContext(

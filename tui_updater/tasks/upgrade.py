@@ -2,8 +2,9 @@
 database in one transaction, validate, and restore the backup if the result is unusable.
 
 One item ("migration"). ``obtain`` backs up and rehearses (nothing live changes); ``apply``
-compares the live schema fingerprint with the rehearsal's before/after fingerprints, so a restart
-after COMMIT reports ``alreadyApplied`` instead of running the script twice.
+records the content hashes before and after the script in the journal just before COMMIT
+(upgrade_record.py), so a restart tells from the live database whether the COMMIT happened:
+``alreadyApplied``, run it, or FAILED when neither can be proven. The script never runs twice.
 """
 
 from __future__ import annotations
@@ -23,17 +24,26 @@ from tui_updater.characters.migration import (
     apply_live,
     check_committed,
     first_line,
+    live_content_hash,
     live_fingerprint,
     load_script,
     rehearse,
     script_statements,
 )
 from tui_updater.characters.validation import Baseline
+from tui_updater.core.journal import JournalState
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.errors import BackupError, MigrationError, TaskStateError, TransientError
 from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskParams, TaskType
+from tui_updater.tasks.upgrade_record import (
+    ITEM_KEY,
+    ApplyRecord,
+    Verdict,
+    latest_apply,
+    record_apply,
+    settle,
+)
 
-ITEM_KEY = "migration"
 DIFF_KEYS = ("tablesAdded", "tablesRemoved", "columnsAdded", "columnsRemoved", "columnsChanged")
 
 
@@ -127,6 +137,14 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
             "dryRun": params.dryRun,
             "backup": None,
         }
+        earlier = None if params.dryRun else await self._earlier_apply(ctx)
+        if earlier is not None:
+            record, verdict = earlier
+            if verdict is not Verdict.NOT_APPLIED:
+                # A run before a restart may have committed: apply settles it from the evidence;
+                # a backup or rehearsal now would be of the migrated database.
+                return {**result, "phase": "resumed", "backup": record.backup}
+            await settle(ctx.resources.characters.journal, record, verdict)
         if params.backupBeforeUpgrade and not params.dryRun:
             ctx.info(f"backing up {settings.db_path} …")
             info = await ctx.resources.backups.create(
@@ -206,6 +224,13 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
         if result.get("dryRun"):
             ctx.info("dry run: the live database was not changed")
             return ItemOutcome(item.key, ItemStatus.DONE, None, {**result, "applied": False})
+        earlier = await self._earlier_apply(ctx)
+        if earlier is not None:
+            settled = await self._settle_earlier(ctx, params, item, result, *earlier)
+            if settled is not None:
+                return settled
+        if result.get("phase") == "resumed":  # proven not applied, but never rehearsed here
+            raise TransientError("the earlier apply did not commit; rehearsing again") from None
         before, after = result.get("schemaBefore"), result.get("schemaAfter")
         try:
             current = await asyncio.to_thread(live_fingerprint, db_path)
@@ -229,6 +254,21 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
             )
             return ItemOutcome(item.key, ItemStatus.FAILED, error, {**result, "restored": False})
         ctx.info(f"applying {len(result['statements'])} statements in one transaction …")
+        journal = ctx.resources.characters.journal
+        loop = asyncio.get_running_loop()
+        recorded: list[int] = []
+
+        def before_commit(content_before: str, content_after: str) -> None:
+            plan = record_apply(
+                journal,
+                ctx.task_id,
+                content_before,
+                content_after,
+                backup=result.get("backup"),
+                baseline=result.get("baseline") or {},
+            )
+            recorded.append(asyncio.run_coroutine_threadsafe(plan, loop).result())
+
         try:
             outcome = await asyncio.to_thread(
                 apply_live,
@@ -236,6 +276,7 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
                 result["statements"],
                 settings.characters,
                 validate=params.validateAfterUpgrade,
+                before_commit=before_commit,
             )
         except MigrationLocked as exc:
             raise TransientError(str(exc)) from None
@@ -258,6 +299,8 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
                 f"rolled back, nothing changed: {exc}",
                 {**result, "error": str(exc), "restored": False, "rolledBack": True},
             )
+        if recorded:
+            await journal.mark(recorded, JournalState.APPLIED)
         applied = {
             **result,
             "applied": True,
@@ -266,6 +309,54 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
         }
         ctx.info(f"committed: {self._diff_line(outcome)}")
         return await self._validated(ctx, params, item, applied, outcome.baseline)
+
+    async def _earlier_apply(self, ctx: TaskContext) -> tuple[ApplyRecord, Verdict] | None:
+        """The record of an apply this task began before a restart, with what the live database
+        proves about it; None when there is none."""
+        record = await latest_apply(ctx.resources.characters.journal, ctx.task_id)
+        if record is None:
+            return None
+        db_path = Path(ctx.resources.settings.db_path)
+        try:
+            live = await asyncio.to_thread(live_content_hash, db_path)
+        except sqlite3.Error as exc:
+            if _busy(exc):
+                raise TransientError(
+                    f"database busy while checking the earlier apply: {exc}"
+                ) from None
+            raise MigrationError(
+                f"cannot read {db_path} to check the earlier apply: {exc}"
+            ) from None
+        return record, record.verdict(live)
+
+    async def _settle_earlier(
+        self,
+        ctx: TaskContext,
+        params: DatabaseUpgradeParams,
+        item: ItemRecord,
+        result: dict[str, Any],
+        record: ApplyRecord,
+        verdict: Verdict,
+    ) -> ItemOutcome | None:
+        """The outcome the evidence proves, or None when the migration did not commit."""
+        journal = ctx.resources.characters.journal
+        await settle(journal, record, verdict)
+        result = {**result, "backup": result.get("backup") or record.backup}
+        if verdict is Verdict.NOT_APPLIED:
+            ctx.info("the migration had not committed before the restart; it runs now")
+            return None
+        if verdict is Verdict.UNPROVEN:
+            message = record.unproven_message()
+            ctx.warning(message)
+            return ItemOutcome(item.key, ItemStatus.FAILED, message, {**result, "restored": False})
+        ctx.info("the live database holds the migrated content: applied before a restart")
+        return await self._validated(
+            ctx,
+            params,
+            item,
+            {**result, "alreadyApplied": True, "applied": True},
+            _baseline_from_json(result.get("baseline") or record.baseline),
+        )
 
     async def _validated(
         self,
