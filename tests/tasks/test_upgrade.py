@@ -255,6 +255,25 @@ async def test_problem_seen_only_after_commit_restores_the_backup(
     assert len(harness.backups()) == 1  # no extra safety backup of the broken state
 
 
+async def test_a_schema_corrupted_by_the_script_is_restored_from_the_backup(
+    harness: Harness,
+) -> None:
+    before = dump(harness.db)
+    script = (
+        "PRAGMA writable_schema=ON;\n"
+        "UPDATE sqlite_master SET sql = 'CREATE TABLE \"Chat\" (' WHERE name = 'Chat';\n"
+    )
+
+    item, summary = await harness.run({"migrationScript": script})
+
+    assert item.status is ItemStatus.FAILED
+    assert "post-commit check failed: malformed database schema" in summary["message"]
+    assert f"restored from {summary['backup']['name']}" in summary["message"]
+    assert summary["restored"] is True
+    assert dump(harness.db) == before
+    assert execute(harness.db, "PRAGMA quick_check") == [("ok",)]
+
+
 async def test_dry_run_reports_the_diff_and_changes_nothing(harness: Harness) -> None:
     before = dump(harness.db)
 

@@ -376,12 +376,13 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
                 check_committed, Path(settings.db_path), settings.characters, baseline
             )
         except sqlite3.Error as exc:
-            # Committed after passing the same checks inside the transaction; a busy re-read
-            # is no evidence of damage, so keep the migration and say what was not re-checked.
-            ctx.warning(f"post-commit check could not run ({exc}); pre-commit checks had passed")
-            return ItemOutcome(
-                item.key, ItemStatus.DONE, None, {**result, "postCommitCheck": str(exc)}
-            )
+            if _busy(exc):  # the check could not read yet: it runs again (the record proves it)
+                raise TransientError(
+                    f"database busy, the post-commit check runs again: {exc}"
+                ) from None
+            # Committed, yet the database no longer opens or reads cleanly (a writable_schema
+            # edit, say): that is damage, whatever the checks inside the transaction said.
+            return await self._restore(ctx, item, result, f"post-commit check failed: {exc}")
         result = {**result, "validation": report.to_json()}
         if report.ok:
             ctx.info("validation passed")
