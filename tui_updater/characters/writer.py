@@ -93,6 +93,33 @@ def _cas_update(
     return cursor.rowcount == 1
 
 
+def _undone_before(
+    conn: sqlite3.Connection,
+    schema: CharacterSchema,
+    id_value: Any,
+    entry: JournalEntry,
+    chains: Mapping[tuple[str, str], Sequence[JournalEntry]],
+) -> bool:
+    """Whether the cell already holds the value from before ``entry`` or an older entry of the
+    same cell: an earlier revert undid it and died before its journal marks were stored."""
+    if id_value is None:
+        return False
+    row = conn.execute(
+        f"SELECT {quote(entry.column)} FROM {schema.qtable} WHERE {schema.q('id')} = ?",
+        (id_value,),
+    ).fetchone()
+    if row is None:
+        return False
+    chain = chains.get((entry.character_id, entry.column), ())
+    return any(
+        older.entry_id is not None
+        and entry.entry_id is not None
+        and older.entry_id <= entry.entry_id
+        and older.old_value == row[0]
+        for older in chain
+    )
+
+
 def _in_transaction(conn: sqlite3.Connection, work: Any) -> Any:
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -280,6 +307,11 @@ class CharacterWriter:
             task_id, states={JournalState.APPLIED, JournalState.REVERT_CONFLICT}
         )
         applied.reverse()
+        # Each cell's entries oldest first: after a crash that lost a revert's marks, a cell
+        # holding the old value of one of its entries shows that entry and the newer ones undone.
+        chains: dict[tuple[str, str], list[JournalEntry]] = {}
+        for entry in reversed(applied):
+            chains.setdefault((entry.character_id, entry.column), []).append(entry)
         schema = db.schema
         reverted = 0
         skipped: list[dict[str, Any]] = []
@@ -299,6 +331,8 @@ class CharacterWriter:
                         if entry.column not in schema.declared_types:
                             outcome.append("column no longer exists")
                         elif _cas_update(conn, schema, id_value, cell, stamp):
+                            outcome.append(None)
+                        elif _undone_before(conn, schema, id_value, entry, chains):
                             outcome.append(None)
                         else:
                             reason = _conflict_reason(conn, schema, id_value, cell)
