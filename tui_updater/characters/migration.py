@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_updater.characters.content_hash import content_hash
+from tui_updater.characters.leftovers import scratch_prefix
 from tui_updater.characters.schema_diff import (
     SchemaDiff,
     diff_schemas,
@@ -292,7 +293,8 @@ def rehearse(
     db_path: Path, statements: Sequence[str], overrides: Any, *, validate: bool = True
 ) -> MigrationOutcome:
     """Copy the live database with the backup API into a temp file and run the script there."""
-    with tempfile.TemporaryDirectory(prefix="tui-updater-rehearsal-") as tmp:
+    # Named for this process: a copy left by a kill -9 is removed on the next start (leftovers).
+    with tempfile.TemporaryDirectory(prefix=scratch_prefix()) as tmp:
         scratch = open_database(Path(tmp) / "rehearsal.db", create=True)
         try:
             live = open_database(db_path)
