@@ -90,19 +90,26 @@ async def test_status_left_generating_by_a_crash_is_put_back(tmp_path: Path) -> 
         await h.db.close()
 
 
-async def test_resume_keeps_obtained_items_marked(tmp_path: Path) -> None:
+async def test_a_crashed_redo_of_a_failed_avatar_is_not_skipped(tmp_path: Path) -> None:
     db_path = create_demo_db(tmp_path / "dev.db")
-    key, label, before = _status_candidate(db_path)
+    key, label, _ = _status_candidate(db_path)
+    execute(
+        db_path,
+        """UPDATE "Character" SET avatar = '/old.png', "avatarStatus" = 'FAILED' WHERE id = ?""",
+        (key,),
+    )
     h = await harness(tmp_path, db_path, StubProvider())
     try:
-        task = CharacterAvatarTask()
+        # The run that died had marked the FAILED row GENERATING before drawing.
+        change = CharacterChange(key, key, {"avatarStatus": ("FAILED", "GENERATING")})
+        (written,) = await h.db.write_changes(h.ctx.task_id, [change])
+        assert written.applied
+        task = CharacterAvatarTask()  # the restarted process
         params = task.parse_params({})
         item = ItemRecord("task_t", 0, key, label)
         result = await task.obtain(h.ctx, params, item)
-        restarted = CharacterAvatarTask()
-        await restarted.resume(h.ctx, params, [item.evolve(status=ItemStatus.OBTAINED)])
-        assert row(db_path, "Character", "id", key)["avatarStatus"] == "GENERATING"
-        (outcome,) = await restarted.apply(h.ctx, params, [(item, result)])
+        assert "skipped" not in result  # still a FAILED avatar to redo, not "already has one"
+        (outcome,) = await task.apply(h.ctx, params, [(item, result)])
         assert outcome.status is ItemStatus.DONE
         assert row(db_path, "Character", "id", key)["avatarStatus"] == "COMPLETED"
     finally:

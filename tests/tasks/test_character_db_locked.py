@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,33 @@ from tui_updater.runtime import Runtime
 ROOT = Path(__file__).resolve().parents[2]
 
 
+class Collect(logging.Handler):
+    """Messages of the package's logger, wherever else it sends them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def warnings() -> Iterator[list[str]]:
+    logger = logging.getLogger("tui_updater")
+    handler = Collect()
+    level = logger.level
+    logger.setLevel(min(logger.getEffectiveLevel(), logging.WARNING))
+    logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 async def test_task_waits_out_a_site_lock_and_completes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warnings: list[str]
 ) -> None:
     monkeypatch.setattr(character_db, "BUSY_TIMEOUT_MS", 100)
     monkeypatch.setattr(character_db, "_LOCK_RETRY_FIRST_S", 0.05, raising=False)
@@ -37,10 +63,9 @@ async def test_task_waits_out_a_site_lock_and_completes(
     try:
         assert holder.stdout is not None and holder.stdin is not None
         assert (await holder.stdout.readline()).strip() == b"locked"
-        caplog.set_level(logging.WARNING, logger="tui_updater")
         task = await runtime.engine.submit("MBTI_ASSIGNMENT", {"batchSize": 4})
         waiting = asyncio.ensure_future(runtime.engine.wait(task.task_id))
-        while not any("locked by another program" in r.getMessage() for r in caplog.records):
+        while not any("locked by another program" in m for m in warnings):
             if waiting.done():
                 break  # it ended without waiting for the lock (the failure this test is about)
             await asyncio.sleep(0.02)  # until the task has met the lock and is waiting
@@ -58,6 +83,6 @@ async def test_task_waits_out_a_site_lock_and_completes(
     assert done.status is TaskStatus.COMPLETED, done.message
     assert items and {i.status for i in items} == {ItemStatus.DONE}
     assert planned == []
-    warning = next(r.getMessage() for r in caplog.records if "locked" in r.getMessage())
+    warning = next(m for m in warnings if "locked" in m)
     assert "the character database is locked by another program (busy for" in warning
     assert "retrying" in warning

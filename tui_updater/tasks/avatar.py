@@ -107,11 +107,6 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
     description = "Generate avatars for characters without one (or whose last attempt failed)."
     params_model = AvatarParams
 
-    def __init__(self) -> None:
-        # (task id, attempt) → the settling of GENERATING marks an earlier run left behind;
-        # every obtain of that attempt waits for it before marking rows itself.
-        self._settled: dict[tuple[str, int], asyncio.Future[None]] = {}
-
     async def check(self, ctx: TaskContext, params: AvatarParams) -> None:
         characters_of(ctx).schema.require("avatar", purpose="avatars")
         await check_ids_exist(ctx, params.ids)
@@ -130,64 +125,49 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
         (outcome,) = await characters_of(ctx).write_changes(ctx.task_id, [change])
         return None if outcome.applied else outcome.reason or "changed meanwhile"
 
-    async def _settle_left_generating(self, ctx: TaskContext, keep: set[str]) -> None:
-        """Put back what rows held before this task marked them GENERATING in a run that ended
-        without finishing them (a crash); ``keep`` are items whose stored result still needs
-        the mark (OBTAINED: their write goes GENERATING → COMPLETED)."""
-        db = characters_of(ctx)
-        if not db.schema.has("avatarStatus"):
-            return
-        column = db.schema.column("avatarStatus")
-        await db.resolve_planned(ctx.task_id, reapply=False)
-        latest: dict[str, Any] = {}
-        for entry in await db.journal.entries(ctx.task_id, states={JournalState.APPLIED}):
-            if entry.column == column:
-                latest[entry.item_key] = entry
-        changes = [
-            CharacterChange(e.item_key, e.character_id, {"avatarStatus": (GENERATING, e.old_value)})
-            for e in latest.values()
-            if e.new_value == GENERATING and e.old_value != GENERATING and e.item_key not in keep
-        ]
-        if changes:
-            await db.write_changes(ctx.task_id, changes)
-            ctx.info(f"{len(changes)} avatar status(es) left GENERATING by a crash put back")
-
-    async def _settle_once(self, ctx: TaskContext, keep: set[str]) -> None:
-        key = (ctx.task_id, ctx.attempt)
-        future = self._settled.get(key)
-        if future is not None and future.done():
-            if not future.cancelled() and future.exception() is None:
-                return
-            future = None  # it failed (a locked database, say): the next obtain tries again
-        if future is None:
-            future = asyncio.ensure_future(self._settle_left_generating(ctx, keep))
-            self._settled[key] = future
-        await asyncio.shield(future)
-
-    async def resume(
-        self, ctx: TaskContext, params: AvatarParams, obtained: Sequence[ItemRecord]
-    ) -> None:
-        await self._settle_once(ctx, {item.key for item in obtained})
+    async def _own_mark(self, ctx: TaskContext, item: ItemRecord) -> tuple[bool, Any]:
+        """(True, the status before) when this task's journal shows it set the row GENERATING
+        for this item last (a run that died mid-item); (False, None) otherwise."""
+        column = characters_of(ctx).schema.column("avatarStatus")
+        entries = await characters_of(ctx).journal.entries(
+            ctx.task_id,
+            states={JournalState.PLANNED, JournalState.APPLIED},
+            item_keys=[item.key],
+        )
+        marks = [e for e in entries if e.column == column]
+        if marks and marks[-1].new_value == GENERATING:
+            return True, marks[-1].old_value
+        return False, None
 
     async def obtain(
         self, ctx: TaskContext, params: AvatarParams, item: ItemRecord
     ) -> dict[str, Any]:
-        await self._settle_once(ctx, set())
         db = characters_of(ctx)
         character = await load_character(ctx, item.key)
         char_id = str(character["id"])
         has_status = db.schema.has("avatarStatus")
         status = character.get("avatarStatus")
+        # A row this task marked GENERATING before a crash is still ours: it is judged, and put
+        # back on cancel, by the status it had before that mark.
+        adopted, before = False, status
+        if has_status and status == GENERATING:
+            adopted, earlier = await self._own_mark(ctx, item)
+            before = earlier if adopted else status
+        reason = None
         if is_deleted(character):
-            return skipped(character, "character is deleted")
-        if (
+            reason = "character is deleted"
+        elif (
             not params.overwrite
             and not is_empty("avatar", character.get("avatar"))
-            and status != FAILED
+            and before != FAILED
         ):
-            return skipped(character, "already has an avatar (overwrite is off)")
-        marked = has_status and status != GENERATING  # a GENERATING row is not ours to undo
-        if marked:
+            reason = "already has an avatar (overwrite is off)"
+        if reason is not None:
+            if adopted:
+                await self._set_status(ctx, item, char_id, GENERATING, before)
+            return skipped(character, reason)
+        marked = adopted or (has_status and status != GENERATING)  # another's GENERATING is not
+        if marked and not adopted:
             conflict = await asyncio.shield(
                 self._set_status(ctx, item, char_id, status, GENERATING)
             )
@@ -209,7 +189,7 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
             # A failure is recorded as FAILED (the row is selected again); a cancel or shutdown
             # puts back the status the row had, so nothing stays GENERATING.
             if has_status and (marked or isinstance(exc, Exception)):
-                back = FAILED if isinstance(exc, Exception) else status
+                back = FAILED if isinstance(exc, Exception) else before
                 await asyncio.shield(self._set_status(ctx, item, char_id, GENERATING, back))
             raise
         public = settings.characters.avatar_public_prefix.rstrip("/") + "/" + path.name
@@ -227,7 +207,7 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
             "model": answer.model or params.model,
             "changes": changes,
             "statusMarked": marked,
-            "statusBefore": status,
+            "statusBefore": before,
         }
 
     async def apply(
