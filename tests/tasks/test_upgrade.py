@@ -301,6 +301,19 @@ async def test_restart_after_commit_reports_already_applied(harness: Harness) ->
     assert dump(harness.db) == after_first
 
 
+async def test_migrated_schema_without_a_record_is_not_claimed(harness: Harness) -> None:
+    params, item, result = await harness.obtain({"migrationScript": GOOD_SCRIPT})
+    other_run = Harness(harness.settings)  # same database, another task's journal
+    assert (await other_run.apply(params, item, result)).status is ItemStatus.DONE
+    before = dump(harness.db)
+
+    finished = await harness.apply(params, item, result)
+
+    assert finished.status is ItemStatus.FAILED
+    assert "this task never applied it" in (finished.error or "")
+    assert dump(harness.db) == before
+
+
 async def test_schema_changed_since_rehearsal_fails_without_applying(harness: Harness) -> None:
     params, item, result = await harness.obtain({"migrationScript": GOOD_SCRIPT})
     execute(harness.db, "CREATE TABLE sneaky(x)")

@@ -43,8 +43,7 @@ from tui_updater.tasks.upgrade_record import (
     record_apply,
     settle,
 )
-
-DIFF_KEYS = ("tablesAdded", "tablesRemoved", "columnsAdded", "columnsRemoved", "columnsChanged")
+from tui_updater.tasks.upgrade_summary import DIFF_KEYS, statements_text, summarize_upgrade
 
 
 class DatabaseUpgradeParams(TaskParams):
@@ -64,10 +63,6 @@ class DatabaseUpgradeParams(TaskParams):
         if not value.strip():
             raise ValueError("must not be blank; give SQL text or the path of a .sql file")
         return value
-
-
-def _statements_text(count: int) -> str:
-    return f"{count} statement" if count == 1 else f"{count} statements"
 
 
 def _busy(exc: sqlite3.Error) -> bool:
@@ -121,7 +116,7 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
         statements, source = await self._statements(ctx, params)
         what = Path(source).name if source else first_line(statements[0], 60)
         mode = "dry run of " if params.dryRun else ""
-        return [ItemSpec(ITEM_KEY, f"{mode}{what} ({_statements_text(len(statements))})")]
+        return [ItemSpec(ITEM_KEY, f"{mode}{what} ({statements_text(len(statements))})")]
 
     # --- obtain: backup + rehearsal -------------------------------------------------------------
 
@@ -239,14 +234,13 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
                 raise TransientError(f"database busy: {exc}") from None
             raise MigrationError(f"cannot read the schema of {db_path}: {exc}") from None
         if current == after and after != before:
-            ctx.info("the live schema already matches the migrated one: applied before a restart")
-            return await self._validated(
-                ctx,
-                params,
-                item,
-                {**result, "alreadyApplied": True, "applied": True},
-                _baseline_from_json(result.get("baseline")),
+            # This task never recorded an apply (it would have, before COMMIT): someone else
+            # migrated the database. Running the script again is not safe, claiming it is wrong.
+            error = (
+                "the live schema already matches the migrated one, but this task never applied "
+                "it (another run or program did?); nothing was run — check the database"
             )
+            return ItemOutcome(item.key, ItemStatus.FAILED, error, {**result, "restored": False})
         if current != before:
             error = (
                 "database schema changed since the rehearsal; nothing applied — "
@@ -431,52 +425,4 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
     def summarize(
         self, params: DatabaseUpgradeParams, items: Sequence[ItemRecord]
     ) -> dict[str, Any]:
-        item = items[0] if items else None
-        result = (item.result if item else None) or {}
-        success = item is not None and item.status is ItemStatus.DONE
-        count = int(result.get("statementCount") or 0)
-        if not success:
-            message = (item.error if item else None) or "the migration did not run"
-        elif result.get("dryRun"):
-            message = (
-                f"dry run: {_statements_text(count)} rehearsed on a copy; live database unchanged"
-            )
-        elif result.get("alreadyApplied"):
-            message = "the migration had already been applied (found after a restart)"
-        else:
-            message = f"migration applied: {_statements_text(count)} in one transaction"
-        diff = result.get("schemaDiff") or {}
-        backup = result.get("backup")
-        validation = result.get("validation") or (result.get("rehearsal") or {}).get("validation")
-        return {
-            "success": success,
-            "message": message,
-            "statementsExecuted": count if success else 0,
-            "statementCount": count,
-            "statementNumber": result.get("statementNumber"),
-            "schemaDiff": {key: diff.get(key, []) for key in DIFF_KEYS}
-            | {key: value for key, value in diff.items() if key not in DIFF_KEYS},
-            "backup": (
-                {
-                    "name": backup.get("name"),
-                    "path": backup.get("path"),
-                    "timestamp": backup.get("timestamp"),
-                    "size": backup.get("size"),
-                }
-                if backup
-                else None
-            ),
-            "validation": (
-                {
-                    "integrity": validation.get("integrity"),
-                    "foreignKeys": validation.get("foreignKeys"),
-                    "characterTable": validation.get("characterTable"),
-                }
-                if validation
-                else None
-            ),
-            "dryRun": bool(result.get("dryRun", params.dryRun)),
-            "restored": bool(result.get("restored", False)),
-            "alreadyApplied": bool(result.get("alreadyApplied", False)),
-            "source": result.get("source"),
-        }
+        return summarize_upgrade(params.dryRun, items)
