@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import aiosqlite
 
+from tui_updater.characters.access import SharedExclusiveLock
 from tui_updater.characters.schema import CharacterSchema, quote, read_schema
 from tui_updater.core.models import now_ms
 from tui_updater.errors import CharacterDbError, CharacterDbLocked
@@ -97,6 +98,8 @@ class CharacterDb:
         self.journal_mode = journal_mode
         self.lock_patience_s = lock_patience_s
         self.write_lock = asyncio.Lock()
+        # Writes share it; a migration of this database holds it alone (access.py).
+        self.access = SharedExclusiveLock()
         self.writer = CharacterWriter(self)
         self._wanted: dict[str, list[asyncio.Future[dict[str, Any] | None]]] = {}
         self._flushes: set[asyncio.Task[None]] = set()
@@ -159,7 +162,7 @@ class CharacterDb:
         delay_s = _LOCK_RETRY_FIRST_S
         while True:
             try:
-                async with self.write_lock:
+                async with self.access.shared(), self.write_lock:
                     return await self.run(fn)
             except CharacterDbLocked:
                 busy_s = time.monotonic() - started_s

@@ -118,7 +118,7 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
         mode = "dry run of " if params.dryRun else ""
         return [ItemSpec(ITEM_KEY, f"{mode}{what} ({statements_text(len(statements))})")]
 
-    # --- obtain: backup + rehearsal -------------------------------------------------------------
+    # --- obtain: rehearsal -------------------------------------------------------------------
 
     async def obtain(
         self, ctx: TaskContext, params: DatabaseUpgradeParams, item: ItemRecord
@@ -140,18 +140,6 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
                 # a backup or rehearsal now would be of the migrated database.
                 return {**result, "phase": "resumed", "backup": record.backup}
             await settle(ctx.resources.characters.journal, record, verdict)
-        if params.backupBeforeUpgrade and not params.dryRun:
-            ctx.info(f"backing up {settings.db_path} …")
-            info = await ctx.resources.backups.create(
-                Path(settings.db_path), reason=f"before DATABASE_UPGRADE {ctx.task_id}"
-            )
-            result["backup"] = {
-                "name": info.name,
-                "path": info.path,
-                "size": info.size_bytes,
-                "timestamp": info.created_at_ms,
-            }
-            ctx.info(f"backup {info.name} written and checked ({info.size_bytes} bytes)")
         ctx.info(f"rehearsing {len(statements)} statements on a scratch copy …")
         try:
             outcome = await asyncio.to_thread(
@@ -211,14 +199,42 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
         item: ItemRecord,
         result: dict[str, Any],
     ) -> ItemOutcome:
-        settings = ctx.resources.settings
-        db_path = Path(settings.db_path)
         if result.get("phase") == "rehearsalFailed":
             error = f"rehearsal failed, live database untouched: {result.get('error')}"
             return ItemOutcome(item.key, ItemStatus.FAILED, error, {**result, "restored": False})
         if result.get("dryRun"):
             ctx.info("dry run: the live database was not changed")
             return ItemOutcome(item.key, ItemStatus.DONE, None, {**result, "applied": False})
+        access = ctx.resources.characters.access
+        if access.shared_holders:
+            ctx.info("waiting for the writes under way on this database to finish …")
+        async with access.exclusive():  # the tool's own writes wait until the upgrade is done
+            return await self._apply_alone(ctx, params, item, result)
+
+    async def _backup(self, ctx: TaskContext) -> dict[str, Any]:
+        settings = ctx.resources.settings
+        ctx.info(f"backing up {settings.db_path} …")
+        info = await ctx.resources.backups.create(
+            Path(settings.db_path), reason=f"before DATABASE_UPGRADE {ctx.task_id}"
+        )
+        ctx.info(f"backup {info.name} written and checked ({info.size_bytes} bytes)")
+        return {
+            "name": info.name,
+            "path": info.path,
+            "size": info.size_bytes,
+            "timestamp": info.created_at_ms,
+        }
+
+    async def _apply_alone(
+        self,
+        ctx: TaskContext,
+        params: DatabaseUpgradeParams,
+        item: ItemRecord,
+        result: dict[str, Any],
+    ) -> ItemOutcome:
+        """Back up, apply, check and (if need be) restore, with no other write of the tool's."""
+        settings = ctx.resources.settings
+        db_path = Path(settings.db_path)
         earlier = await self._earlier_apply(ctx)
         if earlier is not None:
             settled = await self._settle_earlier(ctx, params, item, result, *earlier)
@@ -247,6 +263,8 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
                 "retry the task to rehearse against the current schema"
             )
             return ItemOutcome(item.key, ItemStatus.FAILED, error, {**result, "restored": False})
+        if params.backupBeforeUpgrade:  # now, so it holds exactly what the script replaces
+            result = {**result, "backup": await self._backup(ctx)}
         ctx.info(f"applying {len(result['statements'])} statements in one transaction …")
         journal = ctx.resources.characters.journal
         loop = asyncio.get_running_loop()
