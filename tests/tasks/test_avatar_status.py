@@ -4,7 +4,10 @@ all put back what the row held before."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,9 +16,13 @@ from tests.characters.dbfiles import execute, row
 from tests.characters.taskkit import StubProvider, harness
 from tui_updater.characters.demo import create_demo_db
 from tui_updater.characters.writer import CharacterChange
-from tui_updater.core.models import ItemRecord, ItemStatus
+from tui_updater.config import Settings
+from tui_updater.core.models import ItemRecord, ItemStatus, TaskRecord, TaskStatus
 from tui_updater.providers.base import Character, Generated
+from tui_updater.runtime import Runtime
 from tui_updater.tasks.avatar import CharacterAvatarTask
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class BlockingProvider(StubProvider):
@@ -132,3 +139,49 @@ async def test_lost_write_puts_the_status_back(tmp_path: Path) -> None:
         assert (stored["avatar"], stored["avatarStatus"]) == ("/mine.png", before)
     finally:
         await h.db.close()
+
+
+def test_killed_mid_avatar_then_restart_leaves_nothing_generating(tmp_path: Path) -> None:
+    db_path = create_demo_db(tmp_path / "dev.db")
+    key = _status_candidate(db_path)[0]
+    execute(
+        db_path,
+        """UPDATE "Character" SET avatar = '/old.png', "avatarStatus" = 'FAILED' WHERE id = ?""",
+        (key,),
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.tasks.avatar_kill_worker",
+            str(tmp_path),
+            str(db_path),
+            json.dumps([key]),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == -9, proc.stderr[-2000:]
+    assert row(db_path, "Character", "id", key)["avatarStatus"] == "GENERATING"
+
+    async def restart() -> TaskRecord:
+        runtime = await Runtime.open(Settings.for_tests(tmp_path, db_path=db_path))
+        try:
+            (task,) = await runtime.service.list_tasks()
+            return await runtime.engine.wait(task.task_id)
+        finally:
+            await runtime.close()
+
+    done = asyncio.run(restart())
+    assert done.status is TaskStatus.COMPLETED and done.counts.done == 1, done.message
+    assert row(db_path, "Character", "id", key)["avatarStatus"] == "COMPLETED"
+    conn = sqlite3.connect(db_path)
+    try:
+        stuck = conn.execute(
+            """SELECT COUNT(*) FROM "Character" WHERE "avatarStatus" = 'GENERATING'"""
+        )
+        assert stuck.fetchone()[0] == 0
+    finally:
+        conn.close()
