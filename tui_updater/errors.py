@@ -16,6 +16,7 @@
         │   ├── ProviderRateLimited   HTTP 429 (Retry-After honoured when present)
         │   ├── ProviderTimeout       connect/read timeout
         │   ├── ProviderUnavailable   5xx or transport error
+        │   └── CharacterDbLocked     another program held the character database's write lock
         └── PermanentError            retrying cannot help
             ├── ProviderResponseError other 4xx; ``status_code``
             ├── ProviderQuotaExceeded quota / billing errors
@@ -114,6 +115,18 @@ class TransientError(ItemError):
     def __init__(self, message: str, *, retry_after_s: float | None = None):
         self.retry_after_s = retry_after_s
         super().__init__(message)
+
+
+class CharacterDbLocked(TransientError):
+    """Another program (the site, a backup tool) held the character database's write lock past
+    the busy timeout; ``busy_s`` is how long this write has waited so far."""
+
+    def __init__(self, busy_s: float, *, gave_up: bool = False):
+        self.busy_s = busy_s
+        then = "gave up on this write; the item is retried with the task" if gave_up else "retrying"
+        super().__init__(
+            f"the character database is locked by another program (busy for {busy_s:.0f} s); {then}"
+        )
 
 
 class PermanentError(ItemError):

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
+from tests.characters.memjournal import InMemoryJournal
 from tui_updater.characters import migration, sqlitecopy
+from tui_updater.characters.access import SharedExclusiveLock
 from tui_updater.characters.backups import BackupStore
 from tui_updater.config import Settings
 from tui_updater.core.models import ItemRecord, ItemStatus
@@ -41,10 +43,20 @@ INSERT INTO "Character" (id, name, created_at, updated_at) VALUES ('c3', 'Cleo',
 
 
 @dataclass
+class JournalOnly:
+    """What DATABASE_UPGRADE uses of the character database: its journal (in tasks.db) and the
+    lock that keeps the tool's own writes out while it runs."""
+
+    journal: InMemoryJournal = field(default_factory=InMemoryJournal)
+    access: SharedExclusiveLock = field(default_factory=SharedExclusiveLock)
+
+
+@dataclass
 class Harness:
     settings: Settings
     task: DatabaseUpgradeTask = field(default_factory=DatabaseUpgradeTask)
     logs: list[tuple[str, str]] = field(default_factory=list)
+    characters: JournalOnly = field(default_factory=JournalOnly)
 
     @property
     def db(self) -> Path:
@@ -56,7 +68,7 @@ class Harness:
         resources = TaskResources(
             settings=self.settings,
             provider=None,  # type: ignore[arg-type]
-            characters=None,
+            characters=self.characters,
             backups=store,
         )
         return TaskContext(
@@ -159,8 +171,8 @@ async def test_third_statement_failing_leaves_the_database_identical(harness: Ha
     assert summary["success"] is False and summary["statementNumber"] == 3
     assert "statement 3 failed: NOT NULL constraint failed: Character.name" in summary["message"]
     assert dump(harness.db) == before
-    (backup,) = harness.backups()
-    assert dump(backup) == before and summary["backup"]["name"] == backup.name
+    # The rehearsal failed, so the live database was never touched and needed no backup.
+    assert harness.backups() == [] and summary["backup"] is None
 
 
 async def test_foreign_key_violation_in_the_live_apply_rolls_back(harness: Harness) -> None:
@@ -246,6 +258,25 @@ async def test_problem_seen_only_after_commit_restores_the_backup(
     assert len(harness.backups()) == 1  # no extra safety backup of the broken state
 
 
+async def test_a_schema_corrupted_by_the_script_is_restored_from_the_backup(
+    harness: Harness,
+) -> None:
+    before = dump(harness.db)
+    script = (
+        "PRAGMA writable_schema=ON;\n"
+        "UPDATE sqlite_master SET sql = 'CREATE TABLE \"Chat\" (' WHERE name = 'Chat';\n"
+    )
+
+    item, summary = await harness.run({"migrationScript": script})
+
+    assert item.status is ItemStatus.FAILED
+    assert "post-commit check failed: malformed database schema" in summary["message"]
+    assert f"restored from {summary['backup']['name']}" in summary["message"]
+    assert summary["restored"] is True
+    assert dump(harness.db) == before
+    assert execute(harness.db, "PRAGMA quick_check") == [("ok",)]
+
+
 async def test_dry_run_reports_the_diff_and_changes_nothing(harness: Harness) -> None:
     before = dump(harness.db)
 
@@ -271,6 +302,19 @@ async def test_restart_after_commit_reports_already_applied(harness: Harness) ->
     summary = harness.task.summarize(params, [again])
     assert summary["alreadyApplied"] is True and "already been applied" in summary["message"]
     assert dump(harness.db) == after_first
+
+
+async def test_migrated_schema_without_a_record_is_not_claimed(harness: Harness) -> None:
+    params, item, result = await harness.obtain({"migrationScript": GOOD_SCRIPT})
+    other_run = Harness(harness.settings)  # same database, another task's journal
+    assert (await other_run.apply(params, item, result)).status is ItemStatus.DONE
+    before = dump(harness.db)
+
+    finished = await harness.apply(params, item, result)
+
+    assert finished.status is ItemStatus.FAILED
+    assert "this task never applied it" in (finished.error or "")
+    assert dump(harness.db) == before
 
 
 async def test_schema_changed_since_rehearsal_fails_without_applying(harness: Harness) -> None:

@@ -1,5 +1,7 @@
 """Backups of the character database through the SQLite online backup API: create (checked),
 list, restore into the live database (after a safety backup), and prune to the newest N.
+
+Opening the store removes what a killed run left (its ``.partial`` files, rehearsal copies).
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ import asyncio
 import builtins
 import datetime as dt
 import json
+import logging
 import os
 import re
 import sqlite3
@@ -15,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tui_updater.characters.leftovers import partial_name, sweep
 from tui_updater.characters.sqlitecopy import (
     BUSY_TIMEOUT_MS,
     check_file_integrity,
@@ -24,6 +28,8 @@ from tui_updater.characters.sqlitecopy import (
 )
 from tui_updater.core.models import BackupInfo, now_ms
 from tui_updater.errors import BackupError, CharacterDbError
+
+logger = logging.getLogger("tui_updater")
 
 # Ours: dev-backup-20240131T120000123Z.db; the original's: dev-backup-2024-01-31T12-00-00-123Z.db
 _NAME = re.compile(
@@ -53,6 +59,9 @@ class BackupStore:
         self.backup_dir = Path(backup_dir)
         self.keep = max(1, keep)
         self._clock_ms = clock_ms
+        self.swept = sweep(self.backup_dir)
+        for path in self.swept:
+            logger.info("removed %s, left by a run that was killed", path)
 
     # --- create -------------------------------------------------------------------------------
 
@@ -67,7 +76,7 @@ class BackupStore:
         at_ms = self._clock_ms()
         while True:
             name = f"{stem}-backup-{format_stamp(at_ms)}.db"
-            partial = self.backup_dir / f"{name}.partial"
+            partial = self.backup_dir / partial_name(name)
             if not (self.backup_dir / name).exists():
                 try:
                     os.close(os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))

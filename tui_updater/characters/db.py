@@ -7,22 +7,26 @@ never creates tables and never changes the database's journal mode.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import aiosqlite
 
+from tui_updater.characters.access import SharedExclusiveLock
 from tui_updater.characters.schema import CharacterSchema, quote, read_schema
 from tui_updater.characters.writer import CharacterChange, CharacterWriter, WriteResult
 from tui_updater.core.models import now_ms
-from tui_updater.errors import CharacterDbError
+from tui_updater.errors import CharacterDbError, CharacterDbLocked
 
 if TYPE_CHECKING:
     from tui_updater.config import CharacterSettings
     from tui_updater.core.journal import Journal, JournalState
 
+logger = logging.getLogger("tui_updater")
 T = TypeVar("T")
 CandidateKind = Literal["avatar", "settings", "mbti"]
 SETTINGS_FIELDS: tuple[str, ...] = (
@@ -36,6 +40,12 @@ SUMMARY_FIELDS: tuple[str, ...] = (
     "speakingStyle", "scenario", "exampleDialogs", "firstMessage", "mbtiType",
 )  # fmt: skip
 BUSY_TIMEOUT_MS = 10_000
+# A write that finds the site's lock held past the busy timeout waits and tries again, backing
+# off, for this long in all before its items fail as transient (and the task retries them).
+LOCK_PATIENCE_S = 300.0
+_LOCK_RETRY_FIRST_S = 0.5
+_LOCK_RETRY_MAX_S = 10.0
+_BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 _CHUNK = 500  # ids per IN (...) clause, well under SQLite's variable limit
 _EMPTY_JSON = ("[]", "{}", "null")
 
@@ -46,6 +56,15 @@ def is_empty(logical: str, value: Any) -> bool:
         return True
     text = str(value).strip()
     return not text or (logical == "exampleDialogs" and text in _EMPTY_JSON)
+
+
+def is_busy(exc: sqlite3.Error) -> bool:
+    """Whether an sqlite3 error means another connection holds a lock (SQLITE_BUSY/LOCKED)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _BUSY_CODES
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 def _chunks(values: Sequence[T], size: int = _CHUNK) -> Iterable[Sequence[T]]:
@@ -66,6 +85,7 @@ class CharacterDb:
         *,
         clock: Callable[[], int] = now_ms,
         journal_mode: str = "",
+        lock_patience_s: float = LOCK_PATIENCE_S,
     ) -> None:
         self._conn = conn
         self.path = path
@@ -74,7 +94,10 @@ class CharacterDb:
         self._schema = schema
         self.clock = clock
         self.journal_mode = journal_mode
+        self.lock_patience_s = lock_patience_s
         self.write_lock = asyncio.Lock()
+        # Writes share it; a migration of this database holds it alone (access.py).
+        self.access = SharedExclusiveLock()
         self.writer = CharacterWriter(self)
         self._wanted: dict[str, list[asyncio.Future[dict[str, Any] | None]]] = {}
         self._flushes: set[asyncio.Task[None]] = set()
@@ -115,11 +138,37 @@ class CharacterDb:
         return self._schema
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run a synchronous function on the connection's own thread (one await per call)."""
-        # aiosqlite's _execute is how its own methods reach the worker thread; using it lets a
-        # whole write transaction cost one await instead of one per statement.
-        result: T = await self._conn._execute(fn, self._conn._conn)
+        """Run a synchronous function on the connection's own thread (one await per call).
+
+        A lock held by another program past the busy timeout raises CharacterDbLocked.
+        """
+        started_s = time.monotonic()
+        try:
+            # aiosqlite's _execute is how its own methods reach the worker thread; using it lets
+            # a whole write transaction cost one await instead of one per statement.
+            result: T = await self._conn._execute(fn, self._conn._conn)
+        except sqlite3.OperationalError as exc:
+            if is_busy(exc):
+                raise CharacterDbLocked(time.monotonic() - started_s) from exc
+            raise
         return result
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a write transaction (``fn`` rolls back on error), waiting out another program's
+        lock with backoff for up to LOCK_PATIENCE_S; then CharacterDbLocked (transient)."""
+        started_s = time.monotonic()
+        delay_s = _LOCK_RETRY_FIRST_S
+        while True:
+            try:
+                async with self.access.shared(), self.write_lock:
+                    return await self.run(fn)
+            except CharacterDbLocked:
+                busy_s = time.monotonic() - started_s
+                if busy_s + delay_s > self.lock_patience_s:
+                    raise CharacterDbLocked(busy_s, gave_up=True) from None
+                logger.warning("%s in %.1f s", CharacterDbLocked(busy_s), delay_s)
+            await asyncio.sleep(delay_s)
+            delay_s = min(delay_s * 2, _LOCK_RETRY_MAX_S)
 
     async def refresh_schema(self) -> CharacterSchema:
         """Introspect again (after a migration changed the table)."""

@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 import sqlite3
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tui_updater.characters.content_hash import content_hash
+from tui_updater.characters.leftovers import scratch_prefix
 from tui_updater.characters.schema_diff import (
     SchemaDiff,
     diff_schemas,
@@ -53,6 +55,11 @@ _REFUSED = {
 
 class MigrationLocked(MigrationError):
     """The live database stayed locked by another writer; nothing was changed."""
+
+
+# Called with (content before, content after) just before COMMIT; it records them durably so a
+# restart can tell whether the COMMIT happened. If it raises, the transaction rolls back.
+BeforeCommit = Callable[[str, str], None]
 
 
 def strip_leading_comments(text: str) -> str:
@@ -226,8 +233,12 @@ def run_in_transaction(
     overrides: Any,
     *,
     validate: bool,
+    before_commit: BeforeCommit | None = None,
 ) -> MigrationOutcome:
     """BEGIN IMMEDIATE, each statement, checks, COMMIT; on any error ROLLBACK and raise MigrationError.
+
+    With ``before_commit``, the content hashes of the database before and after the script (both
+    inside the transaction, so exact) are handed to it before COMMIT.
 
     foreign_keys stays OFF on this connection: a DROP TABLE would otherwise run ON DELETE
     CASCADE actions (as Prisma's table redefinitions do); new violations are found with
@@ -243,6 +254,7 @@ def run_in_transaction(
         baseline = take_baseline(conn, overrides)
         snapshot_before = snapshot_schema(conn)
         fingerprint_before = schema_fingerprint(conn)
+        content_before = content_hash(conn) if before_commit is not None else ""
         for number, statement in enumerate(statements, 1):
             try:
                 conn.execute(statement)
@@ -267,6 +279,8 @@ def run_in_transaction(
             report,
             baseline,
         )
+        if before_commit is not None:
+            before_commit(content_before, content_hash(conn))
         conn.execute("COMMIT")
         return outcome
     except BaseException:
@@ -279,7 +293,8 @@ def rehearse(
     db_path: Path, statements: Sequence[str], overrides: Any, *, validate: bool = True
 ) -> MigrationOutcome:
     """Copy the live database with the backup API into a temp file and run the script there."""
-    with tempfile.TemporaryDirectory(prefix="tui-updater-rehearsal-") as tmp:
+    # Named for this process: a copy left by a kill -9 is removed on the next start (leftovers).
+    with tempfile.TemporaryDirectory(prefix=scratch_prefix()) as tmp:
         scratch = open_database(Path(tmp) / "rehearsal.db", create=True)
         try:
             live = open_database(db_path)
@@ -293,12 +308,19 @@ def rehearse(
 
 
 def apply_live(
-    db_path: Path, statements: Sequence[str], overrides: Any, *, validate: bool = True
+    db_path: Path,
+    statements: Sequence[str],
+    overrides: Any,
+    *,
+    validate: bool = True,
+    before_commit: BeforeCommit | None = None,
 ) -> MigrationOutcome:
     """Apply the script to the live database in one short write transaction."""
     conn = open_database(db_path)
     try:
-        return run_in_transaction(conn, statements, overrides, validate=validate)
+        return run_in_transaction(
+            conn, statements, overrides, validate=validate, before_commit=before_commit
+        )
     finally:
         conn.close()
 
@@ -308,6 +330,19 @@ def check_committed(db_path: Path, overrides: Any, baseline: Baseline) -> Valida
     conn = open_database(db_path)
     try:
         return validate_database(conn, overrides, baseline, quick=True)
+    finally:
+        conn.close()
+
+
+def live_content_hash(db_path: Path) -> str:
+    """The live database's content hash, read in one read transaction."""
+    conn = open_database(db_path)
+    try:
+        conn.execute("BEGIN")
+        try:
+            return content_hash(conn)
+        finally:
+            conn.execute("ROLLBACK")
     finally:
         conn.close()
 

@@ -7,7 +7,6 @@ overwritten; that change is reported as a conflict instead.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -92,14 +91,42 @@ def _cas_update(
     return cursor.rowcount == 1
 
 
+def _undone_before(
+    conn: sqlite3.Connection,
+    schema: CharacterSchema,
+    id_value: Any,
+    entry: JournalEntry,
+    chains: Mapping[tuple[str, str], Sequence[JournalEntry]],
+) -> bool:
+    """Whether the cell already holds the value from before ``entry`` or an older entry of the
+    same cell: an earlier revert undid it and died before its journal marks were stored."""
+    if id_value is None:
+        return False
+    row = conn.execute(
+        f"SELECT {quote(entry.column)} FROM {schema.qtable} WHERE {schema.q('id')} = ?",
+        (id_value,),
+    ).fetchone()
+    if row is None:
+        return False
+    chain = chains.get((entry.character_id, entry.column), ())
+    return any(
+        older.entry_id is not None
+        and entry.entry_id is not None
+        and older.entry_id <= entry.entry_id
+        and older.old_value == row[0]
+        for older in chain
+    )
+
+
 def _in_transaction(conn: sqlite3.Connection, work: Any) -> Any:
     conn.execute("BEGIN IMMEDIATE")
     try:
         result = work()
+        conn.execute("COMMIT")  # may itself be busy (readers in rollback-journal mode)
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
     return result
 
 
@@ -107,13 +134,16 @@ class WritableDatabase(Protocol):
     """What the writer needs of the database it writes (``CharacterDb`` provides it)."""
 
     journal: Journal
-    write_lock: asyncio.Lock
     clock: Callable[[], int]
 
     @property
     def schema(self) -> CharacterSchema: ...
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T: ...
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a write transaction: waits out a site's lock, and runs beside no upgrade."""
+        ...
 
 
 class CharacterWriter:
@@ -192,8 +222,7 @@ class CharacterWriter:
                 out: list[str | None] = _in_transaction(conn, body)
                 return out
 
-            async with db.write_lock:
-                reasons = await db.run(work)
+            reasons = await db.write(work)
             applied_ids: list[int] = []
             conflict_ids: list[int] = []
             for (index, p), reason in zip(todo, reasons, strict=True):
@@ -268,8 +297,7 @@ class CharacterWriter:
             out: dict[tuple[str, str], JournalState] = _in_transaction(conn, body)
             return out
 
-        async with db.write_lock:
-            states = await db.run(work)
+        states = await db.write(work)
         by_state: dict[JournalState, list[int]] = {}
         result: dict[str, JournalState] = {}
         for key, entries in groups.items():
@@ -293,6 +321,11 @@ class CharacterWriter:
             task_id, states={JournalState.APPLIED, JournalState.REVERT_CONFLICT}
         )
         applied.reverse()
+        # Each cell's entries oldest first: after a crash that lost a revert's marks, a cell
+        # holding the old value of one of its entries shows that entry and the newer ones undone.
+        chains: dict[tuple[str, str], list[JournalEntry]] = {}
+        for entry in reversed(applied):
+            chains.setdefault((entry.character_id, entry.column), []).append(entry)
         schema = db.schema
         reverted = 0
         skipped: list[dict[str, Any]] = []
@@ -313,6 +346,8 @@ class CharacterWriter:
                             outcome.append("column no longer exists")
                         elif _cas_update(conn, schema, id_value, cell, stamp):
                             outcome.append(None)
+                        elif _undone_before(conn, schema, id_value, entry, chains):
+                            outcome.append(None)
                         else:
                             reason = _conflict_reason(conn, schema, id_value, cell)
                             outcome.append(reason.replace("meanwhile", "since the task wrote it"))
@@ -321,8 +356,7 @@ class CharacterWriter:
                 out: list[str | None] = _in_transaction(conn, body)
                 return out
 
-            async with db.write_lock:
-                reasons = await db.run(work)
+            reasons = await db.write(work)
             done_ids = [e.entry_id for e, r in zip(chunk, reasons, strict=True) if r is None]
             # An entry that conflicted in an earlier revert and still does was reported then.
             lost = [

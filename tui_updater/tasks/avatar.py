@@ -2,6 +2,8 @@
 
 The row's ``avatarStatus`` goes GENERATING → COMPLETED (or FAILED), each step a journaled
 compare-and-set; the file is written atomically as ``<id>-avatar.png`` in the avatar dir.
+GENERATING is the tool's own transient mark: a cancel, a lost write or a crash puts back what
+the row held before (read from the journal after a crash).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from pydantic import Field
 from tui_updater.characters.db import is_empty
 from tui_updater.characters.writer import CharacterChange
 from tui_updater.core.capabilities import TaskCapabilities
+from tui_updater.core.journal import JournalState
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.errors import InvalidOutput
-from tui_updater.tasks.base import ItemSpec, TaskContext, TaskType
+from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskType
 from tui_updater.tasks.selection import (
     CharacterTaskParams,
     WritesCharacters,
@@ -118,12 +121,26 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
         return int(params.size or ctx.resources.settings.characters.avatar_size_px)
 
     async def _set_status(
-        self, ctx: TaskContext, item: ItemRecord, character_id: str, old: Any, new: str
+        self, ctx: TaskContext, item: ItemRecord, character_id: str, old: Any, new: Any
     ) -> str | None:
         """CAS avatarStatus old → new (journaled); the conflict reason if it lost."""
         change = CharacterChange(item.key, character_id, {"avatarStatus": (old, new)})
         (outcome,) = await characters_of(ctx).write_changes(ctx.task_id, [change])
         return None if outcome.applied else outcome.reason or "changed meanwhile"
+
+    async def _own_mark(self, ctx: TaskContext, item: ItemRecord) -> tuple[bool, Any]:
+        """(True, the status before) when this task's journal shows it set the row GENERATING
+        for this item last (a run that died mid-item); (False, None) otherwise."""
+        column = characters_of(ctx).schema.column("avatarStatus")
+        entries = await characters_of(ctx).journal.entries(
+            ctx.task_id,
+            states={JournalState.PLANNED, JournalState.APPLIED},
+            item_keys=[item.key],
+        )
+        marks = [e for e in entries if e.column == column]
+        if marks and marks[-1].new_value == GENERATING:
+            return True, marks[-1].old_value
+        return False, None
 
     async def obtain(
         self, ctx: TaskContext, params: AvatarParams, item: ItemRecord
@@ -133,16 +150,30 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
         char_id = str(character["id"])
         has_status = db.schema.has("avatarStatus")
         status = character.get("avatarStatus")
+        # A row this task marked GENERATING before a crash is still ours: it is judged, and put
+        # back on cancel, by the status it had before that mark.
+        adopted, before = False, status
+        if has_status and status == GENERATING:
+            adopted, earlier = await self._own_mark(ctx, item)
+            before = earlier if adopted else status
+        reason = None
         if is_deleted(character):
-            return skipped(character, "character is deleted")
-        if (
+            reason = "character is deleted"
+        elif (
             not params.overwrite
             and not is_empty("avatar", character.get("avatar"))
-            and status != FAILED
+            and before != FAILED
         ):
-            return skipped(character, "already has an avatar (overwrite is off)")
-        if has_status and status != GENERATING:
-            conflict = await self._set_status(ctx, item, char_id, status, GENERATING)
+            reason = "already has an avatar (overwrite is off)"
+        if reason is not None:
+            if adopted:
+                await self._set_status(ctx, item, char_id, GENERATING, before)
+            return skipped(character, reason)
+        marked = adopted or (has_status and status != GENERATING)  # another's GENERATING is not
+        if marked and not adopted:
+            conflict = await asyncio.shield(
+                self._set_status(ctx, item, char_id, status, GENERATING)
+            )
             if conflict:
                 return {
                     "characterId": char_id,
@@ -157,9 +188,12 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
             ctx.add_usage(answer.usage)
             png = await asyncio.to_thread(normalize_avatar, answer.value, size_px)
             await asyncio.to_thread(write_atomically, path, png)
-        except Exception:
-            if has_status:
-                await self._set_status(ctx, item, char_id, GENERATING, FAILED)
+        except BaseException as exc:
+            # A failure is recorded as FAILED (the row is selected again); a cancel or shutdown
+            # puts back the status the row had, so nothing stays GENERATING.
+            if has_status and (marked or isinstance(exc, Exception)):
+                back = FAILED if isinstance(exc, Exception) else before
+                await asyncio.shield(self._set_status(ctx, item, char_id, GENERATING, back))
             raise
         public = settings.characters.avatar_public_prefix.rstrip("/") + "/" + path.name
         changes: dict[str, list[Any]] = {"avatar": [character.get("avatar"), public]}
@@ -175,7 +209,31 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
             "offline": answer.offline,
             "model": answer.model or params.model,
             "changes": changes,
+            "statusMarked": marked,
+            "statusBefore": before,
         }
+
+    async def apply(
+        self,
+        ctx: TaskContext,
+        params: AvatarParams,
+        batch: Sequence[tuple[ItemRecord, dict[str, Any]]],
+    ) -> Sequence[ItemOutcome]:
+        outcomes = await super().apply(ctx, params, batch)
+        lost = {o.key for o in outcomes if o.status is ItemStatus.CONFLICT}
+        # The site changed the avatar meanwhile, so the row kept our GENERATING: put it back.
+        restore = [
+            CharacterChange(
+                item.key,
+                str(result["characterId"]),
+                {"avatarStatus": (GENERATING, result["statusBefore"])},
+            )
+            for item, result in batch
+            if item.key in lost and result.get("statusMarked")
+        ]
+        if restore:
+            await characters_of(ctx).write_changes(ctx.task_id, restore)
+        return outcomes
 
     def summarize(self, params: AvatarParams, items: Sequence[ItemRecord]) -> dict[str, Any]:
         summary = super().summarize(params, items)

@@ -2,8 +2,9 @@
 database in one transaction, validate, and restore the backup if the result is unusable.
 
 One item ("migration"). ``obtain`` backs up and rehearses (nothing live changes); ``apply``
-compares the live schema fingerprint with the rehearsal's before/after fingerprints, so a restart
-after COMMIT reports ``alreadyApplied`` instead of running the script twice.
+records the content hashes before and after the script in the journal just before COMMIT
+(upgrade_record.py), so a restart tells from the live database whether the COMMIT happened:
+``alreadyApplied``, run it, or FAILED when neither can be proven. The script never runs twice.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tui_updater.characters.migration import (
     apply_live,
     check_committed,
     first_line,
+    live_content_hash,
     live_fingerprint,
     load_script,
     rehearse,
@@ -30,12 +32,19 @@ from tui_updater.characters.migration import (
 )
 from tui_updater.characters.validation import Baseline
 from tui_updater.core.capabilities import LOCAL_PATH_KEY, TaskCapabilities
+from tui_updater.core.journal import JournalState
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.errors import BackupError, MigrationError, TaskStateError, TransientError
 from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskParams, TaskType
-
-ITEM_KEY = "migration"
-DIFF_KEYS = ("tablesAdded", "tablesRemoved", "columnsAdded", "columnsRemoved", "columnsChanged")
+from tui_updater.tasks.upgrade_record import (
+    ITEM_KEY,
+    ApplyRecord,
+    Verdict,
+    latest_apply,
+    record_apply,
+    settle,
+)
+from tui_updater.tasks.upgrade_summary import DIFF_KEYS, statements_text, summarize_upgrade
 
 
 class DatabaseUpgradeParams(TaskParams):
@@ -58,10 +67,6 @@ class DatabaseUpgradeParams(TaskParams):
         if not value.strip():
             raise ValueError("must not be blank; give SQL text or the path of a .sql file")
         return value
-
-
-def _statements_text(count: int) -> str:
-    return f"{count} statement" if count == 1 else f"{count} statements"
 
 
 def _busy(exc: sqlite3.Error) -> bool:
@@ -115,9 +120,9 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
         statements, source = await self._statements(ctx, params)
         what = Path(source).name if source else first_line(statements[0], 60)
         mode = "dry run of " if params.dryRun else ""
-        return [ItemSpec(ITEM_KEY, f"{mode}{what} ({_statements_text(len(statements))})")]
+        return [ItemSpec(ITEM_KEY, f"{mode}{what} ({statements_text(len(statements))})")]
 
-    # --- obtain: backup + rehearsal -------------------------------------------------------------
+    # --- obtain: rehearsal -------------------------------------------------------------------
 
     async def obtain(
         self, ctx: TaskContext, params: DatabaseUpgradeParams, item: ItemRecord
@@ -131,18 +136,14 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
             "dryRun": params.dryRun,
             "backup": None,
         }
-        if params.backupBeforeUpgrade and not params.dryRun:
-            ctx.info(f"backing up {settings.db_path} …")
-            info = await ctx.resources.backups.create(
-                Path(settings.db_path), reason=f"before DATABASE_UPGRADE {ctx.task_id}"
-            )
-            result["backup"] = {
-                "name": info.name,
-                "path": info.path,
-                "size": info.size_bytes,
-                "timestamp": info.created_at_ms,
-            }
-            ctx.info(f"backup {info.name} written and checked ({info.size_bytes} bytes)")
+        earlier = None if params.dryRun else await self._earlier_apply(ctx)
+        if earlier is not None:
+            record, verdict = earlier
+            if verdict is not Verdict.NOT_APPLIED:
+                # A run before a restart may have committed: apply settles it from the evidence;
+                # a backup or rehearsal now would be of the migrated database.
+                return {**result, "phase": "resumed", "backup": record.backup}
+            await settle(ctx.resources.characters.journal, record, verdict)
         ctx.info(f"rehearsing {len(statements)} statements on a scratch copy …")
         try:
             outcome = await asyncio.to_thread(
@@ -202,14 +203,49 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
         item: ItemRecord,
         result: dict[str, Any],
     ) -> ItemOutcome:
-        settings = ctx.resources.settings
-        db_path = Path(settings.db_path)
         if result.get("phase") == "rehearsalFailed":
             error = f"rehearsal failed, live database untouched: {result.get('error')}"
             return ItemOutcome(item.key, ItemStatus.FAILED, error, {**result, "restored": False})
         if result.get("dryRun"):
             ctx.info("dry run: the live database was not changed")
             return ItemOutcome(item.key, ItemStatus.DONE, None, {**result, "applied": False})
+        access = ctx.resources.characters.access
+        if access.shared_holders:
+            ctx.info("waiting for the writes under way on this database to finish …")
+        async with access.exclusive():  # the tool's own writes wait until the upgrade is done
+            return await self._apply_alone(ctx, params, item, result)
+
+    async def _backup(self, ctx: TaskContext) -> dict[str, Any]:
+        settings = ctx.resources.settings
+        ctx.info(f"backing up {settings.db_path} …")
+        info = await ctx.resources.backups.create(
+            Path(settings.db_path), reason=f"before DATABASE_UPGRADE {ctx.task_id}"
+        )
+        ctx.info(f"backup {info.name} written and checked ({info.size_bytes} bytes)")
+        return {
+            "name": info.name,
+            "path": info.path,
+            "size": info.size_bytes,
+            "timestamp": info.created_at_ms,
+        }
+
+    async def _apply_alone(
+        self,
+        ctx: TaskContext,
+        params: DatabaseUpgradeParams,
+        item: ItemRecord,
+        result: dict[str, Any],
+    ) -> ItemOutcome:
+        """Back up, apply, check and (if need be) restore, with no other write of the tool's."""
+        settings = ctx.resources.settings
+        db_path = Path(settings.db_path)
+        earlier = await self._earlier_apply(ctx)
+        if earlier is not None:
+            settled = await self._settle_earlier(ctx, params, item, result, *earlier)
+            if settled is not None:
+                return settled
+        if result.get("phase") == "resumed":  # proven not applied, but never rehearsed here
+            raise TransientError("the earlier apply did not commit; rehearsing again") from None
         before, after = result.get("schemaBefore"), result.get("schemaAfter")
         try:
             current = await asyncio.to_thread(live_fingerprint, db_path)
@@ -218,21 +254,37 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
                 raise TransientError(f"database busy: {exc}") from None
             raise MigrationError(f"cannot read the schema of {db_path}: {exc}") from None
         if current == after and after != before:
-            ctx.info("the live schema already matches the migrated one: applied before a restart")
-            return await self._validated(
-                ctx,
-                params,
-                item,
-                {**result, "alreadyApplied": True, "applied": True},
-                _baseline_from_json(result.get("baseline")),
+            # This task never recorded an apply (it would have, before COMMIT): someone else
+            # migrated the database. Running the script again is not safe, claiming it is wrong.
+            error = (
+                "the live schema already matches the migrated one, but this task never applied "
+                "it (another run or program did?); nothing was run — check the database"
             )
+            return ItemOutcome(item.key, ItemStatus.FAILED, error, {**result, "restored": False})
         if current != before:
             error = (
                 "database schema changed since the rehearsal; nothing applied — "
                 "retry the task to rehearse against the current schema"
             )
             return ItemOutcome(item.key, ItemStatus.FAILED, error, {**result, "restored": False})
+        if params.backupBeforeUpgrade:  # now, so it holds exactly what the script replaces
+            result = {**result, "backup": await self._backup(ctx)}
         ctx.info(f"applying {len(result['statements'])} statements in one transaction …")
+        journal = ctx.resources.characters.journal
+        loop = asyncio.get_running_loop()
+        recorded: list[int] = []
+
+        def before_commit(content_before: str, content_after: str) -> None:
+            plan = record_apply(
+                journal,
+                ctx.task_id,
+                content_before,
+                content_after,
+                backup=result.get("backup"),
+                baseline=result.get("baseline") or {},
+            )
+            recorded.append(asyncio.run_coroutine_threadsafe(plan, loop).result())
+
         try:
             outcome = await asyncio.to_thread(
                 apply_live,
@@ -240,6 +292,7 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
                 result["statements"],
                 settings.characters,
                 validate=params.validateAfterUpgrade,
+                before_commit=before_commit,
             )
         except MigrationLocked as exc:
             raise TransientError(str(exc)) from None
@@ -262,6 +315,8 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
                 f"rolled back, nothing changed: {exc}",
                 {**result, "error": str(exc), "restored": False, "rolledBack": True},
             )
+        if recorded:
+            await journal.mark(recorded, JournalState.APPLIED)
         applied = {
             **result,
             "applied": True,
@@ -270,6 +325,54 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
         }
         ctx.info(f"committed: {self._diff_line(outcome)}")
         return await self._validated(ctx, params, item, applied, outcome.baseline)
+
+    async def _earlier_apply(self, ctx: TaskContext) -> tuple[ApplyRecord, Verdict] | None:
+        """The record of an apply this task began before a restart, with what the live database
+        proves about it; None when there is none."""
+        record = await latest_apply(ctx.resources.characters.journal, ctx.task_id)
+        if record is None:
+            return None
+        db_path = Path(ctx.resources.settings.db_path)
+        try:
+            live = await asyncio.to_thread(live_content_hash, db_path)
+        except sqlite3.Error as exc:
+            if _busy(exc):
+                raise TransientError(
+                    f"database busy while checking the earlier apply: {exc}"
+                ) from None
+            raise MigrationError(
+                f"cannot read {db_path} to check the earlier apply: {exc}"
+            ) from None
+        return record, record.verdict(live)
+
+    async def _settle_earlier(
+        self,
+        ctx: TaskContext,
+        params: DatabaseUpgradeParams,
+        item: ItemRecord,
+        result: dict[str, Any],
+        record: ApplyRecord,
+        verdict: Verdict,
+    ) -> ItemOutcome | None:
+        """The outcome the evidence proves, or None when the migration did not commit."""
+        journal = ctx.resources.characters.journal
+        await settle(journal, record, verdict)
+        result = {**result, "backup": result.get("backup") or record.backup}
+        if verdict is Verdict.NOT_APPLIED:
+            ctx.info("the migration had not committed before the restart; it runs now")
+            return None
+        if verdict is Verdict.UNPROVEN:
+            message = record.unproven_message()
+            ctx.warning(message)
+            return ItemOutcome(item.key, ItemStatus.FAILED, message, {**result, "restored": False})
+        ctx.info("the live database holds the migrated content: applied before a restart")
+        return await self._validated(
+            ctx,
+            params,
+            item,
+            {**result, "alreadyApplied": True, "applied": True},
+            _baseline_from_json(result.get("baseline") or record.baseline),
+        )
 
     async def _validated(
         self,
@@ -289,12 +392,13 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
                 check_committed, Path(settings.db_path), settings.characters, baseline
             )
         except sqlite3.Error as exc:
-            # Committed after passing the same checks inside the transaction; a busy re-read
-            # is no evidence of damage, so keep the migration and say what was not re-checked.
-            ctx.warning(f"post-commit check could not run ({exc}); pre-commit checks had passed")
-            return ItemOutcome(
-                item.key, ItemStatus.DONE, None, {**result, "postCommitCheck": str(exc)}
-            )
+            if _busy(exc):  # the check could not read yet: it runs again (the record proves it)
+                raise TransientError(
+                    f"database busy, the post-commit check runs again: {exc}"
+                ) from None
+            # Committed, yet the database no longer opens or reads cleanly (a writable_schema
+            # edit, say): that is damage, whatever the checks inside the transaction said.
+            return await self._restore(ctx, item, result, f"post-commit check failed: {exc}")
         result = {**result, "validation": report.to_json()}
         if report.ok:
             ctx.info("validation passed")
@@ -343,52 +447,4 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
     def summarize(
         self, params: DatabaseUpgradeParams, items: Sequence[ItemRecord]
     ) -> dict[str, Any]:
-        item = items[0] if items else None
-        result = (item.result if item else None) or {}
-        success = item is not None and item.status is ItemStatus.DONE
-        count = int(result.get("statementCount") or 0)
-        if not success:
-            message = (item.error if item else None) or "the migration did not run"
-        elif result.get("dryRun"):
-            message = (
-                f"dry run: {_statements_text(count)} rehearsed on a copy; live database unchanged"
-            )
-        elif result.get("alreadyApplied"):
-            message = "the migration had already been applied (found after a restart)"
-        else:
-            message = f"migration applied: {_statements_text(count)} in one transaction"
-        diff = result.get("schemaDiff") or {}
-        backup = result.get("backup")
-        validation = result.get("validation") or (result.get("rehearsal") or {}).get("validation")
-        return {
-            "success": success,
-            "message": message,
-            "statementsExecuted": count if success else 0,
-            "statementCount": count,
-            "statementNumber": result.get("statementNumber"),
-            "schemaDiff": {key: diff.get(key, []) for key in DIFF_KEYS}
-            | {key: value for key, value in diff.items() if key not in DIFF_KEYS},
-            "backup": (
-                {
-                    "name": backup.get("name"),
-                    "path": backup.get("path"),
-                    "timestamp": backup.get("timestamp"),
-                    "size": backup.get("size"),
-                }
-                if backup
-                else None
-            ),
-            "validation": (
-                {
-                    "integrity": validation.get("integrity"),
-                    "foreignKeys": validation.get("foreignKeys"),
-                    "characterTable": validation.get("characterTable"),
-                }
-                if validation
-                else None
-            ),
-            "dryRun": bool(result.get("dryRun", params.dryRun)),
-            "restored": bool(result.get("restored", False)),
-            "alreadyApplied": bool(result.get("alreadyApplied", False)),
-            "source": result.get("source"),
-        }
+        return summarize_upgrade(params.dryRun, items)
