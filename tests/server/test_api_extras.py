@@ -73,7 +73,7 @@ async def test_values_the_schema_forbids_are_refused(http: httpx.AsyncClient) ->
         {"type": "MBTI_ASSIGNMENT", "data": None},
         {"type": "MBTI_ASSIGNMENT", "data": {"forceUpdate": 0}},
         {"type": "MBTI_ASSIGNMENT", "data": {"batchSize": "4"}},
-        {"type": "MBTI_ASSIGNMENT", "priority": "High"},
+        {"type": "MBTI_ASSIGNMENT", "priority": "Highest"},
         {"type": "MBTI_ASSIGNMENT", "priority": 2.5},
         {"type": "MBTI_ASSIGNMENT", "data": {}, "options": {}},
     ]
@@ -85,6 +85,10 @@ async def test_values_the_schema_forbids_are_refused(http: httpx.AsyncClient) ->
     )
     assert null_body.status_code == 400
     assert (await http.post("/api/tasks", json={"type": "mbti_assignment"})).status_code == 400
+    # A priority name in any case, as PRODUCT.md promises.
+    mixed = await http.post("/api/tasks", json={"type": "MBTI_ASSIGNMENT", "priority": "High"})
+    assert mixed.status_code == 201, mixed.text
+    assert mixed.json()["priority"] == "HIGH"
 
 
 async def test_quick_operations_take_their_aliases_and_a_priority(http: httpx.AsyncClient) -> None:

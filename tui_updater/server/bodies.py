@@ -112,7 +112,7 @@ PRIORITY_NAMES = ("LOW", "NORMAL", "HIGH", "URGENT")
 
 
 def priority_field(body: dict[str, Any], *, default: object = "NORMAL") -> object:
-    """``priority`` as the schema allows it: a name (upper or lower case) or a whole number 1–4.
+    """``priority`` as the schema allows it: a name (in any case) or a whole number 1–4.
 
     An integral float (``3.0``) is a whole number in JSON Schema, so it is accepted as one.
     """
@@ -123,7 +123,7 @@ def priority_field(body: dict[str, Any], *, default: object = "NORMAL") -> objec
         value = int(value)
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 4:
         return value
-    if isinstance(value, str) and value in (*PRIORITY_NAMES, *(n.lower() for n in PRIORITY_NAMES)):
+    if isinstance(value, str) and value.upper() in PRIORITY_NAMES:
         return value
     names = ", ".join(f"{name} ({number})" for number, name in enumerate(PRIORITY_NAMES, 1))
     raise invalid_field("priority", f"invalid priority {value!r}; use one of {names}")

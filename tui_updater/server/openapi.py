@@ -39,10 +39,14 @@ ERROR_SCHEMA: dict[str, Any] = {
         }
     },
 }
+# JSON Schema patterns have no case-insensitive flag: spell each letter both ways.
+PRIORITY_NAME_PATTERN = "^(?:{})$".format(
+    "|".join("".join(f"[{c.upper()}{c.lower()}]" for c in name) for name in PRIORITY_NAMES)
+)
 PRIORITY_SCHEMA: dict[str, Any] = {
-    "description": "LOW=1, NORMAL=2, HIGH=3, URGENT=4: the name (upper or lower case) or the number",
+    "description": "LOW=1, NORMAL=2, HIGH=3, URGENT=4: the name (in any case) or the number",
     "anyOf": [
-        {"type": "string", "enum": [*PRIORITY_NAMES, *(n.lower() for n in PRIORITY_NAMES)]},
+        {"type": "string", "pattern": PRIORITY_NAME_PATTERN},
         {"type": "integer", "minimum": 1, "maximum": 4},
     ],
 }
