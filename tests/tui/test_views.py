@@ -120,9 +120,11 @@ async def test_empty_field_selection_is_refused() -> None:
         await pilot.press("s")
         await wait_for(
             pilot,
-            lambda: isinstance(app.screen, TaskForm)
-            and bool(app.screen.specs)
-            and bool(app.screen.query("#field-updateFields")),
+            lambda: (
+                isinstance(app.screen, TaskForm)
+                and bool(app.screen.specs)
+                and bool(app.screen.query("#field-updateFields"))
+            ),
             what="form with its fields",
         )
         form = app.screen
@@ -141,9 +143,7 @@ class RemoteFake(FakeService):
     connection_state = "reconnecting"
 
     async def info(self):  # type: ignore[no-untyped-def]
-        from dataclasses import replace
-
-        return replace(await super().info(), remote="http://10.0.0.5:3002")
+        return (await super().info()).evolve(remote="http://10.0.0.5:3002")
 
 
 async def test_header_shows_remote_connection_state() -> None:

@@ -3,38 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from pydantic import ConfigDict
 
 from tui_updater.core.events import Event
 from tui_updater.core.models import BackupInfo, ItemRecord, LogRecord, TaskRecord
+from tui_updater.core.record import Record, json_key
 
 
-@dataclass(frozen=True)
-class TaskTypeInfo:
+class TaskTypeInfo(Record):
     """A registered task type as the form and the API see it."""
 
-    name: str  # "MBTI_ASSIGNMENT"
-    title: str  # "MBTI assignment"
+    name: str = json_key("type")  # "MBTI_ASSIGNMENT"
+    title: str = json_key("name")  # "MBTI assignment"
     description: str
-    params_schema: dict[str, Any]  # JSON Schema of the parameters (pydantic)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "type": self.name,
-            "name": self.title,
-            "description": self.description,
-            "options": self.params_schema,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> TaskTypeInfo:
-        return cls(data["type"], data["name"], data.get("description", ""), dict(data["options"]))
+    params_schema: dict[str, Any] = json_key("options")  # JSON Schema of the parameters
 
 
-@dataclass(frozen=True)
-class ServiceInfo:
-    """What the header shows: where the data is and who answers."""
+class ServiceInfo(Record):
+    """What the header shows: where the data is and who answers. Keys beyond these (a newer
+    server's) are kept and sent on."""
+
+    model_config = ConfigDict(extra="allow")
 
     database: str  # path of the character database
     demo: bool
@@ -44,75 +35,19 @@ class ServiceInfo:
     image_model: str
     version: str
     remote: str | None = None  # URL when the dashboard is connected to a server
-    extra: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "database": self.database,
-            "demo": self.demo,
-            "provider": self.provider,
-            "online": self.online,
-            "chatModel": self.chat_model,
-            "imageModel": self.image_model,
-            "version": self.version,
-            "remote": self.remote,
-            **self.extra,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ServiceInfo:
-        known = {
-            "database",
-            "demo",
-            "provider",
-            "online",
-            "chatModel",
-            "imageModel",
-            "version",
-            "remote",
-        }
-        return cls(
-            data["database"],
-            bool(data["demo"]),
-            data["provider"],
-            bool(data["online"]),
-            data.get("chatModel", ""),
-            data.get("imageModel", ""),
-            data.get("version", ""),
-            data.get("remote"),
-            {k: v for k, v in data.items() if k not in known},
-        )
+    @property
+    def extra(self) -> dict[str, Any]:
+        return dict(self.__pydantic_extra__ or {})
 
 
-@dataclass(frozen=True)
-class QueueStatus:
+class QueueStatus(Record):
     paused: bool
     pending: int
     running: int
-    max_running: int
-    total: int
+    max_running: int = json_key("maxConcurrent")
+    total: int = json_key("totalTasks")
     by_status: dict[str, int]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "paused": self.paused,
-            "pending": self.pending,
-            "running": self.running,
-            "maxConcurrent": self.max_running,
-            "totalTasks": self.total,
-            "byStatus": self.by_status,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> QueueStatus:
-        return cls(
-            bool(data["paused"]),
-            int(data["pending"]),
-            int(data["running"]),
-            int(data["maxConcurrent"]),
-            int(data["totalTasks"]),
-            dict(data.get("byStatus") or {}),
-        )
 
 
 class Subscription(Protocol):

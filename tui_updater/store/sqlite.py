@@ -11,7 +11,7 @@ import functools
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,17 +34,10 @@ from tui_updater.store.schema import migrate
 T = TypeVar("T")
 logger = logging.getLogger("tui_updater")
 # (sql, rows for executemany), or a function run inside the transaction returning row ids
-Op = tuple[str, Sequence[Sequence[Any]]] | Callable[[sqlite3.Connection], list[int]]
-
-_TASK_COLUMNS = (
-    "task_id, type, priority, status, data, progress, message, result, error, attempt, "
-    "created_at_ms, started_at_ms, finished_at_ms, updated_at_ms, total, done, failed, skipped, "
-    "prompt_tokens, completion_tokens, requests"
+Op = (
+    tuple[str, Sequence[Sequence[Any] | Mapping[str, Any]]]
+    | Callable[[sqlite3.Connection], list[int]]
 )
-_ITEM_COLUMNS = (
-    "task_id, seq, key, label, status, attempts, error, result, updated_at_ms, retryable"
-)
-
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once, not per row
 
@@ -57,81 +50,152 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-def _task_row(task: TaskRecord) -> tuple[Any, ...]:
+def _task_row(task: TaskRecord) -> dict[str, Any]:
+    return {
+        "task_id": task.task_id,
+        "type": task.type,
+        "priority": int(task.priority),
+        "status": task.status.value,
+        "data": _dumps(task.data),
+        "progress": task.progress,
+        "message": task.message,
+        "result": _dumps(task.result),
+        "error": task.error,
+        "attempt": task.attempt,
+        "created_at_ms": task.created_at_ms,
+        "started_at_ms": task.started_at_ms,
+        "finished_at_ms": task.finished_at_ms,
+        "updated_at_ms": task.updated_at_ms or now_ms(),
+        "total": task.counts.total,
+        "done": task.counts.done,
+        "failed": task.counts.failed,
+        "skipped": task.counts.skipped,
+        "prompt_tokens": task.usage.prompt_tokens,
+        "completion_tokens": task.usage.completion_tokens,
+        "requests": task.usage.requests,
+    }
+
+
+def _task_from_row(row: sqlite3.Row) -> TaskRecord:
+    return TaskRecord.trusted(
+        task_id=row["task_id"],
+        type=row["type"],
+        priority=Priority(row["priority"]),
+        status=TaskStatus(row["status"]),
+        data=_loads(row["data"]) or {},
+        progress=row["progress"] or 0.0,
+        message=row["message"] or "",
+        result=_loads(row["result"]),
+        error=row["error"],
+        attempt=row["attempt"],
+        created_at_ms=row["created_at_ms"],
+        started_at_ms=row["started_at_ms"],
+        finished_at_ms=row["finished_at_ms"],
+        updated_at_ms=row["updated_at_ms"],
+        counts=ItemCounts.trusted(
+            total=row["total"], done=row["done"], failed=row["failed"], skipped=row["skipped"]
+        ),
+        usage=TokenUsage.trusted(
+            prompt_tokens=row["prompt_tokens"],
+            completion_tokens=row["completion_tokens"],
+            requests=row["requests"],
+        ),
+    )
+
+
+def _item_row(item: ItemRecord) -> dict[str, Any]:
+    return {
+        "task_id": item.task_id,
+        "seq": item.seq,
+        "key": item.key,
+        "label": item.label,
+        "status": item.status.value,
+        "attempts": item.attempts,
+        "error": item.error,
+        "result": _dumps(item.result),
+        "updated_at_ms": item.updated_at_ms or now_ms(),
+        "retryable": int(item.retryable),
+    }
+
+
+def _item_from_row(row: sqlite3.Row) -> ItemRecord:
+    return ItemRecord.trusted(
+        task_id=row["task_id"],
+        seq=row["seq"],
+        key=row["key"],
+        label=row["label"],
+        status=ItemStatus(row["status"]),
+        attempts=row["attempts"],
+        error=row["error"],
+        result=_loads(row["result"]),
+        updated_at_ms=row["updated_at_ms"],
+        retryable=bool(row["retryable"]),
+    )
+
+
+def _log_row(log: LogRecord) -> dict[str, Any]:
+    return {
+        "task_id": log.task_id,
+        "timestamp_ms": log.timestamp_ms,
+        "level": log.level,
+        "message": log.message,
+    }
+
+
+def _log_from_row(row: sqlite3.Row) -> LogRecord:
+    return LogRecord.trusted(
+        timestamp_ms=row["timestamp_ms"],
+        level=row["level"],
+        message=row["message"],
+        task_id=row["task_id"],
+    )
+
+
+def _journal_row(entry: JournalEntry) -> dict[str, Any]:
+    return {
+        "entry_id": entry.entry_id,
+        "task_id": entry.task_id,
+        "item_key": entry.item_key,
+        "character_id": entry.character_id,
+        "column_name": entry.column,
+        "old_value": entry.old_value,
+        "new_value": entry.new_value,
+        "state": entry.state.value,
+        "created_at_ms": entry.created_at_ms,
+    }
+
+
+def _journal_from_row(row: sqlite3.Row) -> JournalEntry:
+    return JournalEntry.trusted(
+        task_id=row["task_id"],
+        item_key=row["item_key"],
+        character_id=row["character_id"],
+        column=row["column_name"],
+        old_value=row["old_value"],
+        new_value=row["new_value"],
+        state=JournalState(row["state"]),
+        entry_id=row["entry_id"],
+        created_at_ms=row["created_at_ms"],
+    )
+
+
+@functools.cache
+def _insert_sql(table: str, columns: tuple[str, ...], verb: str = "INSERT OR REPLACE") -> str:
+    """An INSERT naming the row's columns, with named parameters (rows are dicts)."""
     return (
-        task.task_id,
-        task.type,
-        int(task.priority),
-        task.status.value,
-        _dumps(task.data),
-        task.progress,
-        task.message,
-        _dumps(task.result),
-        task.error,
-        task.attempt,
-        task.created_at_ms,
-        task.started_at_ms,
-        task.finished_at_ms,
-        task.updated_at_ms or now_ms(),
-        task.counts.total,
-        task.counts.done,
-        task.counts.failed,
-        task.counts.skipped,
-        task.usage.prompt_tokens,
-        task.usage.completion_tokens,
-        task.usage.requests,
+        f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
     )
 
 
-def _task_from_row(row: Sequence[Any]) -> TaskRecord:
-    return TaskRecord(
-        task_id=row[0],
-        type=row[1],
-        priority=Priority(row[2]),
-        status=TaskStatus(row[3]),
-        data=_loads(row[4]) or {},
-        progress=row[5] or 0.0,
-        message=row[6] or "",
-        result=_loads(row[7]),
-        error=row[8],
-        attempt=row[9],
-        created_at_ms=row[10],
-        started_at_ms=row[11],
-        finished_at_ms=row[12],
-        updated_at_ms=row[13],
-        counts=ItemCounts(row[14], row[15], row[16], row[17]),
-        usage=TokenUsage(row[18], row[19], row[20]),
-    )
+def _insert(table: str, rows: Sequence[dict[str, Any]], verb: str = "INSERT OR REPLACE") -> Op:
+    return (_insert_sql(table, tuple(rows[0]), verb), rows)
 
 
-def _item_row(item: ItemRecord) -> tuple[Any, ...]:
-    return (
-        item.task_id,
-        item.seq,
-        item.key,
-        item.label,
-        item.status.value,
-        item.attempts,
-        item.error,
-        _dumps(item.result),
-        item.updated_at_ms or now_ms(),
-        int(item.retryable),
-    )
-
-
-def _item_from_row(row: Sequence[Any]) -> ItemRecord:
-    return ItemRecord(
-        task_id=row[0],
-        seq=row[1],
-        key=row[2],
-        label=row[3],
-        status=ItemStatus(row[4]),
-        attempts=row[5],
-        error=row[6],
-        result=_loads(row[7]),
-        updated_at_ms=row[8],
-        retryable=bool(row[9]),
-    )
+# What an item's progress changes; its identity and label are written once, on insert.
+_UPDATE_ITEM = (
+    "UPDATE items SET status=:status, attempts=:attempts, error=:error, result=:result, "
+    "updated_at_ms=:updated_at_ms, retryable=:retryable WHERE task_id=:task_id AND seq=:seq"
+)
 
 
 def _log_failure(future: asyncio.Future[list[int]]) -> None:
@@ -162,6 +226,7 @@ class SqliteTaskStore:
         conn.execute(f"PRAGMA synchronous={self._synchronous}")
         conn.execute("PRAGMA wal_autocheckpoint=8000")  # fewer, larger checkpoints under bulk load
         migrate(conn)
+        conn.row_factory = sqlite3.Row  # rows are read by column name, never by position
 
     async def close(self) -> None:
         if self._conn is None:
@@ -260,7 +325,7 @@ class SqliteTaskStore:
             raise
         return results
 
-    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Read after every write queued so far has committed (read-your-writes)."""
         while self._flusher is not None and not self._flusher.done():
             await asyncio.shield(self._flusher)
@@ -278,51 +343,17 @@ class SqliteTaskStore:
     ) -> None:
         ops: list[Op] = []
         if tasks:
-            placeholders = ", ".join("?" * 21)
-            ops.append(
-                (
-                    f"INSERT OR REPLACE INTO tasks ({_TASK_COLUMNS}) VALUES ({placeholders})",
-                    [_task_row(t) for t in tasks],
-                )
-            )
+            ops.append(_insert("tasks", [_task_row(t) for t in tasks]))
         if new_items:
-            ops.append(
-                (
-                    f"INSERT OR REPLACE INTO items ({_ITEM_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    [_item_row(i) for i in new_items],
-                )
-            )
+            ops.append(_insert("items", [_item_row(i) for i in new_items]))
         if items:
-            ops.append(
-                (
-                    "UPDATE items SET status=?, attempts=?, error=?, result=?, updated_at_ms=?, retryable=? "
-                    "WHERE task_id=? AND seq=?",
-                    [
-                        (
-                            i.status.value,
-                            i.attempts,
-                            i.error,
-                            _dumps(i.result),
-                            i.updated_at_ms or now_ms(),
-                            int(i.retryable),
-                            i.task_id,
-                            i.seq,
-                        )
-                        for i in items
-                    ],
-                )
-            )
+            ops.append((_UPDATE_ITEM, [_item_row(i) for i in items]))
         if logs:
-            ops.append(
-                (
-                    "INSERT INTO logs (task_id, timestamp_ms, level, message) VALUES (?,?,?,?)",
-                    [(log.task_id, log.timestamp_ms, log.level, log.message) for log in logs],
-                )
-            )
+            ops.append(_insert("logs", [_log_row(log) for log in logs], "INSERT"))
         await self._write(ops)
 
     async def get_task(self, task_id: str) -> TaskRecord | None:
-        rows = await self._fetch(f"SELECT {_TASK_COLUMNS} FROM tasks WHERE task_id=?", (task_id,))
+        rows = await self._fetch("SELECT * FROM tasks WHERE task_id=?", (task_id,))
         return _task_from_row(rows[0]) if rows else None
 
     async def list_tasks(
@@ -341,7 +372,7 @@ class SqliteTaskStore:
         if type_name:
             where.append("type = ?")
             params.append(type_name)
-        sql = f"SELECT {_TASK_COLUMNS} FROM tasks"
+        sql = "SELECT * FROM tasks"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY created_at_ms DESC, task_id DESC LIMIT ? OFFSET ?"
@@ -350,13 +381,13 @@ class SqliteTaskStore:
 
     async def unfinished_tasks(self) -> list[TaskRecord]:
         rows = await self._fetch(
-            f"SELECT {_TASK_COLUMNS} FROM tasks WHERE status IN ('PENDING','RUNNING') ORDER BY created_at_ms, task_id"
+            "SELECT * FROM tasks WHERE status IN ('PENDING','RUNNING') ORDER BY created_at_ms, task_id"
         )
         return [_task_from_row(r) for r in rows]
 
     async def count_by_status(self) -> dict[str, int]:
-        rows = await self._fetch("SELECT status, COUNT(*) FROM tasks GROUP BY status")
-        return {status: count for status, count in rows}
+        rows = await self._fetch("SELECT status, COUNT(*) AS count FROM tasks GROUP BY status")
+        return {row["status"]: row["count"] for row in rows}
 
     async def list_items(
         self,
@@ -366,7 +397,7 @@ class SqliteTaskStore:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[ItemRecord]:
-        sql = f"SELECT {_ITEM_COLUMNS} FROM items WHERE task_id=?"
+        sql = "SELECT * FROM items WHERE task_id=?"
         params: list[Any] = [task_id]
         if statuses:
             sql += f" AND status IN ({','.join('?' * len(statuses))})"
@@ -391,10 +422,9 @@ class SqliteTaskStore:
 
     async def task_logs(self, task_id: str, *, limit: int = 500) -> list[LogRecord]:
         rows = await self._fetch(
-            "SELECT timestamp_ms, level, message, task_id FROM logs WHERE task_id=? ORDER BY id DESC LIMIT ?",
-            (task_id, limit),
+            "SELECT * FROM logs WHERE task_id=? ORDER BY id DESC LIMIT ?", (task_id, limit)
         )
-        return [LogRecord(r[0], r[1], r[2], r[3]) for r in reversed(rows)]
+        return [_log_from_row(row) for row in reversed(rows)]
 
     async def delete_task(self, task_id: str) -> bool:
         def delete(conn: sqlite3.Connection) -> list[int]:
@@ -409,8 +439,8 @@ class SqliteTaskStore:
     async def prune(self, finished_before_ms: int) -> int:
         def prune(conn: sqlite3.Connection) -> list[int]:
             ids = [
-                r[0]
-                for r in conn.execute(
+                row["task_id"]
+                for row in conn.execute(
                     "SELECT task_id FROM tasks WHERE status IN ('COMPLETED','FAILED','CANCELLED') "
                     "AND COALESCE(finished_at_ms, updated_at_ms) < ?",
                     (finished_before_ms,),
@@ -427,7 +457,7 @@ class SqliteTaskStore:
 
     async def get_state(self, name: str) -> str | None:
         rows = await self._fetch("SELECT value FROM engine_state WHERE name=?", (name,))
-        return rows[0][0] if rows else None
+        return rows[0]["value"] if rows else None
 
     async def set_state(self, name: str, value: str) -> None:
         await self._write(
@@ -441,25 +471,19 @@ class SqliteTaskStore:
 
         def insert(conn: sqlite3.Connection) -> list[int]:
             # Ids are given explicitly (inside the write transaction) so one executemany does it.
-            first = conn.execute("SELECT COALESCE(MAX(entry_id), 0) + 1 FROM journal").fetchone()[0]
-            conn.executemany(
-                "INSERT INTO journal (entry_id, task_id, item_key, character_id, column_name, old_value, new_value, state, created_at_ms) "
-                "VALUES (?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        first + n,
-                        e.task_id,
-                        e.item_key,
-                        e.character_id,
-                        e.column,
-                        e.old_value,
-                        e.new_value,
-                        JournalState.PLANNED.value,
-                        created,
-                    )
-                    for n, e in enumerate(entries)
-                ],
-            )
+            first = conn.execute(
+                "SELECT COALESCE(MAX(entry_id), 0) + 1 AS next_id FROM journal"
+            ).fetchone()["next_id"]
+            rows = [
+                {
+                    **_journal_row(entry),
+                    "entry_id": first + n,
+                    "state": JournalState.PLANNED.value,
+                    "created_at_ms": created,
+                }
+                for n, entry in enumerate(entries)
+            ]
+            conn.executemany(_insert_sql("journal", tuple(rows[0]), "INSERT"), rows)
             return list(range(first, first + len(entries)))
 
         return await self._write([insert]) if entries else []
@@ -486,10 +510,7 @@ class SqliteTaskStore:
         states: Collection[JournalState] | None = None,
         item_keys: Collection[str] | None = None,
     ) -> list[JournalEntry]:
-        sql = (
-            "SELECT task_id, item_key, character_id, column_name, old_value, new_value, state, entry_id, created_at_ms "
-            "FROM journal WHERE task_id=?"
-        )
+        sql = "SELECT * FROM journal WHERE task_id=?"
         params: list[Any] = [task_id]
         if states:
             sql += f" AND state IN ({','.join('?' * len(states))})"
@@ -501,8 +522,4 @@ class SqliteTaskStore:
             sql += f" AND item_key IN ({','.join('?' * len(keys))})"
             params += keys
         sql += " ORDER BY entry_id"
-        rows = await self._fetch(sql, params)
-        return [
-            JournalEntry(r[0], r[1], r[2], r[3], r[4], r[5], JournalState(r[6]), r[7], r[8])
-            for r in rows
-        ]
+        return [_journal_from_row(row) for row in await self._fetch(sql, params)]
