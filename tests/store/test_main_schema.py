@@ -18,9 +18,8 @@ from tui_updater.core.models import (
     TaskStatus,
     TokenUsage,
 )
-from tui_updater.store import sqlite as store_module
 from tui_updater.store.schema import SCHEMA_VERSION, migrate
-from tui_updater.store.sqlite import SqliteTaskStore
+from tui_updater.store.sqlite import ITEMS, JOURNAL, LOGS, TASKS, SqliteTaskStore
 
 # Main's column lists and row layouts, exactly as its store wrote them.
 MAIN_TASK_COLUMNS = (
@@ -153,17 +152,45 @@ async def test_a_tasks_db_written_by_main_reads_back(tmp_path: Path) -> None:
         await store.close()
 
 
-def test_row_mappers_write_every_column_of_their_table(tmp_path: Path) -> None:
+def test_the_rows_derived_from_the_records_are_the_tables_columns(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "tasks.db", isolation_level=None)
     migrate(conn)
 
     def columns(table: str) -> set[str]:
-        return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        return {name for (_, name, *_) in conn.execute(f"PRAGMA table_info({table})")}
 
-    task = TaskRecord("t", "MBTI", Priority.LOW, TaskStatus.PENDING, {}, 1)
-    entry = JournalEntry("t", "k", "c", "col", 1, 2)
-    assert set(store_module._task_row(task)) == columns("tasks")
-    assert set(store_module._item_row(ItemRecord("t", 0, "k", "l"))) == columns("items")
-    assert set(store_module._log_row(LogRecord(1, "INFO", "m"))) == columns("logs") - {"id"}
-    assert set(store_module._journal_row(entry)) == columns("journal")
+    assert set(TASKS.columns) == columns("tasks")
+    assert set(ITEMS.columns) == columns("items")
+    assert set(LOGS.columns) == columns("logs") - {"id"}  # the log line's rowid
+    assert set(JOURNAL.columns) == columns("journal")
+    conn.close()
+
+
+def test_a_row_converts_back_to_the_same_record() -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.row_factory = sqlite3.Row
+    task = TaskRecord(
+        "t",
+        "MBTI",
+        Priority.LOW,
+        TaskStatus.FAILED,
+        {"ids": [1, "二"]},
+        1,
+        result={"n": 2},
+        error="boom",
+        counts=ItemCounts(3, 1, 1, 1),
+        usage=TokenUsage(1, 2, 3),
+    )
+    row = TASKS.row(task)
+    assert (row["priority"], row["status"], row["data"], row["total"], row["requests"]) == (
+        1,
+        "FAILED",
+        '{"ids":[1,"二"]}',
+        3,
+        3,
+    )
+    names = ", ".join(f":{c} AS {c}" for c in TASKS.columns)
+    assert TASKS.record(conn.execute(f"SELECT {names}", row).fetchone()) == task
+    null_message = {**row, "message": None, "progress": None}
+    assert TASKS.record(conn.execute(f"SELECT {names}", null_message).fetchone()) == task
     conn.close()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import sqlite3
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -19,16 +18,13 @@ import aiosqlite
 
 from tui_updater.core.journal import JournalEntry, JournalState
 from tui_updater.core.models import (
-    ItemCounts,
     ItemRecord,
     ItemStatus,
     LogRecord,
-    Priority,
     TaskRecord,
-    TaskStatus,
-    TokenUsage,
     now_ms,
 )
+from tui_updater.store.rows import Rows
 from tui_updater.store.schema import migrate
 
 T = TypeVar("T")
@@ -39,156 +35,17 @@ Op = (
     | Callable[[sqlite3.Connection], list[int]]
 )
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once, not per row
+TASKS = Rows("tasks", TaskRecord)
+ITEMS = Rows("items", ItemRecord)
+LOGS = Rows("logs", LogRecord)
+JOURNAL = Rows("journal", JournalEntry, renames={"column": "column_name"})
 
 
-def _dumps(value: Any) -> str | None:
-    return None if value is None else _ENCODER.encode(value)
-
-
-def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-def _task_row(task: TaskRecord) -> dict[str, Any]:
-    return {
-        "task_id": task.task_id,
-        "type": task.type,
-        "priority": int(task.priority),
-        "status": task.status.value,
-        "data": _dumps(task.data),
-        "progress": task.progress,
-        "message": task.message,
-        "result": _dumps(task.result),
-        "error": task.error,
-        "attempt": task.attempt,
-        "created_at_ms": task.created_at_ms,
-        "started_at_ms": task.started_at_ms,
-        "finished_at_ms": task.finished_at_ms,
-        "updated_at_ms": task.updated_at_ms or now_ms(),
-        "total": task.counts.total,
-        "done": task.counts.done,
-        "failed": task.counts.failed,
-        "skipped": task.counts.skipped,
-        "prompt_tokens": task.usage.prompt_tokens,
-        "completion_tokens": task.usage.completion_tokens,
-        "requests": task.usage.requests,
-    }
-
-
-def _task_from_row(row: sqlite3.Row) -> TaskRecord:
-    return TaskRecord.trusted(
-        task_id=row["task_id"],
-        type=row["type"],
-        priority=Priority(row["priority"]),
-        status=TaskStatus(row["status"]),
-        data=_loads(row["data"]) or {},
-        progress=row["progress"] or 0.0,
-        message=row["message"] or "",
-        result=_loads(row["result"]),
-        error=row["error"],
-        attempt=row["attempt"],
-        created_at_ms=row["created_at_ms"],
-        started_at_ms=row["started_at_ms"],
-        finished_at_ms=row["finished_at_ms"],
-        updated_at_ms=row["updated_at_ms"],
-        counts=ItemCounts.trusted(
-            total=row["total"], done=row["done"], failed=row["failed"], skipped=row["skipped"]
-        ),
-        usage=TokenUsage.trusted(
-            prompt_tokens=row["prompt_tokens"],
-            completion_tokens=row["completion_tokens"],
-            requests=row["requests"],
-        ),
-    )
-
-
-def _item_row(item: ItemRecord) -> dict[str, Any]:
-    return {
-        "task_id": item.task_id,
-        "seq": item.seq,
-        "key": item.key,
-        "label": item.label,
-        "status": item.status.value,
-        "attempts": item.attempts,
-        "error": item.error,
-        "result": _dumps(item.result),
-        "updated_at_ms": item.updated_at_ms or now_ms(),
-        "retryable": int(item.retryable),
-    }
-
-
-def _item_from_row(row: sqlite3.Row) -> ItemRecord:
-    return ItemRecord.trusted(
-        task_id=row["task_id"],
-        seq=row["seq"],
-        key=row["key"],
-        label=row["label"],
-        status=ItemStatus(row["status"]),
-        attempts=row["attempts"],
-        error=row["error"],
-        result=_loads(row["result"]),
-        updated_at_ms=row["updated_at_ms"],
-        retryable=bool(row["retryable"]),
-    )
-
-
-def _log_row(log: LogRecord) -> dict[str, Any]:
-    return {
-        "task_id": log.task_id,
-        "timestamp_ms": log.timestamp_ms,
-        "level": log.level,
-        "message": log.message,
-    }
-
-
-def _log_from_row(row: sqlite3.Row) -> LogRecord:
-    return LogRecord.trusted(
-        timestamp_ms=row["timestamp_ms"],
-        level=row["level"],
-        message=row["message"],
-        task_id=row["task_id"],
-    )
-
-
-def _journal_row(entry: JournalEntry) -> dict[str, Any]:
-    return {
-        "entry_id": entry.entry_id,
-        "task_id": entry.task_id,
-        "item_key": entry.item_key,
-        "character_id": entry.character_id,
-        "column_name": entry.column,
-        "old_value": entry.old_value,
-        "new_value": entry.new_value,
-        "state": entry.state.value,
-        "created_at_ms": entry.created_at_ms,
-    }
-
-
-def _journal_from_row(row: sqlite3.Row) -> JournalEntry:
-    return JournalEntry.trusted(
-        task_id=row["task_id"],
-        item_key=row["item_key"],
-        character_id=row["character_id"],
-        column=row["column_name"],
-        old_value=row["old_value"],
-        new_value=row["new_value"],
-        state=JournalState(row["state"]),
-        entry_id=row["entry_id"],
-        created_at_ms=row["created_at_ms"],
-    )
-
-
-@functools.cache
-def _insert_sql(table: str, columns: tuple[str, ...], verb: str = "INSERT OR REPLACE") -> str:
-    """An INSERT naming the row's columns, with named parameters (rows are dicts)."""
-    return (
-        f"{verb} INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
-    )
-
-
-def _insert(table: str, rows: Sequence[dict[str, Any]], verb: str = "INSERT OR REPLACE") -> Op:
-    return (_insert_sql(table, tuple(rows[0]), verb), rows)
+def _stamped(row: dict[str, Any]) -> dict[str, Any]:
+    """A row whose record never had its update time set gets the time it is written."""
+    if not row["updated_at_ms"]:
+        row["updated_at_ms"] = now_ms()
+    return row
 
 
 # What an item's progress changes; its identity and label are written once, on insert.
@@ -343,18 +200,18 @@ class SqliteTaskStore:
     ) -> None:
         ops: list[Op] = []
         if tasks:
-            ops.append(_insert("tasks", [_task_row(t) for t in tasks]))
+            ops.append((TASKS.upsert, [_stamped(TASKS.row(t)) for t in tasks]))
         if new_items:
-            ops.append(_insert("items", [_item_row(i) for i in new_items]))
+            ops.append((ITEMS.upsert, [_stamped(ITEMS.row(i)) for i in new_items]))
         if items:
-            ops.append((_UPDATE_ITEM, [_item_row(i) for i in items]))
+            ops.append((_UPDATE_ITEM, [_stamped(ITEMS.row(i)) for i in items]))
         if logs:
-            ops.append(_insert("logs", [_log_row(log) for log in logs], "INSERT"))
+            ops.append((LOGS.insert, [LOGS.row(log) for log in logs]))
         await self._write(ops)
 
     async def get_task(self, task_id: str) -> TaskRecord | None:
         rows = await self._fetch("SELECT * FROM tasks WHERE task_id=?", (task_id,))
-        return _task_from_row(rows[0]) if rows else None
+        return TASKS.record(rows[0]) if rows else None
 
     async def list_tasks(
         self,
@@ -377,13 +234,13 @@ class SqliteTaskStore:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY created_at_ms DESC, task_id DESC LIMIT ? OFFSET ?"
         params += [-1 if limit is None else limit, offset]
-        return [_task_from_row(r) for r in await self._fetch(sql, params)]
+        return [TASKS.record(r) for r in await self._fetch(sql, params)]
 
     async def unfinished_tasks(self) -> list[TaskRecord]:
         rows = await self._fetch(
             "SELECT * FROM tasks WHERE status IN ('PENDING','RUNNING') ORDER BY created_at_ms, task_id"
         )
-        return [_task_from_row(r) for r in rows]
+        return [TASKS.record(r) for r in rows]
 
     async def count_by_status(self) -> dict[str, int]:
         rows = await self._fetch("SELECT status, COUNT(*) AS count FROM tasks GROUP BY status")
@@ -404,7 +261,7 @@ class SqliteTaskStore:
             params += [s.value for s in statuses]
         sql += " ORDER BY seq LIMIT ? OFFSET ?"
         params += [-1 if limit is None else limit, offset]
-        return [_item_from_row(r) for r in await self._fetch(sql, params)]
+        return [ITEMS.record(r) for r in await self._fetch(sql, params)]
 
     async def reset_items(
         self, task_id: str, from_statuses: Sequence[ItemStatus], *, only_retryable: bool = False
@@ -424,7 +281,7 @@ class SqliteTaskStore:
         rows = await self._fetch(
             "SELECT * FROM logs WHERE task_id=? ORDER BY id DESC LIMIT ?", (task_id, limit)
         )
-        return [_log_from_row(row) for row in reversed(rows)]
+        return [LOGS.record(row) for row in reversed(rows)]
 
     async def delete_task(self, task_id: str) -> bool:
         def delete(conn: sqlite3.Connection) -> list[int]:
@@ -476,14 +333,14 @@ class SqliteTaskStore:
             ).fetchone()["next_id"]
             rows = [
                 {
-                    **_journal_row(entry),
+                    **JOURNAL.row(entry),
                     "entry_id": first + n,
                     "state": JournalState.PLANNED.value,
                     "created_at_ms": created,
                 }
                 for n, entry in enumerate(entries)
             ]
-            conn.executemany(_insert_sql("journal", tuple(rows[0]), "INSERT"), rows)
+            conn.executemany(JOURNAL.insert, rows)
             return list(range(first, first + len(entries)))
 
         return await self._write([insert]) if entries else []
@@ -522,4 +379,4 @@ class SqliteTaskStore:
             sql += f" AND item_key IN ({','.join('?' * len(keys))})"
             params += keys
         sql += " ORDER BY entry_id"
-        return [_journal_from_row(row) for row in await self._fetch(sql, params)]
+        return [JOURNAL.record(row) for row in await self._fetch(sql, params)]
