@@ -4,12 +4,14 @@ construction derive from the field declarations; nothing per record is written b
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Self, dataclass_transform
+from typing import Any, ClassVar, Self, dataclass_transform
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic._internal._model_construction import ModelMetaclass
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticUndefined
+
+_set = object.__setattr__  # frozen records refuse their own __setattr__
 
 
 def json_name(field_name: str) -> str:
@@ -46,10 +48,19 @@ class Record(BaseModel, metaclass=_RecordMeta):
         validate_by_alias=True,
         serialize_by_alias=True,
     )
+    # The field names in declaration order, cached: pydantic's own mapping is a lookup per access.
+    __record_fields__: ClassVar[tuple[str, ...]] = ()
+    __record_field_set__: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.__record_fields__ = tuple(cls.__pydantic_fields__)
+        cls.__record_field_set__ = frozenset(cls.__record_fields__)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args:
-            names = type(self).__pydantic_fields__
+            names = type(self).__record_fields__
             if len(args) > len(names):
                 raise TypeError(f"{type(self).__name__} takes at most {len(names)} arguments")
             for name, value in zip(names, args, strict=False):
@@ -70,26 +81,33 @@ class Record(BaseModel, metaclass=_RecordMeta):
     def trusted(cls, **values: Any) -> Self:
         """A record from values known to be valid (rows of our own store): every field given, no
         validation. Several times cheaper than validating, and than ``model_construct``."""
-        if values.keys() != cls.__pydantic_fields__.keys():
+        if values.keys() != cls.__record_field_set__:
             raise TypeError(f"{cls.__name__} needs exactly its fields, got {sorted(values)}")
         return cls._from_dict(values)
 
     def evolve(self, **changes: Any) -> Self:
         """A copy with some fields changed (not validated: the engine's hot path). Names are
         checked."""
-        fields = type(self).__pydantic_fields__
-        for name in changes:
-            if name not in fields:
-                raise TypeError(f"{type(self).__name__} has no field {name!r}")
-        return self._from_dict({**self.__dict__, **changes}, self.__pydantic_extra__)
+        if not type(self).__record_field_set__.issuperset(changes):
+            unknown = sorted(set(changes) - type(self).__record_field_set__)
+            raise TypeError(f"{type(self).__name__} has no field {unknown[0]!r}")
+        return self._from_dict(
+            {**self.__dict__, **changes}, self.__pydantic_fields_set__, self.__pydantic_extra__
+        )
 
     @classmethod
-    def _from_dict(cls, values: dict[str, Any], extra: dict[str, Any] | None = None) -> Self:
+    def _from_dict(
+        cls,
+        values: dict[str, Any],
+        fields_set: set[str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> Self:
         record = cls.__new__(cls)
-        object.__setattr__(record, "__dict__", values)
-        object.__setattr__(record, "__pydantic_fields_set__", set(values))
-        object.__setattr__(record, "__pydantic_extra__", extra)
-        object.__setattr__(record, "__pydantic_private__", None)
+        _set(record, "__dict__", values)
+        # Shared with the original: a frozen record's set of given fields never changes.
+        _set(record, "__pydantic_fields_set__", set(values) if fields_set is None else fields_set)
+        _set(record, "__pydantic_extra__", extra)
+        _set(record, "__pydantic_private__", None)
         return record
 
     def to_json(self) -> dict[str, Any]:
