@@ -42,7 +42,7 @@ def open_backups(settings: Settings) -> BackupStore:
 
 def service_info(settings: Settings, provider: Any) -> ServiceInfo:
     described = provider.describe() if hasattr(provider, "describe") else {}
-    return ServiceInfo(
+    info = ServiceInfo(
         database=str(settings.db_path),
         demo=settings.demo,
         provider=str(described.get("name", getattr(provider, "name", "offline"))),
@@ -50,8 +50,10 @@ def service_info(settings: Settings, provider: Any) -> ServiceInfo:
         chat_model=str(getattr(provider, "chat_model", "")),
         image_model=str(getattr(provider, "image_model", "")),
         version=__version__,
-        extra={"prices": settings.provider.prices} if settings.provider.prices else {},
     )
+    if settings.provider.prices:  # an extra key of the header's info (see ServiceInfo)
+        info = ServiceInfo.from_json({**info.to_json(), "prices": settings.provider.prices})
+    return info
 
 
 @dataclass

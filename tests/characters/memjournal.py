@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import replace
 
 from tui_updater.core.journal import JournalEntry, JournalState
 
@@ -20,13 +19,13 @@ class InMemoryJournal:
         ids = []
         for entry in entries:
             entry_id = len(self.rows) + 1
-            self.rows.append(replace(entry, state=JournalState.PLANNED, entry_id=entry_id))
+            self.rows.append(entry.evolve(state=JournalState.PLANNED, entry_id=entry_id))
             ids.append(entry_id)
         return ids
 
     async def mark(self, entry_ids: Sequence[int], state: JournalState) -> None:
         for entry_id in entry_ids:
-            self.rows[entry_id - 1] = replace(self.rows[entry_id - 1], state=state)
+            self.rows[entry_id - 1] = self.rows[entry_id - 1].evolve(state=state)
 
     async def entries(
         self,

@@ -143,9 +143,7 @@ class RemoteFake(FakeService):
     connection_state = "reconnecting"
 
     async def info(self):  # type: ignore[no-untyped-def]
-        from dataclasses import replace
-
-        return replace(await super().info(), remote="http://10.0.0.5:3002")
+        return (await super().info()).evolve(remote="http://10.0.0.5:3002")
 
 
 async def test_header_shows_remote_connection_state() -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
+
 from tui_updater.core.models import TaskRecord, now_ms
+from tui_updater.core.record import Record
 
 
 class EventType(enum.StrEnum):
@@ -33,8 +35,7 @@ class EventType(enum.StrEnum):
         )
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(Record):
     type: EventType
     task_id: str | None = None
     status: str | None = None
@@ -42,10 +43,10 @@ class Event:
     message: str | None = None
     result: Any = None
     error: str | None = None
-    timestamp_ms: int = field(default_factory=now_ms)
+    timestamp_ms: int = Field(default_factory=now_ms)
     task: dict[str, Any] | None = None  # the full task JSON, as received from a server
     level: str | None = None  # for log events
-    record: TaskRecord | None = field(default=None, compare=False, repr=False)  # in-process
+    record: TaskRecord | None = Field(default=None, exclude=True, repr=False)  # in-process
 
     def task_json(self) -> dict[str, Any] | None:
         """The full task as JSON (built only when someone asks: most consumers never do)."""
@@ -59,35 +60,15 @@ class Event:
             return self.record
         return None if self.task is None else TaskRecord.from_json(self.task)
 
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "type": self.type.value,
-            "taskId": self.task_id,
-            "status": self.status,
-            "progress": self.progress,
-            "message": self.message,
-            "result": self.result,
-            "error": self.error,
-            "timestamp": self.timestamp_ms,
-        }
+    @model_serializer(mode="wrap")
+    def _wire_shape(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """``task`` (from the record when in-process) and ``level`` appear only when present."""
+        data: dict[str, Any] = handler(self)
         task = self.task_json()
-        if task is not None:
+        if task is None:
+            data.pop("task", None)
+        else:
             data["task"] = task
-        if self.level is not None:
-            data["level"] = self.level
+        if self.level is None:
+            data.pop("level", None)
         return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Event:
-        return cls(
-            type=EventType(data["type"]),
-            task_id=data.get("taskId"),
-            status=data.get("status"),
-            progress=data.get("progress"),
-            message=data.get("message"),
-            result=data.get("result"),
-            error=data.get("error"),
-            timestamp_ms=int(data.get("timestamp") or 0),
-            task=data.get("task"),
-            level=data.get("level"),
-        )

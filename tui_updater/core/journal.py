@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from typing import Protocol
+
+from tui_updater.core.record import Record
 
 SqlValue = None | int | float | str | bytes
 
@@ -18,8 +19,7 @@ class JournalState(enum.StrEnum):
     REVERT_CONFLICT = "revert_conflict"  # the value changed since we wrote it; revert skipped
 
 
-@dataclass(frozen=True)
-class JournalEntry:
+class JournalEntry(Record):
     task_id: str
     item_key: str
     character_id: str

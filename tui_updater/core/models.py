@@ -1,26 +1,15 @@
-"""Task, item, log and backup records, and their JSON shape (camelCase, as the original API)."""
+"""Task, item, log and backup records; their JSON (camelCase, as the original API) derives from
+the field declarations through ``Record``."""
 
 from __future__ import annotations
 
 import enum
 import time
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
-R = TypeVar("R")
+from pydantic import Field, computed_field, field_serializer, field_validator, model_validator
 
-
-def _evolve(record: R, changes: dict[str, Any]) -> R:
-    """A copy of a frozen record with some fields changed (``dataclasses.replace`` minus its
-    per-call introspection, which dominated the engine's hot path). Field names are checked."""
-    fields_ = record.__dataclass_fields__  # type: ignore[attr-defined]
-    for name in changes:
-        if name not in fields_:
-            raise TypeError(f"{type(record).__name__} has no field {name!r}")
-    copy = object.__new__(type(record))
-    copy.__dict__.update(record.__dict__)
-    copy.__dict__.update(changes)
-    return copy
+from tui_updater.core.record import Record, json_key
 
 
 def now_ms() -> int:
@@ -91,8 +80,7 @@ class ItemStatus(enum.StrEnum):
         return self in (ItemStatus.DONE, ItemStatus.SKIPPED, ItemStatus.CONFLICT, ItemStatus.FAILED)
 
 
-@dataclass(frozen=True)
-class ItemCounts:
+class ItemCounts(Record):
     total: int = 0
     done: int = 0
     failed: int = 0
@@ -109,43 +97,25 @@ class ItemCounts:
         return round(100.0 * self.finished / self.total, 1)
 
 
-@dataclass(frozen=True)
-class TokenUsage:
+class TokenUsage(Record):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     requests: int = 0
 
     def __add__(self, other: TokenUsage) -> TokenUsage:
-        return TokenUsage(
-            self.prompt_tokens + other.prompt_tokens,
-            self.completion_tokens + other.completion_tokens,
-            self.requests + other.requests,
+        return TokenUsage.trusted(  # summed per item on the hot path; ints stay ints
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            requests=self.requests + other.requests,
         )
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
-    def to_json(self) -> dict[str, int]:
-        return {
-            "promptTokens": self.prompt_tokens,
-            "completionTokens": self.completion_tokens,
-            "totalTokens": self.total_tokens,
-            "requests": self.requests,
-        }
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any] | None) -> TokenUsage:
-        data = data or {}
-        return cls(
-            int(data.get("promptTokens", 0)),
-            int(data.get("completionTokens", 0)),
-            int(data.get("requests", 0)),
-        )
-
-
-@dataclass(frozen=True)
-class TaskRecord:
+class TaskRecord(Record):
     task_id: str
     type: str
     priority: Priority
@@ -158,70 +128,35 @@ class TaskRecord:
     error: str | None = None
     attempt: int = 1
     started_at_ms: int | None = None
-    finished_at_ms: int | None = None
+    finished_at_ms: int | None = json_key("completedAt", default=None)
     updated_at_ms: int = 0
-    counts: ItemCounts = field(default_factory=ItemCounts)
-    usage: TokenUsage = field(default_factory=TokenUsage)
+    counts: ItemCounts = json_key("items", default_factory=ItemCounts)
+    usage: TokenUsage = Field(default_factory=TokenUsage)
 
-    def evolve(self, **changes: Any) -> TaskRecord:
-        return _evolve(self, changes)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "taskId": self.task_id,
-            "type": self.type,
-            "priority": self.priority.name,
-            "priorityValue": int(self.priority),
-            "status": self.status.value,
-            "progress": self.progress,
-            "message": self.message,
-            "data": self.data,
-            "result": self.result,
-            "error": self.error,
-            "attempt": self.attempt,
-            "createdAt": self.created_at_ms,
-            "startedAt": self.started_at_ms,
-            "completedAt": self.finished_at_ms,
-            "updatedAt": self.updated_at_ms,
-            "items": {
-                "total": self.counts.total,
-                "done": self.counts.done,
-                "failed": self.counts.failed,
-                "skipped": self.counts.skipped,
-            },
-            "usage": self.usage.to_json(),
-        }
-
+    @model_validator(mode="before")
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> TaskRecord:
-        items = data.get("items") or {}
-        return cls(
-            task_id=data["taskId"],
-            type=data["type"],
-            priority=Priority.parse(data.get("priorityValue", data.get("priority", 2))),
-            status=TaskStatus(data["status"]),
-            data=data.get("data") or {},
-            created_at_ms=int(data.get("createdAt") or 0),
-            progress=float(data.get("progress") or 0.0),
-            message=data.get("message") or "",
-            result=data.get("result"),
-            error=data.get("error"),
-            attempt=int(data.get("attempt") or 1),
-            started_at_ms=data.get("startedAt"),
-            finished_at_ms=data.get("completedAt"),
-            updated_at_ms=int(data.get("updatedAt") or 0),
-            counts=ItemCounts(
-                int(items.get("total", 0)),
-                int(items.get("done", 0)),
-                int(items.get("failed", 0)),
-                int(items.get("skipped", 0)),
-            ),
-            usage=TokenUsage.from_json(data.get("usage")),
-        )
+    def _priority_from_value(cls, data: Any) -> Any:
+        """JSON carries the priority twice (name and number); the number wins."""
+        if isinstance(data, dict) and "priorityValue" in data:
+            return {**data, "priority": data["priorityValue"]}
+        return data
+
+    @field_validator("priority", mode="before")
+    @classmethod
+    def _parse_priority(cls, value: object) -> Priority:
+        return Priority.parse(value)
+
+    @field_serializer("priority")
+    def _priority_name(self, priority: Priority) -> str:
+        return priority.name
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def priority_value(self) -> int:
+        return int(self.priority)
 
 
-@dataclass(frozen=True)
-class ItemRecord:
+class ItemRecord(Record):
     task_id: str
     seq: int
     key: str  # the character id (as text) or another item key
@@ -233,78 +168,17 @@ class ItemRecord:
     updated_at_ms: int = 0
     retryable: bool = False  # the last failure was transient (auto-retry may rerun it)
 
-    def evolve(self, **changes: Any) -> ItemRecord:
-        return _evolve(self, changes)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "taskId": self.task_id,
-            "seq": self.seq,
-            "key": self.key,
-            "label": self.label,
-            "status": self.status.value,
-            "attempts": self.attempts,
-            "error": self.error,
-            "result": self.result,
-            "updatedAt": self.updated_at_ms,
-            "retryable": self.retryable,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ItemRecord:
-        return cls(
-            task_id=data["taskId"],
-            seq=int(data["seq"]),
-            key=str(data["key"]),
-            label=data.get("label") or "",
-            status=ItemStatus(data["status"]),
-            attempts=int(data.get("attempts") or 0),
-            error=data.get("error"),
-            result=data.get("result"),
-            updated_at_ms=int(data.get("updatedAt") or 0),
-            retryable=bool(data.get("retryable")),
-        )
-
-
-@dataclass(frozen=True)
-class LogRecord:
+class LogRecord(Record):
     timestamp_ms: int
     level: str  # DEBUG, INFO, WARNING, ERROR
     message: str
     task_id: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "timestamp": self.timestamp_ms,
-            "level": self.level,
-            "message": self.message,
-            "taskId": self.task_id,
-        }
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> LogRecord:
-        return cls(int(data["timestamp"]), data["level"], data["message"], data.get("taskId"))
-
-
-@dataclass(frozen=True)
-class BackupInfo:
+class BackupInfo(Record):
     name: str  # file name inside the backup dir
     path: str
     created_at_ms: int
-    size_bytes: int
+    size_bytes: int = json_key("size")
     source_db: str  # the database it was taken from (stem or path)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "path": self.path,
-            "createdAt": self.created_at_ms,
-            "size": self.size_bytes,
-            "sourceDb": self.source_db,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> BackupInfo:
-        return cls(
-            data["name"], data["path"], int(data["createdAt"]), int(data["size"]), data["sourceDb"]
-        )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from pydantic import ConfigDict, computed_field
 
 from tui_updater.core.events import Event
 from tui_updater.core.models import (
@@ -15,6 +16,7 @@ from tui_updater.core.models import (
     TaskRecord,
     TaskStatus,
 )
+from tui_updater.core.record import Record, json_key
 from tui_updater.errors import InvalidParameters, TavernError
 
 # Fields a task list can be sorted by (JSON names); "-field" sorts descending.
@@ -32,39 +34,21 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 BULK_ACTIONS = ("retry", "cancel", "delete")
 
 
-@dataclass(frozen=True)
-class TaskTypeInfo:
+class TaskTypeInfo(Record):
     """A registered task type as the form and the API see it."""
 
-    name: str  # "MBTI_ASSIGNMENT"
-    title: str  # "MBTI assignment"
+    name: str = json_key("type")  # "MBTI_ASSIGNMENT"
+    title: str = json_key("name")  # "MBTI assignment"
     description: str
-    params_schema: dict[str, Any]  # JSON Schema of the parameters (pydantic)
+    params_schema: dict[str, Any] = json_key("options")  # JSON Schema of the parameters
     aliases: tuple[str, ...] = ()  # the registry's other names ("mbti-assignment"): quick routes
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "type": self.name,
-            "name": self.title,
-            "description": self.description,
-            "options": self.params_schema,
-            "aliases": list(self.aliases),
-        }
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> TaskTypeInfo:
-        return cls(
-            data["type"],
-            data["name"],
-            data.get("description", ""),
-            dict(data["options"]),
-            tuple(data.get("aliases") or ()),
-        )
+class ServiceInfo(Record):
+    """What the header shows: where the data is and who answers. Keys beyond these (a newer
+    server's) are kept and sent on."""
 
-
-@dataclass(frozen=True)
-class ServiceInfo:
-    """What the header shows: where the data is and who answers."""
+    model_config = ConfigDict(extra="allow")
 
     database: str  # path of the character database
     demo: bool
@@ -74,80 +58,22 @@ class ServiceInfo:
     image_model: str
     version: str
     remote: str | None = None  # URL when the dashboard is connected to a server
-    extra: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "database": self.database,
-            "demo": self.demo,
-            "provider": self.provider,
-            "online": self.online,
-            "chatModel": self.chat_model,
-            "imageModel": self.image_model,
-            "version": self.version,
-            "remote": self.remote,
-            **self.extra,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ServiceInfo:
-        known = {
-            "database",
-            "demo",
-            "provider",
-            "online",
-            "chatModel",
-            "imageModel",
-            "version",
-            "remote",
-        }
-        return cls(
-            data["database"],
-            bool(data["demo"]),
-            data["provider"],
-            bool(data["online"]),
-            data.get("chatModel", ""),
-            data.get("imageModel", ""),
-            data.get("version", ""),
-            data.get("remote"),
-            {k: v for k, v in data.items() if k not in known},
-        )
+    @property
+    def extra(self) -> dict[str, Any]:
+        return dict(self.__pydantic_extra__ or {})
 
 
-@dataclass(frozen=True)
-class QueueStatus:
+class QueueStatus(Record):
     paused: bool
     pending: int
     running: int
-    max_running: int
-    total: int
+    max_running: int = json_key("maxConcurrent")
+    total: int = json_key("totalTasks")
     by_status: dict[str, int]
     # The gateway lane (inFlight, limit, maxInFlight, waiting, backingOff, pausedS, pushBacks,
     # requests); None with the offline provider.
     gateway: dict[str, Any] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "paused": self.paused,
-            "pending": self.pending,
-            "running": self.running,
-            "maxConcurrent": self.max_running,
-            "totalTasks": self.total,
-            "byStatus": self.by_status,
-            "gateway": self.gateway,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> QueueStatus:
-        return cls(
-            bool(data["paused"]),
-            int(data["pending"]),
-            int(data["running"]),
-            int(data["maxConcurrent"]),
-            int(data["totalTasks"]),
-            dict(data.get("byStatus") or {}),
-            data.get("gateway") if isinstance(data.get("gateway"), dict) else None,
-        )
 
 
 def _split(value: str | Sequence[str] | None) -> list[str]:
@@ -210,8 +136,7 @@ def levels_from(level: str | None) -> tuple[str, ...]:
     return LOG_LEVELS[LOG_LEVELS.index(name) :]
 
 
-@dataclass(frozen=True)
-class TaskFilter:
+class TaskFilter(Record):
     """Which tasks a list, a count or a bulk action covers (empty = every one)."""
 
     statuses: tuple[TaskStatus, ...] = ()
@@ -239,29 +164,24 @@ BULK_DEFAULT_STATUSES: dict[str, tuple[TaskStatus, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class BulkResult:
+class SkippedTask(Record):
+    """A task a bulk action left alone, and why."""
+
+    task_id: str
+    reason: str
+
+
+class BulkResult(Record):
     """What a bulk action did: the tasks it acted on and those it left, with the reason."""
 
     action: str
     done: tuple[str, ...]
-    skipped: tuple[tuple[str, str], ...]  # (task id, reason)
+    skipped: tuple[SkippedTask, ...]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "action": self.action,
-            "matched": len(self.done) + len(self.skipped),
-            "done": list(self.done),
-            "skipped": [{"taskId": task_id, "reason": reason} for task_id, reason in self.skipped],
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> BulkResult:
-        return cls(
-            str(data["action"]),
-            tuple(data.get("done") or ()),
-            tuple((str(s["taskId"]), str(s["reason"])) for s in data.get("skipped") or ()),
-        )
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def matched(self) -> int:
+        return len(self.done) + len(self.skipped)
 
 
 async def apply_bulk(
@@ -282,7 +202,7 @@ async def apply_bulk(
         status=[s.value for s in statuses], type_name=list(query.types) or None, sort="createdAt"
     )
     done: list[str] = []
-    skipped: list[tuple[str, str]] = []
+    skipped: list[SkippedTask] = []
     for task in tasks:
         try:
             if action == "retry":
@@ -292,7 +212,7 @@ async def apply_bulk(
             else:
                 await service.delete(task.task_id)
         except TavernError as exc:  # wrong state by now, or gone: say so, go on
-            skipped.append((task.task_id, str(exc)))
+            skipped.append(SkippedTask(task.task_id, str(exc)))
         else:
             done.append(task.task_id)
     return BulkResult(action, tuple(done), tuple(skipped))

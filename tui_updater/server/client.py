@@ -6,7 +6,6 @@ TaskNotFound, TaskStateError, UnknownTaskType…); an unreachable server is Serv
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -168,7 +167,7 @@ class RemoteService:
 
     async def info(self) -> ServiceInfo:
         status = await self._call("GET", "/api/status")
-        return dataclasses.replace(ServiceInfo.from_json(status["service"]), remote=self.url)
+        return ServiceInfo.from_json(status["service"]).evolve(remote=self.url)
 
     async def queue_status(self) -> QueueStatus:
         return QueueStatus.from_json((await self._call("GET", "/api/status"))["queue"])

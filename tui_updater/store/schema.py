@@ -82,7 +82,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 def migrate(conn: sqlite3.Connection) -> int:
     """Bring tasks.db to SCHEMA_VERSION; refuse a newer file written by a later release."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
     if version > SCHEMA_VERSION:
         raise ConfigError(
             f"tasks.db schema version {version} is newer than this release understands "

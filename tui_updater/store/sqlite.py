@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import sqlite3
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,30 +18,21 @@ import aiosqlite
 
 from tui_updater.core.journal import JournalEntry, JournalState
 from tui_updater.core.models import (
-    ItemCounts,
     ItemRecord,
     ItemStatus,
     LogRecord,
-    Priority,
     TaskRecord,
-    TaskStatus,
-    TokenUsage,
     now_ms,
 )
+from tui_updater.store.rows import Rows
 from tui_updater.store.schema import migrate
 
 T = TypeVar("T")
 logger = logging.getLogger("tui_updater")
 # (sql, rows for executemany), or a function run inside the transaction returning row ids
-Op = tuple[str, Sequence[Sequence[Any]]] | Callable[[sqlite3.Connection], list[int]]
-
-_TASK_COLUMNS = (
-    "task_id, type, priority, status, data, progress, message, result, error, attempt, "
-    "created_at_ms, started_at_ms, finished_at_ms, updated_at_ms, total, done, failed, skipped, "
-    "prompt_tokens, completion_tokens, requests"
-)
-_ITEM_COLUMNS = (
-    "task_id, seq, key, label, status, attempts, error, result, updated_at_ms, retryable"
+Op = (
+    tuple[str, Sequence[Sequence[Any] | Mapping[str, Any]]]
+    | Callable[[sqlite3.Connection], list[int]]
 )
 
 
@@ -59,92 +49,24 @@ _SORT_COLUMNS = {
 }
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once, not per row
+TASKS = Rows("tasks", TaskRecord)
+ITEMS = Rows("items", ItemRecord)
+LOGS = Rows("logs", LogRecord)
+JOURNAL = Rows("journal", JournalEntry, renames={"column": "column_name"})
 
 
-def _dumps(value: Any) -> str | None:
-    return None if value is None else _ENCODER.encode(value)
+def _stamped(row: dict[str, Any]) -> dict[str, Any]:
+    """A row whose record never had its update time set gets the time it is written."""
+    if not row["updated_at_ms"]:
+        row["updated_at_ms"] = now_ms()
+    return row
 
 
-def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-def _task_row(task: TaskRecord) -> tuple[Any, ...]:
-    return (
-        task.task_id,
-        task.type,
-        int(task.priority),
-        task.status.value,
-        _dumps(task.data),
-        task.progress,
-        task.message,
-        _dumps(task.result),
-        task.error,
-        task.attempt,
-        task.created_at_ms,
-        task.started_at_ms,
-        task.finished_at_ms,
-        task.updated_at_ms or now_ms(),
-        task.counts.total,
-        task.counts.done,
-        task.counts.failed,
-        task.counts.skipped,
-        task.usage.prompt_tokens,
-        task.usage.completion_tokens,
-        task.usage.requests,
-    )
-
-
-def _task_from_row(row: Sequence[Any]) -> TaskRecord:
-    return TaskRecord(
-        task_id=row[0],
-        type=row[1],
-        priority=Priority(row[2]),
-        status=TaskStatus(row[3]),
-        data=_loads(row[4]) or {},
-        progress=row[5] or 0.0,
-        message=row[6] or "",
-        result=_loads(row[7]),
-        error=row[8],
-        attempt=row[9],
-        created_at_ms=row[10],
-        started_at_ms=row[11],
-        finished_at_ms=row[12],
-        updated_at_ms=row[13],
-        counts=ItemCounts(row[14], row[15], row[16], row[17]),
-        usage=TokenUsage(row[18], row[19], row[20]),
-    )
-
-
-def _item_row(item: ItemRecord) -> tuple[Any, ...]:
-    return (
-        item.task_id,
-        item.seq,
-        item.key,
-        item.label,
-        item.status.value,
-        item.attempts,
-        item.error,
-        _dumps(item.result),
-        item.updated_at_ms or now_ms(),
-        int(item.retryable),
-    )
-
-
-def _item_from_row(row: Sequence[Any]) -> ItemRecord:
-    return ItemRecord(
-        task_id=row[0],
-        seq=row[1],
-        key=row[2],
-        label=row[3],
-        status=ItemStatus(row[4]),
-        attempts=row[5],
-        error=row[6],
-        result=_loads(row[7]),
-        updated_at_ms=row[8],
-        retryable=bool(row[9]),
-    )
+# What an item's progress changes; its identity and label are written once, on insert.
+_UPDATE_ITEM = (
+    "UPDATE items SET status=:status, attempts=:attempts, error=:error, result=:result, "
+    "updated_at_ms=:updated_at_ms, retryable=:retryable WHERE task_id=:task_id AND seq=:seq"
+)
 
 
 def _log_failure(future: asyncio.Future[list[int]]) -> None:
@@ -175,6 +97,7 @@ class SqliteTaskStore:
         conn.execute(f"PRAGMA synchronous={self._synchronous}")
         conn.execute("PRAGMA wal_autocheckpoint=8000")  # fewer, larger checkpoints under bulk load
         migrate(conn)
+        conn.row_factory = sqlite3.Row  # rows are read by column name, never by position
 
     async def close(self) -> None:
         if self._conn is None:
@@ -273,7 +196,7 @@ class SqliteTaskStore:
             raise
         return results
 
-    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Read after every write queued so far has committed (read-your-writes)."""
         while self._flusher is not None and not self._flusher.done():
             await asyncio.shield(self._flusher)
@@ -291,52 +214,18 @@ class SqliteTaskStore:
     ) -> None:
         ops: list[Op] = []
         if tasks:
-            placeholders = ", ".join("?" * 21)
-            ops.append(
-                (
-                    f"INSERT OR REPLACE INTO tasks ({_TASK_COLUMNS}) VALUES ({placeholders})",
-                    [_task_row(t) for t in tasks],
-                )
-            )
+            ops.append((TASKS.upsert, [_stamped(TASKS.row(t)) for t in tasks]))
         if new_items:
-            ops.append(
-                (
-                    f"INSERT OR REPLACE INTO items ({_ITEM_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    [_item_row(i) for i in new_items],
-                )
-            )
+            ops.append((ITEMS.upsert, [_stamped(ITEMS.row(i)) for i in new_items]))
         if items:
-            ops.append(
-                (
-                    "UPDATE items SET status=?, attempts=?, error=?, result=?, updated_at_ms=?, retryable=? "
-                    "WHERE task_id=? AND seq=?",
-                    [
-                        (
-                            i.status.value,
-                            i.attempts,
-                            i.error,
-                            _dumps(i.result),
-                            i.updated_at_ms or now_ms(),
-                            int(i.retryable),
-                            i.task_id,
-                            i.seq,
-                        )
-                        for i in items
-                    ],
-                )
-            )
+            ops.append((_UPDATE_ITEM, [_stamped(ITEMS.row(i)) for i in items]))
         if logs:
-            ops.append(
-                (
-                    "INSERT INTO logs (task_id, timestamp_ms, level, message) VALUES (?,?,?,?)",
-                    [(log.task_id, log.timestamp_ms, log.level, log.message) for log in logs],
-                )
-            )
+            ops.append((LOGS.insert, [LOGS.row(log) for log in logs]))
         await self._write(ops)
 
     async def get_task(self, task_id: str) -> TaskRecord | None:
-        rows = await self._fetch(f"SELECT {_TASK_COLUMNS} FROM tasks WHERE task_id=?", (task_id,))
-        return _task_from_row(rows[0]) if rows else None
+        rows = await self._fetch("SELECT * FROM tasks WHERE task_id=?", (task_id,))
+        return TASKS.record(rows[0]) if rows else None
 
     @staticmethod
     def _task_where(
@@ -368,11 +257,11 @@ class SqliteTaskStore:
         )
         way = "DESC" if descending else "ASC"
         sql = (
-            f"SELECT {_TASK_COLUMNS} FROM tasks{where} "
+            f"SELECT * FROM tasks{where} "
             f"ORDER BY {column} {way}, created_at_ms {way}, task_id {way} LIMIT ? OFFSET ?"
         )
         params += [-1 if limit is None else limit, offset]
-        return [_task_from_row(r) for r in await self._fetch(sql, params)]
+        return [TASKS.record(r) for r in await self._fetch(sql, params)]
 
     async def count_tasks(
         self,
@@ -381,18 +270,18 @@ class SqliteTaskStore:
         type_name: str | Sequence[str] | None = None,
     ) -> int:
         where, params = self._task_where(status, type_name)
-        rows = await self._fetch(f"SELECT COUNT(*) FROM tasks{where}", params)
-        return int(rows[0][0])
+        rows = await self._fetch(f"SELECT COUNT(*) AS count FROM tasks{where}", params)
+        return int(rows[0]["count"])
 
     async def unfinished_tasks(self) -> list[TaskRecord]:
         rows = await self._fetch(
-            f"SELECT {_TASK_COLUMNS} FROM tasks WHERE status IN ('PENDING','RUNNING') ORDER BY created_at_ms, task_id"
+            "SELECT * FROM tasks WHERE status IN ('PENDING','RUNNING') ORDER BY created_at_ms, task_id"
         )
-        return [_task_from_row(r) for r in rows]
+        return [TASKS.record(r) for r in rows]
 
     async def count_by_status(self) -> dict[str, int]:
-        rows = await self._fetch("SELECT status, COUNT(*) FROM tasks GROUP BY status")
-        return {status: count for status, count in rows}
+        rows = await self._fetch("SELECT status, COUNT(*) AS count FROM tasks GROUP BY status")
+        return {row["status"]: row["count"] for row in rows}
 
     async def list_items(
         self,
@@ -402,14 +291,14 @@ class SqliteTaskStore:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[ItemRecord]:
-        sql = f"SELECT {_ITEM_COLUMNS} FROM items WHERE task_id=?"
+        sql = "SELECT * FROM items WHERE task_id=?"
         params: list[Any] = [task_id]
         if statuses:
             sql += f" AND status IN ({','.join('?' * len(statuses))})"
             params += [s.value for s in statuses]
         sql += " ORDER BY seq LIMIT ? OFFSET ?"
         params += [-1 if limit is None else limit, offset]
-        return [_item_from_row(r) for r in await self._fetch(sql, params)]
+        return [ITEMS.record(r) for r in await self._fetch(sql, params)]
 
     async def reset_items(
         self, task_id: str, from_statuses: Sequence[ItemStatus], *, only_retryable: bool = False
@@ -427,10 +316,9 @@ class SqliteTaskStore:
 
     async def task_logs(self, task_id: str, *, limit: int = 500) -> list[LogRecord]:
         rows = await self._fetch(
-            "SELECT timestamp_ms, level, message, task_id FROM logs WHERE task_id=? ORDER BY id DESC LIMIT ?",
-            (task_id, limit),
+            "SELECT * FROM logs WHERE task_id=? ORDER BY id DESC LIMIT ?", (task_id, limit)
         )
-        return [LogRecord(r[0], r[1], r[2], r[3]) for r in reversed(rows)]
+        return [LOGS.record(row) for row in reversed(rows)]
 
     async def logs(
         self,
@@ -453,10 +341,9 @@ class SqliteTaskStore:
             params.append(task_id)
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         rows = await self._fetch(
-            f"SELECT timestamp_ms, level, message, task_id FROM logs{clause} ORDER BY id DESC LIMIT ?",
-            [*params, limit],
+            f"SELECT * FROM logs{clause} ORDER BY id DESC LIMIT ?", [*params, limit]
         )
-        return [LogRecord(r[0], r[1], r[2], r[3]) for r in reversed(rows)]
+        return [LOGS.record(row) for row in reversed(rows)]
 
     async def delete_task(self, task_id: str) -> bool:
         def delete(conn: sqlite3.Connection) -> list[int]:
@@ -471,8 +358,8 @@ class SqliteTaskStore:
     async def prune(self, finished_before_ms: int) -> int:
         def prune(conn: sqlite3.Connection) -> list[int]:
             ids = [
-                r[0]
-                for r in conn.execute(
+                row["task_id"]
+                for row in conn.execute(
                     "SELECT task_id FROM tasks WHERE status IN ('COMPLETED','FAILED','CANCELLED') "
                     "AND COALESCE(finished_at_ms, updated_at_ms) < ?",
                     (finished_before_ms,),
@@ -489,7 +376,7 @@ class SqliteTaskStore:
 
     async def get_state(self, name: str) -> str | None:
         rows = await self._fetch("SELECT value FROM engine_state WHERE name=?", (name,))
-        return rows[0][0] if rows else None
+        return rows[0]["value"] if rows else None
 
     async def set_state(self, name: str, value: str) -> None:
         await self._write(
@@ -503,25 +390,19 @@ class SqliteTaskStore:
 
         def insert(conn: sqlite3.Connection) -> list[int]:
             # Ids are given explicitly (inside the write transaction) so one executemany does it.
-            first = conn.execute("SELECT COALESCE(MAX(entry_id), 0) + 1 FROM journal").fetchone()[0]
-            conn.executemany(
-                "INSERT INTO journal (entry_id, task_id, item_key, character_id, column_name, old_value, new_value, state, created_at_ms) "
-                "VALUES (?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        first + n,
-                        e.task_id,
-                        e.item_key,
-                        e.character_id,
-                        e.column,
-                        e.old_value,
-                        e.new_value,
-                        JournalState.PLANNED.value,
-                        created,
-                    )
-                    for n, e in enumerate(entries)
-                ],
-            )
+            first = conn.execute(
+                "SELECT COALESCE(MAX(entry_id), 0) + 1 AS next_id FROM journal"
+            ).fetchone()["next_id"]
+            rows = [
+                {
+                    **JOURNAL.row(entry),
+                    "entry_id": first + n,
+                    "state": JournalState.PLANNED.value,
+                    "created_at_ms": created,
+                }
+                for n, entry in enumerate(entries)
+            ]
+            conn.executemany(JOURNAL.insert, rows)
             return list(range(first, first + len(entries)))
 
         return await self._write([insert]) if entries else []
@@ -548,10 +429,7 @@ class SqliteTaskStore:
         states: Collection[JournalState] | None = None,
         item_keys: Collection[str] | None = None,
     ) -> list[JournalEntry]:
-        sql = (
-            "SELECT task_id, item_key, character_id, column_name, old_value, new_value, state, entry_id, created_at_ms "
-            "FROM journal WHERE task_id=?"
-        )
+        sql = "SELECT * FROM journal WHERE task_id=?"
         params: list[Any] = [task_id]
         if states:
             sql += f" AND state IN ({','.join('?' * len(states))})"
@@ -563,8 +441,4 @@ class SqliteTaskStore:
             sql += f" AND item_key IN ({','.join('?' * len(keys))})"
             params += keys
         sql += " ORDER BY entry_id"
-        rows = await self._fetch(sql, params)
-        return [
-            JournalEntry(r[0], r[1], r[2], r[3], r[4], r[5], JournalState(r[6]), r[7], r[8])
-            for r in rows
-        ]
+        return [JOURNAL.record(row) for row in await self._fetch(sql, params)]

@@ -1,0 +1,131 @@
+"""Rows of tasks.db derived from the records' fields: adding a field needs only a migration.
+
+A field is the column of the same name (or a declared rename); a nested record's fields are
+columns of their own (``counts.total`` → ``total``). Enums are stored by value, dicts as JSON
+text, bools as 0/1; a NULL read for a field whose default is not None gives that default.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import sqlite3
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pydantic_core import PydanticUndefined
+
+from tui_updater.core.record import Record
+
+R = TypeVar("R", bound=Record)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once, not per row
+_NO_DEFAULT = object()
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    field: str
+    inner: str | None  # the nested record's field, for a flattened one
+    encode: Callable[[Any], Any] | None
+    decode: Callable[[Any], Any] | None
+    null_default: Any  # what a NULL reads as, or _NO_DEFAULT to keep None
+
+
+def _plain(annotation: Any) -> tuple[Any, bool]:
+    """The type inside ``X | None``, and whether None was allowed."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional = len(members) < len(typing.get_args(annotation))
+        return (members[0] if len(members) == 1 else annotation), optional
+    return annotation, False
+
+
+def _codec(annotation: Any) -> tuple[Callable[[Any], Any] | None, Callable[[Any], Any] | None]:
+    kind = typing.get_origin(annotation) or annotation
+    if kind is dict:
+        return _ENCODER.encode, json.loads
+    if kind is bool:
+        return int, bool
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return (lambda member: member.value), kind
+    return None, None
+
+
+def _null_default(field: Any, optional: bool) -> Any:
+    if optional or field.default is None:
+        return _NO_DEFAULT
+    if field.default is not PydanticUndefined:
+        return field.default
+    return _NO_DEFAULT
+
+
+class Rows(Generic[R]):
+    """The columns of one table, and the conversion of its rows to and from ``model``."""
+
+    def __init__(self, table: str, model: type[R], renames: Mapping[str, str] | None = None):
+        self.table = table
+        self._model = model
+        self._nested: dict[str, type[Record]] = {}
+        columns: list[_Column] = []
+        for name, field in model.__pydantic_fields__.items():
+            annotation, optional = _plain(field.annotation)
+            if isinstance(annotation, type) and issubclass(annotation, Record):
+                self._nested[name] = annotation
+                for inner, inner_field in annotation.__pydantic_fields__.items():
+                    inner_type, inner_optional = _plain(inner_field.annotation)
+                    columns.append(
+                        _Column(
+                            inner,
+                            name,
+                            inner,
+                            *_codec(inner_type),
+                            _null_default(inner_field, inner_optional),
+                        )
+                    )
+                continue
+            column = (renames or {}).get(name, name)
+            columns.append(
+                _Column(column, name, None, *_codec(annotation), _null_default(field, optional))
+            )
+        self.columns = tuple(c.name for c in columns)
+        self._columns = tuple(columns)
+        into = f"INTO {table} ({', '.join(self.columns)}) VALUES "
+        values = f"({', '.join(':' + c for c in self.columns)})"
+        self.insert = f"INSERT {into}{values}"
+        self.upsert = f"INSERT OR REPLACE {into}{values}"
+
+    def row(self, record: R) -> dict[str, Any]:
+        """The record as named SQL parameters, one per column."""
+        values = record.__dict__
+        row: dict[str, Any] = {}
+        for column in self._columns:
+            value = values[column.field]
+            if column.inner is not None:
+                value = value.__dict__[column.inner]
+            if value is not None and column.encode is not None:
+                value = column.encode(value)
+            row[column.name] = value
+        return row
+
+    def record(self, row: sqlite3.Row) -> R:
+        """The record from a row read by column name (our own data: not validated again)."""
+        values: dict[str, Any] = {}
+        nested: dict[str, dict[str, Any]] = {name: {} for name in self._nested}
+        for column in self._columns:
+            value = row[column.name]
+            if value is None:
+                if column.null_default is not _NO_DEFAULT:
+                    value = column.null_default
+            elif column.decode is not None:
+                value = column.decode(value)
+            if column.inner is None:
+                values[column.field] = value
+            else:
+                nested[column.field][column.inner] = value
+        for name, model in self._nested.items():
+            values[name] = model.trusted(**nested[name])
+        return self._model.trusted(**values)
