@@ -139,7 +139,9 @@ async def test_reverting_an_upgrade_restores_its_backup(runtime: Runtime):
     report = await runtime.service.revert(task.task_id)
     assert report["restoredBackup"] and report["safetyBackup"]
     assert "mood" not in columns_of(db)
-    dry = await runtime.engine.submit("DATABASE_UPGRADE", {"migrationScript": script, "dryRun": True})
+    dry = await runtime.engine.submit(
+        "DATABASE_UPGRADE", {"migrationScript": script, "dryRun": True}
+    )
     await runtime.engine.wait(dry.task_id)
     with pytest.raises(TaskStateError, match="dry-run"):
         await runtime.service.revert(dry.task_id)

@@ -243,9 +243,12 @@ class Engine:
         level = _parse_priority(priority)
         held = await self._held(task_id)
         if not isinstance(held, TaskSlot) or not held.state.pending:
-            status = held.record.status if isinstance(held, TaskSlot) else held.status
-            detail = "being cancelled" if isinstance(held, TaskSlot) else status.value
-            raise TaskStateError(f"only PENDING tasks can change priority; {task_id} is {detail}")
+            if isinstance(held, TaskSlot):
+                cancelling = held.state is TaskState.CANCELLING
+                now = "being cancelled" if cancelling else held.record.status.value
+            else:
+                now = held.status.value
+            raise TaskStateError(f"only PENDING tasks can change priority; {task_id} is {now}")
         before = held.record.priority
         if level is before:
             return held.record

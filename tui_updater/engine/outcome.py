@@ -176,15 +176,13 @@ class OutcomeRecorder:
         """Store the task's final record (with the run's last outcomes), then finish the slot."""
         stamp = now_ms()
         task = task.evolve(finished_at_ms=stamp, updated_at_ms=stamp)
+        new_items = run.take_new_items() if run is not None else []
         try:
-            if run is None:
-                await self._engine.store.save(tasks=[task])
-            else:
-                await self._engine.store.save(
-                    tasks=[task], items=run.unsaved, new_items=run.take_new_items()
-                )
+            await self._engine.store.save(
+                tasks=[task], items=run.unsaved if run is not None else (), new_items=new_items
+            )
         except Exception as exc:
-            task = await self._store_failure(task, exc)
+            task = await self._store_failure(task, exc, new_items)
         self._finish(slot, task)
 
     async def _unrecorded(self, slot: TaskSlot, exc: Exception) -> None:
@@ -205,12 +203,18 @@ class OutcomeRecorder:
         )
         self._finish(slot, failed)
 
-    async def _store_failure(self, task: TaskRecord, exc: Exception) -> TaskRecord:
-        """The outcome could not be stored: try to store FAILED with why, result left out."""
+    async def _store_failure(
+        self, task: TaskRecord, exc: Exception, new_items: list[ItemRecord] | None = None
+    ) -> TaskRecord:
+        """The outcome could not be stored: try to store FAILED with why, results left out.
+
+        Items never stored before go in as PENDING, so a retry knows what the task covers.
+        """
         reason = f"could not store the task's outcome: {describe_error(exc)}"
         failed = task.evolve(status=TaskStatus.FAILED, error=reason, message=reason, result=None)
+        selected = [i.evolve(status=ItemStatus.PENDING, result=None) for i in new_items or ()]
         try:
-            await self._engine.store.save(tasks=[failed])
+            await self._engine.store.save(tasks=[failed], new_items=selected)
         except Exception as again:
             self._engine.log(
                 "ERROR",
