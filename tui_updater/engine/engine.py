@@ -65,16 +65,15 @@ class Engine:
         self.table = TaskTable(on_change=self._check_idle)  # the one place a task's state lives
         self._idle = asyncio.Event()
         self._idle.set()
-        self._loaded = asyncio.Event()  # start() has taken in the stored unfinished tasks
+        self._started = asyncio.Event()  # the stored unfinished tasks are in the table
         self._unpaused = asyncio.Event()
         self._unpaused.set()
         self._stopping = False
-        self._started = False
         self._background: set[asyncio.Task[Any]] = set()
         self.reporter = Reporter(
             self.bus, store, self.clock, is_running=self._is_running, spawn=self._spawn_quietly
         )
-        self.outcomes = OutcomeRecorder(self)
+        self._outcomes = OutcomeRecorder(self)
         self._pruner: asyncio.Task[None] | None = None
 
     # --- life cycle -----------------------------------------------------------------------------
@@ -100,10 +99,9 @@ class Engine:
         if resumed:
             await self.store.save(tasks=resumed)
             self.log("INFO", f"resuming {len(resumed)} interrupted task(s)")
-        self._loaded.set()
         await self.prune()
         self._pruner = asyncio.create_task(self._prune_hourly())
-        self._started = True
+        self._started.set()
         self._kick()
 
     async def prune(self) -> int:
@@ -185,9 +183,9 @@ class Engine:
             slot = self.table.get(task_id)  # it may have been taken in during the read
             if slot is not None:
                 return slot
-            if task.status.finished or self._loaded.is_set():
+            if task.status.finished or self._started.is_set():
                 return task
-            await self._loaded.wait()
+            await self._started.wait()
 
     # --- commands -------------------------------------------------------------------------------
 
@@ -279,7 +277,7 @@ class Engine:
                     timer.cancel()
                     await asyncio.wait({timer})
                 message = "cancelled before it started" if timer is None else "cancelled"
-                await self.outcomes.end(
+                await self._outcomes.end(
                     slot, slot.record.evolve(status=TaskStatus.CANCELLED, message=message)
                 )
             elif state is TaskState.RECORDING and slot.task is not None:
@@ -404,7 +402,7 @@ class Engine:
 
     def _kick(self) -> None:
         """Start queued tasks while running slots are free and the queue is not paused."""
-        if not self._started or self._stopping:
+        if not self._started.is_set() or self._stopping:
             return
         limit = self.settings.max_running_tasks
         while not self.paused and self.table.running_count < limit:
@@ -450,7 +448,7 @@ class Engine:
     async def _run(self, slot: TaskSlot, run: TaskRun) -> None:
         """Run a task and record how it ended; its slot is freed only once that is recorded."""
         try:
-            await self.outcomes.run(slot, run)
+            await self._outcomes.run(slot, run)
         finally:
             self._kick()
 

@@ -190,15 +190,18 @@ class TaskRun:
     async def _pipeline(
         self, ctx: TaskContext, params: Any, pending: list[ItemRecord], obtained: list[ItemRecord]
     ) -> None:
-        """Obtain with up to ``concurrency`` workers; whichever worker completes a batch applies it.
+        """Obtain up to ``concurrency`` items at once; whichever worker completes a batch applies it.
 
-        Batches are applied one at a time, in the order they fill, while the other workers keep
-        obtaining. The final batch is left for the end so it is stored with the finished task.
-        With one worker this is the plain sequential loop, run inline with no helper task.
+        Batches are applied one at a time, in the order they fill. With more than one worker an
+        extra one is started, so a worker busy applying never lowers the obtain concurrency; with
+        one, this is the plain sequential loop, run inline. The final batch is left for the end
+        so it is stored with the finished task.
         """
         batch_size = self.task_type.batch_size(params)
+        concurrency = self.task_type.concurrency(params)
         queue = deque(pending)
         ready: list[ItemRecord] = list(obtained)
+        obtaining = asyncio.Semaphore(concurrency)
         in_flight = 0
         applying = False  # one worker at a time holds the applier role
 
@@ -219,28 +222,29 @@ class TaskRun:
 
         async def worker() -> None:
             nonlocal in_flight
-            while True:
+            while queue:
                 if self.hooks.is_paused() and not applying and batch_due():
                     await apply_due()  # results in hand are written before the pause
                 await self.hooks.paused()
-                if not queue:
-                    return
-                item = queue.popleft()
-                in_flight += 1
-                try:
-                    done = await self._obtain(ctx, params, item)
-                finally:
-                    in_flight -= 1
+                async with obtaining:
+                    if not queue:
+                        return
+                    item = queue.popleft()
+                    in_flight += 1
+                    try:
+                        done = await self._obtain(ctx, params, item)
+                    finally:
+                        in_flight -= 1
                 if done is not None:
                     ready.append(done)
                 if not applying and batch_due():
                     await apply_due()
 
-        worker_count = min(self.task_type.concurrency(params), len(pending))
+        worker_count = min(concurrency, len(pending))
         if worker_count == 1:
             await worker()
         elif worker_count > 1:
-            workers = [asyncio.create_task(worker()) for _ in range(worker_count)]
+            workers = [asyncio.create_task(worker()) for _ in range(worker_count + 1)]
             try:
                 await asyncio.gather(*workers)
             finally:
