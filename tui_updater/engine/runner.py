@@ -190,77 +190,94 @@ class TaskRun:
     async def _pipeline(
         self, ctx: TaskContext, params: Any, pending: list[ItemRecord], obtained: list[ItemRecord]
     ) -> None:
-        """Obtain up to ``concurrency`` items at once; whichever worker completes a batch applies it.
+        """Obtain up to ``concurrency`` items at once and apply them in batches, one batch at a time.
 
-        Batches are applied one at a time, in the order they fill. With more than one worker an
-        extra one is started, so a worker busy applying never lowers the obtain concurrency; with
-        one, this is the plain sequential loop, run inline. The final batch is left for the end
-        so it is stored with the finished task.
+        With one worker this is the plain sequential loop, run inline: a full batch is written in
+        turn. With more, the worker that fills a batch starts the writer beside the workers (one
+        at a time), so writing never lowers the obtain concurrency. The final batch is left for
+        the end so it is stored with the finished task.
         """
         batch_size = self.task_type.batch_size(params)
-        concurrency = self.task_type.concurrency(params)
         queue = deque(pending)
         ready: list[ItemRecord] = list(obtained)
-        obtaining = asyncio.Semaphore(concurrency)
         in_flight = 0
-        applying = False  # one worker at a time holds the applier role
+        applying = False  # a batch writer is at work
 
         def batch_due() -> bool:
             if not ready or (in_flight == 0 and not queue):
                 return False  # what is left is the final batch: written with the task
             return len(ready) >= batch_size or self.hooks.is_paused()
 
-        async def apply_due() -> None:
+        def take_batch() -> list[ItemRecord]:
+            batch, ready[:] = ready[:batch_size], ready[batch_size:]
+            return batch
+
+        async def apply_due(started: asyncio.Future[None] | None = None) -> None:
             nonlocal applying
             applying = True
             try:
+                if started is not None:
+                    await self._end_apply(started)
                 while batch_due():
-                    batch, ready[:] = ready[:batch_size], ready[batch_size:]
-                    await self._apply_shielded(ctx, params, batch, last=False)
+                    await self._apply_shielded(ctx, params, take_batch(), last=False)
             finally:
                 applying = False
 
-        async def worker() -> None:
-            nonlocal in_flight
+        async def worker(group: asyncio.TaskGroup | None) -> None:
+            nonlocal in_flight, applying
             while queue:
                 if self.hooks.is_paused() and not applying and batch_due():
                     await apply_due()  # results in hand are written before the pause
                 await self.hooks.paused()
-                async with obtaining:
-                    if not queue:
-                        return
-                    item = queue.popleft()
-                    in_flight += 1
-                    try:
-                        done = await self._obtain(ctx, params, item)
-                    finally:
-                        in_flight -= 1
+                if not queue:
+                    return
+                item = queue.popleft()
+                in_flight += 1
+                try:
+                    done = await self._obtain(ctx, params, item)
+                finally:
+                    in_flight -= 1
                 if done is not None:
                     ready.append(done)
                 if not applying and batch_due():
-                    await apply_due()
+                    if group is None:
+                        await apply_due()
+                    else:  # the write starts now; the writer task only sees it through
+                        applying = True
+                        started = self._begin_apply(ctx, params, take_batch(), last=False)
+                        group.create_task(apply_due(started))
 
-        worker_count = min(concurrency, len(pending))
+        worker_count = min(self.task_type.concurrency(params), len(pending))
         if worker_count == 1:
-            await worker()
+            await worker(None)
         elif worker_count > 1:
-            workers = [asyncio.create_task(worker()) for _ in range(worker_count + 1)]
+            # A failure anywhere cancels the other workers; a batch write under way is shielded
+            # and still finishes (the engine waits for it through ``applying``).
             try:
-                await asyncio.gather(*workers)
-            finally:
-                for task in workers:
-                    task.cancel()  # a batch write under way is shielded and still finishes
-                await asyncio.gather(*workers, return_exceptions=True)
+                async with asyncio.TaskGroup() as group:
+                    for _ in range(worker_count):
+                        group.create_task(worker(group))
+            except BaseExceptionGroup as failed:  # the run fails with the first error itself
+                raise failed.exceptions[0] from None
         while ready:
-            batch, ready[:] = ready[:batch_size], ready[batch_size:]
+            batch = take_batch()
             await self._apply_shielded(ctx, params, batch, last=not ready)
 
     async def _apply_shielded(
         self, ctx: TaskContext, params: Any, batch: list[ItemRecord], *, last: bool
     ) -> None:
-        """Once a batch write starts it finishes and is recorded, even if the run is cancelled."""
+        await self._end_apply(self._begin_apply(ctx, params, batch, last=last))
+
+    def _begin_apply(
+        self, ctx: TaskContext, params: Any, batch: list[ItemRecord], *, last: bool
+    ) -> asyncio.Future[None]:
+        """Start a batch write: once started it finishes and is recorded, even if the run is
+        cancelled (the engine waits for ``applying`` before it records the outcome)."""
         self.applying = asyncio.ensure_future(self._apply(ctx, params, batch, last=last))
-        await asyncio.shield(self.applying)
+        return self.applying
+
+    async def _end_apply(self, write: asyncio.Future[None]) -> None:
+        await asyncio.shield(write)
         self.applying = None
 
     async def _obtain(self, ctx: TaskContext, params: Any, item: ItemRecord) -> ItemRecord | None:
