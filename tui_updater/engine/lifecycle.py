@@ -26,6 +26,10 @@ class TaskState(enum.Enum):
     WAITING_RETRY = "waiting_retry"  # failed transiently; waits out the delay (stored PENDING)
     FINISHED = "finished"  # ended for good; the finished event is set
 
+    # Members are singletons compared by identity: hash them the same way, in C. Enum's own
+    # __hash__ is Python code, and every transition hashes states several times.
+    __hash__ = object.__hash__
+
     @property
     def counts_as_running(self) -> bool:
         """Counted against max_running_tasks: a run coroutine is still at work."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,10 +19,11 @@ class TaskTable:
     """The engine's one mapping of task id to slot; a finished slot leaves it."""
 
     def __init__(self, on_change: Callable[[], None] = lambda: None):
+        """``on_change`` is called when a slot is added or leaves (the table's size changed)."""
         self._slots: dict[str, TaskSlot] = {}
         self._heap: list[tuple[int, int, str]] = []
         self._order = itertools.count()
-        self._census: Counter[TaskState] = Counter()  # slots per state, for O(1) counts
+        self._census = dict.fromkeys(TaskState, 0)  # slots per state, for O(1) counts
         self._on_change = on_change
 
     def __len__(self) -> int:
@@ -76,9 +76,8 @@ class TaskTable:
 
     def _moved(self, slot: TaskSlot, before: TaskState, after: TaskState) -> None:
         self._census[before] -= 1
+        self._census[after] += 1
         if after is TaskState.FINISHED:
             if self._slots.get(slot.task_id) is slot:
                 del self._slots[slot.task_id]
-        else:
-            self._census[after] += 1
-        self._on_change()
+            self._on_change()  # the only move that can leave the table empty
