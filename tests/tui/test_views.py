@@ -120,11 +120,9 @@ async def test_empty_field_selection_is_refused() -> None:
         await pilot.press("s")
         await wait_for(
             pilot,
-            lambda: (
-                isinstance(app.screen, TaskForm)
-                and bool(app.screen.specs)
-                and bool(app.screen.query("#field-updateFields"))
-            ),
+            lambda: isinstance(app.screen, TaskForm)
+            and bool(app.screen.specs)
+            and bool(app.screen.query("#field-updateFields")),
             what="form with its fields",
         )
         form = app.screen
