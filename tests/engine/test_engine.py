@@ -347,3 +347,25 @@ async def test_progress_reports_the_item_count_before_the_first_batch(make_engin
     assert (await engine.get_task(task.task_id)).counts.done < 5  # seen while the first batch ran
     await engine.cancel(task.task_id)
     await engine.stop()
+
+
+async def test_task_failed_names_the_cause_of_one_failure(make_engine):
+    engine = make_engine(task_max_attempts=1)
+    sub = engine.bus.subscribe()
+    await engine.start()
+    task = await engine.submit("SAMPLE", {"count": 3, "permanent": ["k1"]})
+    done = await engine.wait(task.task_id)
+    assert done.status is TaskStatus.FAILED and done.error == "k1 is broken"
+    failed = [e for e in sub.drain() if e.type is EventType.TASK_FAILED]
+    assert [e.error for e in failed] == ["k1 is broken"]
+    assert (await engine.store.get_task(task.task_id)).error == "k1 is broken"  # type: ignore[union-attr]
+    await engine.stop()
+
+
+async def test_task_failed_counts_several_failures_and_names_the_first(make_engine):
+    engine = make_engine(task_max_attempts=1)
+    await engine.start()
+    task = await engine.submit("SAMPLE", {"count": 4, "permanent": ["k3", "k1"], "concurrency": 1})
+    done = await engine.wait(task.task_id)
+    assert done.error == "2 of 4 items failed; first: item 1: k1 is broken"
+    await engine.stop()

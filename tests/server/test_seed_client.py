@@ -197,11 +197,6 @@ def test_the_seed_client_prints_started_progress_completed_and_failed(
     assert failed != f"任务 {upgrade_id} 失败: undefined"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="INTEGRATOR: task_failed.error naming the cause is fixed in engine.py on another "
-    "branch; once merged this passes: remove this marker",
-)
 def test_the_seed_client_prints_sqlites_message_for_a_failed_upgrade(
     seed_setup: SeedSetup,
 ) -> None:

@@ -1,33 +1,29 @@
 """The engine: a durable priority queue of tasks with concurrency limits, retries and events.
 
-State changes are decided here and recorded through the TaskStore; runs are TaskRun objects.
+State changes are decided here and recorded through the TaskStore. Each task the engine holds
+has one TaskSlot (engine/lifecycle.py); how a run's outcome is stored is engine/outcome.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
 import random
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import Any, Protocol
 
 from tui_updater.config import EngineSettings
 from tui_updater.core.events import Event, EventType
-from tui_updater.core.models import (
-    ItemStatus,
-    Priority,
-    TaskRecord,
-    TaskStatus,
-    now_ms,
-)
+from tui_updater.core.models import ItemStatus, Priority, TaskRecord, TaskStatus, now_ms
 from tui_updater.core.retry import RetryPolicy
 from tui_updater.core.store import TaskStore
 from tui_updater.engine.bus import EventBus
 from tui_updater.engine.clock import Clock, RealClock
 from tui_updater.engine.ids import new_task_id
+from tui_updater.engine.lifecycle import TaskSlot, TaskState
+from tui_updater.engine.outcome import OutcomeRecorder
 from tui_updater.engine.reporter import Reporter
-from tui_updater.engine.runner import RunHooks, TaskRun, count_items, describe_error
+from tui_updater.engine.runner import RunHooks, TaskRun, count_items
+from tui_updater.engine.table import TaskTable
 from tui_updater.errors import InvalidParameters, TaskNotFound, TaskStateError
 from tui_updater.tasks.base import TaskContext, TaskType
 
@@ -68,28 +64,19 @@ class Engine:
             base_delay_s=self.settings.retry_base_delay_s,
             max_delay_s=self.settings.retry_max_delay_s,
         )
-        self._heap: list[tuple[int, int, str]] = []
-        self._order = itertools.count()
-        self._pending: dict[str, TaskRecord] = {}
-        self._running: dict[str, tuple[asyncio.Task[None], TaskRun]] = {}
-        self._cancelling: set[str] = set()
-        self._recording: set[str] = set()  # runs whose outcome is being stored: not cancellable
-        self._retrying: dict[str, asyncio.Task[None]] = {}  # waiting out an automatic retry delay
-        self._finished: dict[str, asyncio.Event] = {}
+        self.table = TaskTable(on_change=self._check_idle)  # the one place a task's state lives
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._started = asyncio.Event()  # the stored unfinished tasks are in the table
         self._unpaused = asyncio.Event()
         self._unpaused.set()
         self._stopping = False
-        self._started = False
         self._background: set[asyncio.Task[Any]] = set()
         self.reporter = Reporter(
-            self.bus,
-            store,
-            self.clock,
-            is_running=lambda task_id: task_id in self._running,
-            spawn=self._spawn,
+            self.bus, store, self.clock, is_running=self._is_running, spawn=self._spawn_quietly
         )
+        self._outcomes = OutcomeRecorder(self)
         self._pruner: asyncio.Task[None] | None = None
-        self._fresh: dict[str, Any] = {}  # submitted here, never started: params, nothing stored
 
     # --- life cycle -----------------------------------------------------------------------------
 
@@ -109,13 +96,14 @@ class Engine:
                     updated_at_ms=now_ms(),
                 )
                 resumed.append(task)
-            self._enqueue(task)
+            if self.table.get(task.task_id) is None:
+                self.table.add(task)
         if resumed:
             await self.store.save(tasks=resumed)
             self.log("INFO", f"resuming {len(resumed)} interrupted task(s)")
         await self.prune()
         self._pruner = asyncio.create_task(self._prune_hourly())
-        self._started = True
+        self._started.set()
         self._kick()
 
     async def prune(self) -> int:
@@ -138,11 +126,11 @@ class Engine:
         self._stopping = True
         if self._pruner is not None:
             self._pruner.cancel()
-        runs = [task for task, _ in self._running.values()]
-        for task_id, (task, _) in list(self._running.items()):
+        runs = [s.task for s in self.table if s.state.counts_as_running and s.task]
+        for slot in self.table:
             # A run already being cancelled or recording its outcome finishes that first.
-            if task_id not in self._cancelling and task_id not in self._recording:
-                task.cancel()
+            if slot.state is TaskState.RUNNING:
+                self._cancel_run(slot)
         if runs:
             await asyncio.wait(runs)
         for task in list(self._background):
@@ -158,20 +146,20 @@ class Engine:
 
     @property
     def running_count(self) -> int:
-        return len(self._running)
+        return self.table.running_count
 
     @property
     def pending_count(self) -> int:
-        return len(self._pending)
+        return self.table.pending_count
 
     def live_task(self, task_id: str) -> TaskRecord | None:
-        """The freshest in-memory record of a running task (progress not yet persisted)."""
-        run = self._running.get(task_id)
-        return run[1].task if run else None
+        """The freshest in-memory record of a task the engine holds (progress not yet stored)."""
+        slot = self.table.get(task_id)
+        return slot.record if slot else None
 
     def live_items(self, task_id: str) -> dict[int, Any] | None:
-        run = self._running.get(task_id)
-        return dict(run[1].items) if run else None
+        slot = self.table.get(task_id)
+        return dict(slot.run.items) if slot and slot.run else None
 
     async def get_task(self, task_id: str) -> TaskRecord:
         live = self.live_task(task_id)
@@ -181,6 +169,25 @@ class Engine:
         if task is None:
             raise TaskNotFound(task_id)
         return task
+
+    async def _held(self, task_id: str) -> TaskSlot | TaskRecord:
+        """The task's slot if the engine holds it, else its stored record (TaskNotFound if none).
+
+        Before start() has taken in the stored unfinished tasks, a command on one waits for it.
+        """
+        while True:
+            slot = self.table.get(task_id)
+            if slot is not None:
+                return slot
+            task = await self.store.get_task(task_id)
+            if task is None:
+                raise TaskNotFound(task_id)
+            slot = self.table.get(task_id)  # it may have been taken in during the read
+            if slot is not None:
+                return slot
+            if task.status.finished or self._started.is_set():
+                return task
+            await self._started.wait()
 
     # --- commands -------------------------------------------------------------------------------
 
@@ -207,10 +214,7 @@ class Engine:
     ) -> TaskRecord:
         """Validate and queue a task; raise InvalidParameters / UnknownTaskType on bad input."""
         task_type = self._type(type_name)
-        try:
-            level = Priority.parse(priority)
-        except ValueError as exc:
-            raise InvalidParameters("priority", str(exc)) from None
+        level = _parse_priority(priority)
         params = task_type.parse_params(data)
         task_id = new_task_id()
         await task_type.check(self._context(task_id), params)
@@ -226,8 +230,7 @@ class Engine:
             message="queued",
         )
         await self.store.save(tasks=[task])
-        self._fresh[task_id] = params
-        self._enqueue(task)
+        self.table.add(task, params=params)
         self.reporter.emit(EventType.TASK_CREATED, task)
         self.log(
             "INFO", f"created task {task_type.name} (ID: {task_id}, priority {level.name})", task_id
@@ -235,40 +238,60 @@ class Engine:
         self._kick()
         return task
 
-    async def cancel(self, task_id: str) -> TaskRecord:
-        task = await self.get_task(task_id)
-        if task.status.finished:
-            raise TaskStateError(f"task {task_id} is already {task.status.value}")
-        if task_id in self._running:
-            run_task, _ = self._running[task_id]
-            if task_id in self._recording:
-                # It ended on its own and its outcome is being stored: let that finish (never
-                # interrupt it half-way); only a scheduled automatic retry is left to cancel.
-                await asyncio.wait({run_task})
-                if task_id not in self._retrying:
-                    return await self.get_task(task_id)
+    async def set_priority(self, task_id: str, priority: object) -> TaskRecord:
+        """Change a PENDING task's priority (and so its place in the queue); stored at once."""
+        level = _parse_priority(priority)
+        held = await self._held(task_id)
+        if not isinstance(held, TaskSlot) or not held.state.pending:
+            if isinstance(held, TaskSlot):
+                cancelling = held.state is TaskState.CANCELLING
+                now = "being cancelled" if cancelling else held.record.status.value
             else:
-                if task_id not in self._cancelling:  # a second cancel just waits for the first
-                    self._cancelling.add(task_id)
-                    run_task.cancel()
-                await asyncio.wait({run_task})
-                return await self.get_task(task_id)
-        waiter = self._retrying.pop(task_id, None)
-        if waiter is not None:  # waiting out a retry delay: that retry must never happen
-            waiter.cancel()
-            await asyncio.wait({waiter})
-            task = await self.get_task(task_id)
-        self._pending.pop(task_id, None)
-        self._fresh.pop(task_id, None)
-        task = task.evolve(
-            status=TaskStatus.CANCELLED,
-            message="cancelled before it started" if waiter is None else "cancelled",
-            finished_at_ms=now_ms(),
-            updated_at_ms=now_ms(),
-        )
+                now = held.status.value
+            raise TaskStateError(f"only PENDING tasks can change priority; {task_id} is {now}")
+        before = held.record.priority
+        if level is before:
+            return held.record
+        task = held.record.evolve(priority=level, updated_at_ms=now_ms())
+        key = None
+        if held.state is TaskState.QUEUED:  # keeps its FIFO place among the new priority's tasks
+            key = self.table.index(task, order=held.queue_key[1] if held.queue_key else None)
+        held.reprioritize(task, key)
         await self.store.save(tasks=[task])
-        self._terminal(EventType.TASK_CANCELLED, task)
+        self.log(
+            "INFO", f"task {task_id}: priority set to {level.name} (was {before.name})", task_id
+        )
+        self._kick()
         return task
+
+    async def cancel(self, task_id: str) -> TaskRecord:
+        held = await self._held(task_id)
+        if not isinstance(held, TaskSlot):
+            raise TaskStateError(f"task {task_id} is already {held.status.value}")
+        slot = held
+        while True:
+            state = slot.state
+            if state is TaskState.RUNNING:
+                slot.request_cancel()
+                self._cancel_run(slot)  # the run unwinds and records CANCELLED
+            elif state.pending:
+                timer = slot.task  # waiting out a retry delay: that retry must never happen
+                slot.request_cancel()
+                if timer is not None:
+                    timer.cancel()
+                    await asyncio.wait({timer})
+                message = "cancelled before it started" if timer is None else "cancelled"
+                await self._outcomes.end(
+                    slot, slot.record.evolve(status=TaskStatus.CANCELLED, message=message)
+                )
+            elif state is TaskState.RECORDING and slot.task is not None:
+                # It ended on its own and its outcome is being stored: let that finish (never
+                # interrupt it half-way); a scheduled automatic retry is then cancelled.
+                await asyncio.wait({slot.task})
+                continue
+            break  # CANCELLING (a second cancel waits for the first) or FINISHED
+        await slot.finished.wait()
+        return slot.record
 
     async def retry(self, task_id: str) -> TaskRecord:
         """Rerun a FAILED or CANCELLED task's unfinished and failed items."""
@@ -278,11 +301,9 @@ class Engine:
                 f"only FAILED or CANCELLED tasks can be retried; {task_id} is {task.status.value}"
             )
         reset = await self.store.reset_items(task_id, [ItemStatus.FAILED, ItemStatus.RUNNING])
-        return await self._requeue(task, f"retrying {reset} failed item(s) by request")
-
-    async def _requeue(self, task: TaskRecord, message: str) -> TaskRecord:
-        items = await self.store.list_items(task.task_id)
+        items = await self.store.list_items(task_id)
         counts = count_items(items) if items else task.counts
+        message = f"retrying {reset} failed item(s) by request"
         task = task.evolve(
             status=TaskStatus.PENDING,
             attempt=task.attempt + 1,
@@ -293,37 +314,20 @@ class Engine:
             progress=counts.progress(),
             updated_at_ms=now_ms(),
         )
+        if self.table.get(task_id) is not None:  # a concurrent retry got here first
+            raise TaskStateError(f"task {task_id} is already queued again")
         await self.store.save(tasks=[task])
-        waiter = self._finished.get(task.task_id)
-        if waiter is not None and waiter.is_set():  # finished before: later waiters wait afresh
-            del self._finished[task.task_id]
-        self._enqueue(task)
-        self.reporter.emit(EventType.TASK_RETRYING, task)
-        self.log("INFO", f"task {task.task_id}: {message} (attempt {task.attempt})", task.task_id)
-        self._kick()
+        self.table.add(task)
+        self.announce_retry(task)
         return task
 
-    async def set_priority(self, task_id: str, priority: object) -> TaskRecord:
-        """Change a queued task's priority; it keeps its place among tasks of the new priority."""
-        try:
-            level = Priority.parse(priority)
-        except ValueError as exc:
-            raise InvalidParameters("priority", str(exc)) from None
-        task = await self.get_task(task_id)
-        if task_id not in self._pending or task_id in self._retrying or task_id in self._running:
-            raise TaskStateError(
-                f"only a queued task's priority can change; {task_id} is {task.status.value}"
-            )
-        # The queue changes before the await: the scheduler may start the task meanwhile, and
-        # must then start it as changed, never from a stale heap entry.
-        task = self._pending[task_id].evolve(priority=level, updated_at_ms=now_ms())
-        self._pending[task_id] = task
-        self._heap = [entry for entry in self._heap if entry[2] != task_id]
-        heapq.heapify(self._heap)
-        heapq.heappush(self._heap, (-int(level), next(self._order), task_id))
-        await self.store.save(tasks=[task])
-        self.log("INFO", f"task {task_id}: priority set to {level.name}", task_id)
-        return task
+    def announce_retry(self, task: TaskRecord) -> None:
+        """A task is queued again (by request or after transient failures): say so, schedule."""
+        self.reporter.emit(EventType.TASK_RETRYING, task)
+        self.log(
+            "INFO", f"task {task.task_id}: {task.message} (attempt {task.attempt})", task.task_id
+        )
+        self._kick()
 
     async def delete(self, task_id: str) -> None:
         task = await self.get_task(task_id)
@@ -335,8 +339,7 @@ class Engine:
         await self.reporter.flush_logs()
         await self.store.get_task(task_id)  # a read waits for every queued write to commit
         await self.store.delete_task(task_id)
-        self._pending.pop(task_id, None)
-        self._terminal(EventType.TASK_DELETED, task.evolve(message="deleted"))
+        self.reporter.terminal(EventType.TASK_DELETED, task.evolve(message="deleted"))
         self.log("INFO", f"deleted task {task_id}")
 
     async def revert(self, task_id: str) -> dict[str, Any]:
@@ -379,175 +382,98 @@ class Engine:
 
     async def wait(self, task_id: str) -> TaskRecord:
         """Wait until the task is finished for good (after any automatic retries)."""
-        task = await self.get_task(task_id)
-        event = self._finished.setdefault(task_id, asyncio.Event())
-        if task.status.finished and task_id not in self._pending and task_id not in self._running:
-            return task
-        await event.wait()
-        stored = await self.store.get_task(task_id)
-        return stored or task
+        held = await self._held(task_id)
+        if not isinstance(held, TaskSlot):
+            return held  # finished (or not held by this engine: nothing will change it here)
+        await held.finished.wait()
+        return held.record
 
     async def wait_idle(self) -> None:
         """Wait until nothing is pending or running (tests, the one-shot command)."""
-        while self._pending or self._running or self._background:  # noqa: ASYNC110 (state spans several collections)
-            await asyncio.sleep(0.01)
+        await self._idle.wait()
 
     # --- scheduling -----------------------------------------------------------------------------
 
-    def _enqueue(self, task: TaskRecord) -> None:
-        self._pending[task.task_id] = task
-        heapq.heappush(self._heap, (-int(task.priority), next(self._order), task.task_id))
+    def _check_idle(self) -> None:
+        if len(self.table) or self._background:
+            self._idle.clear()
+        else:
+            self._idle.set()
+
+    def _is_running(self, task_id: str) -> bool:
+        slot = self.table.get(task_id)
+        return slot is not None and slot.state.counts_as_running
 
     def _kick(self) -> None:
-        if not self._started or self._stopping:
+        """Start queued tasks while running slots are free and the queue is not paused."""
+        if not self._started.is_set() or self._stopping:
             return
-        while (
-            self._heap and not self.paused and len(self._running) < self.settings.max_running_tasks
-        ):
-            _, _, task_id = heapq.heappop(self._heap)
-            task = self._pending.pop(task_id, None)
-            if task is None or task_id in self._running:
-                continue
-            run = TaskRun(
-                task=task,
-                task_type=self._type(task.type),
-                store=self.store,
-                resources=self.resources,
-                policy=self.policy,
-                clock=self.clock,
-                hooks=RunHooks(
-                    progress=self.reporter.progress,
-                    log=self.log,
-                    paused=self._unpaused.wait,
-                    is_paused=lambda: self.paused,
-                    started=lambda task: self.reporter.emit(EventType.TASK_STARTED, task),
-                ),
-                rng=self.rng,
-                fresh=task_id in self._fresh,
-                params=self._fresh.pop(task_id, None),
-            )
-            self._running[task_id] = (asyncio.create_task(self._run(run)), run)
+        limit = self.settings.max_running_tasks
+        while not self.paused and self.table.running_count < limit:
+            slot = self.table.pop_queued()
+            if slot is None:
+                return
+            self._launch(slot)
 
-    async def _run(self, run: TaskRun) -> None:
-        """Run a task and record how it ended; its slot is freed only once that is recorded."""
-        try:
-            await self._run_and_record(run)
-        finally:
-            self._running.pop(run.task.task_id, None)
-            self._recording.discard(run.task.task_id)
-            self._cancelling.discard(run.task.task_id)
-            self._kick()
-
-    async def _run_and_record(self, run: TaskRun) -> None:
-        task_id = run.task.task_id
+    def _launch(self, slot: TaskSlot) -> None:
+        task = slot.record
         stamp = now_ms()
-        run.task = run.task.evolve(
+        task = task.evolve(
             status=TaskStatus.RUNNING,
-            started_at_ms=run.task.started_at_ms or stamp,
+            started_at_ms=task.started_at_ms or stamp,
             message="running",
             updated_at_ms=stamp,
         )
-        try:
-            task = await run.execute()  # records RUNNING with its first write; announces itself
-        except asyncio.CancelledError:
-            await self._interrupted(run)
-            return
-        except Exception as exc:  # the task as a whole could not run (bad db, missing column…)
-            if not run.announced:  # keep the order created → started → failed
-                run.announced = True
-                self.reporter.emit(EventType.TASK_STARTED, run.task)
-            self._recording.add(task_id)
-            if run.applying is not None:  # a batch write under way finishes and is recorded first
-                await asyncio.gather(run.applying, return_exceptions=True)
-            failed = run.task.evolve(
-                status=TaskStatus.FAILED, error=describe_error(exc), message=describe_error(exc)
-            )
-            await self._finish(failed, run)
-            return
-        self._recording.add(task_id)  # from here a cancel waits for the outcome to be stored
-        if task.counts.failed:
-            retryable = any(
-                i.retryable for i in run.items.values() if i.status is ItemStatus.FAILED
-            )
-            if retryable and task.attempt < self.settings.task_max_attempts:
-                delay_s = self.policy.delay_s(task.attempt, rng=self.rng)
-                # Stored as PENDING while it waits: get_task, cancel and a restart all see a task
-                # that is queued, not one that is running with nothing behind it.
-                task = task.evolve(
-                    status=TaskStatus.PENDING,
-                    message=f"transient failures; retrying in {delay_s:.1f}s",
-                    updated_at_ms=now_ms(),
-                )
-                await self.store.save(
-                    items=run.unsaved, tasks=[task], new_items=run.take_new_items()
-                )
-                await self.store.reset_items(task_id, [ItemStatus.FAILED], only_retryable=True)
-                self._pending[task_id] = task  # visible as pending while it waits
-                waiter = asyncio.create_task(self._retry_later(task, delay_s))
-                self._retrying[task_id] = waiter
-                self._background.add(waiter)
-                waiter.add_done_callback(self._background.discard)
-                return
-            error = f"{task.counts.failed} of {task.counts.total} item(s) failed"
-            await self._finish(
-                task.evolve(status=TaskStatus.FAILED, error=error, message=error), run
-            )
-        else:
-            await self._finish(
-                task.evolve(status=TaskStatus.COMPLETED, message="completed", progress=100.0), run
-            )
+        run = TaskRun(
+            task=task,
+            task_type=self._type(task.type),
+            store=self.store,
+            resources=self.resources,
+            policy=self.policy,
+            clock=self.clock,
+            hooks=RunHooks(
+                progress=self.reporter.progress,
+                log=self.log,
+                paused=self._unpaused.wait,
+                is_paused=lambda: self.paused,
+                started=lambda task: self.reporter.emit(EventType.TASK_STARTED, task),
+            ),
+            rng=self.rng,
+            fresh=slot.params is not None,
+            params=slot.params,
+        )
+        slot.start(run, asyncio.create_task(self._run(slot, run)))
 
-    async def _retry_later(self, task: TaskRecord, delay_s: float) -> None:
+    def _cancel_run(self, slot: TaskSlot) -> None:
+        """Interrupt a slot's run; one whose coroutine has not begun checks the state first."""
+        if slot.run is not None and slot.run.begun and slot.task is not None:
+            slot.task.cancel()
+
+    async def _run(self, slot: TaskSlot, run: TaskRun) -> None:
+        """Run a task and record how it ended; its slot is freed only once that is recorded."""
         try:
-            await self.clock.sleep(delay_s)
-            self._pending.pop(task.task_id, None)
-            await self._requeue(task, "retrying failed items after transient errors")
+            await self._outcomes.run(slot, run)
         finally:
-            if self._retrying.get(task.task_id) is asyncio.current_task():
-                del self._retrying[task.task_id]
+            self._kick()
 
-    async def _interrupted(self, run: TaskRun) -> None:
-        task_id = run.task.task_id
-        if run.applying is not None:  # a write already under way finishes and is recorded first
-            await asyncio.gather(run.applying, return_exceptions=True)
-        if task_id in self._cancelling:  # kept until the run ends: a second cancel only waits
-            await self._finish(
-                run.task.evolve(status=TaskStatus.CANCELLED, message="cancelled"), run
-            )
-        else:
-            task = run.task.evolve(
-                status=TaskStatus.PENDING,
-                message="interrupted; resumes on next start",
-                updated_at_ms=now_ms(),
-            )
-            await self.store.save(tasks=[task], items=run.unsaved, new_items=run.take_new_items())
-            self.log("INFO", f"task {task_id} interrupted; it resumes on the next start", task_id)
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
 
-    async def _finish(self, task: TaskRecord, run: TaskRun | None = None) -> None:
-        stamp = now_ms()
-        task = task.evolve(finished_at_ms=stamp, updated_at_ms=stamp)
-        if run is None:
-            await self.store.save(tasks=[task])
-        else:
-            await self.store.save(tasks=[task], items=run.unsaved, new_items=run.take_new_items())
-        kind = {
-            TaskStatus.COMPLETED: EventType.TASK_COMPLETED,
-            TaskStatus.FAILED: EventType.TASK_FAILED,
-            TaskStatus.CANCELLED: EventType.TASK_CANCELLED,
-        }[task.status]
-        level = "ERROR" if task.status is TaskStatus.FAILED else "INFO"
-        detail = f": {task.error}" if task.error else ""
-        self.log(level, f"task {task.status.value.lower()}: {task.task_id}{detail}", task.task_id)
-        self._terminal(kind, task)
-
-    def _terminal(self, kind: EventType, task: TaskRecord) -> None:
-        self.reporter.terminal(kind, task)
-        self._finished.setdefault(task.task_id, asyncio.Event()).set()
-
-    def _spawn(self, coro: Any) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run a background coroutine the engine tracks: wait_idle waits for it, stop cancels it."""
         task = asyncio.create_task(coro)
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._idle.clear()
+        task.add_done_callback(self._background_done)
+        return task
+
+    def _spawn_quietly(self, coro: Coroutine[Any, Any, None]) -> None:
+        self.spawn(coro)
+
+    def _background_done(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        self._check_idle()
 
     # --- events and logs ------------------------------------------------------------------------
 
@@ -557,3 +483,10 @@ class Engine:
 
     async def flush_logs(self) -> None:
         await self.reporter.flush_logs()
+
+
+def _parse_priority(priority: object) -> Priority:
+    try:
+        return Priority.parse(priority)
+    except ValueError as exc:
+        raise InvalidParameters("priority", str(exc)) from None

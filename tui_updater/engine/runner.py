@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,6 +77,7 @@ class TaskRun:
     unsaved: list[ItemRecord] = field(default_factory=list)  # final outcomes, saved with the task
     items_stored: bool = True  # False until a fresh task's items are first written
     announced: bool = False  # the started event went out
+    begun: bool = False  # the engine's coroutine for it is running: a cancel reaches its handlers
     _by_status: Counter[ItemStatus] = field(default_factory=Counter)
 
     async def execute(self) -> TaskRecord:
@@ -189,94 +190,94 @@ class TaskRun:
     async def _pipeline(
         self, ctx: TaskContext, params: Any, pending: list[ItemRecord], obtained: list[ItemRecord]
     ) -> None:
+        """Obtain up to ``concurrency`` items at once and apply them in batches, one batch at a time.
+
+        With one worker this is the plain sequential loop, run inline: a full batch is written in
+        turn. With more, the worker that fills a batch starts the writer beside the workers (one
+        at a time), so writing never lowers the obtain concurrency. The final batch is left for
+        the end so it is stored with the finished task.
+        """
         batch_size = self.task_type.batch_size(params)
-        concurrency = self.task_type.concurrency(params)
-        if concurrency == 1 or len(pending) <= 1:
-            await self._sequential(ctx, params, pending, list(obtained), batch_size)
-            return
-        queue: asyncio.Queue[ItemRecord] = asyncio.Queue()
-        for item in pending:
-            queue.put_nowait(item)
+        queue = deque(pending)
         ready: list[ItemRecord] = list(obtained)
-        wake = asyncio.Event()
-        workers_left = min(concurrency, len(pending))
+        in_flight = 0
+        applying = False  # a batch writer is at work
 
-        async def worker() -> None:
-            nonlocal workers_left
-            try:
-                while True:
-                    if self.hooks.is_paused():
-                        wake.set()  # let the applier write what is in hand before the pause
-                    await self.hooks.paused()
-                    try:
-                        item = queue.get_nowait()
-                    except asyncio.QueueEmpty:
-                        return
-                    done = await self._obtain(ctx, params, item)
-                    if done is not None:
-                        ready.append(done)
-                        if len(ready) >= batch_size:
-                            wake.set()
-            finally:
-                workers_left -= 1
-                wake.set()
+        def batch_due() -> bool:
+            if not ready or (in_flight == 0 and not queue):
+                return False  # what is left is the final batch: written with the task
+            return len(ready) >= batch_size or self.hooks.is_paused()
 
-        async def applier() -> None:
-            while True:
-                if len(ready) >= batch_size or (
-                    ready and (workers_left <= 0 or self.hooks.is_paused())
-                ):
-                    batch, ready[:] = ready[:batch_size], ready[batch_size:]
-                    await self._apply_shielded(
-                        ctx, params, batch, last=workers_left <= 0 and not ready
-                    )
-                    continue
-                if workers_left <= 0:
-                    return
-                wake.clear()
-                await wake.wait()
-
-        workers = [asyncio.create_task(worker()) for _ in range(workers_left)]
-        applying = asyncio.create_task(applier())
-        try:
-            await asyncio.gather(applying, *workers)
-        finally:
-            for task in (*workers, applying):
-                task.cancel()  # a batch write under way is shielded and still finishes
-            await asyncio.gather(*workers, applying, return_exceptions=True)
-
-    async def _sequential(
-        self,
-        ctx: TaskContext,
-        params: Any,
-        pending: list[ItemRecord],
-        ready: list[ItemRecord],
-        batch_size: int,
-    ) -> None:
-        """One item at a time, with no helper tasks: the cheap path for small or serial work."""
-        remaining = len(pending)
-        for item in pending:
-            if ready and self.hooks.is_paused():  # pausing: results in hand are written first
-                await self._apply_shielded(ctx, params, ready[:], last=False)
-                ready.clear()
-            await self.hooks.paused()
-            remaining -= 1
-            done = await self._obtain(ctx, params, item)
-            if done is not None:
-                ready.append(done)
-            while len(ready) >= batch_size or (remaining == 0 and ready):
-                batch, ready[:] = ready[:batch_size], ready[batch_size:]
-                await self._apply_shielded(ctx, params, batch, last=remaining == 0 and not ready)
-        while ready:  # results obtained before a restart, with nothing left to obtain
+        def take_batch() -> list[ItemRecord]:
             batch, ready[:] = ready[:batch_size], ready[batch_size:]
+            return batch
+
+        async def apply_due(started: asyncio.Future[None] | None = None) -> None:
+            nonlocal applying
+            applying = True
+            try:
+                if started is not None:
+                    await self._end_apply(started)
+                while batch_due():
+                    await self._apply_shielded(ctx, params, take_batch(), last=False)
+            finally:
+                applying = False
+
+        async def worker(group: asyncio.TaskGroup | None) -> None:
+            nonlocal in_flight, applying
+            while queue:
+                if self.hooks.is_paused() and not applying and batch_due():
+                    await apply_due()  # results in hand are written before the pause
+                await self.hooks.paused()
+                if not queue:
+                    return
+                item = queue.popleft()
+                in_flight += 1
+                try:
+                    done = await self._obtain(ctx, params, item)
+                finally:
+                    in_flight -= 1
+                if done is not None:
+                    ready.append(done)
+                if not applying and batch_due():
+                    if group is None:
+                        await apply_due()
+                    else:  # the write starts now; the writer task only sees it through
+                        applying = True
+                        started = self._begin_apply(ctx, params, take_batch(), last=False)
+                        group.create_task(apply_due(started))
+
+        worker_count = min(self.task_type.concurrency(params), len(pending))
+        if worker_count == 1:
+            await worker(None)
+        elif worker_count > 1:
+            # A failure anywhere cancels the other workers; a batch write under way is shielded
+            # and still finishes (the engine waits for it through ``applying``).
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for _ in range(worker_count):
+                        group.create_task(worker(group))
+            except BaseExceptionGroup as failed:  # the run fails with the first error itself
+                raise failed.exceptions[0] from None
+        while ready:
+            batch = take_batch()
             await self._apply_shielded(ctx, params, batch, last=not ready)
 
     async def _apply_shielded(
         self, ctx: TaskContext, params: Any, batch: list[ItemRecord], *, last: bool
     ) -> None:
-        """Once a batch write starts it finishes and is recorded, even if the run is cancelled."""
+        await self._end_apply(self._begin_apply(ctx, params, batch, last=last))
+
+    def _begin_apply(
+        self, ctx: TaskContext, params: Any, batch: list[ItemRecord], *, last: bool
+    ) -> asyncio.Future[None]:
+        """Start a batch write: once started it finishes and is recorded, even if the run is
+        cancelled (the engine waits for ``applying`` before it records the outcome)."""
         self.applying = asyncio.ensure_future(self._apply(ctx, params, batch, last=last))
-        await asyncio.shield(self.applying)
+        return self.applying
+
+    async def _end_apply(self, write: asyncio.Future[None]) -> None:
+        await asyncio.shield(write)
         self.applying = None
 
     async def _obtain(self, ctx: TaskContext, params: Any, item: ItemRecord) -> ItemRecord | None:

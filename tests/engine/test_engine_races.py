@@ -1,4 +1,5 @@
-"""Engine bugs found in review: cancel/delete of a task that waits for its automatic retry."""
+"""Races between commands and a task's own progress: cancel, delete or a new priority arriving
+while the task waits for its automatic retry, records its outcome, or writes a batch."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from tests.engine.sample_types import Recorder, SampleTask
 from tui_updater.core.events import EventType
-from tui_updater.core.models import TaskStatus
+from tui_updater.core.models import Priority, TaskStatus
 from tui_updater.errors import TaskNotFound
 
 
@@ -19,12 +20,14 @@ class GateClock:
         self.now_s = 0.0
         self.gate = asyncio.Event()
         self.waiting = 0
+        self.entered = asyncio.Event()
 
     def monotonic(self) -> float:
         return self.now_s
 
     async def sleep(self, delay_s: float) -> None:
         self.waiting += 1
+        self.entered.set()
         await self.gate.wait()
         self.now_s += delay_s
 
@@ -46,10 +49,7 @@ async def _failing_then_waiting(store, recorder):
     # k0 fails transiently once; with item_max_attempts=1 the task fails retryably and waits
     # in _retry_later on the (gated) clock.
     task = await engine.submit("SAMPLE", {"count": 2, "transient_failures": {"k0": 1}})
-    for _ in range(200):
-        if clock.waiting and not engine.running_count:
-            break
-        await asyncio.sleep(0.005)
+    await asyncio.wait_for(clock.entered.wait(), 5)
     assert clock.waiting == 1 and engine.running_count == 0
     return engine, clock, task
 
@@ -75,6 +75,18 @@ async def test_delete_while_waiting_for_automatic_retry_stays_deleted(store, rec
     assert await store.get_task(task.task_id) is None, "a deleted task was re-inserted"
     with pytest.raises(TaskNotFound):
         await engine.get_task(task.task_id)
+    await engine.stop()
+
+
+async def test_a_task_waiting_for_retry_can_change_priority(store, recorder: Recorder):
+    engine, clock, task = await _failing_then_waiting(store, recorder)
+    changed = await engine.set_priority(task.task_id, "URGENT")
+    assert changed.priority is Priority.URGENT and changed.status is TaskStatus.PENDING
+    clock.gate.set()
+    done = await engine.wait(task.task_id)
+    assert done.status is TaskStatus.COMPLETED and done.priority is Priority.URGENT
+    stored = await store.get_task(task.task_id)
+    assert stored is not None and stored.priority is Priority.URGENT
     await engine.stop()
 
 

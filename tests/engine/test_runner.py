@@ -1,0 +1,123 @@
+"""The one runner path: concurrency 1 is the sequential loop; more never stalls on a batch write."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from tests.engine.sample_types import Recorder, SampleParams, SampleTask
+from tui_updater.config import EngineSettings
+from tui_updater.core.models import ItemRecord, TaskStatus
+from tui_updater.engine.clock import FakeClock
+from tui_updater.engine.engine import Engine
+from tui_updater.store.sqlite import SqliteTaskStore
+from tui_updater.tasks.base import ItemOutcome, TaskContext
+from tui_updater.tasks.registry import TaskTypeRegistry
+
+
+class TracedTask(SampleTask):
+    """The sample type that logs when each obtain and each batch write begins and ends."""
+
+    name = "TRACED"
+
+    def __init__(self, recorder: Recorder) -> None:
+        super().__init__(recorder)
+        self.trace: list[str] = []
+        self.hold_obtain: set[str] = set()  # keys whose obtain waits for release_obtains
+        self.release_obtains = asyncio.Event()
+        self.hold_apply = False
+        self.release_apply = asyncio.Event()
+        self.applying = False
+
+    async def obtain(
+        self, ctx: TaskContext, params: SampleParams, item: ItemRecord
+    ) -> dict[str, Any]:
+        self.trace.append(f"obtain {item.key}")
+        if item.key in self.hold_obtain:
+            self.recorder.in_flight += 1
+            try:
+                await self.release_obtains.wait()
+            finally:
+                self.recorder.in_flight -= 1
+        await asyncio.sleep(0)  # a real call yields at least once
+        result = await super().obtain(ctx, params, item)
+        self.trace.append(f"obtained {item.key}")
+        return result
+
+    async def apply(
+        self,
+        ctx: TaskContext,
+        params: SampleParams,
+        batch: Sequence[tuple[ItemRecord, dict[str, Any]]],
+    ) -> Sequence[ItemOutcome]:
+        keys = " ".join(item.key for item, _ in batch)
+        self.trace.append(f"apply {keys}")
+        self.applying = True
+        if self.hold_apply:
+            await self.release_apply.wait()
+        await asyncio.sleep(0)
+        outcomes = await super().apply(ctx, params, batch)
+        self.applying = False
+        self.trace.append(f"applied {keys}")
+        return outcomes
+
+
+def traced_engine(store: SqliteTaskStore, traced: TracedTask) -> Engine:
+    registry = TaskTypeRegistry()
+    registry.register(traced)
+    return Engine(store, registry, None, EngineSettings(), clock=FakeClock())
+
+
+async def test_concurrency_one_obtains_and_applies_strictly_in_turn(
+    store: SqliteTaskStore, recorder: Recorder
+) -> None:
+    traced = TracedTask(recorder)
+    engine = traced_engine(store, traced)
+    await engine.start()
+    task = await engine.submit("TRACED", {"count": 5, "batchSize": 2, "concurrency": 1})
+    assert (await engine.wait(task.task_id)).status is TaskStatus.COMPLETED
+    assert traced.trace == [
+        "obtain k0",
+        "obtained k0",
+        "obtain k1",
+        "obtained k1",
+        "apply k0 k1",
+        "applied k0 k1",
+        "obtain k2",
+        "obtained k2",
+        "obtain k3",
+        "obtained k3",
+        "apply k2 k3",
+        "applied k2 k3",
+        "obtain k4",
+        "obtained k4",
+        "apply k4",  # the final batch: stored with the finished task
+        "applied k4",
+    ]
+    await engine.stop()
+
+
+async def test_a_batch_write_does_not_lower_the_obtain_concurrency(
+    store: SqliteTaskStore, recorder: Recorder
+) -> None:
+    traced = TracedTask(recorder)
+    traced.hold_obtain = {"k1", "k2", "k3"}
+    traced.hold_apply = True
+    engine = traced_engine(store, traced)
+    await engine.start()
+    # k0 comes back at once and fills a batch; while it is written, k1 and k2 are obtained.
+    task = await engine.submit("TRACED", {"count": 4, "batchSize": 1, "concurrency": 2})
+    for _ in range(200):
+        if traced.applying and recorder.in_flight == 2:
+            break
+        await asyncio.sleep(0.005)
+    assert traced.applying and recorder.in_flight == 2, (
+        f"{recorder.in_flight} obtain(s) in flight while a batch was written"
+    )
+    traced.release_apply.set()
+    traced.release_obtains.set()
+    done = await engine.wait(task.task_id)
+    assert done.status is TaskStatus.COMPLETED and done.counts.done == 4
+    assert recorder.max_in_flight <= 2
+    await engine.stop()
