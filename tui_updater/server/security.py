@@ -278,14 +278,18 @@ def _inside(name: str, text: str, migrations_dir: Path) -> str:
     try:
         path = (raw if raw.is_absolute() else root / raw).resolve()
     except (OSError, RuntimeError, ValueError):
-        raise invalid_field(name, f"{text!r} is not a usable path") from None
+        raise invalid_field(name, f"{text[:80]!r} is not a usable path") from None
     if not path.is_relative_to(root):
         raise invalid_field(
             name,
-            f"{text!r} is outside the migrations directory {root}; over the network only files there can be used",
+            f"{text[:80]!r} is outside the migrations directory {root}; over the network only files there can be used",
             status_code=403,
             code="forbidden_path",
         )
-    if not path.is_file():
-        raise invalid_field(name, f"no file {path.name!r} in the migrations directory {root}")
+    try:
+        found = path.is_file()
+    except OSError:  # a name too long for the file system, for one
+        found = False
+    if not found:
+        raise invalid_field(name, f"no file {path.name[:80]!r} in the migrations directory {root}")
     return str(path)

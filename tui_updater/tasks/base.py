@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from tui_updater.core.capabilities import CAPABILITIES_KEY, TaskCapabilities
 from tui_updater.core.models import ItemRecord, ItemStatus, TokenUsage
@@ -44,6 +44,15 @@ class TaskParams(BaseModel):
         json_schema_extra=_declare_capabilities,
     )
     capabilities: ClassVar[TaskCapabilities] = TaskCapabilities()
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # NUL is never meaningful in a name, a path or SQL text, and it breaks paths and C APIs.
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 P = TypeVar("P", bound=TaskParams)
