@@ -47,10 +47,9 @@ class CharacterTaskParams(TaskParams):
 
     @field_validator("characterIds", mode="before")
     @classmethod
-    def _shape(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            if not value:
-                raise ValueError(EMPTY_IDS_MESSAGE)
+    def _not_empty(cls, value: Any) -> Any:
+        if isinstance(value, list) and not value:
+            raise ValueError(EMPTY_IDS_MESSAGE)  # clearer than min_length's generic sentence
         return value
 
     @field_validator("characterIds", mode="after")
