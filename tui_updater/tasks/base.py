@@ -121,7 +121,10 @@ def _error_message(err: Any) -> str:
         return str(err.get("ctx", {}).get("error", err.get("msg", "invalid")))
     message = str(err.get("msg", "invalid"))
     if kind.endswith("_type") or kind.endswith("_parsing"):
-        message += f", got {json_type(err.get('input'))}"
+        given = err.get("input")
+        message += f", got {json_type(given)}"
+        if isinstance(given, str) and kind in ("bool_type", "int_type"):
+            message += " (JSON numbers and true/false go without quotes)"
     return message
 
 
