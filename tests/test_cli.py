@@ -188,6 +188,8 @@ def test_run_refuses_an_empty_id_list_and_ids_past_int64(tmp_path: Path):
         result = cli(tmp_path, "run", "MBTI_ASSIGNMENT", "--db", db, "--offline", "--data", data)
         assert result.returncode == 2, (ids, result.stderr)
         assert "characterIds" in result.stderr and "Traceback" not in result.stderr
+        if not ids:
+            assert "leave the field out for every candidate" in result.stderr
 
 
 def test_run_finds_integer_ids_written_with_leading_zeros(tmp_path: Path):

@@ -70,7 +70,6 @@ async def test_an_empty_id_list_is_refused_not_read_as_every_character(
     before = row(tmp_path / "int.db", "characters", "id", 1)
     response = await create(api, "CHARACTER_SETTINGS", {"characterIds": [], "overwrite": True})
     assert refused_field(response) == "characterIds"
-    assert "leave the field out for every candidate" in response.json()["error"]["message"]
     assert (await api.get("/api/tasks")).json() == []
     assert row(tmp_path / "int.db", "characters", "id", 1) == before
 
