@@ -165,3 +165,41 @@ def test_run_refuses_a_paused_queue_with_a_clear_message(tmp_path: Path):
     result = cli(tmp_path, "run", "MBTI_ASSIGNMENT", "--demo")
     assert result.returncode == 1 and "queue is paused" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_run_data_types_are_strict_so_dry_run_off_is_refused_not_live(tmp_path: Path):
+    from tests.characters.dbfiles import integer_db, master
+
+    db = integer_db(tmp_path / "site.db")
+    before = master(db)
+    script = {"migrationScript": "ALTER TABLE characters ADD COLUMN mood TEXT;", "dryRun": "off"}
+    result = cli(tmp_path, "run", "DATABASE_UPGRADE", "--db", str(db), "--data", json.dumps(script))
+    assert result.returncode == 2, result.stderr
+    assert "dryRun" in result.stderr and "Traceback" not in result.stderr
+    assert master(db) == before  # no live migration, no backup needed
+
+
+def test_run_refuses_an_empty_id_list_and_ids_past_int64(tmp_path: Path):
+    from tests.characters.dbfiles import integer_db
+
+    db = str(integer_db(tmp_path / "site.db"))
+    for ids in ([], [10**30], ["99999999999999999999"]):
+        data = json.dumps({"characterIds": ids, "forceUpdate": True})
+        result = cli(tmp_path, "run", "MBTI_ASSIGNMENT", "--db", db, "--offline", "--data", data)
+        assert result.returncode == 2, (ids, result.stderr)
+        assert "characterIds" in result.stderr and "Traceback" not in result.stderr
+        if not ids:
+            assert "leave the field out for every candidate" in result.stderr
+
+
+def test_run_finds_integer_ids_written_with_leading_zeros(tmp_path: Path):
+    from tests.characters.dbfiles import integer_db
+
+    db = str(integer_db(tmp_path / "site.db"))
+    data = json.dumps({"characterIds": ["01"], "forceUpdate": True})
+    result = cli(
+        tmp_path, "run", "MBTI_ASSIGNMENT", "--db", db, "--offline", "--data", data, "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    task = json.loads(result.stdout)
+    assert (task["items"]["total"], task["items"]["done"]) == (1, 1)

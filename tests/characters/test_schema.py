@@ -115,3 +115,19 @@ def test_read_schema_does_not_write(demo_path: Path) -> None:
         assert not conn.in_transaction
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize(
+    ("key", "stored"),
+    [
+        ("01", 1), (" 7 ", 7), ("-3", -3), ("+4", 4), (2**63 - 1, 2**63 - 1), (-(2**63), -(2**63)),
+        (2**63, None), (-(2**63) - 1, None), (10**30, None), ("99999999999999999999", None),
+        ("1_000", None), ("1e3", None), ("١٢", None), ("", None), (True, None),
+    ],
+)  # fmt: skip
+def test_integer_ids_are_normalised_within_sqlite_range(
+    tmp_path: Path, key: str | int, stored: int | None
+) -> None:
+    schema = schema_of(integer_db(tmp_path / "int.db"))
+    assert schema.id_value(key) == stored
+    assert schema_of(iso_db(tmp_path / "iso.db")).id_value(str(key)) == str(key)  # TEXT: as given

@@ -6,11 +6,12 @@ from typing import Literal
 
 import pytest
 from pydantic import Field
+from textual.app import App, ComposeResult
 
 from tui_updater.tasks.base import TaskParams
 from tui_updater.tasks.settings import SettingsParams
 from tui_updater.tasks.upgrade import DatabaseUpgradeParams
-from tui_updater.tui.fields import FieldError, field_specs
+from tui_updater.tui.fields import FieldError, FieldSpec, build_widget, field_specs
 
 
 class NewTypeParams(TaskParams):
@@ -21,6 +22,19 @@ class NewTypeParams(TaskParams):
     note: str | None = Field(None, max_length=10)
     limit: int | None = Field(None, ge=1, le=9)
     tags: list[str] = Field(default_factory=list)
+    sizes: list[int] = Field(default_factory=list)
+
+
+class WidgetsOnly(App[None]):
+    """An app showing just the widgets of some field specs."""
+
+    def __init__(self, specs: list[FieldSpec]) -> None:
+        super().__init__()
+        self.specs = specs
+
+    def compose(self) -> ComposeResult:
+        for spec in self.specs:
+            yield build_widget(spec)
 
 
 def kinds(params: type[TaskParams]) -> dict[str, str]:
@@ -42,6 +56,7 @@ def test_kinds_follow_the_schema() -> None:
         "note": "text",
         "limit": "int",
         "tags": "list",
+        "sizes": "list",
     }
 
 
@@ -56,19 +71,13 @@ def test_bounds_defaults_and_requirement_are_kept() -> None:
 
 
 async def test_a_new_type_gets_widgets_without_ui_code() -> None:
-    from textual.app import App, ComposeResult
     from textual.widgets import Input, Select
 
-    from tui_updater.tui.fields import build_widget, read_value
+    from tui_updater.tui.fields import read_value
 
     specs = field_specs(NewTypeParams.model_json_schema())
 
-    class FormOnly(App[None]):
-        def compose(self) -> ComposeResult:
-            for spec in specs:
-                yield build_widget(spec)
-
-    app = FormOnly()
+    app = WidgetsOnly(specs)
     async with app.run_test() as pilot:
         assert isinstance(app.query_one("#field-mode"), Select)
         limit = app.query_one("#field-limit", Input)
@@ -81,4 +90,43 @@ async def test_a_new_type_gets_widgets_without_ui_code() -> None:
         assert read_value(spec, limit) == (False, None)  # optional: the schema default applies
         tags = app.query_one("#field-tags", Input)
         tags.value = "a, 2"
-        assert read_value(next(s for s in specs if s.name == "tags"), tags) == (True, ["a", 2])
+        assert read_value(next(s for s in specs if s.name == "tags"), tags) == (True, ["a", "2"])
+        sizes_spec = next(s for s in specs if s.name == "sizes")
+        sizes = app.query_one("#field-sizes", Input)
+        sizes.value = "3, 12"
+        assert read_value(sizes_spec, sizes) == (True, [3, 12])
+        sizes.value = "3, x"
+        with pytest.raises(FieldError, match="not a number"):
+            read_value(sizes_spec, sizes)
+
+
+async def test_every_task_type_form_submits_values_its_strict_schema_accepts() -> None:
+    """The form converts its own text: what it reads passes the strict parameter models."""
+    from textual.widgets import Input, TextArea
+
+    from tui_updater.tasks.registry import default_registry
+    from tui_updater.tui.fields import read_value
+
+    for task_type in default_registry(load_entry_points=False).all():
+        specs = field_specs(task_type.params_schema())
+
+        app = WidgetsOnly(specs)
+        async with app.run_test() as pilot:
+            for spec in specs:
+                widget = app.query_one(f"#{spec.widget_id}")
+                if isinstance(widget, TextArea):
+                    widget.text = "SELECT 1;"
+                elif isinstance(widget, Input) and spec.kind == "list":
+                    widget.value = "007, 3"
+                elif isinstance(widget, Input) and spec.kind == "int":
+                    widget.value = str(int(spec.minimum or 1))
+            await pilot.pause()
+            data = {}
+            for spec in specs:
+                present, value = read_value(spec, app.query_one(f"#{spec.widget_id}"))
+                if present:
+                    data[spec.name] = value
+            task_type.parse_params(data)  # raises InvalidParameters if the form sent a wrong type
+            for spec in specs:
+                if spec.kind == "list" and "string" in spec.item_types:
+                    assert data[spec.name] == ["007", "3"], (task_type.name, spec.name)

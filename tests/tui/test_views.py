@@ -86,7 +86,7 @@ async def test_form_submits_typed_values_and_priority() -> None:
         (call,) = [c for c in service.calls if c[0] == "submit"]
         type_name, data, priority = call[1]
         assert type_name == "CHARACTER_SETTINGS" and priority == "URGENT"
-        assert data["characterIds"] == [7, "abc"]
+        assert data["characterIds"] == ["7", "abc"]  # text: the id column decides numbers
         assert "scenario" not in data["updateFields"] and "fullDescription" in data["updateFields"]
 
 

@@ -153,7 +153,14 @@ def _looks_like_path(text: str, base_dir: Path | None) -> bool:
     candidates = [Path(text).expanduser()]
     if base_dir is not None:
         candidates.insert(0, base_dir / text)
-    return any(candidate.is_file() for candidate in candidates)
+    return any(_is_file(candidate) for candidate in candidates)
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # e.g. a line of text too long to be a file name: not a path
+        return False
 
 
 def _resolve_script_path(text: str, base_dir: Path | None, restrict_to: Path | None) -> Path:

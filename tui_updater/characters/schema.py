@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tui_updater.errors import CharacterDbError, MissingColumn
+
+# Integer ids as SQLite stores them: ASCII digits (no "1_000", no other scripts' digits), int64.
+_INTEGER_TEXT = re.compile(r"[+-]?0*[0-9]{1,19}")
+SQLITE_INT_MIN, SQLITE_INT_MAX = -(2**63), 2**63 - 1
 
 if TYPE_CHECKING:
     from tui_updater.config import CharacterSettings
@@ -157,17 +162,19 @@ class CharacterSchema:
         return MissingColumn(self.table, real, hint)
 
     def id_value(self, key: str | int) -> str | int | None:
-        """An id in the column's storage type; None when it cannot be one (e.g. 'abc' for INTEGER)."""
+        """An id in the column's storage type; None when it cannot be one ('abc', or an integer
+        past SQLite's signed 64-bit range, for an INTEGER column)."""
         if self.id_is_integer:
             if isinstance(key, bool):
                 return None
             if isinstance(key, int):
-                return key
-            text = str(key).strip()
-            try:
-                return int(text)
-            except ValueError:
-                return None
+                number = key
+            else:
+                text = str(key).strip()
+                if not _INTEGER_TEXT.fullmatch(text):
+                    return None
+                number = int(text)
+            return number if SQLITE_INT_MIN <= number <= SQLITE_INT_MAX else None
         return str(key)
 
     def format_timestamp(self, now_ms: int) -> int | str | None:

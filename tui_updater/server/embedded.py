@@ -10,6 +10,8 @@ from collections.abc import Iterator
 import uvicorn
 from starlette.types import ASGIApp
 
+from tui_updater.server.limits import ConnectionLimits, bounded_protocol
+
 
 class EmbeddedServer(uvicorn.Server):
     """A uvicorn server that does not install its own SIGINT/SIGTERM handlers."""
@@ -57,12 +59,16 @@ class RunningServer:
             await self.task
 
 
-def server_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
-    """uvicorn settings: no logging config of its own, no lifespan, no WebSocket compression."""
+def server_config(
+    app: ASGIApp, host: str, port: int, limits: ConnectionLimits = ConnectionLimits()
+) -> uvicorn.Config:
+    """uvicorn settings: no logging config of its own, no lifespan, no WebSocket compression,
+    and h11 bounded in header time and open connections (see server.limits)."""
     return uvicorn.Config(
         app,
         host=host,
         port=port,
+        http=bounded_protocol(limits),
         log_config=None,
         lifespan="off",
         ws="websockets-sansio",
@@ -74,12 +80,14 @@ def server_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
     )
 
 
-async def start_server(app: ASGIApp, host: str, port: int) -> RunningServer:
+async def start_server(
+    app: ASGIApp, host: str, port: int, *, limits: ConnectionLimits = ConnectionLimits()
+) -> RunningServer:
     """Start serving in the current loop; raise OSError when the port cannot be bound."""
     uvicorn_logger = logging.getLogger("uvicorn.error")
     if _DENIAL_FILTER not in uvicorn_logger.filters:
         uvicorn_logger.addFilter(_DENIAL_FILTER)
-    server = EmbeddedServer(server_config(app, host, port))
+    server = EmbeddedServer(server_config(app, host, port, limits))
     task = asyncio.create_task(server.serve(), name="uvicorn")
     while not server.started:
         if task.done():

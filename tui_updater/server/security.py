@@ -30,15 +30,30 @@ _SQL_START = re.compile(
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+# A DNS name: dot-separated labels of letters, digits and inner hyphens, optional final dot.
+_DNS_NAME = re.compile(
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.?"
+)
+# RFC 9110 Host: uri-host [":" port]; an IPv6 literal only in brackets, the port digits only.
+_HOST_HEADER = re.compile(
+    r"(?:\[(?P<ipv6>[0-9A-Fa-f:.]+)\]|(?P<name>[^\[\]:]+))(?::(?P<port>[0-9]{1,5}))?"
+)
+
+
 def is_loopback_host(host: str) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1 (with or without brackets)."""
-    name = host.strip().strip("[]").lower().rstrip(".")
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
+    """True for localhost and its subdomains, 127.0.0.0/8 and ::1 (with or without brackets)."""
+    name = host.strip()
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+    name = name.lower()
     try:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
+        pass
+    if not _DNS_NAME.fullmatch(name):
         return False
+    name = name.rstrip(".")
+    return name == "localhost" or name.endswith(".localhost")
 
 
 def check_bind(server: ServerSettings) -> None:
@@ -50,12 +65,15 @@ def check_bind(server: ServerSettings) -> None:
         )
 
 
-def host_name(header_value: str) -> str:
-    """The name part of a Host header ("[::1]:3002" → "::1", "localhost:3002" → "localhost")."""
-    value = header_value.strip()
-    if value.startswith("["):
-        return value[1 : value.find("]")] if "]" in value else value
-    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+def host_name(header_value: str) -> str | None:
+    """The name part of a Host header ("[::1]:3002" → "::1", "localhost:3002" → "localhost"),
+    or None when the value is not a well-formed host with an optional port."""
+    match = _HOST_HEADER.fullmatch(header_value)
+    if match is None or (match["port"] is not None and int(match["port"]) > 65535):
+        return None
+    if match["ipv6"] is not None and ":" not in match["ipv6"]:
+        return None  # brackets hold IPv6 literals only
+    return match["ipv6"] or match["name"]
 
 
 def bearer_token(headers: Headers, query_string: bytes, *, allow_query: bool) -> str | None:
@@ -87,7 +105,8 @@ class SecurityMiddleware:
         """Why this request must be refused, or None."""
         if self.check_host:
             host = headers.get("host")
-            if host is not None and not is_loopback_host(host_name(host)):
+            name = None if host is None else host_name(host)
+            if host is not None and (name is None or not is_loopback_host(name)):
                 return ApiError(
                     403,
                     "forbidden_host",
@@ -259,14 +278,18 @@ def _inside(name: str, text: str, migrations_dir: Path) -> str:
     try:
         path = (raw if raw.is_absolute() else root / raw).resolve()
     except (OSError, RuntimeError, ValueError):
-        raise invalid_field(name, f"{text!r} is not a usable path") from None
+        raise invalid_field(name, f"{text[:80]!r} is not a usable path") from None
     if not path.is_relative_to(root):
         raise invalid_field(
             name,
-            f"{text!r} is outside the migrations directory {root}; over the network only files there can be used",
+            f"{text[:80]!r} is outside the migrations directory {root}; over the network only files there can be used",
             status_code=403,
             code="forbidden_path",
         )
-    if not path.is_file():
-        raise invalid_field(name, f"no file {path.name!r} in the migrations directory {root}")
+    try:
+        found = path.is_file()
+    except OSError:  # a name too long for the file system, for one
+        found = False
+    if not found:
+        raise invalid_field(name, f"no file {path.name[:80]!r} in the migrations directory {root}")
     return str(path)

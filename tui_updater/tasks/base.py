@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from tui_updater.core.capabilities import CAPABILITIES_KEY, TaskCapabilities
 from tui_updater.core.models import ItemRecord, ItemStatus, TokenUsage
@@ -27,16 +27,32 @@ def _declare_capabilities(schema: dict[str, Any], model: type[BaseModel]) -> Non
 
 
 class TaskParams(BaseModel):
-    """Base of every parameter schema: unknown fields are refused.
+    """Base of every parameter schema: unknown fields are refused, and values are strict.
 
+    Strict means a JSON value must already have the declared type: ``"5"`` is not an integer and
+    ``"off"`` is not a boolean (a coerced ``"dryRun": "off"`` would run a live migration). The
+    form and the one-shot command turn their own text into typed values before submitting.
     A type's ``capabilities`` travel in the JSON schema, so the views learn what is special about
     a type (destructive, makes backups, its short name) from the schema, not from its name.
     """
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, json_schema_extra=_declare_capabilities
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        strict=True,
+        json_schema_extra=_declare_capabilities,
     )
     capabilities: ClassVar[TaskCapabilities] = TaskCapabilities()
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # NUL is never meaningful in a name, a path or SQL text, and it breaks paths and C APIs.
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 P = TypeVar("P", bound=TaskParams)
@@ -81,14 +97,43 @@ class TaskContext:
         self.usage = self.usage + usage
 
 
+_JSON_TYPE_NAMES = {
+    bool: "a boolean",
+    int: "a number",
+    float: "a number with a decimal point",
+    str: "a string",
+    list: "a list",
+    dict: "an object",
+    type(None): "null",
+}
+
+
+def json_type(value: object) -> str:
+    """What a decoded JSON value is, for messages ("a string", "a boolean")."""
+    return _JSON_TYPE_NAMES.get(type(value), "another type")
+
+
+def _error_message(err: Any) -> str:
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "value_error":  # our validators' own sentence, without pydantic's prefix
+        return str(err.get("ctx", {}).get("error", err.get("msg", "invalid")))
+    message = str(err.get("msg", "invalid"))
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        given = err.get("input")
+        message += f", got {json_type(given)}"
+        if isinstance(given, str) and kind in ("bool_type", "int_type"):
+            message += " (JSON numbers and true/false go without quotes)"
+    return message
+
+
 def format_validation_error(exc: ValidationError) -> InvalidParameters:
     """Turn a pydantic error into InvalidParameters naming the first bad field."""
     details = []
     for err in exc.errors():
         loc = ".".join(str(part) for part in err.get("loc", ()))
-        kind = err.get("type", "")
-        msg = "unknown field" if kind == "extra_forbidden" else err.get("msg", "invalid")
-        details.append({"field": loc, "message": msg})
+        details.append({"field": loc, "message": _error_message(err)})
     first = details[0] if details else {"field": "", "message": "invalid parameters"}
     return InvalidParameters(first["field"], first["message"], details=details)
 

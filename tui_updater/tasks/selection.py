@@ -2,34 +2,60 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import Field, StrictInt, StrictStr, field_validator
+from pydantic import BeforeValidator, Field, StrictInt, StrictStr, field_validator
 
 from tui_updater.characters.writer import CharacterChange
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.errors import InvalidParameters, PermanentError
-from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskParams
+from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskParams, json_type
 
 if TYPE_CHECKING:
     from tui_updater.characters.db import CandidateKind, CharacterDb
 
 _MAX_LISTED_UNKNOWN = 20
+MAX_IDS = 100_000
+MAX_ID_CHARS = 200
+EMPTY_IDS_MESSAGE = "give at least one id, or leave the field out for every candidate"
+
+
+def _id_item(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"an id is a whole number or a string, not {json_type(value)}")
+    return value
+
+
+CharacterId = Annotated[StrictInt | StrictStr, BeforeValidator(_id_item)]
 
 
 class CharacterTaskParams(TaskParams):
-    """Parameters every character task has: an optional list of ids (numbers or strings)."""
+    """Parameters every character task has: an optional list of ids (numbers or strings).
 
-    characterIds: list[StrictInt | StrictStr] | None = Field(
+    Absent means every candidate; an empty list is refused rather than read as "all", so a
+    script that filtered its ids down to none cannot rewrite the whole table.
+    """
+
+    characterIds: list[CharacterId] | None = Field(
         default=None,
+        min_length=1,
+        max_length=MAX_IDS,
         description="Only these characters (ids as numbers or strings); all when absent",
     )
+
+    @field_validator("characterIds", mode="before")
+    @classmethod
+    def _not_empty(cls, value: Any) -> Any:
+        if isinstance(value, list) and not value:
+            raise ValueError(EMPTY_IDS_MESSAGE)  # clearer than min_length's generic sentence
+        return value
 
     @field_validator("characterIds", mode="after")
     @classmethod
     def _ids_as_text(cls, value: list[int | str] | None) -> list[int | str] | None:
-        if not value:
+        if value is None:
             return None
         out: list[int | str] = []
         seen: set[str] = set()
@@ -37,6 +63,10 @@ class CharacterTaskParams(TaskParams):
             key = str(raw).strip()
             if not key:
                 raise ValueError("ids must not be empty")
+            if len(key) > MAX_ID_CHARS:
+                raise ValueError(f"ids are at most {MAX_ID_CHARS} characters")
+            if any(unicodedata.category(ch) == "Cc" for ch in key):
+                raise ValueError("ids must not contain control characters")
             if key not in seen:
                 seen.add(key)
                 out.append(key)
@@ -54,19 +84,31 @@ def characters_of(ctx: TaskContext) -> CharacterDb:
 
 
 async def check_ids_exist(ctx: TaskContext, ids: Sequence[str] | None) -> None:
-    """Refuse ids that are not in the character table, naming them."""
+    """Refuse ids the id column cannot hold or that are not in the character table, naming them.
+
+    Ids are compared the way the column stores them, so ``"01"`` finds id 1 in an INTEGER column.
+    """
     if not ids:
         return
-    existing = await characters_of(ctx).existing_ids(ids)
-    unknown = [key for key in ids if key not in existing]
-    if unknown:
-        listed = ", ".join(unknown[:_MAX_LISTED_UNKNOWN])
-        more = (
-            f" (+{len(unknown) - _MAX_LISTED_UNKNOWN} more)"
-            if len(unknown) > _MAX_LISTED_UNKNOWN
-            else ""
+    db = characters_of(ctx)
+    unusable = [key for key in ids if db.schema.id_value(key) is None]
+    if unusable:
+        raise InvalidParameters(
+            "characterIds",
+            f"not whole numbers within 64-bit range, as the id column stores them: "
+            f"{_listed(unusable)}",
         )
-        raise InvalidParameters("characterIds", f"unknown ids: {listed}{more}")
+    existing = await db.existing_ids(ids)
+    unknown = [key for key in ids if str(db.schema.id_value(key)) not in existing]
+    if unknown:
+        raise InvalidParameters("characterIds", f"unknown ids: {_listed(unknown)}")
+
+
+def _listed(keys: Sequence[str]) -> str:
+    shown = ", ".join(key[:40] for key in keys[:_MAX_LISTED_UNKNOWN])
+    if len(keys) > _MAX_LISTED_UNKNOWN:
+        shown += f" (+{len(keys) - _MAX_LISTED_UNKNOWN} more)"
+    return shown
 
 
 async def select_items(

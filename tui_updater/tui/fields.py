@@ -39,6 +39,7 @@ class FieldSpec:
     max_length: int | None = None
     choices: tuple[str, ...] = ()
     min_items: int | None = None
+    item_types: tuple[str, ...] = ()  # JSON types a list's items may have ("integer", "string")
 
     @property
     def widget_id(self) -> str:
@@ -100,6 +101,14 @@ def _kind(name: str, node: dict[str, Any], schema: dict[str, Any]) -> tuple[str,
     return "json", ()
 
 
+def _item_types(schema: dict[str, Any], node: dict[str, Any]) -> tuple[str, ...]:
+    if node.get("type") != "array":
+        return ()
+    items = _resolve(schema, node.get("items") or {})
+    branches = items.get("anyOf") or [items]
+    return tuple(str(_resolve(schema, b).get("type")) for b in branches)
+
+
 def field_specs(schema: dict[str, Any]) -> list[FieldSpec]:
     """The fields of a parameter schema, in declaration order."""
     required = set(schema.get("required", []))
@@ -121,6 +130,7 @@ def field_specs(schema: dict[str, Any]) -> list[FieldSpec]:
                 max_length=node.get("maxLength"),
                 choices=choices,
                 min_items=node.get("minItems"),
+                item_types=_item_types(schema, node),
             )
         )
     return specs
@@ -184,6 +194,22 @@ def build_widget(spec: FieldSpec) -> Widget:
     )
 
 
+def _list_item(spec: FieldSpec, token: str) -> Any:
+    """One comma-separated token as the JSON type the schema declares (parameters are strict):
+    text stays text where strings are allowed (ids such as "007" keep their zeros), and a
+    number list gets numbers."""
+    if "string" in spec.item_types or not spec.item_types:
+        return token
+    if "integer" in spec.item_types and _INT_TOKEN.fullmatch(token):
+        return int(token)
+    if "number" in spec.item_types:
+        try:
+            return float(token)
+        except ValueError:
+            pass
+    raise FieldError(f"{token[:40]!r} is not a number")
+
+
 def read_value(spec: FieldSpec, widget: Widget) -> tuple[bool, Any]:
     """(present, value) of a field; absent optional fields fall back to the schema default."""
     if isinstance(widget, Switch):
@@ -222,7 +248,7 @@ def read_value(spec: FieldSpec, widget: Widget) -> tuple[bool, Any]:
         return True, float(raw)
     if spec.kind == "list":
         tokens = [t.strip() for t in raw.split(",") if t.strip()]
-        return bool(tokens), [int(t) if _INT_TOKEN.fullmatch(t) else t for t in tokens]
+        return bool(tokens), [_list_item(spec, token) for token in tokens]
     if spec.kind == "json":
         try:
             return True, json.loads(raw)
