@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
-from tui_updater.core.models import ItemRecord, ItemStatus
+from tui_updater.core.models import ItemRecord, ItemStatus, TokenUsage
 from tui_updater.errors import PermanentError, TransientError
 from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskParams, TaskType
 from tui_updater.tasks.registry import TaskTypeRegistry
@@ -25,6 +25,7 @@ class SampleParams(TaskParams):
     permanent: list[str] = Field(default_factory=list)  # keys that always fail permanently
     label: str = ""
     crash: list[str] = Field(default_factory=list)  # keys whose obtain has a bug (RuntimeError)
+    tokens: int = Field(0, ge=0)  # prompt tokens each obtain reports spending (one request)
 
 
 @dataclass
@@ -84,6 +85,8 @@ class SampleTask(TaskType[SampleParams]):
             rec.in_flight -= 1
             rec.in_flight_by_task[ctx.task_id] -= 1
         rec.obtained.append(key)
+        if params.tokens:
+            ctx.add_usage(TokenUsage(params.tokens, 0, 1))
         return {"value": item.key.upper()}
 
     async def apply(

@@ -369,3 +369,24 @@ async def test_task_failed_counts_several_failures_and_names_the_first(make_engi
     done = await engine.wait(task.task_id)
     assert done.error == "2 of 4 items failed; first: item 1: k1 is broken"
     await engine.stop()
+
+
+async def test_spend_is_live_in_progress_and_sums_across_attempts(make_engine):
+    engine = make_engine(task_max_attempts=1)
+    sub = engine.bus.subscribe()
+    await engine.start()
+    params = {"count": 6, "batchSize": 2, "concurrency": 1, "tokens": 10, "permanent": ["k5"]}
+    task = await engine.submit("SAMPLE", params)
+    first = await engine.wait(task.task_id)
+    spent = [
+        event.task_record().usage.prompt_tokens  # type: ignore[union-attr]
+        for event in await drain_all(sub)
+        if event.task_id == task.task_id and event.type is EventType.TASK_PROGRESS
+    ]
+    # Each batch's progress carries what was spent so far, before the task ends.
+    assert spent[0] >= 20 and spent == sorted(spent) and spent[-1] == 50
+    assert (first.usage.prompt_tokens, first.usage.requests) == (50, 5)
+    await engine.retry(task.task_id)  # only k5 runs again (and fails again): 0 tokens more
+    again = await engine.wait(task.task_id)
+    assert (again.usage.prompt_tokens, again.usage.requests) == (50, 5)
+    await engine.stop()

@@ -15,7 +15,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui_updater.core.models import ItemCounts, ItemRecord, ItemStatus, TaskRecord, now_ms
+from tui_updater.core.models import (
+    ItemCounts,
+    ItemRecord,
+    ItemStatus,
+    TaskRecord,
+    TokenUsage,
+    now_ms,
+)
 from tui_updater.core.retry import RetryPolicy
 from tui_updater.core.store import TaskStore
 from tui_updater.engine.clock import Clock
@@ -79,6 +86,8 @@ class TaskRun:
     announced: bool = False  # the started event went out
     begun: bool = False  # the engine's coroutine for it is running: a cancel reaches its handlers
     _by_status: Counter[ItemStatus] = field(default_factory=Counter)
+    _usage_before: TokenUsage = field(default_factory=TokenUsage)  # spent by earlier attempts
+    _ctx: TaskContext | None = None  # this attempt's context: its usage grows as items finish
 
     async def execute(self) -> TaskRecord:
         """Run the items; return the task record with counts, usage and result filled in."""
@@ -88,6 +97,7 @@ class TaskRun:
             log=lambda level, message: self.hooks.log(level, message, self.task.task_id),
             attempt=self.task.attempt,
         )
+        self._ctx, self._usage_before = ctx, self.task.usage
         params = (
             self.params if self.params is not None else self.task_type.parse_params(self.task.data)
         )
@@ -108,9 +118,13 @@ class TaskRun:
             counts=counts,
             progress=counts.progress(),
             result=result,
-            usage=self.task.usage + ctx.usage,
+            usage=self._usage(),
         )
         return self.task
+
+    def _usage(self) -> TokenUsage:
+        """Tokens spent on this task so far: earlier attempts plus this one's, live."""
+        return self._usage_before if self._ctx is None else self._usage_before + self._ctx.usage
 
     def counts(self) -> ItemCounts:
         return _counts(len(self.items), self._by_status)
@@ -184,7 +198,7 @@ class TaskRun:
 
     def _report(self) -> None:
         counts = self.counts()
-        self.task = self.task.evolve(counts=counts, progress=counts.progress())
+        self.task = self.task.evolve(counts=counts, progress=counts.progress(), usage=self._usage())
         self.hooks.progress(self.task)
 
     async def _pipeline(
