@@ -21,6 +21,7 @@ from tui_updater.core.models import (
     TaskStatus,
 )
 from tui_updater.core.service import (
+    SORT_ATTRIBUTES,
     BulkResult,
     QueueStatus,
     ServiceInfo,
@@ -85,17 +86,6 @@ TYPES = [
         ("generate-character-avatars", "character-avatars"),
     ),
 ]
-# The task list's sort fields → the record attribute they read.
-SORT_ATTRIBUTES = {
-    "createdAt": "created_at_ms",
-    "updatedAt": "updated_at_ms",
-    "startedAt": "started_at_ms",
-    "completedAt": "finished_at_ms",
-    "priority": "priority",
-    "status": "status",
-    "type": "type",
-    "progress": "progress",
-}
 MBTI_RESULT = {
     "success": True,
     "total": 6,

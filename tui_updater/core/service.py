@@ -19,17 +19,19 @@ from tui_updater.core.models import (
 from tui_updater.core.record import Record, json_key
 from tui_updater.errors import InvalidParameters, TavernError
 
-# Fields a task list can be sorted by (JSON names); "-field" sorts descending.
-SORT_FIELDS = (
-    "createdAt",
-    "updatedAt",
-    "startedAt",
-    "completedAt",
-    "priority",
-    "status",
-    "type",
-    "progress",
-)
+# Fields a task list can be sorted by: JSON name → TaskRecord attribute (which is also its column
+# in tasks.db); "-field" sorts descending.
+SORT_ATTRIBUTES = {
+    "createdAt": "created_at_ms",
+    "updatedAt": "updated_at_ms",
+    "startedAt": "started_at_ms",
+    "completedAt": "finished_at_ms",
+    "priority": "priority",
+    "status": "status",
+    "type": "type",
+    "progress": "progress",
+}
+SORT_FIELDS = tuple(SORT_ATTRIBUTES)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 BULK_ACTIONS = ("retry", "cancel", "delete")
 
@@ -184,6 +186,14 @@ class BulkResult(Record):
         return len(self.done) + len(self.skipped)
 
 
+def check_bulk_action(action: str) -> None:
+    """InvalidParameters naming ``action`` unless it is one of BULK_ACTIONS."""
+    if action not in BULK_ACTIONS:
+        raise InvalidParameters(
+            "action", f"unknown bulk action; use one of {', '.join(BULK_ACTIONS)}"
+        )
+
+
 async def apply_bulk(
     service: UpdaterService,
     action: str,
@@ -192,10 +202,7 @@ async def apply_bulk(
     type_name: str | Sequence[str] | None = None,
 ) -> BulkResult:
     """Run ``action`` on every task the filter matches, one by one; a refusal skips that task."""
-    if action not in BULK_ACTIONS:
-        raise InvalidParameters(
-            "action", f"unknown bulk action; use one of {', '.join(BULK_ACTIONS)}"
-        )
+    check_bulk_action(action)
     query = TaskFilter.parse(status, type_name)
     statuses = query.statuses or BULK_DEFAULT_STATUSES[action]
     tasks = await service.list_tasks(

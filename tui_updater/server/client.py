@@ -14,12 +14,12 @@ import httpx
 
 from tui_updater.core.models import BackupInfo, ItemRecord, LogRecord, Priority, TaskRecord
 from tui_updater.core.service import (
-    BULK_ACTIONS,
     BulkResult,
     QueueStatus,
     ServiceInfo,
     TaskFilter,
     TaskTypeInfo,
+    check_bulk_action,
     levels_from,
     parse_item_statuses,
     parse_sort,
@@ -286,10 +286,7 @@ class RemoteService:
         status: str | Sequence[str] | None = None,
         type_name: str | Sequence[str] | None = None,
     ) -> BulkResult:
-        if action not in BULK_ACTIONS:
-            raise InvalidParameters(
-                "action", f"unknown bulk action; use one of {', '.join(BULK_ACTIONS)}"
-            )
+        check_bulk_action(action)
         query = TaskFilter.parse(status, type_name)
         body: dict[str, Any] = {}
         if query.statuses:

@@ -24,6 +24,7 @@ from tui_updater.core.models import (
     TaskRecord,
     now_ms,
 )
+from tui_updater.core.service import SORT_ATTRIBUTES
 from tui_updater.store.rows import Rows
 from tui_updater.store.schema import migrate
 
@@ -34,19 +35,6 @@ Op = (
     tuple[str, Sequence[Sequence[Any] | Mapping[str, Any]]]
     | Callable[[sqlite3.Connection], list[int]]
 )
-
-
-# The task list's sort fields (JSON names, core.service.SORT_FIELDS) → columns.
-_SORT_COLUMNS = {
-    "createdAt": "created_at_ms",
-    "updatedAt": "updated_at_ms",
-    "startedAt": "started_at_ms",
-    "completedAt": "finished_at_ms",
-    "priority": "priority",
-    "status": "status",
-    "type": "type",
-    "progress": "progress",
-}
 
 
 TASKS = Rows("tasks", TaskRecord)
@@ -253,7 +241,7 @@ class SqliteTaskStore:
         where, params = self._task_where(status, type_name)
         # Ties fall back to age in the same direction: ascending is the exact reverse order.
         column, descending = (
-            ("created_at_ms", True) if sort is None else (_SORT_COLUMNS[sort[0]], sort[1])
+            ("created_at_ms", True) if sort is None else (SORT_ATTRIBUTES[sort[0]], sort[1])
         )
         way = "DESC" if descending else "ASC"
         sql = (
