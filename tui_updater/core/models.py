@@ -167,6 +167,8 @@ class ItemRecord(Record):
     result: dict[str, Any] | None = None
     updated_at_ms: int = 0
     retryable: bool = False  # the last failure was transient (auto-retry may rerun it)
+    # The claimed fields' values when the item was selected: what its writes expect to replace.
+    first_seen: dict[str, Any] | None = None
 
 
 class LogRecord(Record):

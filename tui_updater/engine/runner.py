@@ -92,6 +92,7 @@ class TaskRun:
             self.params if self.params is not None else self.task_type.parse_params(self.task.data)
         )
         await self._load_or_select(ctx, params)
+        await self._claim(ctx, params)
         obtained = [i for i in self.items.values() if i.status is ItemStatus.OBTAINED]
         if obtained:
             await self.task_type.resume(ctx, params, obtained)
@@ -151,6 +152,13 @@ class TaskRun:
             f"task started: {self.task.task_id} ({self.task.type}, {len(new_items)} items)",
             self.task.task_id,
         )
+
+    async def _claim(self, ctx: TaskContext, params: Any) -> None:
+        """Let the type claim what the unfinished items will write before any is worked."""
+        unfinished = [i for i in self.items.values() if not i.status.finished]
+        changed = [self._set(i) for i in await self.task_type.claim(ctx, params, unfinished)]
+        if changed and self.items_stored:
+            await self.save(items=changed, tasks=[self.task])
 
     def _announce(self) -> None:
         """Tell the engine the run is under way; its started event carries the item count."""
