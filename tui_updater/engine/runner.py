@@ -19,7 +19,7 @@ from tui_updater.core.models import ItemCounts, ItemRecord, ItemStatus, TaskReco
 from tui_updater.core.retry import RetryPolicy
 from tui_updater.core.store import TaskStore
 from tui_updater.engine.clock import Clock
-from tui_updater.errors import PermanentError, TavernError, TransientError
+from tui_updater.errors import OutputUnwritable, PermanentError, TavernError, TransientError
 from tui_updater.tasks.base import ItemOutcome, TaskContext, TaskType
 
 # Results that took at least this long to obtain are stored on their own, at once.
@@ -308,6 +308,8 @@ class TaskRun:
                 )
                 await self.clock.sleep(delay_s)
                 continue
+            except OutputUnwritable:
+                raise  # no further item could be stored either: the task stops
             except (PermanentError, TavernError, ValueError, OSError) as exc:
                 await self._fail(item, exc, attempts=failures + 1, retryable=False)
                 return None
