@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
@@ -17,6 +18,7 @@ from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskParam
 
 if TYPE_CHECKING:
     from tui_updater.characters.db import CandidateKind, CharacterDb
+    from tui_updater.characters.schema import CharacterSchema
 
 _MAX_LISTED_UNKNOWN = 20
 MAX_IDS = 100_000
@@ -188,6 +190,24 @@ def change_of(item: ItemRecord, result: dict[str, Any]) -> CharacterChange:
     return CharacterChange(item.key, str(result.get("characterId", item.key)), fields, files)
 
 
+def _cells(
+    conn: sqlite3.Connection, schema: CharacterSchema, keys: Sequence[str], fields: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """These characters' values of ``fields`` (logical names), by id as text."""
+    columns = ", ".join(schema.q(f) for f in ("id", *fields))
+    values = [v for v in (schema.id_value(k) for k in keys) if v is not None]
+    out: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        for found in conn.execute(
+            f"SELECT {columns} FROM {schema.qtable} "
+            f"WHERE {schema.q('id')} IN ({','.join('?' * len(chunk))})",
+            chunk,
+        ):
+            out[str(found[0])] = dict(zip(fields, found[1:], strict=True))
+    return out
+
+
 def claim_scope(path: str | os.PathLike[str]) -> str:
     """What claims are kept under: the character database's absolute path."""
     return os.path.abspath(path)
@@ -210,7 +230,7 @@ async def claim_items(
         ctx.task_id, scope, [ClaimRequest(i.key, i.key, columns) for i in items]
     )
     unseen = [i.key for i in items if i.first_seen is None and i.key not in refused]
-    rows = await db.fetch(unseen) if unseen else {}
+    rows = await db.run(lambda conn: _cells(conn, db.schema, unseen, present)) if unseen else {}
     changed: list[ItemRecord] = []
     for item in items:
         holder = refused.get(item.key)
