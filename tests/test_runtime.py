@@ -100,8 +100,9 @@ async def test_settings_and_avatars_write_real_columns_in_their_formats(runtime:
     }
     for cid in done_ids:
         public, status = stored[cid]
-        assert status == "COMPLETED" and public == f"/uploads/characters/avatars/{cid}-avatar.png"
-        with Image.open(runtime.settings.avatar_dir / f"{cid}-avatar.png") as image:
+        name = f"{cid}-avatar-{avatar_task.task_id}-"
+        assert status == "COMPLETED" and public.startswith(f"/uploads/characters/avatars/{name}")
+        with Image.open(runtime.settings.avatar_dir / Path(public).name) as image:
             assert image.format == "PNG" and image.size == (512, 512)
 
 

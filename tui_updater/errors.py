@@ -11,6 +11,7 @@
     │   └── WriteConflict             compare-and-set lost: the site changed the row meanwhile
     ├── MigrationError                a DATABASE_UPGRADE step failed (statement number, message)
     ├── BackupError                   backup missing, unreadable or failed its check
+    ├── OutputUnwritable              the task's output dir is full or read-only: the task stops
     └── ItemError                     one item of a task failed
         ├── TransientError            worth retrying; ``retry_after_s`` may carry the delay
         │   ├── ProviderRateLimited   HTTP 429 (Retry-After honoured when present)
@@ -103,6 +104,11 @@ class MigrationError(TavernError):
 
 class BackupError(TavernError):
     """A backup could not be written, found, checked or restored."""
+
+
+class OutputUnwritable(TavernError):
+    """Where a task stores its files (the avatar dir) cannot be written at all, so every further
+    paid result would be thrown away: the task stops FAILED with this message."""
 
 
 class ItemError(TavernError):

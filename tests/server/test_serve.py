@@ -187,5 +187,5 @@ def test_sigkill_mid_task_then_restart_completes_without_repeating(
         ]
     assert not unfinished, evidence
     assert len({c for c, col, _n, _k in per_write if col == "avatar"}) == total_missing
-    assert len(list((tmp_path / "avatars").glob("*-avatar.png"))) == total_missing
+    assert len(list((tmp_path / "avatars").glob("*-avatar-task_*.png"))) == total_missing
     json.dumps(done)  # the task JSON stays serialisable after resume

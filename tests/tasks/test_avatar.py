@@ -13,7 +13,8 @@ from tui_updater.core.journal import JournalState
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.errors import InvalidOutput, InvalidParameters, ProviderTimeout
 from tui_updater.providers.offline import OfflineProvider
-from tui_updater.tasks.avatar import CharacterAvatarTask, avatar_file_name, normalize_avatar
+from tui_updater.tasks.avatar import CharacterAvatarTask, normalize_avatar
+from tui_updater.tasks.avatar_files import avatar_file_name
 
 TASK = CharacterAvatarTask()
 
@@ -54,7 +55,9 @@ def test_normalize_makes_a_square_png_and_refuses_junk() -> None:
         normalize_avatar(b"", 128)
     with pytest.raises(InvalidOutput, match="too large"):
         normalize_avatar(png_bytes(200, 200), 128, max_pixels=10_000)
-    assert avatar_file_name("c../x y") == "c.._x_y-avatar.png"
+    name = avatar_file_name("c../x y", "task_1", b"png")
+    assert name.startswith("c.._x_y-avatar-task_1-") and name.endswith(".png")
+    assert name != avatar_file_name("c../x y", "task_1", b"other")
 
 
 async def test_generates_writes_file_and_row(tmp_path: Path) -> None:
@@ -65,14 +68,15 @@ async def test_generates_writes_file_and_row(tmp_path: Path) -> None:
         params = TASK.parse_params({"size": 96})
         items = await run_items(TASK, h, params)
         assert items and statuses(items) == {"DONE": len(items)}
-        failed_before = [i for i in items if i.result and i.result["changes"]["avatar"][0]]
-        assert failed_before  # FAILED rows with an old avatar are redone
+        # A row with an avatar is not selected without overwrite, whatever its status says.
+        assert not [i for i in items if i.result and i.result["changes"]["avatar"][0]]
         for item in items:
             stored = row(db_path, "Character", "id", item.key)
-            assert stored["avatar"] == f"/uploads/characters/avatars/{item.key}-avatar.png"
+            name = f"{item.key}-avatar-{h.ctx.task_id}-"
+            assert stored["avatar"].startswith(f"/uploads/characters/avatars/{name}")
             assert stored["avatarStatus"] == "COMPLETED"
             assert isinstance(stored["updated_at"], int)
-            image = Image.open(h.settings.avatar_dir / f"{item.key}-avatar.png")
+            image = Image.open(h.settings.avatar_dir / Path(stored["avatar"]).name)
             assert (image.format, image.size) == ("PNG", (96, 96))
         states = [(col, s) for _, col, s in h.journal.states(h.ctx.task_id)]
         assert all(s is JournalState.APPLIED for _, s in states)
@@ -83,6 +87,7 @@ async def test_generates_writes_file_and_row(tmp_path: Path) -> None:
         report = await h.db.revert(h.ctx.task_id)
         assert report["skipped"] == []
         assert row(db_path, "Character", "id", items[0].key)["avatarStatus"] != "COMPLETED"
+        assert not list(h.settings.avatar_dir.glob("*.png"))  # revert removed the task's files
     finally:
         await h.db.close()
     assert master(db_path) == before
@@ -155,9 +160,8 @@ async def test_integer_id_snake_case_database(tmp_path: Path) -> None:
         await TASK.check(h.ctx, params)
         items = await run_items(TASK, h, params)
         assert statuses(items) == {"DONE": 2}
-        assert (
-            row(db_path, "characters", "id", 2)["avatar"]
-            == "/uploads/characters/avatars/2-avatar.png"
+        assert row(db_path, "characters", "id", 2)["avatar"].startswith(
+            f"/uploads/characters/avatars/2-avatar-{h.ctx.task_id}-"
         )
         assert row(db_path, "characters", "id", 2)["avatar_status"] == "COMPLETED"
         assert TASK.summarize(params, items)["offline"] is True

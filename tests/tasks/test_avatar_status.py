@@ -97,12 +97,12 @@ async def test_status_left_generating_by_a_crash_is_put_back(tmp_path: Path) -> 
         await h.db.close()
 
 
-async def test_a_crashed_redo_of_a_failed_avatar_is_not_skipped(tmp_path: Path) -> None:
+async def test_a_crashed_redo_of_a_failed_avatar_is_adopted(tmp_path: Path) -> None:
     db_path = create_demo_db(tmp_path / "dev.db")
     key, label, _ = _status_candidate(db_path)
     execute(
         db_path,
-        """UPDATE "Character" SET avatar = '/old.png', "avatarStatus" = 'FAILED' WHERE id = ?""",
+        """UPDATE "Character" SET avatar = NULL, "avatarStatus" = 'FAILED' WHERE id = ?""",
         (key,),
     )
     h = await harness(tmp_path, db_path, StubProvider())
@@ -115,7 +115,7 @@ async def test_a_crashed_redo_of_a_failed_avatar_is_not_skipped(tmp_path: Path) 
         params = task.parse_params({})
         item = ItemRecord("task_t", 0, key, label)
         result = await task.obtain(h.ctx, params, item)
-        assert "skipped" not in result  # still a FAILED avatar to redo, not "already has one"
+        assert "skipped" not in result and "conflict" not in result  # our GENERATING is adopted
         (outcome,) = await task.apply(h.ctx, params, [(item, result)])
         assert outcome.status is ItemStatus.DONE
         assert row(db_path, "Character", "id", key)["avatarStatus"] == "COMPLETED"
@@ -146,7 +146,7 @@ def test_killed_mid_avatar_then_restart_leaves_nothing_generating(tmp_path: Path
     key = _status_candidate(db_path)[0]
     execute(
         db_path,
-        """UPDATE "Character" SET avatar = '/old.png', "avatarStatus" = 'FAILED' WHERE id = ?""",
+        """UPDATE "Character" SET avatar = NULL, "avatarStatus" = 'FAILED' WHERE id = ?""",
         (key,),
     )
     proc = subprocess.run(

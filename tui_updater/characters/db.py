@@ -281,11 +281,8 @@ class CharacterDb:
             conditions.append(f"IFNULL({schema.q('isDeleted')}, 0) = 0")
         if kind == "avatar":
             schema.require("avatar", purpose="avatars")
-            if not overwrite:
-                need = self._empty_sql("avatar")
-                if schema.has("avatarStatus"):
-                    need = f"({need} OR {schema.q('avatarStatus')} = 'FAILED')"
-                conditions.append(need)
+            if not overwrite:  # a row with an avatar keeps it, whatever its last status says
+                conditions.append(self._empty_sql("avatar"))
         elif kind == "settings":
             wanted = tuple(fields) or SETTINGS_FIELDS
             schema.require(*wanted, purpose="character settings")

@@ -2,13 +2,20 @@
 
 Every change is planned in the journal first, then written in one ``BEGIN IMMEDIATE``
 transaction per batch with ``WHERE col IS old``: an edit made by the site meanwhile is never
-overwritten; that change is reported as a conflict instead.
+overwritten; that change is reported as a conflict instead. Each planned entry records the
+row's updated-at before the write and the exact value the write sets, so a crash that lost the
+entry's mark is settled from evidence a site edit cannot imitate: the planned updated-at means
+applied, the one from before (with the old values) means never written, any other means the
+site edited the row since. A table without an updated-at column has only its values to go by:
+the old value means never written (a site that put the old value back is not told apart).
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -26,6 +33,7 @@ class CharacterChange:
     item_key: str
     character_id: str
     fields: Mapping[str, tuple[SqlValue, SqlValue]]  # logical field → (expected old, new)
+    files: Mapping[str, str] = field(default_factory=dict)  # logical field → file it created
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,7 @@ class _Planned:
     change: CharacterChange
     id_value: str | int | None
     cells: list[tuple[str, SqlValue, SqlValue]]  # (real column, old, new)
+    files: dict[str, str] = field(default_factory=dict)  # real column → file the change created
     entry_ids: list[int] = field(default_factory=list)
 
 
@@ -118,6 +127,30 @@ def _undone_before(
     )
 
 
+def _updated_values(
+    conn: sqlite3.Connection, schema: CharacterSchema, id_values: Sequence[Any]
+) -> dict[str, SqlValue]:
+    """The updated-at value of each row (id as text) that exists."""
+    out: dict[str, SqlValue] = {}
+    for start in range(0, len(id_values), 500):
+        chunk = id_values[start : start + 500]
+        rows = conn.execute(
+            f"SELECT {schema.q('id')}, {schema.q('updatedAt')} FROM {schema.qtable} "
+            f"WHERE {schema.q('id')} IN ({','.join('?' * len(chunk))})",
+            chunk,
+        ).fetchall()
+        out.update((str(row[0]), row[1]) for row in rows)
+    return out
+
+
+def _remove_files(paths: Collection[str]) -> None:
+    for path in paths:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+
 def _in_transaction(conn: sqlite3.Connection, work: Any) -> Any:
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -154,6 +187,18 @@ class CharacterWriter:
 
     def _stamp(self, schema: CharacterSchema) -> int | str | None:
         return schema.format_timestamp(self._db.clock())
+
+    def _fresh_stamp(
+        self, schema: CharacterSchema, taken: Collection[SqlValue]
+    ) -> int | str | None:
+        """Now in the database's storage, moved on until no row holds it already: the value a
+        write sets must never equal the one it replaces, or it would prove nothing later."""
+        now = self._db.clock()
+        stamp = schema.format_timestamp(now)
+        while stamp is not None and stamp in taken:
+            now += 1
+            stamp = schema.format_timestamp(now)
+        return stamp
 
     async def write_changes(
         self, task_id: str, changes: Sequence[CharacterChange]
@@ -196,10 +241,28 @@ class CharacterWriter:
             if not cells:
                 results[index] = WriteResult(change.item_key, change.character_id, True)
                 continue
-            todo.append((index, _Planned(change, schema.id_value(change.character_id), cells)))
+            files = {schema.column(name): path for name, path in change.files.items()}
+            todo.append(
+                (index, _Planned(change, schema.id_value(change.character_id), cells, files))
+            )
         if todo:
+            befores: dict[str, SqlValue] = {}
+            if schema.timestamp_storage is not None:
+                ids = [p.id_value for _, p in todo if p.id_value is not None]
+                befores = await db.run(lambda conn: _updated_values(conn, schema, ids))
+            stamp = self._fresh_stamp(schema, set(befores.values()))
             entries = [
-                JournalEntry(task_id, p.change.item_key, p.change.character_id, col, old, new)
+                JournalEntry(
+                    task_id,
+                    p.change.item_key,
+                    p.change.character_id,
+                    col,
+                    old,
+                    new,
+                    updated_before=befores.get(str(p.id_value)),
+                    updated_to=stamp,
+                    file_path=p.files.get(col),
+                )
                 for _, p in todo
                 for col, old, new in p.cells
             ]
@@ -208,8 +271,6 @@ class CharacterWriter:
                 p.entry_ids = [next(entry_ids) for _ in p.cells]
 
             def work(conn: sqlite3.Connection) -> list[str | None]:
-                stamp = self._stamp(schema)
-
                 def body() -> list[str | None]:
                     outcome: list[str | None] = []
                     for _, p in todo:
@@ -273,22 +334,32 @@ class CharacterWriter:
                 states: dict[tuple[str, str], JournalState] = {}
                 for (item_key, character_id), entries in groups.items():
                     latest = {e.column: e for e in entries}  # a column planned twice: newest wins
+                    newest = entries[-1]
                     id_value = schema.id_value(character_id)
                     cols = list(latest)
+                    selected = [quote(c) for c in cols]
+                    evidence = newest.updated_to is not None and schema.timestamp_storage
+                    if evidence:
+                        selected.append(schema.q("updatedAt"))
                     row = None
                     if id_value is not None:
                         row = conn.execute(
-                            f"SELECT {', '.join(quote(c) for c in cols)} FROM {schema.qtable} "
+                            f"SELECT {', '.join(selected)} FROM {schema.qtable} "
                             f"WHERE {schema.q('id')} = ?",
                             (id_value,),
                         ).fetchone()
                     state = JournalState.CONFLICT
                     if row is not None:
-                        current = dict(zip(cols, row, strict=True))
+                        current = dict(zip(cols, row, strict=False))
                         cells = [(c, latest[c].old_value, latest[c].new_value) for c in cols]
+                        # Never written: old values, and the updated-at from before the write
+                        # (a write that committed and was put back by the site moved it on).
+                        unwritten = all(current[c] == old for c, old, _ in cells) and (
+                            not evidence or row[len(cols)] == newest.updated_before
+                        )
                         if all(current[c] == new for c, _, new in cells):
                             state = JournalState.APPLIED
-                        elif reapply and all(current[c] == old for c, old, _ in cells):
+                        elif reapply and unwritten:
                             if _cas_update(conn, schema, id_value, cells, stamp):
                                 state = JournalState.APPLIED
                     states[(item_key, character_id)] = state
@@ -366,6 +437,14 @@ class CharacterWriter:
             ]
             if done_ids:
                 await db.journal.mark([i for i in done_ids if i is not None], JournalState.REVERTED)
+            # A file the task created is no longer referenced once its change is undone.
+            created = [
+                e.file_path
+                for e, r in zip(chunk, reasons, strict=True)
+                if r is None and e.file_path
+            ]
+            if created:
+                await asyncio.to_thread(_remove_files, created)
             if lost:
                 await db.journal.mark(
                     [e.entry_id for e, _ in lost if e.entry_id is not None],

@@ -29,6 +29,11 @@ class JournalEntry(Record):
     state: JournalState = JournalState.PLANNED
     entry_id: int | None = None
     created_at_ms: int = 0
+    # The row's updated-at before the write and the exact value the write sets: after a crash
+    # they tell "applied" from "never written" from "edited by the site since" (None: no column).
+    updated_before: SqlValue = None
+    updated_to: SqlValue = None
+    file_path: str | None = None  # a file the tool created for this change (an avatar image)
 
 
 class Journal(Protocol):

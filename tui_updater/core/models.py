@@ -167,6 +167,9 @@ class ItemRecord(Record):
     result: dict[str, Any] | None = None
     updated_at_ms: int = 0
     retryable: bool = False  # the last failure was transient (auto-retry may rerun it)
+    # The claimed fields' values when the item was selected: what its writes expect to replace.
+    # Stored with the item; not part of its JSON (the views have no use for it).
+    first_seen: dict[str, Any] | None = Field(default=None, exclude=True)
 
 
 class LogRecord(Record):

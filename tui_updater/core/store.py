@@ -3,13 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from tui_updater.core.journal import Journal
 from tui_updater.core.models import ItemRecord, ItemStatus, LogRecord, TaskRecord
 
 
-class TaskStore(Journal, Protocol):
+class ClaimRequest(NamedTuple):
+    """The columns of one character an item of a task is about to write."""
+
+    item_key: str
+    character_id: str
+    columns: tuple[str, ...]
+
+
+@runtime_checkable
+class CharacterClaims(Protocol):
+    """Which task works on which character columns: one task per cell at a time.
+
+    A claim ends with its item (a finished item is saved), with its task (a task saved in any
+    status but RUNNING, or deleted), and when the store opens (no task runs yet).
+    """
+
+    async def claim(
+        self, task_id: str, scope: str, requests: Sequence[ClaimRequest]
+    ) -> dict[str, str]:
+        """Claim each request's cells in ``scope`` (a character database) for ``task_id`` in
+        one transaction; requests that another task holds a cell of are refused: returns their
+        item key → the holding task id."""
+
+    async def release_claims(self, task_id: str, item_keys: Sequence[str] | None = None) -> None:
+        """Release the task's claims (only these items' when given)."""
+
+
+class TaskStore(Journal, CharacterClaims, Protocol):
     """Persistence for the engine. Writes are grouped: concurrent calls share one transaction."""
 
     async def open(self) -> None: ...

@@ -26,7 +26,7 @@ from tui_updater.core.models import (
 from tui_updater.core.retry import RetryPolicy
 from tui_updater.core.store import TaskStore
 from tui_updater.engine.clock import Clock
-from tui_updater.errors import PermanentError, TavernError, TransientError
+from tui_updater.errors import OutputUnwritable, PermanentError, TavernError, TransientError
 from tui_updater.tasks.base import ItemOutcome, TaskContext, TaskType
 
 # Results that took at least this long to obtain are stored on their own, at once.
@@ -102,6 +102,7 @@ class TaskRun:
             self.params if self.params is not None else self.task_type.parse_params(self.task.data)
         )
         await self._load_or_select(ctx, params)
+        await self._claim(ctx, params)
         obtained = [i for i in self.items.values() if i.status is ItemStatus.OBTAINED]
         if obtained:
             await self.task_type.resume(ctx, params, obtained)
@@ -165,6 +166,13 @@ class TaskRun:
             f"task started: {self.task.task_id} ({self.task.type}, {len(new_items)} items)",
             self.task.task_id,
         )
+
+    async def _claim(self, ctx: TaskContext, params: Any) -> None:
+        """Let the type claim what the unfinished items will write before any is worked."""
+        unfinished = [i for i in self.items.values() if not i.status.finished]
+        changed = [self._set(i) for i in await self.task_type.claim(ctx, params, unfinished)]
+        if changed and self.items_stored:
+            await self.save(items=changed, tasks=[self.task])
 
     def _announce(self) -> None:
         """Tell the engine the run is under way; its started event carries the item count."""
@@ -314,6 +322,8 @@ class TaskRun:
                 )
                 await self.clock.sleep(delay_s)
                 continue
+            except OutputUnwritable:
+                raise  # no further item could be stored either: the task stops
             except (PermanentError, TavernError, ValueError, OSError) as exc:
                 await self._fail(item, exc, attempts=failures + 1, retryable=False)
                 return None

@@ -75,6 +75,24 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    # Character claims, an item's values first seen, and the journal's updated-at evidence and
+    # the files the tool created.
+    """
+    CREATE TABLE claims (
+        scope TEXT NOT NULL,
+        character_id TEXT NOT NULL,
+        column_name TEXT NOT NULL,
+        task_id TEXT NOT NULL,
+        item_key TEXT NOT NULL,
+        claimed_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (scope, character_id, column_name)
+    ) WITHOUT ROWID;
+    CREATE INDEX claims_task ON claims(task_id, item_key);
+    ALTER TABLE items ADD COLUMN first_seen TEXT;
+    ALTER TABLE journal ADD COLUMN updated_before;
+    ALTER TABLE journal ADD COLUMN updated_to;
+    ALTER TABLE journal ADD COLUMN file_path TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -22,9 +22,11 @@ from tui_updater.core.models import (
     ItemStatus,
     LogRecord,
     TaskRecord,
+    TaskStatus,
     now_ms,
 )
 from tui_updater.core.service import SORT_ATTRIBUTES
+from tui_updater.core.store import ClaimRequest
 from tui_updater.store.rows import Rows
 from tui_updater.store.schema import migrate
 
@@ -53,8 +55,12 @@ def _stamped(row: dict[str, Any]) -> dict[str, Any]:
 # What an item's progress changes; its identity and label are written once, on insert.
 _UPDATE_ITEM = (
     "UPDATE items SET status=:status, attempts=:attempts, error=:error, result=:result, "
-    "updated_at_ms=:updated_at_ms, retryable=:retryable WHERE task_id=:task_id AND seq=:seq"
+    "updated_at_ms=:updated_at_ms, retryable=:retryable, first_seen=:first_seen "
+    "WHERE task_id=:task_id AND seq=:seq"
 )
+_FINISHED_ITEMS = frozenset(s.value for s in ItemStatus if s.finished)
+_RELEASE_ITEM = "DELETE FROM claims WHERE task_id=? AND item_key=?"
+_RELEASE_TASK = "DELETE FROM claims WHERE task_id=?"
 
 
 def _log_failure(future: asyncio.Future[list[int]]) -> None:
@@ -86,6 +92,12 @@ class SqliteTaskStore:
         conn.execute("PRAGMA wal_autocheckpoint=8000")  # fewer, larger checkpoints under bulk load
         migrate(conn)
         conn.row_factory = sqlite3.Row  # rows are read by column name, never by position
+        # No task runs before the engine starts: a claim of a task not RUNNING is left over from
+        # a run that ended without saving it (RUNNING ones are released when they are resumed).
+        conn.execute(
+            "DELETE FROM claims WHERE task_id NOT IN "
+            "(SELECT task_id FROM tasks WHERE status='RUNNING')"
+        )
 
     async def close(self) -> None:
         if self._conn is None:
@@ -209,6 +221,13 @@ class SqliteTaskStore:
             ops.append((_UPDATE_ITEM, [_stamped(ITEMS.row(i)) for i in items]))
         if logs:
             ops.append((LOGS.insert, [LOGS.row(log) for log in logs]))
+        # A claim ends with its item, and every claim of a task that is not running.
+        ended = [(i.task_id, i.key) for i in (*items, *new_items) if i.status in _FINISHED_ITEMS]
+        if ended:
+            ops.append((_RELEASE_ITEM, ended))
+        idle = [(t.task_id,) for t in tasks if t.status is not TaskStatus.RUNNING]
+        if idle:
+            ops.append((_RELEASE_TASK, idle))
         await self._write(ops)
 
     async def get_task(self, task_id: str) -> TaskRecord | None:
@@ -336,7 +355,7 @@ class SqliteTaskStore:
     async def delete_task(self, task_id: str) -> bool:
         def delete(conn: sqlite3.Connection) -> list[int]:
             deleted = conn.execute("DELETE FROM tasks WHERE task_id=?", (task_id,)).rowcount
-            for table in ("items", "logs", "journal"):
+            for table in ("items", "logs", "journal", "claims"):
                 conn.execute(f"DELETE FROM {table} WHERE task_id=?", (task_id,))
             return [deleted]
 
@@ -353,7 +372,7 @@ class SqliteTaskStore:
                     (finished_before_ms,),
                 )
             ]
-            for table in ("tasks", "items", "logs", "journal"):
+            for table in ("tasks", "items", "logs", "journal", "claims"):
                 conn.executemany(f"DELETE FROM {table} WHERE task_id=?", [(i,) for i in ids])
             return [len(ids)]
 
@@ -370,6 +389,45 @@ class SqliteTaskStore:
         await self._write(
             [("INSERT OR REPLACE INTO engine_state (name, value) VALUES (?, ?)", [(name, value)])]
         )
+
+    # --- claims ---------------------------------------------------------------------------------
+
+    async def claim(
+        self, task_id: str, scope: str, requests: Sequence[ClaimRequest]
+    ) -> dict[str, str]:
+        refused: dict[str, str] = {}
+        stamp = now_ms()
+
+        def take(conn: sqlite3.Connection) -> list[int]:
+            granted: list[tuple[str, str, str, str, str, int]] = []
+            for request in requests:
+                if not request.columns:
+                    continue
+                marks = ",".join("?" * len(request.columns))
+                holder = conn.execute(
+                    f"SELECT task_id FROM claims WHERE scope=? AND character_id=? "
+                    f"AND column_name IN ({marks}) AND task_id<>? LIMIT 1",
+                    (scope, request.character_id, *request.columns, task_id),
+                ).fetchone()
+                if holder is not None:
+                    refused[request.item_key] = str(holder["task_id"])
+                    continue
+                granted.extend(
+                    (scope, request.character_id, column, task_id, request.item_key, stamp)
+                    for column in request.columns
+                )
+            conn.executemany("INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?)", granted)
+            return []
+
+        if requests:
+            await self._write([take])
+        return refused
+
+    async def release_claims(self, task_id: str, item_keys: Sequence[str] | None = None) -> None:
+        if item_keys is None:
+            await self._write([(_RELEASE_TASK, [(task_id,)])])
+        elif item_keys:
+            await self._write([(_RELEASE_ITEM, [(task_id, key) for key in item_keys])])
 
     # --- journal --------------------------------------------------------------------------------
 

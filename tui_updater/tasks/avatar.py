@@ -1,17 +1,17 @@
 """CHARACTER_AVATAR: draw avatars, normalise them to square PNGs, store them, point the row at them.
 
 The row's ``avatarStatus`` goes GENERATING → COMPLETED (or FAILED), each step a journaled
-compare-and-set; the file is written atomically as ``<id>-avatar.png`` in the avatar dir.
-GENERATING is the tool's own transient mark: a cancel, a lost write or a crash puts back what
-the row held before (read from the journal after a crash).
+compare-and-set; the image is a new file of its own (``avatar_files``), journaled with the row
+change so revert removes it. GENERATING and FAILED are the tool's own marks: they never make the
+row look changed to the task that wrote them, and a cancel, a lost write or a crash puts back
+what the row held before (read from the journal after a crash). Everything is judged against
+the values the item first saw: a site that uploaded an avatar meanwhile keeps it (CONFLICT).
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
-import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,12 +25,20 @@ from tui_updater.core.capabilities import TaskCapabilities
 from tui_updater.core.journal import JournalState
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.errors import InvalidOutput
+from tui_updater.tasks.avatar_files import (
+    avatar_file_name,
+    check_avatar_dir,
+    remove_avatar,
+    store_avatar,
+)
 from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskType
 from tui_updater.tasks.selection import (
     CharacterTaskParams,
     WritesCharacters,
     characters_of,
     check_ids_exist,
+    conflict_result,
+    first_seen,
     is_deleted,
     load_character,
     select_items,
@@ -55,11 +63,6 @@ class AvatarParams(CharacterTaskParams):
         default=None, ge=64, le=2048, description="Side of the square PNG in px"
     )
     model: str | None = Field(default=None, min_length=1, max_length=200, description="Image model")
-
-
-def avatar_file_name(character_id: str) -> str:
-    """``<id>-avatar.png`` with anything unsafe in a file name replaced."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", character_id).lstrip(".") + "-avatar.png"
 
 
 def normalize_avatar(data: bytes, size_px: int, *, max_pixels: int = MAX_SOURCE_PIXELS) -> bytes:
@@ -90,29 +93,18 @@ def normalize_avatar(data: bytes, size_px: int, *, max_pixels: int = MAX_SOURCE_
     return out.getvalue()
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, fsync, then rename over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
     name = "CHARACTER_AVATAR"
     title = "Character avatars"
-    description = "Generate avatars for characters without one (or whose last attempt failed)."
+    description = "Generate avatars for characters without one (all of them, with overwrite)."
     params_model = AvatarParams
 
     async def check(self, ctx: TaskContext, params: AvatarParams) -> None:
         characters_of(ctx).schema.require("avatar", purpose="avatars")
         await check_ids_exist(ctx, params.ids)
+
+    def claimed_fields(self, params: AvatarParams) -> Sequence[str]:
+        return ("avatar", "avatarStatus")
 
     async def select(self, ctx: TaskContext, params: AvatarParams) -> Sequence[ItemSpec]:
         return await select_items(ctx, "avatar", params.ids, overwrite=params.overwrite)
@@ -128,9 +120,9 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
         (outcome,) = await characters_of(ctx).write_changes(ctx.task_id, [change])
         return None if outcome.applied else outcome.reason or "changed meanwhile"
 
-    async def _own_mark(self, ctx: TaskContext, item: ItemRecord) -> tuple[bool, Any]:
-        """(True, the status before) when this task's journal shows it set the row GENERATING
-        for this item last (a run that died mid-item); (False, None) otherwise."""
+    async def _own_status(self, ctx: TaskContext, item: ItemRecord) -> tuple[Any, Any] | None:
+        """(the status this task last wrote for the item, the status before its first write),
+        from the journal; None when it has written none."""
         column = characters_of(ctx).schema.column("avatarStatus")
         entries = await characters_of(ctx).journal.entries(
             ctx.task_id,
@@ -138,9 +130,7 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
             item_keys=[item.key],
         )
         marks = [e for e in entries if e.column == column]
-        if marks and marks[-1].new_value == GENERATING:
-            return True, marks[-1].old_value
-        return False, None
+        return (marks[-1].new_value, marks[0].old_value) if marks else None
 
     async def obtain(
         self, ctx: TaskContext, params: AvatarParams, item: ItemRecord
@@ -149,61 +139,60 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
         character = await load_character(ctx, item.key)
         char_id = str(character["id"])
         has_status = db.schema.has("avatarStatus")
+        seen_avatar = first_seen(item, character, "avatar")
         status = character.get("avatarStatus")
-        # A row this task marked GENERATING before a crash is still ours: it is judged, and put
-        # back on cancel, by the status it had before that mark.
-        adopted, before = False, status
-        if has_status and status == GENERATING:
-            adopted, earlier = await self._own_mark(ctx, item)
-            before = earlier if adopted else status
-        reason = None
+        # The tool's own marks are not someone else's edit: judged by the status the row had
+        # before this task first marked it.
+        own = await self._own_status(ctx, item) if has_status else None
+        ours = own is not None and status == own[0]
+        before = own[1] if own is not None else first_seen(item, character, "avatarStatus")
+        reason: str | None = None
+        conflict = ""
         if is_deleted(character):
             reason = "character is deleted"
-        elif (
-            not params.overwrite
-            and not is_empty("avatar", character.get("avatar"))
-            and before != FAILED
-        ):
+        elif character.get("avatar") != seen_avatar:
+            conflict = "changed meanwhile: avatar (since the task selected it)"
+        elif has_status and not ours and status != before:
+            conflict = "changed meanwhile: avatarStatus (since the task selected it)"
+        elif not params.overwrite and not is_empty("avatar", seen_avatar):
             reason = "already has an avatar (overwrite is off)"
-        if reason is not None:
-            if adopted:
-                await self._set_status(ctx, item, char_id, GENERATING, before)
-            return skipped(character, reason)
-        marked = adopted or (has_status and status != GENERATING)  # another's GENERATING is not
-        if marked and not adopted:
-            conflict = await asyncio.shield(
-                self._set_status(ctx, item, char_id, status, GENERATING)
-            )
-            if conflict:
-                return {
-                    "characterId": char_id,
-                    "characterName": character.get("name"),
-                    "conflict": conflict,
-                }
+        if reason is not None or conflict:
+            if ours and status != before:
+                await self._set_status(ctx, item, char_id, status, before)
+            return skipped(character, reason) if reason else conflict_result(character, conflict)
         settings = ctx.resources.settings
+        directory = Path(settings.avatar_dir)
+        await asyncio.to_thread(check_avatar_dir, directory)  # before paying for an image
+        # Another's GENERATING (a run of an older release) is left alone; ours is kept.
+        marked = has_status and (ours or before != GENERATING)
+        if marked and status != GENERATING:
+            lost = await asyncio.shield(self._set_status(ctx, item, char_id, status, GENERATING))
+            if lost:
+                return conflict_result(character, lost)
         size_px = self._size(ctx, params)
-        path = Path(settings.avatar_dir) / avatar_file_name(char_id)
         try:
             answer = await ctx.resources.provider.draw_avatar(character, size_px=size_px)
             ctx.add_usage(answer.usage)
             png = await asyncio.to_thread(normalize_avatar, answer.value, size_px)
-            await asyncio.to_thread(write_atomically, path, png)
+            name = avatar_file_name(char_id, ctx.task_id, png)
+            path = await asyncio.to_thread(store_avatar, directory, name, png)
         except BaseException as exc:
-            # A failure is recorded as FAILED (the row is selected again); a cancel or shutdown
-            # puts back the status the row had, so nothing stays GENERATING.
-            if has_status and (marked or isinstance(exc, Exception)):
+            # A failure is recorded as FAILED (our own mark: a retry still judges the row by
+            # what it held before); a cancel or shutdown puts that status back.
+            if marked and (isinstance(exc, Exception) or before != GENERATING):
                 back = FAILED if isinstance(exc, Exception) else before
                 await asyncio.shield(self._set_status(ctx, item, char_id, GENERATING, back))
             raise
         public = settings.characters.avatar_public_prefix.rstrip("/") + "/" + path.name
-        changes: dict[str, list[Any]] = {"avatar": [character.get("avatar"), public]}
-        if has_status:
+        changes: dict[str, list[Any]] = {"avatar": [seen_avatar, public]}
+        if marked:
             changes["avatarStatus"] = [GENERATING, COMPLETED]
         return {
             "characterId": char_id,
             "characterName": character.get("name"),
             "avatar": public,
             "file": str(path),
+            "files": {"avatar": str(path)},
             "sizePx": size_px,
             "bytes": len(png),
             "offline": answer.offline,
@@ -233,6 +222,10 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
         ]
         if restore:
             await characters_of(ctx).write_changes(ctx.task_id, restore)
+        # The image of a change that lost is referenced by nothing: it was only ever ours.
+        for item, result in batch:
+            if item.key in lost and result.get("file"):
+                await asyncio.to_thread(remove_avatar, str(result["file"]))
         return outcomes
 
     def summarize(self, params: AvatarParams, items: Sequence[ItemRecord]) -> dict[str, Any]:

@@ -184,6 +184,13 @@ class TaskType(ABC, Generic[P]):
     ) -> Sequence[ItemOutcome]:
         """Write a batch of obtained results; return one outcome per item, in any order."""
 
+    async def claim(
+        self, ctx: TaskContext, params: P, items: Sequence[ItemRecord]
+    ) -> Sequence[ItemRecord]:
+        """Before the unfinished items are worked (each start of the task): claim what they will
+        write; return the items this changed (ended, or given the values they first saw)."""
+        return ()
+
     async def resume(self, ctx: TaskContext, params: P, obtained: Sequence[ItemRecord]) -> None:
         """Called when a task restarts with obtained-but-unapplied items: settle half-done writes."""
 

@@ -16,8 +16,11 @@ from tui_updater.tasks.base import ItemSpec, TaskContext, TaskType
 from tui_updater.tasks.selection import (
     CharacterTaskParams,
     WritesCharacters,
+    changed_since_seen,
     characters_of,
     check_ids_exist,
+    conflict_result,
+    first_seen,
     is_deleted,
     load_character,
     select_items,
@@ -92,13 +95,19 @@ class MbtiAssignmentTask(WritesCharacters, TaskType[MbtiParams]):
     async def select(self, ctx: TaskContext, params: MbtiParams) -> Sequence[ItemSpec]:
         return await select_items(ctx, "mbti", params.ids, overwrite=params.forceUpdate)
 
+    def claimed_fields(self, params: MbtiParams) -> Sequence[str]:
+        return ("mbtiType",)
+
     async def obtain(
         self, ctx: TaskContext, params: MbtiParams, item: ItemRecord
     ) -> dict[str, Any]:
         character = await load_character(ctx, item.key)
-        old = character.get("mbtiType")
+        old = first_seen(item, character, "mbtiType")
         if is_deleted(character):
             return skipped(character, "character is deleted")
+        conflict = changed_since_seen(item, character, ("mbtiType",))
+        if conflict:  # the site's edit wins; asking the gateway would be paid for nothing
+            return conflict_result(character, conflict)
         if not params.forceUpdate and not is_empty("mbtiType", old):
             return skipped(character, f"already has type {old} (forceUpdate is off)")
         answer = await ctx.resources.provider.assign_mbti(character)

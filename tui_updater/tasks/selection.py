@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
@@ -10,11 +12,13 @@ from pydantic import BeforeValidator, Field, StrictInt, StrictStr, field_validat
 
 from tui_updater.characters.writer import CharacterChange
 from tui_updater.core.models import ItemRecord, ItemStatus
+from tui_updater.core.store import CharacterClaims, ClaimRequest
 from tui_updater.errors import InvalidParameters, PermanentError
 from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskParams, json_type
 
 if TYPE_CHECKING:
     from tui_updater.characters.db import CandidateKind, CharacterDb
+    from tui_updater.characters.schema import CharacterSchema
 
 _MAX_LISTED_UNKNOWN = 20
 MAX_IDS = 100_000
@@ -153,10 +157,94 @@ def skipped(character: dict[str, Any], reason: str) -> dict[str, Any]:
     }
 
 
+def first_seen(item: ItemRecord, character: dict[str, Any], field: str) -> Any:
+    """What the item saw in ``field`` when it was selected (the row's value for an item that
+    predates first-seen values): the value its writes expect to replace."""
+    if item.first_seen is not None and field in item.first_seen:
+        return item.first_seen[field]
+    return character.get(field)
+
+
+def changed_since_seen(item: ItemRecord, character: dict[str, Any], fields: Sequence[str]) -> str:
+    """The conflict reason when someone else changed one of ``fields`` since selection, or ''."""
+    changed = [f for f in fields if character.get(f) != first_seen(item, character, f)]
+    if not changed:
+        return ""
+    return f"changed meanwhile: {', '.join(changed)} (since the task selected it)"
+
+
+def conflict_result(character: dict[str, Any], reason: str) -> dict[str, Any]:
+    """An obtain result meaning "someone else changed the row": applied as CONFLICT."""
+    return {
+        "characterId": character["id"],
+        "characterName": character.get("name"),
+        "conflict": reason,
+    }
+
+
 def change_of(item: ItemRecord, result: dict[str, Any]) -> CharacterChange:
-    """The CAS change stored in an obtain result under ``changes`` {field: [old, new]}."""
+    """The CAS change stored in an obtain result under ``changes`` {field: [old, new]}, with the
+    files it created under ``files`` {field: path}."""
     fields = {name: (pair[0], pair[1]) for name, pair in result["changes"].items()}
-    return CharacterChange(item.key, str(result.get("characterId", item.key)), fields)
+    files = {name: str(path) for name, path in (result.get("files") or {}).items()}
+    return CharacterChange(item.key, str(result.get("characterId", item.key)), fields, files)
+
+
+def _cells(
+    conn: sqlite3.Connection, schema: CharacterSchema, keys: Sequence[str], fields: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """These characters' values of ``fields`` (logical names), by id as text."""
+    columns = ", ".join(schema.q(f) for f in ("id", *fields))
+    values = [v for v in (schema.id_value(k) for k in keys) if v is not None]
+    out: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        for found in conn.execute(
+            f"SELECT {columns} FROM {schema.qtable} "
+            f"WHERE {schema.q('id')} IN ({','.join('?' * len(chunk))})",
+            chunk,
+        ):
+            out[str(found[0])] = dict(zip(fields, found[1:], strict=True))
+    return out
+
+
+def claim_scope(path: str | os.PathLike[str]) -> str:
+    """What claims are kept under: the character database's absolute path."""
+    return os.path.abspath(path)
+
+
+async def claim_items(
+    ctx: TaskContext, items: Sequence[ItemRecord], fields: Sequence[str]
+) -> list[ItemRecord]:
+    """Claim ``fields`` of the items' characters for this task and remember what each item
+    first saw in them. An item whose cells another task holds is SKIPPED, naming that task:
+    waiting would only find the fields written by it and report a conflict."""
+    db = characters_of(ctx)
+    store = db.journal
+    present = [f for f in fields if db.schema.has(f)]
+    if not items or not present or not isinstance(store, CharacterClaims):
+        return []
+    columns = tuple(db.schema.column(f) for f in present)
+    scope = claim_scope(db.path)
+    refused = await store.claim(
+        ctx.task_id, scope, [ClaimRequest(i.key, i.key, columns) for i in items]
+    )
+    unseen = [i.key for i in items if i.first_seen is None and i.key not in refused]
+    rows = await db.run(lambda conn: _cells(conn, db.schema, unseen, present)) if unseen else {}
+    changed: list[ItemRecord] = []
+    for item in items:
+        holder = refused.get(item.key)
+        if holder is not None:
+            changed.append(
+                item.evolve(
+                    status=ItemStatus.SKIPPED,
+                    error=f"claimed by {holder}, which is writing {', '.join(present)}",
+                )
+            )
+        elif item.key in rows:
+            row = rows[item.key]
+            changed.append(item.evolve(first_seen={f: row.get(f) for f in present}))
+    return changed
 
 
 async def apply_changes(
@@ -191,8 +279,17 @@ async def apply_changes(
 
 
 class WritesCharacters:
-    """Mixin for task types whose results are journaled character changes: applies them in
-    batches (compare-and-set) and can revert them."""
+    """Mixin for task types whose results are journaled character changes: claims the fields
+    they write, applies them in batches (compare-and-set) and can revert them."""
+
+    def claimed_fields(self, params: Any) -> Sequence[str]:
+        """The logical fields this task writes (claimed per character while it works)."""
+        return ()
+
+    async def claim(
+        self, ctx: TaskContext, params: Any, items: Sequence[ItemRecord]
+    ) -> Sequence[ItemRecord]:
+        return await claim_items(ctx, items, self.claimed_fields(params))
 
     async def apply(
         self, ctx: TaskContext, params: Any, batch: Sequence[tuple[ItemRecord, dict[str, Any]]]

@@ -16,8 +16,11 @@ from tui_updater.tasks.base import ItemSpec, TaskContext, TaskType
 from tui_updater.tasks.selection import (
     CharacterTaskParams,
     WritesCharacters,
+    changed_since_seen,
     characters_of,
     check_ids_exist,
+    conflict_result,
+    first_seen,
     is_deleted,
     load_character,
     select_items,
@@ -114,15 +117,20 @@ class CharacterSettingsTask(WritesCharacters, TaskType[SettingsParams]):
             ctx, "settings", params.ids, overwrite=params.overwrite, fields=params.updateFields
         )
 
+    def claimed_fields(self, params: SettingsParams) -> Sequence[str]:
+        return tuple(params.updateFields)
+
     async def obtain(
         self, ctx: TaskContext, params: SettingsParams, item: ItemRecord
     ) -> dict[str, Any]:
         character = await load_character(ctx, item.key)
         if is_deleted(character):
             return skipped(character, "character is deleted")
-        fields = [
-            f for f in params.updateFields if params.overwrite or is_empty(f, character.get(f))
-        ]
+        seen = {f: first_seen(item, character, f) for f in params.updateFields}
+        fields = [f for f in params.updateFields if params.overwrite or is_empty(f, seen[f])]
+        conflict = changed_since_seen(item, character, fields)
+        if conflict:  # the site's edit wins; asking the gateway would be paid for nothing
+            return conflict_result(character, conflict)
         if not fields:
             return skipped(character, "all requested fields already filled (overwrite is off)")
         answer = await ctx.resources.provider.write_settings(character, fields)
@@ -134,7 +142,7 @@ class CharacterSettingsTask(WritesCharacters, TaskType[SettingsParams]):
             "updatedFields": fields,
             "offline": answer.offline,
             "model": answer.model,
-            "changes": {f: [character.get(f), values[f]] for f in fields},
+            "changes": {f: [seen[f], values[f]] for f in fields},
         }
 
     def summarize(self, params: SettingsParams, items: Sequence[ItemRecord]) -> dict[str, Any]:
