@@ -1,0 +1,131 @@
+"""The updated-at format per row, decided by the UPDATE itself (characters/timestamps.py)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.characters.conftest import FakeClock
+from tests.characters.memjournal import InMemoryJournal
+from tui_updater.characters.db import CharacterDb
+from tui_updater.characters.schema import read_schema
+from tui_updater.characters.timestamps import stamp_assignment
+from tui_updater.characters.writer import CharacterChange
+from tui_updater.config import CharacterSettings
+
+NOW = 1_750_000_000_123  # 2025-06-15T15:06:40.123Z
+
+
+@pytest.fixture
+def conn() -> Iterator[sqlite3.Connection]:
+    connection = sqlite3.connect(":memory:", isolation_level=None)
+    yield connection
+    connection.close()
+
+
+def _table(conn: sqlite3.Connection, declared: str, values: list[Any]) -> None:
+    conn.execute(
+        f'CREATE TABLE "Character" ("id" TEXT PRIMARY KEY, "name" TEXT, "updated_at" {declared})'
+    )
+    for number, value in enumerate(values, 1):
+        conn.execute('INSERT INTO "Character" VALUES (?, ?, ?)', (str(number), "n", value))
+
+
+def _stamp(conn: sqlite3.Connection, row_id: str) -> Any:
+    schema = read_schema(conn, CharacterSettings())
+    conn.execute(f'UPDATE "Character" SET {stamp_assignment(schema)} WHERE "id" = ?', (NOW, row_id))
+    return conn.execute(
+        'SELECT "updated_at" FROM "Character" WHERE "id" = ?', (row_id,)
+    ).fetchone()[0]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (1_700_000_000_000, NOW),
+        (1_700_000_000, NOW // 1000),
+        (1.7e12, NOW),
+        ("2024-01-01T00:00:00.000Z", "2025-06-15T15:06:40.123Z"),
+        ("2024-01-01T00:00:00.000+00:00", "2025-06-15T15:06:40.123+00:00"),
+        ("2024-01-01 00:00:00", "2025-06-15 15:06:40"),
+        ("2024-01-01T00:00:00Z", "2025-06-15T15:06:40Z"),
+    ],
+)
+def test_a_value_keeps_its_own_format(conn: sqlite3.Connection, old: Any, new: Any) -> None:
+    _table(conn, "DATETIME", [old])
+    stored = _stamp(conn, "1")
+    assert stored == new and type(stored) is type(new)
+
+
+def test_a_mixed_column_keeps_each_rows_format(conn: sqlite3.Connection) -> None:
+    # A site upgraded from Prisma 6 (epoch ms) to Prisma 7 (ISO text): most rows are integers.
+    _table(conn, "DATETIME", [1_700_000_000_000] * 5 + ["2026-12-01T12:05:12.807+00:00"])
+    assert _stamp(conn, "6") == "2025-06-15T15:06:40.123+00:00"
+    assert _stamp(conn, "1") == NOW
+
+
+def test_a_null_takes_the_newest_rows_format(conn: sqlite3.Connection) -> None:
+    _table(conn, "DATETIME", [1_700_000_000_000, "2026-12-01T12:05:12.807+00:00", None])
+    assert _stamp(conn, "3") == "2025-06-15T15:06:40.123+00:00"
+    conn.execute('INSERT INTO "Character" VALUES (?, ?, ?)', ("4", "n", 1_700_000_000_000))
+    conn.execute('INSERT INTO "Character" VALUES (?, ?, ?)', ("5", "n", None))
+    assert _stamp(conn, "5") == NOW  # the newest row now is an integer one
+
+
+@pytest.mark.parametrize(
+    ("declared", "new"),
+    [
+        ("DATETIME", "2025-06-15T15:06:40.123+00:00"),
+        ("TEXT", "2025-06-15T15:06:40.123+00:00"),
+        ("INTEGER", NOW),
+    ],
+)
+def test_a_column_without_values_follows_its_declared_type(
+    conn: sqlite3.Connection, declared: str, new: Any
+) -> None:
+    _table(conn, declared, [None])
+    assert _stamp(conn, "1") == new
+
+
+async def test_rows_added_after_open_set_the_format(tmp_path: Path) -> None:
+    """An empty Prisma 7 table when the tool opens it; the site then adds ISO rows."""
+    path = tmp_path / "dev.db"
+    setup = sqlite3.connect(path, isolation_level=None)
+    setup.execute(
+        'CREATE TABLE "Character" ("id" TEXT NOT NULL PRIMARY KEY, "name" TEXT NOT NULL, '
+        '"mbtiType" TEXT, "updated_at" DATETIME NOT NULL)'
+    )
+    setup.close()
+    db = await CharacterDb.open(path, CharacterSettings(), InMemoryJournal(), clock=FakeClock(NOW))
+    try:
+        site = sqlite3.connect(path, isolation_level=None)
+        rows = [
+            ("a", "2026-12-01T12:05:12.807+00:00"),
+            ("b", "2026-12-01T12:05:13.001+00:00"),
+            ("c", 1_760_000_000_000),  # an older Prisma 6 row among them keeps its integers
+        ]
+        for row_id, stamp in rows:
+            site.execute(
+                'INSERT INTO "Character" ("id", "name", "updated_at") VALUES (?, ?, ?)',
+                (row_id, row_id, stamp),
+            )
+        site.close()
+        changes = [
+            CharacterChange(row_id, row_id, {"mbtiType": (None, "INTJ")}) for row_id, _ in rows
+        ]
+        results = await db.writer.write_changes("t1", changes)
+        assert all(r.applied for r in results)
+    finally:
+        await db.close()
+    check = sqlite3.connect(path)
+    stored = dict(check.execute('SELECT "id", "updated_at" FROM "Character"').fetchall())
+    check.close()
+    assert stored == {
+        "a": "2025-06-15T15:06:40.123+00:00",
+        "b": "2025-06-15T15:06:40.123+00:00",
+        "c": NOW,
+    }
