@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 
 from tests.characters.conftest import FakeClock
-from tests.characters.memjournal import InMemoryJournal
-from tui_updater.characters.db import CharacterDb
+from tests.characters.taskkit import StubProvider, harness, run_items
+from tui_updater.characters.demo import create_demo_db
 from tui_updater.characters.schema import read_schema
 from tui_updater.characters.timestamps import stamp_assignment
-from tui_updater.characters.writer import CharacterChange
 from tui_updater.config import CharacterSettings
+from tui_updater.core.models import ItemStatus
+from tui_updater.tasks.mbti import MbtiAssignmentTask
 
 NOW = 1_750_000_000_123  # 2025-06-15T15:06:40.123Z
 
@@ -91,41 +92,37 @@ def test_a_column_without_values_follows_its_declared_type(
     assert _stamp(conn, "1") == new
 
 
-async def test_rows_added_after_open_set_the_format(tmp_path: Path) -> None:
-    """An empty Prisma 7 table when the tool opens it; the site then adds ISO rows."""
-    path = tmp_path / "dev.db"
-    setup = sqlite3.connect(path, isolation_level=None)
-    setup.execute(
-        'CREATE TABLE "Character" ("id" TEXT NOT NULL PRIMARY KEY, "name" TEXT NOT NULL, '
-        '"mbtiType" TEXT, "updated_at" DATETIME NOT NULL)'
-    )
-    setup.close()
-    db = await CharacterDb.open(path, CharacterSettings(), InMemoryJournal(), clock=FakeClock(NOW))
+async def test_a_task_after_rows_were_added_under_a_running_tool(tmp_path: Path) -> None:
+    """An empty Prisma 7 table when the tool opens the database (as ``--serve`` does); the site
+    then adds rows on its own connection; a task writes: each row keeps its own format."""
+    db_path = create_demo_db(tmp_path / "dev.db")
+    site = sqlite3.connect(db_path, isolation_level=None)
+    site.execute('CREATE TABLE "site_rows" AS SELECT * FROM "Character"')
+    site.execute('DELETE FROM "Character"')
+    h = await harness(tmp_path, db_path, StubProvider(mbti="INTJ"))
     try:
-        site = sqlite3.connect(path, isolation_level=None)
-        rows = [
-            ("a", "2026-12-01T12:05:12.807+00:00"),
-            ("b", "2026-12-01T12:05:13.001+00:00"),
-            ("c", 1_760_000_000_000),  # an older Prisma 6 row among them keeps its integers
-        ]
-        for row_id, stamp in rows:
-            site.execute(
-                'INSERT INTO "Character" ("id", "name", "updated_at") VALUES (?, ?, ?)',
-                (row_id, row_id, stamp),
-            )
-        site.close()
-        changes = [
-            CharacterChange(row_id, row_id, {"mbtiType": (None, "INTJ")}) for row_id, _ in rows
-        ]
-        results = await db.writer.write_changes("t1", changes)
-        assert all(r.applied for r in results)
+        site.execute('INSERT INTO "Character" SELECT * FROM "site_rows"')
+        site.execute('UPDATE "Character" SET "mbtiType" = NULL')
+        site.execute(
+            'UPDATE "Character" SET "updated_at" = '
+            "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now') WHERE rowid % 3 != 0"
+        )
+        site.execute(  # one row as a Prisma 6 site wrote it: epoch ms
+            'UPDATE "Character" SET "updated_at" = 1760000000000 WHERE rowid % 3 = 0'
+        )
+        formats = dict(site.execute('SELECT "id", typeof("updated_at") FROM "Character"'))
+        assert set(formats.values()) == {"text", "integer"}
+        items = await run_items(MbtiAssignmentTask(), h, MbtiAssignmentTask().parse_params({}))
+        assert items and all(i.status is ItemStatus.DONE for i in items)
     finally:
-        await db.close()
-    check = sqlite3.connect(path)
-    stored = dict(check.execute('SELECT "id", "updated_at" FROM "Character"').fetchall())
-    check.close()
-    assert stored == {
-        "a": "2025-06-15T15:06:40.123+00:00",
-        "b": "2025-06-15T15:06:40.123+00:00",
-        "c": NOW,
-    }
+        await h.db.close()
+    stored = dict(site.execute('SELECT "id", "updated_at" FROM "Character"').fetchall())
+    site.close()
+    written = {i.key for i in items}
+    assert len(written) > 3 and {formats[k] for k in written} == {"text", "integer"}
+    for row_id in written:
+        value = stored[row_id]
+        if formats[row_id] == "integer":
+            assert value == FakeClock().now_ms
+        else:
+            assert value == "2025-06-15T15:06:40.123+00:00"
