@@ -24,6 +24,9 @@ from tui_updater.characters.migration import live_content_hash
 from tui_updater.config import Settings
 from tui_updater.core.journal import JournalState
 from tui_updater.core.models import ItemStatus
+from tui_updater.core.service import TaskTypeInfo
+from tui_updater.server.security import restrict_local_paths
+from tui_updater.tasks.upgrade import DatabaseUpgradeParams
 from tui_updater.tasks.upgrade_record import latest_apply
 
 PRISMA_HISTORY_DDL = """
@@ -307,3 +310,24 @@ async def test_a_folder_applies_every_pending_one_then_has_nothing_left(
     item, summary = await again.run({"migrationScript": str(folder)})
     assert item.status is ItemStatus.DONE and summary["statementsExecuted"] == 0
     assert "nothing to apply" in summary["message"]
+
+
+def test_over_the_network_a_folder_must_be_inside_the_migrations_directory(tmp_path: Path) -> None:
+    migrations = tmp_path / "migrations"
+    write_migration(migrations / "prisma" / "migrations", "20260101000000_init", INIT)
+    write_migration(tmp_path / "elsewhere", "20260101000000_drop", "DROP TABLE x;")
+    schema = DatabaseUpgradeParams.model_json_schema()
+    types = [TaskTypeInfo("DATABASE_UPGRADE", "Upgrade", "", schema)]
+    inside = restrict_local_paths({"migrationScript": "prisma/migrations"}, types, migrations)
+    assert inside["migrationScript"] == str((migrations / "prisma" / "migrations").resolve())
+    with pytest.raises(Exception) as refused:
+        restrict_local_paths({"migrationScript": str(tmp_path / "elsewhere")}, types, migrations)
+    assert getattr(refused.value, "status_code", None) == 403
+
+
+async def test_an_empty_migration_in_a_folder_is_recorded(prisma: tuple[Harness, Path]) -> None:
+    harness, folder = prisma
+    write_migration(folder, "20260201000000_nothing", "-- This is an empty migration.\n")
+    item, summary = await harness.run({"migrationScript": str(folder)})
+    assert item.status is ItemStatus.DONE, item.error
+    assert prisma_status(harness.db, folder) == {"notApplied": [], "failed": [], "edited": []}

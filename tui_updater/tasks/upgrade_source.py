@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from tui_updater.characters.migration import find_directory, load_script, script_statements
+from tui_updater.characters.migration import (
+    find_directory,
+    load_script,
+    prepare_statements,
+    script_statements,
+    split_statements,
+)
 from tui_updater.characters.prisma import (
     SCRIPT_NAME,
     MigrationFile,
@@ -15,7 +21,7 @@ from tui_updater.characters.prisma import (
     read_folder,
     read_migration_dir,
 )
-from tui_updater.errors import InvalidParameters
+from tui_updater.errors import InvalidParameters, MigrationError
 
 
 class SourceParams(Protocol):
@@ -34,6 +40,15 @@ class UpgradeSource:
     migrations: list[tuple[MigrationFile, list[str]]] = field(default_factory=list)
 
 
+def folder_statements(migration: MigrationFile) -> list[str]:
+    """A folder migration's statements; it may have none (``prisma migrate dev --create-only``
+    makes empty ones, and Prisma records them applied)."""
+    try:
+        return prepare_statements(split_statements(migration.text()))
+    except MigrationError as exc:
+        raise InvalidParameters("migrationScript", f"{migration.name}: {exc}") from None
+
+
 def load_source(params: SourceParams, base_dir: Path | None) -> UpgradeSource:
     """Read and split what ``migrationScript`` names (a worker thread's job: it reads files)."""
     directory = find_directory(params.migrationScript, base_dir=base_dir)
@@ -42,7 +57,7 @@ def load_source(params: SourceParams, base_dir: Path | None) -> UpgradeSource:
             raise InvalidParameters(
                 "migrationName", "a migrations folder names its migrations by their directories"
             )
-        migrations = [(m, script_statements(m.text())) for m in read_folder(directory)]
+        migrations = [(m, folder_statements(m)) for m in read_folder(directory)]
         every = [statement for _, statements in migrations for statement in statements]
         return UpgradeSource(every, str(directory), folder=directory, migrations=migrations)
     if directory is not None:
