@@ -5,13 +5,17 @@ One item ("migration"). ``obtain`` backs up and rehearses (nothing live changes)
 records the content hashes before and after the script in the journal just before COMMIT
 (upgrade_record.py), so a restart tells from the live database whether the COMMIT happened:
 ``alreadyApplied``, run it, or FAILED when neither can be proven. The script never runs twice.
+
+A named migration is also recorded in Prisma's ``_prisma_migrations`` in that same transaction
+(upgrade_prisma.py; the row is part of the hashed content); a ``prisma/migrations`` folder is
+applied migration by migration (upgrade_folder.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,19 +31,12 @@ from tui_updater.characters.migration import (
     live_fingerprint,
     rehearse,
 )
-from tui_updater.characters.prisma import (
-    recorder,
-)
+from tui_updater.characters.prisma import recorder
 from tui_updater.characters.validation import Baseline
 from tui_updater.core.capabilities import LOCAL_PATH_KEY, TaskCapabilities
 from tui_updater.core.journal import JournalState
 from tui_updater.core.models import ItemRecord, ItemStatus, now_ms
-from tui_updater.errors import (
-    BackupError,
-    MigrationError,
-    TaskStateError,
-    TransientError,
-)
+from tui_updater.errors import BackupError, MigrationError, TaskStateError, TransientError
 from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskParams, TaskType
 from tui_updater.tasks.upgrade_folder import apply_folder, obtain_folder
 from tui_updater.tasks.upgrade_prisma import prisma_outcome, prisma_phase
@@ -244,9 +241,10 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
             return await self._apply_alone(ctx, params, item, result)
 
     @staticmethod
-    def clock(ctx: TaskContext) -> Any:
+    def clock(ctx: TaskContext) -> Callable[[], int]:
         """The clock the character database writes with (epoch ms)."""
-        return getattr(ctx.resources.characters, "clock", now_ms)
+        clock: Callable[[], int] = getattr(ctx.resources.characters, "clock", now_ms)
+        return clock
 
     async def backup(self, ctx: TaskContext) -> dict[str, Any]:
         settings = ctx.resources.settings
