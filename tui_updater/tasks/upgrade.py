@@ -66,6 +66,11 @@ class DatabaseUpgradeParams(TaskParams):
         ),
         json_schema_extra={"format": "sql", LOCAL_PATH_KEY: True},
     )
+    backupBeforeUpgrade: bool = Field(True, description="back up the database before applying")
+    validateAfterUpgrade: bool = Field(
+        True, description="integrity, foreign keys and the character table checked after applying"
+    )
+    dryRun: bool = Field(False, description="rehearse on a copy and report; change nothing")
     migrationName: str | None = Field(
         None,
         min_length=1,
@@ -76,11 +81,6 @@ class DatabaseUpgradeParams(TaskParams):
             "<name>/migration.sql file gives it by itself"
         ),
     )
-    backupBeforeUpgrade: bool = Field(True, description="back up the database before applying")
-    validateAfterUpgrade: bool = Field(
-        True, description="integrity, foreign keys and the character table checked after applying"
-    )
-    dryRun: bool = Field(False, description="rehearse on a copy and report; change nothing")
 
     @field_validator("migrationScript")
     @classmethod
