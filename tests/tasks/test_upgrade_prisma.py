@@ -331,3 +331,24 @@ async def test_an_empty_migration_in_a_folder_is_recorded(prisma: tuple[Harness,
     item, summary = await harness.run({"migrationScript": str(folder)})
     assert item.status is ItemStatus.DONE, item.error
     assert prisma_status(harness.db, folder) == {"notApplied": [], "failed": [], "edited": []}
+
+
+async def test_a_folder_resumed_after_a_commit_runs_nothing_twice(
+    prisma: tuple[Harness, Path],
+) -> None:
+    harness, folder = prisma
+    write_migration(folder, "20260201000000_greeting", ADD_GREETING)
+    write_migration(folder, "20260203000000_tags", ADD_TAGS)
+    await harness.run({"migrationScript": str(folder)})
+    journal = harness.characters.journal
+    last = [e for e in journal.rows if e.item_key == "migration"][-1]
+    assert last.entry_id is not None
+    await journal.mark([last.entry_id], JournalState.PLANNED)  # died between COMMIT and mark
+    before = dump(harness.db)
+
+    item, summary = await harness.run({"migrationScript": str(folder)})
+
+    assert item.status is ItemStatus.DONE, item.error
+    assert {m["outcome"] for m in summary["migrations"]} == {"alreadyApplied"}
+    assert dump(harness.db) == before and len(history(harness.db)) == 3
+    assert journal.rows[last.entry_id - 1].state is JournalState.APPLIED
