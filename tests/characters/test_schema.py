@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.characters.dbfiles import integer_db, iso_db, make_db, no_mbti_db
-from tui_updater.characters.schema import TimestampStorage, read_schema
+from tui_updater.characters.schema import read_schema
 from tui_updater.config import CharacterSettings
 from tui_updater.errors import CharacterDbError, MissingColumn
 
@@ -29,29 +29,9 @@ def test_real_tavern_schema_maps_mixed_case_columns(demo_path: Path) -> None:
     assert schema.column("avatarStatus") == "avatarStatus"
     assert schema.column("isDeleted") == "isDeleted"
     assert not schema.id_is_integer
-    assert schema.timestamp_storage is TimestampStorage.EPOCH_MS
-    assert schema.format_timestamp(1_750_000_000_123) == 1_750_000_000_123
 
 
-def test_iso_text_timestamps_keep_their_spelling(tmp_path: Path) -> None:
-    schema = schema_of(iso_db(tmp_path / "iso.db"))
-    assert schema.timestamp_storage is TimestampStorage.ISO_TEXT
-    assert schema.format_timestamp(1_750_000_000_123) == "2025-06-15T15:06:40.123Z"
-
-
-def test_space_separated_iso_without_ms(tmp_path: Path) -> None:
-    path = make_db(
-        tmp_path / "c.db",
-        "CREATE TABLE character (id TEXT PRIMARY KEY, name TEXT, updated_at TEXT)",
-        [{"id": "1", "name": "a", "updated_at": "2024-01-01 00:00:00"}],
-        table="character",
-    )
-    schema = schema_of(path)
-    assert schema.table == "character"
-    assert schema.format_timestamp(1_750_000_000_123) == "2025-06-15 15:06:40"
-
-
-def test_snake_case_background_integer_ids_and_epoch_seconds(tmp_path: Path) -> None:
+def test_snake_case_background_and_integer_ids(tmp_path: Path) -> None:
     schema = schema_of(integer_db(tmp_path / "int.db"))
     assert schema.table == "characters"
     assert schema.column("backstory") == "background"
@@ -61,17 +41,6 @@ def test_snake_case_background_integer_ids_and_epoch_seconds(tmp_path: Path) -> 
     assert schema.id_is_integer
     assert schema.id_value("12") == 12 and schema.id_value(12) == 12
     assert schema.id_value("abc") is None
-    assert schema.timestamp_storage is TimestampStorage.EPOCH_S
-    assert schema.format_timestamp(1_750_000_000_123) == 1_750_000_000
-
-
-def test_empty_table_defaults_by_declared_type(tmp_path: Path) -> None:
-    path = make_db(
-        tmp_path / "e.db",
-        'CREATE TABLE "Character" ("id" TEXT PRIMARY KEY, "name" TEXT, "updated_at" DATETIME NOT NULL)',
-        [],
-    )
-    assert schema_of(path).timestamp_storage is TimestampStorage.EPOCH_MS
 
 
 def test_missing_mbti_column_names_it_and_the_migration(tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import sqlite3
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,9 @@ class MigrationLocked(MigrationError):
 # Called with (content before, content after) just before COMMIT; it records them durably so a
 # restart can tell whether the COMMIT happened. If it raises, the transaction rolls back.
 BeforeCommit = Callable[[str, str], None]
+# Bookkeeping written in the migration's transaction after its statements and checks (Prisma's
+# history row): part of the content the hashes handed to BeforeCommit cover.
+AfterStatements = Callable[[sqlite3.Connection], object]
 
 
 def strip_leading_comments(text: str) -> str:
@@ -203,6 +207,23 @@ def _read_script_file(path: Path, shown: str) -> str:
     return text
 
 
+def find_directory(
+    value: str, *, base_dir: Path | None = None, restrict_to: Path | None = None
+) -> Path | None:
+    """The directory ``value`` names (a ``prisma/migrations`` folder or one migration's
+    directory), resolved as ``load_script`` resolves a file; None when it names no directory."""
+    text = value.strip()
+    if not text or "\n" in text or ";" in text or text.lower().endswith(".sql"):
+        return None
+    if _SQL_START.match(text + " "):
+        return None
+    path = _resolve_script_path(text, base_dir, restrict_to)
+    try:
+        return path if path.is_dir() else None
+    except OSError:
+        return None
+
+
 def load_script(
     value: str, *, base_dir: Path | None = None, restrict_to: Path | None = None
 ) -> tuple[str, str | None]:
@@ -241,6 +262,7 @@ def run_in_transaction(
     *,
     validate: bool,
     before_commit: BeforeCommit | None = None,
+    after_statements: AfterStatements | None = None,
 ) -> MigrationOutcome:
     """BEGIN IMMEDIATE, each statement, checks, COMMIT; on any error ROLLBACK and raise MigrationError.
 
@@ -279,6 +301,8 @@ def run_in_transaction(
             violations = new_fk_violations(conn, baseline)
             if violations:
                 raise MigrationError("new foreign-key violations: " + "; ".join(violations))
+        if after_statements is not None:
+            after_statements(conn)
         outcome = MigrationOutcome(
             fingerprint_before,
             schema_fingerprint(conn),
@@ -296,10 +320,9 @@ def run_in_transaction(
         raise
 
 
-def rehearse(
-    db_path: Path, statements: Sequence[str], overrides: Any, *, validate: bool = True
-) -> MigrationOutcome:
-    """Copy the live database with the backup API into a temp file and run the script there."""
+@contextmanager
+def _scratch_copy(db_path: Path) -> Iterator[sqlite3.Connection]:
+    """A copy of the live database (made with the backup API) in a temp file, for rehearsals."""
     # Named for this process: a copy left by a kill -9 is removed on the next start (leftovers).
     with tempfile.TemporaryDirectory(prefix=scratch_prefix()) as tmp:
         scratch = open_database(Path(tmp) / "rehearsal.db", create=True)
@@ -309,9 +332,34 @@ def rehearse(
                 copy_database(live, scratch)
             finally:
                 live.close()
-            return run_in_transaction(scratch, statements, overrides, validate=validate)
+            yield scratch
         finally:
             scratch.close()
+
+
+def rehearse(
+    db_path: Path, statements: Sequence[str], overrides: Any, *, validate: bool = True
+) -> MigrationOutcome:
+    """Copy the live database into a temp file and run the script there."""
+    with _scratch_copy(db_path) as scratch:
+        return run_in_transaction(scratch, statements, overrides, validate=validate)
+
+
+def rehearse_sequence(
+    db_path: Path, scripts: Sequence[Sequence[str]], overrides: Any, *, validate: bool = True
+) -> tuple[list[MigrationOutcome], MigrationError | None]:
+    """Rehearse scripts one after another on one copy, each in its own transaction, as they
+    will be applied; stops at the first that fails: the outcomes before it, and its error."""
+    outcomes: list[MigrationOutcome] = []
+    with _scratch_copy(db_path) as scratch:
+        for statements in scripts:
+            try:
+                outcomes.append(
+                    run_in_transaction(scratch, statements, overrides, validate=validate)
+                )
+            except MigrationError as exc:
+                return outcomes, exc
+    return outcomes, None
 
 
 def apply_live(
@@ -321,12 +369,18 @@ def apply_live(
     *,
     validate: bool = True,
     before_commit: BeforeCommit | None = None,
+    after_statements: AfterStatements | None = None,
 ) -> MigrationOutcome:
     """Apply the script to the live database in one short write transaction."""
     conn = open_database(db_path)
     try:
         return run_in_transaction(
-            conn, statements, overrides, validate=validate, before_commit=before_commit
+            conn,
+            statements,
+            overrides,
+            validate=validate,
+            before_commit=before_commit,
+            after_statements=after_statements,
         )
     finally:
         conn.close()
@@ -364,6 +418,9 @@ def live_fingerprint(db_path: Path) -> str:
 
 def resolve_network_script(value: str, migrations_dir: Path) -> str:
     """For a request over the network: SQL text unchanged, or the absolute path of a readable
-    file inside ``migrations_dir``; InvalidParameters for any other path."""
+    file or directory inside ``migrations_dir``; InvalidParameters for any other path."""
+    directory = find_directory(value, restrict_to=migrations_dir)
+    if directory is not None:
+        return str(directory)
     _text, source = load_script(value, restrict_to=migrations_dir)
     return value if source is None else source

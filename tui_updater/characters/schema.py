@@ -1,12 +1,10 @@
-"""Introspection of the character table: logical field → real column, id and timestamp storage.
+"""Introspection of the character table: logical field → real column, id storage (timestamps: timestamps.py).
 
 Synchronous and side-effect free (reads only), so a migration can validate a database with it.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import enum
 import re
 import sqlite3
 from collections.abc import Mapping
@@ -66,40 +64,6 @@ _SUGGESTED_DEFINITION: dict[str, tuple[str, str]] = {
 }
 
 
-class TimestampStorage(enum.StrEnum):
-    EPOCH_MS = "epoch_ms"  # Prisma ≤6 native engine
-    EPOCH_S = "epoch_s"
-    ISO_TEXT = "iso_text"  # Prisma driver adapters, CURRENT_TIMESTAMP defaults
-
-
-@dataclass(frozen=True)
-class IsoStyle:
-    """How an ISO text timestamp is spelled in this database, copied from an existing value."""
-
-    separator: str = "T"
-    with_ms: bool = True
-    suffix: str = "Z"  # "Z", "+00:00" or ""
-
-    @classmethod
-    def from_sample(cls, text: str) -> IsoStyle:
-        text = text.strip()
-        separator = "T" if "T" in text else " "
-        if text.endswith("Z"):
-            suffix = "Z"
-        elif text.endswith("+00:00"):
-            suffix = "+00:00"
-        else:
-            suffix = ""
-        return cls(separator, "." in text[10:], suffix)
-
-    def format(self, now_ms: int) -> str:
-        moment = dt.datetime.fromtimestamp(now_ms / 1000, tz=dt.UTC)
-        text = moment.strftime(f"%Y-%m-%d{self.separator}%H:%M:%S")
-        if self.with_ms:
-            text += f".{now_ms % 1000:03d}"
-        return text + self.suffix
-
-
 def quote(name: str) -> str:
     """An SQL identifier, double-quoted."""
     return '"' + name.replace('"', '""') + '"'
@@ -113,8 +77,6 @@ class CharacterSchema:
     columns: Mapping[str, str]  # logical → real column
     declared_types: Mapping[str, str]  # real column → declared type (upper case)
     id_is_integer: bool = False
-    timestamp_storage: TimestampStorage | None = None  # None: no updated-at column
-    iso_style: IsoStyle = field(default_factory=IsoStyle)
     misconfigured: Mapping[str, str] = field(default_factory=dict)  # logical → absent override
 
     @property
@@ -177,16 +139,6 @@ class CharacterSchema:
             return number if SQLITE_INT_MIN <= number <= SQLITE_INT_MAX else None
         return str(key)
 
-    def format_timestamp(self, now_ms: int) -> int | str | None:
-        """``now_ms`` in the storage this database uses for its updated-at column."""
-        if self.timestamp_storage is None:
-            return None
-        if self.timestamp_storage is TimestampStorage.EPOCH_S:
-            return now_ms // 1000
-        if self.timestamp_storage is TimestampStorage.ISO_TEXT:
-            return self.iso_style.format(now_ms)
-        return now_ms
-
 
 def find_table(conn: sqlite3.Connection, configured: str | None) -> str:
     """The character table's real name; CharacterDbError when there is none."""
@@ -202,31 +154,6 @@ def find_table(conn: sqlite3.Connection, configured: str | None) -> str:
         f"no character table in this database (looked for {looked}); "
         "set characters.table in config.toml if it has another name"
     )
-
-
-def _detect_timestamps(
-    conn: sqlite3.Connection, table: str, column: str, declared: str
-) -> tuple[TimestampStorage, IsoStyle]:
-    sample = conn.execute(
-        f"SELECT typeof({quote(column)}), {quote(column)} FROM {quote(table)} "
-        f"WHERE {quote(column)} IS NOT NULL LIMIT 50"
-    ).fetchall()
-    votes: dict[str, int] = {}
-    for kind, _value in sample:
-        votes[kind] = votes.get(kind, 0) + 1
-    if votes:
-        kind = max(votes, key=lambda k: votes[k])
-        values = [value for k, value in sample if k == kind]
-        if kind == "text":
-            return TimestampStorage.ISO_TEXT, IsoStyle.from_sample(str(values[0]))
-        if kind in ("integer", "real"):
-            # 1e11 s is the year 5138; 1e11 ms is 1973: anything bigger is milliseconds.
-            if max(abs(float(v)) for v in values) >= 1e11:
-                return TimestampStorage.EPOCH_MS, IsoStyle()
-            return TimestampStorage.EPOCH_S, IsoStyle()
-    if "TEXT" in declared or "CHAR" in declared:
-        return TimestampStorage.ISO_TEXT, IsoStyle()
-    return TimestampStorage.EPOCH_MS, IsoStyle()  # DATETIME/INTEGER: Prisma's native storage
 
 
 def read_schema(
@@ -255,17 +182,10 @@ def read_schema(
     if "id" not in columns:
         raise MissingColumn(table, "id", "the character table needs a primary key column")
     id_type = declared[columns["id"]]
-    storage: TimestampStorage | None = None
-    style = IsoStyle()
-    updated = columns.get("updatedAt")
-    if updated is not None:
-        storage, style = _detect_timestamps(conn, table, updated, declared[updated])
     return CharacterSchema(
         table=table,
         columns=columns,
         declared_types=declared,
         id_is_integer="INT" in id_type,
-        timestamp_storage=storage,
-        iso_style=style,
         misconfigured=misconfigured,
     )

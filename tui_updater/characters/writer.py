@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from tui_updater.characters.schema import CharacterSchema, quote
+from tui_updater.characters.timestamps import stamp_assignment, stamp_instant
 from tui_updater.core.journal import Journal, JournalEntry, JournalState, SqlValue
 
 T = TypeVar("T")
@@ -81,7 +82,7 @@ def _cas_update(
     schema: CharacterSchema,
     id_value: Any,
     cells: Sequence[tuple[str, SqlValue, SqlValue]],
-    stamp: int | str | None,
+    stamp: int | None,
 ) -> bool:
     """UPDATE one row from old to new values if it still holds the old ones."""
     if id_value is None:
@@ -89,7 +90,7 @@ def _cas_update(
     sets = [f"{quote(col)} = ?" for col, _, _ in cells]
     params: list[Any] = [new for _, _, new in cells]
     if stamp is not None:
-        sets.append(f"{schema.q('updatedAt')} = ?")
+        sets.append(stamp_assignment(schema))
         params.append(stamp)
     where = [f"{schema.q('id')} = ?"] + [f"{quote(col)} IS ?" for col, _, _ in cells]
     params.append(id_value)
@@ -185,8 +186,8 @@ class CharacterWriter:
     def __init__(self, db: WritableDatabase) -> None:
         self._db = db
 
-    def _stamp(self, schema: CharacterSchema) -> int | str | None:
-        return schema.format_timestamp(self._db.clock())
+    def _stamp(self, schema: CharacterSchema) -> int | None:
+        return stamp_instant(schema, self._db.clock())
 
     def _fresh_stamp(
         self, schema: CharacterSchema, taken: Collection[SqlValue]

@@ -287,7 +287,7 @@ def _inside(name: str, text: str, migrations_dir: Path) -> str:
             code="forbidden_path",
         )
     try:
-        found = path.is_file()
+        found = path.is_file() or path.is_dir()  # a directory: a prisma/migrations folder
     except OSError:  # a name too long for the file system, for one
         found = False
     if not found:

@@ -5,14 +5,17 @@ One item ("migration"). ``obtain`` backs up and rehearses (nothing live changes)
 records the content hashes before and after the script in the journal just before COMMIT
 (upgrade_record.py), so a restart tells from the live database whether the COMMIT happened:
 ``alreadyApplied``, run it, or FAILED when neither can be proven. The script never runs twice.
+
+A named migration is also recorded in Prisma's ``_prisma_migrations`` in that same transaction
+(upgrade_prisma.py; the row is part of the hashed content); a ``prisma/migrations`` folder is
+applied migration by migration (upgrade_folder.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,24 +29,28 @@ from tui_updater.characters.migration import (
     first_line,
     live_content_hash,
     live_fingerprint,
-    load_script,
     rehearse,
-    script_statements,
 )
+from tui_updater.characters.prisma import recorder
 from tui_updater.characters.validation import Baseline
 from tui_updater.core.capabilities import LOCAL_PATH_KEY, TaskCapabilities
 from tui_updater.core.journal import JournalState
-from tui_updater.core.models import ItemRecord, ItemStatus
+from tui_updater.core.models import ItemRecord, ItemStatus, now_ms
 from tui_updater.errors import BackupError, MigrationError, TaskStateError, TransientError
 from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskParams, TaskType
+from tui_updater.tasks.upgrade_folder import apply_folder, obtain_folder
+from tui_updater.tasks.upgrade_prisma import prisma_outcome, prisma_phase
 from tui_updater.tasks.upgrade_record import (
     ITEM_KEY,
     ApplyRecord,
     Verdict,
+    baseline_from_json,
+    baseline_json,
     latest_apply,
     record_apply,
     settle,
 )
+from tui_updater.tasks.upgrade_source import UpgradeSource, load_source
 from tui_updater.tasks.upgrade_summary import DIFF_KEYS, statements_text, summarize_upgrade
 
 
@@ -52,7 +59,11 @@ class DatabaseUpgradeParams(TaskParams):
 
     migrationScript: str = Field(
         min_length=1,
-        description="SQL text, or the path of a .sql file (migrations directory first)",
+        description=(
+            "SQL text, the path of a .sql file, of one Prisma migration's directory, or of a "
+            "prisma/migrations folder (its pending migrations, in order; migrations directory "
+            "first)"
+        ),
         json_schema_extra={"format": "sql", LOCAL_PATH_KEY: True},
     )
     backupBeforeUpgrade: bool = Field(True, description="back up the database before applying")
@@ -60,6 +71,16 @@ class DatabaseUpgradeParams(TaskParams):
         True, description="integrity, foreign keys and the character table checked after applying"
     )
     dryRun: bool = Field(False, description="rehearse on a copy and report; change nothing")
+    migrationName: str | None = Field(
+        None,
+        min_length=1,
+        max_length=255,
+        description=(
+            "the name Prisma knows the migration by (its directory name); recorded in "
+            "_prisma_migrations when the database has it. A migration directory or a "
+            "<name>/migration.sql file gives it by itself"
+        ),
+    )
 
     @field_validator("migrationScript")
     @classmethod
@@ -72,21 +93,6 @@ class DatabaseUpgradeParams(TaskParams):
 def _busy(exc: sqlite3.Error) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
-
-
-def _baseline_json(baseline: Baseline) -> dict[str, Any]:
-    return {
-        "characterFields": list(baseline.character_fields),
-        "fkViolations": [[c, p, n] for (c, p), n in sorted(baseline.fk_violations.items())],
-    }
-
-
-def _baseline_from_json(data: dict[str, Any] | None) -> Baseline:
-    data = data or {}
-    counts: Counter[tuple[str, str]] = Counter()
-    for child, parent, count in data.get("fkViolations") or []:
-        counts[(str(child), str(parent))] = int(count)
-    return Baseline(counts, tuple(data.get("characterFields") or ()))
 
 
 class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
@@ -102,25 +108,26 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
     def concurrency(self, params: DatabaseUpgradeParams) -> int:
         return 1
 
-    async def _statements(
-        self, ctx: TaskContext, params: DatabaseUpgradeParams
-    ) -> tuple[list[str], str | None]:
+    async def _source(self, ctx: TaskContext, params: DatabaseUpgradeParams) -> UpgradeSource:
         base_dir: Path | None = getattr(ctx.resources.settings, "migrations_dir", None)
-
-        def load() -> tuple[list[str], str | None]:
-            text, source = load_script(params.migrationScript, base_dir=base_dir)
-            return script_statements(text), source
-
-        return await asyncio.to_thread(load)
+        return await asyncio.to_thread(load_source, params, base_dir)
 
     async def check(self, ctx: TaskContext, params: DatabaseUpgradeParams) -> None:
-        await self._statements(ctx, params)
+        await self._source(ctx, params)
 
     async def select(self, ctx: TaskContext, params: DatabaseUpgradeParams) -> Sequence[ItemSpec]:
-        statements, source = await self._statements(ctx, params)
-        what = Path(source).name if source else first_line(statements[0], 60)
+        loaded = await self._source(ctx, params)
         mode = "dry run of " if params.dryRun else ""
-        return [ItemSpec(ITEM_KEY, f"{mode}{what} ({statements_text(len(statements))})")]
+        if loaded.folder is not None:
+            count = len(loaded.migrations)
+            label = f"{mode}{loaded.folder.name} ({count} migration{'' if count == 1 else 's'})"
+            return [ItemSpec(ITEM_KEY, label)]
+        if loaded.migration is not None:
+            what = loaded.migration.name
+        else:
+            source = loaded.source
+            what = Path(source).name if source else first_line(loaded.statements[0], 60)
+        return [ItemSpec(ITEM_KEY, f"{mode}{what} ({statements_text(len(loaded.statements))})")]
 
     # --- obtain: rehearsal -------------------------------------------------------------------
 
@@ -128,14 +135,23 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
         self, ctx: TaskContext, params: DatabaseUpgradeParams, item: ItemRecord
     ) -> dict[str, Any]:
         settings = ctx.resources.settings
-        statements, source = await self._statements(ctx, params)
+        loaded = await self._source(ctx, params)
+        if loaded.folder is not None:
+            return await obtain_folder(ctx, params, loaded.source, loaded.migrations)
+        statements = loaded.statements
         result: dict[str, Any] = {
-            "source": source,
+            "source": loaded.source,
             "statements": statements,
             "statementCount": len(statements),
             "dryRun": params.dryRun,
             "backup": None,
         }
+        if loaded.migration is not None:
+            result["prisma"] = {
+                "name": loaded.migration.name,
+                "checksum": loaded.migration.checksum,
+                "recorded": False,
+            }
         earlier = None if params.dryRun else await self._earlier_apply(ctx)
         if earlier is not None:
             record, verdict = earlier
@@ -144,6 +160,10 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
                 # a backup or rehearsal now would be of the migrated database.
                 return {**result, "phase": "resumed", "backup": record.backup}
             await settle(ctx.resources.characters.journal, record, verdict)
+        if loaded.migration is not None:
+            phase = await prisma_phase(ctx, loaded.migration.name)
+            if phase is not None:
+                return {**result, **phase}
         ctx.info(f"rehearsing {len(statements)} statements on a scratch copy …")
         try:
             outcome = await asyncio.to_thread(
@@ -167,21 +187,21 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
             if _busy(exc):
                 raise TransientError(f"database busy during the rehearsal: {exc}") from None
             raise MigrationError(f"rehearsal could not run on {settings.db_path}: {exc}") from None
-        ctx.info(f"rehearsal passed: {self._diff_line(outcome)}")
+        ctx.info(f"rehearsal passed: {self.diff_line(outcome)}")
         return {
             **result,
             "phase": "rehearsed",
             "schemaDiff": outcome.diff.to_json(),
             "schemaBefore": outcome.fingerprint_before,
             "schemaAfter": outcome.fingerprint_after,
-            "baseline": _baseline_json(outcome.baseline),
+            "baseline": baseline_json(outcome.baseline),
             "rehearsal": {
                 "validation": outcome.validation.to_json() if outcome.validation else None
             },
         }
 
     @staticmethod
-    def _diff_line(outcome: MigrationOutcome) -> str:
+    def diff_line(outcome: MigrationOutcome) -> str:
         diff = outcome.diff.to_json()
         parts = [f"{len(diff[key])} {key}" for key in DIFF_KEYS if diff[key]]
         return ", ".join(parts) if parts else "no schema change"
@@ -203,9 +223,14 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
         item: ItemRecord,
         result: dict[str, Any],
     ) -> ItemOutcome:
+        if result.get("folder"):
+            return await apply_folder(self, ctx, params, item, result)
         if result.get("phase") == "rehearsalFailed":
             error = f"rehearsal failed, live database untouched: {result.get('error')}"
             return ItemOutcome(item.key, ItemStatus.FAILED, error, {**result, "restored": False})
+        recorded_outcome = prisma_outcome(ctx, item, result)
+        if recorded_outcome is not None:
+            return recorded_outcome
         if result.get("dryRun"):
             ctx.info("dry run: the live database was not changed")
             return ItemOutcome(item.key, ItemStatus.DONE, None, {**result, "applied": False})
@@ -215,7 +240,13 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
         async with access.exclusive():  # the tool's own writes wait until the upgrade is done
             return await self._apply_alone(ctx, params, item, result)
 
-    async def _backup(self, ctx: TaskContext) -> dict[str, Any]:
+    @staticmethod
+    def clock(ctx: TaskContext) -> Callable[[], int]:
+        """The clock the character database writes with (epoch ms)."""
+        clock: Callable[[], int] = getattr(ctx.resources.characters, "clock", now_ms)
+        return clock
+
+    async def backup(self, ctx: TaskContext) -> dict[str, Any]:
         settings = ctx.resources.settings
         ctx.info(f"backing up {settings.db_path} …")
         info = await ctx.resources.backups.create(
@@ -246,6 +277,12 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
                 return settled
         if result.get("phase") == "resumed":  # proven not applied, but never rehearsed here
             raise TransientError("the earlier apply did not commit; rehearsing again") from None
+        prisma = result.get("prisma")
+        if prisma:  # Prisma may have deployed it while this task waited for the lock
+            phase = await prisma_phase(ctx, prisma["name"])
+            settled = prisma_outcome(ctx, item, {**result, **(phase or {})})
+            if settled is not None:
+                return settled
         before, after = result.get("schemaBefore"), result.get("schemaAfter")
         try:
             current = await asyncio.to_thread(live_fingerprint, db_path)
@@ -268,7 +305,7 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
             )
             return ItemOutcome(item.key, ItemStatus.FAILED, error, {**result, "restored": False})
         if params.backupBeforeUpgrade:  # now, so it holds exactly what the script replaces
-            result = {**result, "backup": await self._backup(ctx)}
+            result = {**result, "backup": await self.backup(ctx)}
         ctx.info(f"applying {len(result['statements'])} statements in one transaction …")
         journal = ctx.resources.characters.journal
         loop = asyncio.get_running_loop()
@@ -282,8 +319,20 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
                 content_after,
                 backup=result.get("backup"),
                 baseline=result.get("baseline") or {},
+                name=(prisma or {}).get("name"),
             )
             recorded.append(asyncio.run_coroutine_threadsafe(plan, loop).result())
+
+        history_rows: list[str | None] = []
+        record_history = (
+            None
+            if not prisma
+            else recorder(prisma["name"], prisma["checksum"], self.clock(ctx)(), self.clock(ctx))
+        )
+
+        def after_statements(conn: sqlite3.Connection) -> None:
+            if record_history is not None:
+                history_rows.append(record_history(conn))
 
         try:
             outcome = await asyncio.to_thread(
@@ -293,6 +342,7 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
                 settings.characters,
                 validate=params.validateAfterUpgrade,
                 before_commit=before_commit,
+                after_statements=after_statements,
             )
         except MigrationLocked as exc:
             raise TransientError(str(exc)) from None
@@ -317,14 +367,19 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
             )
         if recorded:
             await journal.mark(recorded, JournalState.APPLIED)
+        if prisma:
+            row_id = history_rows[-1] if history_rows else None
+            result = {**result, "prisma": {**prisma, "recorded": row_id is not None, "id": row_id}}
+            if row_id is not None:
+                ctx.info(f"recorded {prisma['name']} in _prisma_migrations")
         applied = {
             **result,
             "applied": True,
             "schemaDiff": outcome.diff.to_json(),
             "validation": outcome.validation.to_json() if outcome.validation else None,
         }
-        ctx.info(f"committed: {self._diff_line(outcome)}")
-        return await self._validated(ctx, params, item, applied, outcome.baseline)
+        ctx.info(f"committed: {self.diff_line(outcome)}")
+        return await self.validated(ctx, params, item, applied, outcome.baseline)
 
     async def _earlier_apply(self, ctx: TaskContext) -> tuple[ApplyRecord, Verdict] | None:
         """The record of an apply this task began before a restart, with what the live database
@@ -366,15 +421,15 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
             ctx.warning(message)
             return ItemOutcome(item.key, ItemStatus.FAILED, message, {**result, "restored": False})
         ctx.info("the live database holds the migrated content: applied before a restart")
-        return await self._validated(
+        return await self.validated(
             ctx,
             params,
             item,
             {**result, "alreadyApplied": True, "applied": True},
-            _baseline_from_json(result.get("baseline") or record.baseline),
+            baseline_from_json(result.get("baseline") or record.baseline),
         )
 
-    async def _validated(
+    async def validated(
         self,
         ctx: TaskContext,
         params: DatabaseUpgradeParams,
@@ -398,15 +453,15 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
                 ) from None
             # Committed, yet the database no longer opens or reads cleanly (a writable_schema
             # edit, say): that is damage, whatever the checks inside the transaction said.
-            return await self._restore(ctx, item, result, f"post-commit check failed: {exc}")
+            return await self.restore(ctx, item, result, f"post-commit check failed: {exc}")
         result = {**result, "validation": report.to_json()}
         if report.ok:
             ctx.info("validation passed")
             return ItemOutcome(item.key, ItemStatus.DONE, None, result)
         reason = "validation failed after commit: " + "; ".join(report.problems)
-        return await self._restore(ctx, item, result, reason)
+        return await self.restore(ctx, item, result, reason)
 
-    async def _restore(
+    async def restore(
         self, ctx: TaskContext, item: ItemRecord, result: dict[str, Any], reason: str
     ) -> ItemOutcome:
         backup = result.get("backup")
