@@ -126,3 +126,31 @@ async def test_a_task_after_rows_were_added_under_a_running_tool(tmp_path: Path)
             assert value == FakeClock().now_ms
         else:
             assert value == "2025-06-15T15:06:40.123+00:00"
+
+
+def test_instant_of_reads_every_stored_format() -> None:
+    from tui_updater.characters.timestamps import instant_of
+
+    ms = 1_764_590_712_807  # 2025-12-01T12:05:12.807Z
+    assert instant_of(ms) == ms
+    assert instant_of(ms // 1000) == (ms // 1000) * 1000
+    assert instant_of("2025-12-01T12:05:12.807+00:00") == ms
+    assert instant_of("2025-12-01T12:05:12.807Z") == ms
+    assert instant_of("2025-12-01 12:05:12") == (ms // 1000) * 1000
+    assert instant_of(None) is None and instant_of("soon") is None and instant_of(True) is None
+
+
+def test_a_write_stamps_a_whole_second_away_from_what_it_replaces() -> None:
+    # ISO text without milliseconds: a stamp in the same second would read back identical to the
+    # value it replaced, and a write the site later undid would look never written.
+    from types import SimpleNamespace
+
+    from tui_updater.characters.writer import CharacterWriter
+
+    now = 1_764_590_712_807
+    db = SimpleNamespace(clock=lambda: now)
+    schema = SimpleNamespace(has=lambda name: name == "updatedAt")
+    writer = CharacterWriter(db)  # type: ignore[arg-type]
+    stamp = writer._fresh_stamp(schema, {"2025-12-01 12:05:12"})  # type: ignore[arg-type]
+    assert stamp is not None and stamp // 1000 != now // 1000
+    assert writer._fresh_stamp(schema, {"2020-01-01 00:00:00"}) == now  # type: ignore[arg-type]

@@ -20,10 +20,30 @@ Prisma's ``updatedAt >= …`` filters; that is why the format is kept per row.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from tui_updater.characters.schema import CharacterSchema, quote
 
 # 1e11: below it a number is seconds (up to the year 5138), at or above it milliseconds.
 _MS_THRESHOLD = "100000000000"
+
+
+def instant_of(value: object) -> int | None:
+    """The instant (epoch ms) an updated-at value stands for, in whichever format it is stored;
+    None for NULL or a value that is no timestamp."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value) if abs(value) >= int(_MS_THRESHOLD) else int(value * 1000)
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return int(moment.timestamp() * 1000)
+    return None
 
 
 def stamp_instant(schema: CharacterSchema, now_ms: int) -> int | None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from tui_updater.characters.schema import CharacterSchema, quote
-from tui_updater.characters.timestamps import stamp_assignment, stamp_instant
+from tui_updater.characters.timestamps import instant_of, stamp_assignment, stamp_instant
 from tui_updater.core.journal import Journal, JournalEntry, JournalState, SqlValue
 
 T = TypeVar("T")
@@ -189,17 +189,17 @@ class CharacterWriter:
     def _stamp(self, schema: CharacterSchema) -> int | None:
         return stamp_instant(schema, self._db.clock())
 
-    def _fresh_stamp(
-        self, schema: CharacterSchema, taken: Collection[SqlValue]
-    ) -> int | str | None:
-        """Now in the database's storage, moved on until no row holds it already: the value a
-        write sets must never equal the one it replaces, or it would prove nothing later."""
-        now = self._db.clock()
-        stamp = schema.format_timestamp(now)
-        while stamp is not None and stamp in taken:
-            now += 1
-            stamp = schema.format_timestamp(now)
-        return stamp
+    def _fresh_stamp(self, schema: CharacterSchema, taken: Collection[SqlValue]) -> int | None:
+        """The instant this write stamps, moved on until it is a whole second away from every
+        updated-at it replaces: whatever format a row keeps (ISO text may drop milliseconds), the
+        value written must never equal the one it replaces, or it would prove nothing later."""
+        now = stamp_instant(schema, self._db.clock())
+        if now is None:
+            return None
+        before = [i for i in (instant_of(value) for value in taken) if i is not None]
+        while any(abs(now // 1000 - i // 1000) < 1 for i in before):
+            now += 1000
+        return now
 
     async def write_changes(
         self, task_id: str, changes: Sequence[CharacterChange]
@@ -248,7 +248,7 @@ class CharacterWriter:
             )
         if todo:
             befores: dict[str, SqlValue] = {}
-            if schema.timestamp_storage is not None:
+            if schema.has("updatedAt"):
                 ids = [p.id_value for _, p in todo if p.id_value is not None]
                 befores = await db.run(lambda conn: _updated_values(conn, schema, ids))
             stamp = self._fresh_stamp(schema, set(befores.values()))
@@ -339,7 +339,7 @@ class CharacterWriter:
                     id_value = schema.id_value(character_id)
                     cols = list(latest)
                     selected = [quote(c) for c in cols]
-                    evidence = newest.updated_to is not None and schema.timestamp_storage
+                    evidence = newest.updated_to is not None and schema.has("updatedAt")
                     if evidence:
                         selected.append(schema.q("updatedAt"))
                     row = None
