@@ -66,11 +66,25 @@ class ProviderSettings(Section):
     total_timeout_s: PositiveFloat = 300.0  # one whole exchange: connect + write + read
     download_timeout_s: PositiveFloat = 60.0  # one image download, start to last byte
     max_image_bytes: PositiveInt = 20_000_000
+    # Hosts ("name" or "name:port") image URLs may reach although they are loopback, private or
+    # link-local (an own file server); the gateway's host is always allowed.
+    allow_image_hosts: tuple[str, ...] = ()
     proxy: str | None = None  # else HTTP(S)_PROXY / ALL_PROXY / NO_PROXY from the environment
     mbti_batch_size: Annotated[int, Field(ge=1, le=50)] = 10  # characters per MBTI request
     # model -> {"input": per 1M prompt tokens, "output": per 1M completion tokens,
     #           "request": per request}, in the currency of the gateway's price list
     prices: dict[str, dict[str, NonNegativeFloat]] = {}
+
+    @field_validator("allow_image_hosts", mode="before")
+    @classmethod
+    def _host_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = (value,)  # one host, not its characters
+        if not isinstance(value, list | tuple) or not all(
+            isinstance(v, str) and v.strip() for v in value
+        ):
+            raise PydanticCustomError("hosts", "expected a list of host names")
+        return tuple(v.strip() for v in value)
 
     @field_validator("prices")
     @classmethod

@@ -117,6 +117,7 @@ class OpenAICompatProvider:
             max_connections=settings.max_in_flight,
             proxy=settings.proxy,
             transport=transport,
+            allow_image_hosts=settings.allow_image_hosts,
         )
         self.name = self._gateway.host
         self.limiter = limiter or GatewayLimiter(
