@@ -186,7 +186,7 @@ async def test_not_an_image_fails_normalisation(
 ) -> None:
     fake_server.script(IMAGES, [Fault.NOT_AN_IMAGE])
     avatar = await fake_provider.draw_avatar(ALICE, size_px=64)
-    with pytest.raises(InvalidOutput, match="not a usable image"):
+    with pytest.raises(InvalidOutput, match=r"not an image \(got text/html, 3\d bytes\)"):
         normalize_avatar(avatar.value, 64)
 
 

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from tui_updater.config import gateway_url_problem
 from tui_updater.errors import (
     ConfigError,
     InvalidOutput,
@@ -225,12 +226,12 @@ class GatewayClient:
         transport: Transport | None = None,
         allow_image_hosts: Sequence[str] = (),
     ) -> None:
+        problem = gateway_url_problem(base_url) if base_url.strip() else "it is empty"
+        if problem is not None:
+            raise ConfigError(f"provider base_url {problem}")
         self.base_url = normalise_base_url(base_url)
         parts = urlsplit(self.base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(
-                f"provider base_url {base_url!r} is unusable: expected http(s)://host[:port]"
-            )
+        assert parts.hostname is not None  # gateway_url_problem checked it
         self.host = parts.netloc
         self.image_hosts = ImageHostPolicy(allow_image_hosts)
         self.image_hosts.trust(parts.hostname, parts.port or _default_port(parts.scheme))

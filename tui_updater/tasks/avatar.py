@@ -9,14 +9,12 @@ the row held before (read from the journal after a crash).
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageOps, UnidentifiedImageError
 from pydantic import Field
 
 from tui_updater.characters.db import is_empty
@@ -24,7 +22,7 @@ from tui_updater.characters.writer import CharacterChange
 from tui_updater.core.capabilities import TaskCapabilities
 from tui_updater.core.journal import JournalState
 from tui_updater.core.models import ItemRecord, ItemStatus
-from tui_updater.errors import InvalidOutput
+from tui_updater.tasks.avatar_image import normalize_avatar
 from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskType
 from tui_updater.tasks.selection import (
     CharacterTaskParams,
@@ -37,9 +35,6 @@ from tui_updater.tasks.selection import (
     skipped,
 )
 
-MAX_SOURCE_PIXELS = 40_000_000  # refuse decompression bombs before decoding
-MIN_SOURCE_SIDE_PX = 16
-ACCEPTED_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "GIF"})
 GENERATING, COMPLETED, FAILED = "GENERATING", "COMPLETED", "FAILED"
 
 
@@ -60,34 +55,6 @@ class AvatarParams(CharacterTaskParams):
 def avatar_file_name(character_id: str) -> str:
     """``<id>-avatar.png`` with anything unsafe in a file name replaced."""
     return re.sub(r"[^A-Za-z0-9_.-]", "_", character_id).lstrip(".") + "-avatar.png"
-
-
-def normalize_avatar(data: bytes, size_px: int, *, max_pixels: int = MAX_SOURCE_PIXELS) -> bytes:
-    """Check image bytes and return a centred square RGBA PNG of ``size_px``; InvalidOutput if bad."""
-    if not data:
-        raise InvalidOutput("the image is empty")
-    try:
-        with Image.open(io.BytesIO(data)) as source:
-            if source.format not in ACCEPTED_FORMATS:
-                raise InvalidOutput(f"unsupported image format {source.format}")
-            width, height = source.size
-            if width * height > max_pixels:
-                raise InvalidOutput(f"image too large ({width}x{height} px)")
-            if min(width, height) < MIN_SOURCE_SIDE_PX:
-                raise InvalidOutput(f"image too small ({width}x{height} px)")
-            source.load()
-            image = ImageOps.exif_transpose(source) or source
-            image = image.convert("RGBA")
-    except InvalidOutput:
-        raise
-    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
-        raise InvalidOutput(f"not a usable image: {exc}") from None
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise InvalidOutput(f"corrupt image: {exc}") from None
-    square = ImageOps.fit(image, (size_px, size_px), method=Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    square.save(out, format="PNG")
-    return out.getvalue()
 
 
 def write_atomically(path: Path, data: bytes) -> None:
