@@ -145,7 +145,7 @@ async def test_non_json_success_body_is_unavailable() -> None:
 async def test_html_success_body_is_a_permanent_base_url_problem() -> None:
     page = "<!DOCTYPE html><html><head><title>My Site</title></head><body>hi</body></html>"
     client = client_for(httpx.Response(200, text=page))
-    with pytest.raises(ProviderResponseError, match="HTML page titled 'My Site'.*base_url"):
+    with pytest.raises(ProviderResponseError, match=r"HTML page titled 'My Site'.*base_url"):
         await client.post_json("chat/completions", {})
 
 

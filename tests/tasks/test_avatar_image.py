@@ -100,6 +100,7 @@ def test_exif_orientation_is_applied_after_reducing() -> None:
     image.save(out, format="JPEG", exif=exif.tobytes())
     result = Image.open(io.BytesIO(normalize_avatar(out.getvalue(), 32))).convert("RGB")
     top, bottom = result.getpixel((20, 4)), result.getpixel((20, 28))
+    assert isinstance(top, tuple) and isinstance(bottom, tuple)
     assert top[2] > 200 > top[0] and bottom[0] > 200 > bottom[2], (top, bottom)
 
 

@@ -146,7 +146,9 @@ def classify(
         return ProviderRateLimited(text, retry_after_s=retry_after_s)
     if status_code >= 500 or (status_code < 400 and codes & UPSTREAM_CODES):
         return ProviderUnavailable(
-            text, status_code=status_code if status_code >= 500 else 502, retry_after_s=retry_after_s
+            text,
+            status_code=status_code if status_code >= 500 else 502,
+            retry_after_s=retry_after_s,
         )
     # Anything else is about the request (bad model, bad parameter); a 200 carrying it counts
     # as the 400 it stands for, so the response_format fallback still recognises it.

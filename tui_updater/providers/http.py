@@ -307,9 +307,7 @@ class GatewayClient:
             )
         error = error_of(data)
         if error is not None:
-            raise translate_error_in_success(
-                status_code, error, headers, host=self.host, path=path
-            )
+            raise translate_error_in_success(status_code, error, headers, host=self.host, path=path)
         return data
 
     async def download(self, url: str, *, max_bytes: int) -> tuple[bytes, str]:
@@ -322,7 +320,9 @@ class GatewayClient:
             port = parts.port or _default_port(parts.scheme)
             self.image_hosts.check_literal(parts.hostname or "", port)
         except ValueError:  # a port that is not a number
-            raise InvalidOutput(f"the gateway returned an unusable image URL {url[:80]!r}") from None
+            raise InvalidOutput(
+                f"the gateway returned an unusable image URL {url[:80]!r}"
+            ) from None
         except RefusedAddress as exc:
             raise InvalidOutput(str(exc)) from None
         try:

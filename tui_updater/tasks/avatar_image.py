@@ -113,7 +113,9 @@ def _normalize(data: bytes, size_px: int, max_pixels: int) -> bytes:
     transpose = _TRANSPOSES.get(orientation) if isinstance(orientation, int) else None
     if transpose is not None:
         image = image.transpose(transpose)
-    square = ImageOps.fit(image.convert("RGBA"), (size_px, size_px), method=Image.Resampling.LANCZOS)
+    square = ImageOps.fit(
+        image.convert("RGBA"), (size_px, size_px), method=Image.Resampling.LANCZOS
+    )
     out = io.BytesIO()
     square.save(out, format="PNG")
     return out.getvalue()
