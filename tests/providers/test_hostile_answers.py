@@ -4,11 +4,15 @@ error bodies in NewAPI's and OpenAI's shapes, HTML where JSON belongs."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from tests.fakes import FakeOpenAIServer
 from tests.fakes.openai_server import Fault
+from tests.tasks.test_online_faults import names_needing_mbti, online_settings
+from tui_updater.core.models import ItemStatus
+from tui_updater.engine.clock import FakeClock
 from tui_updater.errors import (
     ProviderQuotaExceeded,
     ProviderRateLimited,
@@ -18,6 +22,7 @@ from tui_updater.errors import (
 )
 from tui_updater.providers.base import Character
 from tui_updater.providers.openai_compat import OpenAICompatProvider
+from tui_updater.runtime import Runtime
 
 CHAT = "chat/completions"
 ALICE: Character = {"id": "c1", "name": "Alice", "description": "A curious girl."}
@@ -130,3 +135,33 @@ async def test_an_html_page_with_status_200_is_one_permanent_failure(
     assert "HTML page titled 'Sign in - Portal'" in str(caught.value)
     assert "provider.base_url" in str(caught.value)
     assert fake_server.count(CHAT) == 1
+
+
+async def test_through_the_engine_a_steady_html_answer_costs_one_call_per_item(
+    tmp_path: Path,
+) -> None:
+    page = b"<html><head><title>Login</title></head><body>please log in</body></html>"
+    async with FakeOpenAIServer() as gateway:
+        settings = online_settings(tmp_path, gateway.base_url)
+        (char_id, name), (saturated_id, saturated_name) = names_needing_mbti(settings.db_path, 2)
+        gateway.script(CHAT, [Fault.RAW(200, page, "text/html")] * 20, name=name)
+        saturated = Fault.ERROR_IN_200("当前分组上游负载已饱和，请稍后再试", "")
+        gateway.script(CHAT, [saturated, Fault.OK], name=saturated_name)
+        runtime = await Runtime.open(settings, clock=FakeClock(), synchronous="NORMAL")
+        try:
+            task = await runtime.engine.submit(
+                "MBTI_ASSIGNMENT", {"characterIds": [char_id, saturated_id]}
+            )
+            done = await runtime.engine.wait(task.task_id)
+            items = {i.key: i for i in await runtime.engine.store.list_items(task.task_id)}
+        finally:
+            await runtime.close()
+        html_calls = gateway.count(CHAT, name=name)
+        saturated_calls = gateway.count(CHAT, name=saturated_name)
+    failed = items[char_id]
+    assert failed.status is ItemStatus.FAILED and not failed.retryable
+    assert failed.error and "HTML page titled 'Login'" in failed.error
+    assert html_calls == 1  # main: 15 (5 item attempts x 3 task attempts), no repair either
+    assert done.attempt == 1  # a permanent failure: the task is not run again for it
+    assert items[saturated_id].status is ItemStatus.DONE  # push-back in a 200: waited, retried
+    assert saturated_calls == 2
