@@ -157,7 +157,7 @@ async def test_image_url_and_b64(
 @pytest.mark.parametrize(
     ("fault", "match"),
     [
-        (Fault.WRONG_CONTENT_TYPE, "not an image"),
+        (Fault.WRONG_CONTENT_TYPE, r"not an image \(got text/html, [\d,]+ bytes\) from 127.0.0.1:"),
         (Fault.OVERSIZE_IMAGE(5000), "limit"),
         (Fault.NO_IMAGE, "data"),
     ],

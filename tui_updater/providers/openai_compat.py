@@ -399,6 +399,7 @@ class OpenAICompatProvider:
             )
         if not content_type.startswith("image/"):
             raise InvalidOutput(
-                f"the image URL served {content_type or 'no content type'}, not an image"
+                f"not an image (got {content_type or 'no content type'}, {len(raw):,} bytes) "
+                f"from {urlsplit(absolute).netloc}"
             )
         return raw
