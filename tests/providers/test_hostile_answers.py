@@ -65,6 +65,11 @@ def openai_error(message: str, error_type: str, code: str | None) -> bytes:
             "exceeded your quota",
         ),
         (
+            Fault.RAW(500, openai_error("failed to update user quota", "server_error", None)),
+            ProviderUnavailable,
+            "update user quota",
+        ),
+        (
             Fault.RAW(500, openai_error("The server is overloaded", "server_error", None)),
             ProviderRateLimited,
             "overloaded",

@@ -138,9 +138,11 @@ def classify(
     """The typed error for ``error`` answered with ``status_code`` (200 included)."""
     codes = {error.code.lower(), error.kind.lower()}
     words = error.words
-    if status_code == 402 or codes & QUOTA_CODES or QUOTA_WORDS.search(words):
+    # Wording alone decides only below 500: a 5xx about quota is the gateway's own fault.
+    worded = status_code < 500
+    if status_code == 402 or codes & QUOTA_CODES or (worded and QUOTA_WORDS.search(words)):
         return ProviderQuotaExceeded(text)
-    if status_code in (401, 403) or codes & AUTH_CODES or AUTH_WORDS.search(words):
+    if status_code in (401, 403) or codes & AUTH_CODES or (worded and AUTH_WORDS.search(words)):
         return ProviderResponseError(text, status_code=status_code if status_code >= 400 else 401)
     if status_code == 429 or codes & PUSH_BACK_CODES or SATURATED.search(words):
         return ProviderRateLimited(text, retry_after_s=retry_after_s)
