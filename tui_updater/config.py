@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -37,6 +38,24 @@ def mask_secret(value: str | None) -> str:
     if not value:
         return "(not set)"
     return f"{value[:3]}…{value[-2:]}" if len(value) > 12 else "****"
+
+
+def gateway_url_problem(base_url: str) -> str | None:
+    """Why ``base_url`` cannot address a gateway (scheme, host, port), or None when it can.
+
+    A URL without a scheme means https, as the gateway client reads it.
+    """
+    text = base_url.strip()
+    parts = urlsplit(text if "://" in text else "https://" + text)
+    if parts.scheme not in ("http", "https"):
+        return f"{base_url!r} is unusable: the scheme must be http or https"
+    try:
+        hostname, _port = parts.hostname, parts.port
+    except ValueError as exc:
+        return f"{base_url!r} is unusable: {exc}"
+    if not hostname or any(c.isspace() for c in hostname):
+        return f"{base_url!r} is unusable: expected http(s)://host[:port]"
+    return None
 
 
 PositiveInt = Annotated[int, Field(gt=0)]
@@ -66,11 +85,33 @@ class ProviderSettings(Section):
     total_timeout_s: PositiveFloat = 300.0  # one whole exchange: connect + write + read
     download_timeout_s: PositiveFloat = 60.0  # one image download, start to last byte
     max_image_bytes: PositiveInt = 20_000_000
+    # Hosts ("name" or "name:port") image URLs may reach although they are loopback, private or
+    # link-local (an own file server); the gateway's host is always allowed.
+    allow_image_hosts: tuple[str, ...] = ()
     proxy: str | None = None  # else HTTP(S)_PROXY / ALL_PROXY / NO_PROXY from the environment
     mbti_batch_size: Annotated[int, Field(ge=1, le=50)] = 10  # characters per MBTI request
     # model -> {"input": per 1M prompt tokens, "output": per 1M completion tokens,
     #           "request": per request}, in the currency of the gateway's price list
     prices: dict[str, dict[str, NonNegativeFloat]] = {}
+
+    @field_validator("base_url")
+    @classmethod
+    def _usable_base_url(cls, value: str | None) -> str | None:
+        problem = gateway_url_problem(value) if value and value.strip() else None
+        if problem is not None:
+            raise PydanticCustomError("base_url", problem)
+        return value
+
+    @field_validator("allow_image_hosts", mode="before")
+    @classmethod
+    def _host_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = (value,)  # one host, not its characters
+        if not isinstance(value, list | tuple) or not all(
+            isinstance(v, str) and v.strip() for v in value
+        ):
+            raise PydanticCustomError("hosts", "expected a list of host names")
+        return tuple(v.strip() for v in value)
 
     @field_validator("prices")
     @classmethod

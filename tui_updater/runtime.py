@@ -86,9 +86,10 @@ class Runtime:
             raise ConfigError(
                 f"character database {settings.db_path} does not exist (check --db or TAVERN_DB; --demo uses the bundled demo)"
             )
+        # Built before tasks.db opens: a provider refusing its settings leaves no thread behind.
+        provider = build_provider(settings)
         store = SqliteTaskStore(settings.tasks_db_path, synchronous=synchronous)
         await store.open()
-        provider = build_provider(settings)
         characters = None
         try:
             characters = await CharacterDb.open(settings.db_path, settings.characters, store)

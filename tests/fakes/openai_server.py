@@ -53,6 +53,9 @@ class Fault:
     code: str = ""
     size_bytes: int = 0
     hang_s: float = 30.0
+    url: str = ""
+    body: bytes = b""
+    content_type: str = "application/json"
 
     OK: ClassVar[Fault]
     RATE_LIMIT: ClassVar[Fault]  # 429, no Retry-After (NewAPI's own limiter)
@@ -90,6 +93,27 @@ class Fault:
     def ERROR(status: int, message: str = "error", code: str = "") -> Fault:
         """Any error status with a NewAPI-shaped body."""
         return Fault("error", status, message=message, code=code)
+
+    @staticmethod
+    def IMAGE_AT(url: str) -> Fault:
+        """An images answer whose ``data[0].url`` is ``url`` (anywhere, not served here)."""
+        return Fault("image_at", url=url)
+
+    @staticmethod
+    def ERROR_IN_200(message: str, code: str = "", error_type: str = "new_api_error") -> Fault:
+        """HTTP 200 whose body is an error object, as NewAPI answers some failures."""
+        body = {"error": {"message": message, "type": error_type, "param": "", "code": code}}
+        return Fault("raw", 200, body=json.dumps(body, ensure_ascii=False).encode())
+
+    @staticmethod
+    def RAW(status: int, body: bytes, content_type: str = "application/json") -> Fault:
+        """Exactly this status, body and content type (an HTML page, an OpenAI-shaped error…)."""
+        return Fault("raw", status, body=body, content_type=content_type)
+
+    @staticmethod
+    def CONTENT(text: str) -> Fault:
+        """A chat answer whose message content is ``text`` verbatim."""
+        return Fault("content", message=text)
 
     @staticmethod
     def HANG_FOR(hang_s: float) -> Fault:
@@ -313,6 +337,8 @@ class FakeOpenAIServer:
             return Response(drop_connection=True)
         if fault.kind == "malformed_json":
             return Response(200, b'{"id": "chatcmpl-broken", "choices": [')
+        if fault.kind == "raw":
+            return Response(fault.status, fault.body, content_type=fault.content_type)
         if path == "/v1/models" and request.method == "GET":
             data = [
                 {"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in self.models
@@ -360,7 +386,9 @@ class FakeOpenAIServer:
             content = self._settings_content(system, user, response_format, fault)
         else:
             content = self._chat_image_content(user, fault)
-        if fault.kind == "not_json_content":
+        if fault.kind == "content":
+            content = fault.message
+        elif fault.kind == "not_json_content":
             content = "I am sorry, I cannot answer in JSON today."
         elif fault.kind == "fenced_json":
             content = f"Here you go:\n```json\n{content}\n```\nAnything else?"
@@ -473,6 +501,8 @@ class FakeOpenAIServer:
             return _error(400, "unknown parameter response_format", "invalid_request")
         if fault.kind == "no_image":
             return self._json({"created": int(time.time()), "data": []})
+        if fault.kind == "image_at":
+            return self._json({"created": int(time.time()), "data": [{"url": fault.url}]})
         prompt = str(body.get("prompt") or "")
         size_match = re.match(r"(\d+)x(\d+)", str(body.get("size") or ""))
         size_px = int(size_match.group(1)) if size_match else 0

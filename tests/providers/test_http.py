@@ -19,7 +19,8 @@ from tui_updater.errors import (
     ProviderUnavailable,
     TransientError,
 )
-from tui_updater.providers.http import GatewayClient, normalise_base_url, parse_retry_after
+from tui_updater.providers.gateway_errors import parse_retry_after
+from tui_updater.providers.http import GatewayClient, normalise_base_url
 
 
 def newapi_error(
@@ -136,8 +137,15 @@ async def test_transport_errors(exc: Exception, expected: type[Exception]) -> No
 
 
 async def test_non_json_success_body_is_unavailable() -> None:
-    client = client_for(httpx.Response(200, text="<html>gateway error</html>"))
+    client = client_for(httpx.Response(200, text='{"choices": [ truncated'))
     with pytest.raises(ProviderUnavailable, match="not JSON"):
+        await client.post_json("chat/completions", {})
+
+
+async def test_html_success_body_is_a_permanent_base_url_problem() -> None:
+    page = "<!DOCTYPE html><html><head><title>My Site</title></head><body>hi</body></html>"
+    client = client_for(httpx.Response(200, text=page))
+    with pytest.raises(ProviderResponseError, match=r"HTML page titled 'My Site'.*base_url"):
         await client.post_json("chat/completions", {})
 
 

@@ -157,7 +157,7 @@ async def test_image_url_and_b64(
 @pytest.mark.parametrize(
     ("fault", "match"),
     [
-        (Fault.WRONG_CONTENT_TYPE, "not an image"),
+        (Fault.WRONG_CONTENT_TYPE, r"not an image \(got text/html, [\d,]+ bytes\) from 127.0.0.1:"),
         (Fault.OVERSIZE_IMAGE(5000), "limit"),
         (Fault.NO_IMAGE, "data"),
     ],
@@ -186,7 +186,7 @@ async def test_not_an_image_fails_normalisation(
 ) -> None:
     fake_server.script(IMAGES, [Fault.NOT_AN_IMAGE])
     avatar = await fake_provider.draw_avatar(ALICE, size_px=64)
-    with pytest.raises(InvalidOutput, match="not a usable image"):
+    with pytest.raises(InvalidOutput, match=r"not an image \(got text/html, 3\d bytes\)"):
         normalize_avatar(avatar.value, 64)
 
 

@@ -285,7 +285,9 @@ async def test_an_image_download_that_trickles_stops_at_its_time_bound() -> None
         await _trickle(writer, head, 100000)
 
     async with raw_server(handler) as port:
-        client = GatewayClient("http://gw.test", TEST_KEY, download_timeout_s=0.3)
+        client = GatewayClient(
+            "http://gw.test", TEST_KEY, download_timeout_s=0.3, allow_image_hosts=["127.0.0.1"]
+        )
         with pytest.raises(ProviderTimeout, match=r"did not arrive within 0\.3s"):
             await client.download(f"http://127.0.0.1:{port}/a.png", max_bytes=1_000_000)
         await client.aclose()

@@ -14,37 +14,41 @@ connection surfaces as ``ProviderUnavailable`` and the engine decides.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
-import math
 import re
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from tui_updater.config import gateway_url_problem
 from tui_updater.errors import (
     ConfigError,
     InvalidOutput,
-    ProviderQuotaExceeded,
     ProviderRateLimited,
     ProviderResponseError,
     ProviderTimeout,
     ProviderUnavailable,
 )
+from tui_updater.providers.gateway_errors import (
+    error_of,
+    translate_error_in_success,
+    translate_status,
+)
+from tui_updater.providers.image_hosts import (
+    CheckedResolver,
+    ImageHostPolicy,
+    RefusedAddress,
+    refusal_in,
+)
 
 Transport = httpx.AsyncBaseTransport
 MockTransport = httpx.MockTransport
 
-QUOTA_CODES = frozenset({"insufficient_user_quota", "insufficient_quota", "quota_exceeded"})
-# NewAPI words its own limiter and its saturated upstream groups like this (any status code).
-SATURATED = re.compile(
-    r"饱和|rate.?limit|too many requests|saturat|overloaded|请求过于频繁|限流", re.I
-)
-_MESSAGE_LIMIT_CHARS = 300
 _UNSAFE_HEADER_CHARS = re.compile(r"[\r\n\x00]")
+_ERROR_BODY_LIMIT_BYTES = 65_536
+_HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.I | re.S)
 
 
 def normalise_base_url(base_url: str) -> str:
@@ -55,75 +59,6 @@ def normalise_base_url(base_url: str) -> str:
     if "://" not in url:
         url = "https://" + url
     return url if url.endswith("/v1") else url + "/v1"
-
-
-def parse_retry_after(value: str | None, *, now_s: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta seconds or HTTP-date); None if absent."""
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        seconds = float(text)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    current_s = time.time() if now_s is None else now_s
-    return max(0.0, when.timestamp() - current_s)
-
-
-def gateway_message(body: bytes) -> tuple[str, str]:
-    """The gateway's error message and code from a NewAPI/OpenAI error body (best effort)."""
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        text = body[:_MESSAGE_LIMIT_CHARS].decode("utf-8", "replace").strip()
-        return text, ""
-    error: Any = data.get("error", data) if isinstance(data, dict) else data
-    if isinstance(error, str):
-        return error[:_MESSAGE_LIMIT_CHARS], ""
-    if not isinstance(error, dict):
-        return str(error)[:_MESSAGE_LIMIT_CHARS], ""
-    message = str(error.get("message") or error.get("msg") or "").strip()
-    code = str(error.get("code") or error.get("type") or "").strip()
-    return message[:_MESSAGE_LIMIT_CHARS], code
-
-
-def translate_status(
-    status_code: int,
-    body: bytes,
-    headers: Mapping[str, str],
-    *,
-    host: str,
-    now_s: Callable[[], float] = time.time,
-) -> Exception:
-    """The tui_updater.errors exception for a non-2xx gateway answer.
-
-    A 5xx worded as saturation or a rate limit is ``ProviderRateLimited``: the gateway is
-    pushing back, whatever status it chose.
-    """
-    message, code = gateway_message(body)
-    detail = f": {message}" if message else ""
-    text = f"HTTP {status_code} from {host}{detail}"
-    retry_after_s = parse_retry_after(headers.get("retry-after"), now_s=now_s())
-    lowered = f"{message} {code}".lower()
-    if (
-        status_code == 402
-        or code in QUOTA_CODES
-        or (400 <= status_code < 500 and "quota" in lowered)
-    ):
-        return ProviderQuotaExceeded(text)
-    if status_code == 429 or (status_code >= 500 and SATURATED.search(lowered)):
-        return ProviderRateLimited(text, retry_after_s=retry_after_s)
-    if status_code >= 500:
-        return ProviderUnavailable(text, status_code=status_code, retry_after_s=retry_after_s)
-    return ProviderResponseError(text, status_code=status_code)
 
 
 def translate_transport_error(exc: httpx.HTTPError, *, host: str) -> Exception:
@@ -157,11 +92,28 @@ def check_header_value(name: str, value: str) -> str:
     return value
 
 
+async def _read_at_most(response: httpx.Response, max_bytes: int) -> bytes:
+    chunks: list[bytes] = []
+    received = 0
+    async for chunk in response.aiter_bytes():
+        chunks.append(chunk)
+        received += len(chunk)
+        if received >= max_bytes:
+            break
+    return b"".join(chunks)[:max_bytes]
+
+
 async def _read_limited(response: httpx.Response, max_bytes: int, host: str) -> tuple[bytes, str]:
     """The body of a streamed download (at most ``max_bytes``) and its bare content type."""
+    if 300 <= response.status_code < 400:
+        target = response.headers.get("location", "")[:120]
+        raise InvalidOutput(
+            f"the image at {host} redirects (HTTP {response.status_code}) to {target!r}; "
+            "redirects are not followed, so the gateway must link the image itself"
+        )
     if not 200 <= response.status_code < 300:
-        await response.aread()
-        raise translate_status(response.status_code, response.content, response.headers, host=host)
+        body = await _read_at_most(response, _ERROR_BODY_LIMIT_BYTES)
+        raise translate_status(response.status_code, body, response.headers, host=host)
     declared = response.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise InvalidOutput(
@@ -178,23 +130,80 @@ async def _read_limited(response: httpx.Response, max_bytes: int, host: str) -> 
     return b"".join(chunks), content_type.split(";")[0].strip().lower()
 
 
+def _looks_like_html(content: bytes, headers: Mapping[str, str]) -> bool:
+    if "html" in headers.get("content-type", "").lower():
+        return True
+    head = content[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+
+
+def _html_answer(host: str, path: str, status_code: int, content: bytes) -> Exception:
+    """A web page where JSON was expected: the base URL points at a site (or a proxy's login
+    page) rather than the API. Retrying cannot change that, so it is permanent: one call per
+    item instead of the engine's whole retry budget."""
+    title_match = _HTML_TITLE.search(content[:65_536])
+    title = " ".join(title_match.group(1).decode("utf-8", "replace").split()) if title_match else ""
+    titled = f" titled {title[:80]!r}" if title else ""
+    return ProviderResponseError(
+        f"{host} answered {path} with an HTML page{titled} ({len(content)} bytes), not JSON: "
+        "check provider.base_url (the API address, usually ending in /v1) and any proxy",
+        status_code=status_code,
+    )
+
+
+def _default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80
+
+
 def _build_client(
     timeout: httpx.Timeout,
     max_connections: int,
     proxy: str | None,
     transport: Transport | None,
+    policy: ImageHostPolicy,
 ) -> httpx.AsyncClient:
-    """The one client: aiohttp underneath unless a test injects its transport.
+    """The one client: aiohttp underneath (with the checking resolver) unless a test injects
+    its transport.
 
     Proxies come from ``proxy`` or, with no transport injected, from the environment
     (HTTP(S)_PROXY / ALL_PROXY / NO_PROXY, as httpx reads them); certificates from certifi.
+    A proxy's own host is trusted like the gateway's; the names behind it are the proxy's to
+    resolve.
     """
+    import aiohttp
     from httpx_aiohttp import HttpxAiohttpClient
+    from httpx_aiohttp.transport import AiohttpTransport
+
+    def checked(made: AiohttpTransport) -> AiohttpTransport:
+        def session() -> aiohttp.ClientSession:
+            connector = aiohttp.TCPConnector(
+                limit=made.limits.max_connections or 0,
+                keepalive_timeout=made.limits.keepalive_expiry,
+                ssl=made.ssl_context,
+                resolver=CheckedResolver(policy),
+            )
+            return aiohttp.ClientSession(connector=connector)
+
+        made.client = session
+        return made
+
+    class CheckedClient(HttpxAiohttpClient):
+        def _init_transport(self, *args: Any, **kwargs: Any) -> httpx.AsyncBaseTransport:
+            made = super()._init_transport(*args, **kwargs)
+            return checked(made) if isinstance(made, AiohttpTransport) else made
+
+        def _init_proxy_transport(
+            self, proxy: httpx.Proxy, *args: Any, **kwargs: Any
+        ) -> httpx.AsyncBaseTransport:
+            url = proxy.url
+            policy.trust(url.host, url.port or _default_port(url.scheme))
+            made = super()._init_proxy_transport(proxy, *args, **kwargs)
+            return checked(made) if isinstance(made, AiohttpTransport) else made
 
     limits = httpx.Limits(
         max_connections=max_connections, max_keepalive_connections=max_connections
     )
-    return HttpxAiohttpClient(
+    return CheckedClient(
         timeout=timeout, limits=limits, proxy=proxy, transport=transport, trust_env=True
     )
 
@@ -215,21 +224,26 @@ class GatewayClient:
         max_connections: int = 64,
         proxy: str | None = None,
         transport: Transport | None = None,
+        allow_image_hosts: Sequence[str] = (),
     ) -> None:
+        problem = gateway_url_problem(base_url) if base_url.strip() else "it is empty"
+        if problem is not None:
+            raise ConfigError(f"provider base_url {problem}")
         self.base_url = normalise_base_url(base_url)
         parts = urlsplit(self.base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(
-                f"provider base_url {base_url!r} is unusable: expected http(s)://host[:port]"
-            )
+        assert parts.hostname is not None  # gateway_url_problem checked it
         self.host = parts.netloc
+        self.image_hosts = ImageHostPolicy(allow_image_hosts)
+        self.image_hosts.trust(parts.hostname, parts.port or _default_port(parts.scheme))
         self._auth_header = {"Authorization": check_header_value("API key", f"Bearer {api_key}")}
         self.total_timeout_s = total_timeout_s
         self.download_timeout_s = download_timeout_s
         timeout = httpx.Timeout(
             connect=connect_timeout_s, read=read_timeout_s, write=write_timeout_s, pool=None
         )
-        self._client = _build_client(timeout, max(1, max_connections), proxy, transport)
+        self._client = _build_client(
+            timeout, max(1, max_connections), proxy, transport, self.image_hosts
+        )
 
     def __repr__(self) -> str:
         return f"GatewayClient(base_url={self.base_url!r}, api_key='****')"
@@ -277,6 +291,8 @@ class GatewayClient:
                 f"{self.host} answered {path} with HTTP {status_code} and no content",
                 status_code=status_code,
             )
+        if _looks_like_html(content, headers):
+            raise _html_answer(self.host, path, status_code, content)
         try:
             data = json.loads(content)
         except (ValueError, UnicodeDecodeError):
@@ -289,13 +305,26 @@ class GatewayClient:
                 f"{self.host} answered {path} with JSON that is not an object",
                 status_code=status_code,
             )
+        error = error_of(data)
+        if error is not None:
+            raise translate_error_in_success(status_code, error, headers, host=self.host, path=path)
         return data
 
     async def download(self, url: str, *, max_bytes: int) -> tuple[bytes, str]:
         """Fetch ``url`` at once (no credentials unless it is on the gateway), bounded in size
         and in total time. Returns the body and its content type."""
-        host = urlsplit(url).netloc or url
+        parts = urlsplit(url)
+        host = parts.netloc or url
         headers = self._auth_header if host == self.host else {}
+        try:
+            port = parts.port or _default_port(parts.scheme)
+            self.image_hosts.check_literal(parts.hostname or "", port)
+        except ValueError:  # a port that is not a number
+            raise InvalidOutput(
+                f"the gateway returned an unusable image URL {url[:80]!r}"
+            ) from None
+        except RefusedAddress as exc:
+            raise InvalidOutput(str(exc)) from None
         try:
             async with (
                 asyncio.timeout(self.download_timeout_s),
@@ -311,6 +340,9 @@ class GatewayClient:
                 f"the gateway returned an unusable image URL {url[:80]!r}"
             ) from None
         except httpx.HTTPError as exc:
+            refused = refusal_in(exc)
+            if refused is not None:
+                raise InvalidOutput(str(refused)) from None
             raise translate_transport_error(exc, host=host) from None
 
     async def aclose(self) -> None:

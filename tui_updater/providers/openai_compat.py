@@ -117,6 +117,7 @@ class OpenAICompatProvider:
             max_connections=settings.max_in_flight,
             proxy=settings.proxy,
             transport=transport,
+            allow_image_hosts=settings.allow_image_hosts,
         )
         self.name = self._gateway.host
         self.limiter = limiter or GatewayLimiter(
@@ -398,6 +399,7 @@ class OpenAICompatProvider:
             )
         if not content_type.startswith("image/"):
             raise InvalidOutput(
-                f"the image URL served {content_type or 'no content type'}, not an image"
+                f"not an image (got {content_type or 'no content type'}, {len(raw):,} bytes) "
+                f"from {urlsplit(absolute).netloc}"
             )
         return raw

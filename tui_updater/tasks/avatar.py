@@ -11,12 +11,10 @@ the values the item first saw: a site that uploaded an avatar meanwhile keeps it
 from __future__ import annotations
 
 import asyncio
-import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageOps, UnidentifiedImageError
 from pydantic import Field
 
 from tui_updater.characters.db import is_empty
@@ -24,13 +22,13 @@ from tui_updater.characters.writer import CharacterChange
 from tui_updater.core.capabilities import TaskCapabilities
 from tui_updater.core.journal import JournalState
 from tui_updater.core.models import ItemRecord, ItemStatus
-from tui_updater.errors import InvalidOutput
 from tui_updater.tasks.avatar_files import (
     avatar_file_name,
     check_avatar_dir,
     remove_avatar,
     store_avatar,
 )
+from tui_updater.tasks.avatar_image import normalize_avatar
 from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskType
 from tui_updater.tasks.selection import (
     CharacterTaskParams,
@@ -45,9 +43,6 @@ from tui_updater.tasks.selection import (
     skipped,
 )
 
-MAX_SOURCE_PIXELS = 40_000_000  # refuse decompression bombs before decoding
-MIN_SOURCE_SIDE_PX = 16
-ACCEPTED_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "GIF"})
 GENERATING, COMPLETED, FAILED = "GENERATING", "COMPLETED", "FAILED"
 
 
@@ -63,34 +58,6 @@ class AvatarParams(CharacterTaskParams):
         default=None, ge=64, le=2048, description="Side of the square PNG in px"
     )
     model: str | None = Field(default=None, min_length=1, max_length=200, description="Image model")
-
-
-def normalize_avatar(data: bytes, size_px: int, *, max_pixels: int = MAX_SOURCE_PIXELS) -> bytes:
-    """Check image bytes and return a centred square RGBA PNG of ``size_px``; InvalidOutput if bad."""
-    if not data:
-        raise InvalidOutput("the image is empty")
-    try:
-        with Image.open(io.BytesIO(data)) as source:
-            if source.format not in ACCEPTED_FORMATS:
-                raise InvalidOutput(f"unsupported image format {source.format}")
-            width, height = source.size
-            if width * height > max_pixels:
-                raise InvalidOutput(f"image too large ({width}x{height} px)")
-            if min(width, height) < MIN_SOURCE_SIDE_PX:
-                raise InvalidOutput(f"image too small ({width}x{height} px)")
-            source.load()
-            image = ImageOps.exif_transpose(source) or source
-            image = image.convert("RGBA")
-    except InvalidOutput:
-        raise
-    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
-        raise InvalidOutput(f"not a usable image: {exc}") from None
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise InvalidOutput(f"corrupt image: {exc}") from None
-    square = ImageOps.fit(image, (size_px, size_px), method=Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    square.save(out, format="PNG")
-    return out.getvalue()
 
 
 class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):

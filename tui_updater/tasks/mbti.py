@@ -12,6 +12,7 @@ from tui_updater.core.capabilities import TaskCapabilities
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.errors import InvalidOutput
 from tui_updater.providers.base import MBTI_GROUPS, MBTI_TYPES, mbti_group
+from tui_updater.providers.control_chars import removed_note, strip_unsafe
 from tui_updater.tasks.base import ItemSpec, TaskContext, TaskType
 from tui_updater.tasks.selection import (
     CharacterTaskParams,
@@ -115,13 +116,17 @@ class MbtiAssignmentTask(WritesCharacters, TaskType[MbtiParams]):
         mbti = str(answer.value.mbti_type or "").strip().upper()
         if mbti not in MBTI_TYPES:
             raise InvalidOutput(f"provider returned {answer.value.mbti_type!r}, not an MBTI type")
+        reason, removed = strip_unsafe(answer.value.reason)
+        if removed:
+            ctx.warning(f"{character.get('name')}: {removed_note(removed)} from the reason")
         return {
             "characterId": character["id"],
             "characterName": character.get("name"),
             "mbtiType": mbti,
             "group": mbti_group(mbti),
             "confidence": round(float(answer.value.confidence), 3),
-            "reason": answer.value.reason,
+            "reason": reason,
+            **({"controlCharsRemoved": removed} if removed else {}),
             "offline": answer.offline,
             "model": answer.model,
             "changes": {"mbtiType": [old, mbti]},

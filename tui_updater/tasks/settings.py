@@ -12,6 +12,7 @@ from tui_updater.characters.db import SETTINGS_FIELDS, is_empty
 from tui_updater.core.capabilities import TaskCapabilities
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.errors import InvalidOutput
+from tui_updater.providers.control_chars import removed_note, strip_unsafe_fields
 from tui_updater.tasks.base import ItemSpec, TaskContext, TaskType
 from tui_updater.tasks.selection import (
     CharacterTaskParams,
@@ -135,7 +136,11 @@ class CharacterSettingsTask(WritesCharacters, TaskType[SettingsParams]):
             return skipped(character, "all requested fields already filled (overwrite is off)")
         answer = await ctx.resources.provider.write_settings(character, fields)
         ctx.add_usage(answer.usage)
-        values = validate_settings(dict(answer.value), fields)
+        values, removed = strip_unsafe_fields(
+            validate_settings(dict(answer.value), fields), json_fields=("exampleDialogs",)
+        )
+        if removed:
+            ctx.warning(f"{character.get('name')}: {removed_note(removed)} from the answer")
         return {
             "characterId": character["id"],
             "characterName": character.get("name"),
@@ -143,6 +148,7 @@ class CharacterSettingsTask(WritesCharacters, TaskType[SettingsParams]):
             "offline": answer.offline,
             "model": answer.model,
             "changes": {f: [seen[f], values[f]] for f in fields},
+            **({"controlCharsRemoved": removed} if removed else {}),
         }
 
     def summarize(self, params: SettingsParams, items: Sequence[ItemRecord]) -> dict[str, Any]:
