@@ -9,6 +9,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui_updater.core.record import Record
+
 
 @dataclass(frozen=True)
 class ColumnInfo:
@@ -39,8 +41,7 @@ class SchemaSnapshot:
     views: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class SchemaDiff:
+class SchemaDiff(Record):
     tables_added: list[str] = field(default_factory=list)
     tables_removed: list[str] = field(default_factory=list)
     columns_added: list[dict[str, str]] = field(default_factory=list)
@@ -56,21 +57,6 @@ class SchemaDiff:
     @property
     def empty(self) -> bool:
         return not any(self.to_json().values())
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "tablesAdded": self.tables_added,
-            "tablesRemoved": self.tables_removed,
-            "columnsAdded": self.columns_added,
-            "columnsRemoved": self.columns_removed,
-            "columnsChanged": self.columns_changed,
-            "indexesAdded": self.indexes_added,
-            "indexesRemoved": self.indexes_removed,
-            "triggersAdded": self.triggers_added,
-            "triggersRemoved": self.triggers_removed,
-            "viewsAdded": self.views_added,
-            "viewsRemoved": self.views_removed,
-        }
 
 
 def _user_objects(conn: sqlite3.Connection) -> list[tuple[str, str, str, str]]:

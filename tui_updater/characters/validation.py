@@ -9,8 +9,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import computed_field
+
 from tui_updater.characters.schema import quote, read_schema
 from tui_updater.characters.sqlitecopy import integrity_problems
+from tui_updater.core.record import Record
 from tui_updater.errors import CharacterDbError
 
 ALWAYS_REQUIRED: tuple[str, ...] = ("id", "name")
@@ -24,25 +27,16 @@ class Baseline:
     character_fields: tuple[str, ...] = ()  # logical fields resolvable before; () = no table
 
 
-@dataclass(frozen=True)
-class ValidationReport:
+class ValidationReport(Record):
     integrity: str = "ok"
     foreign_keys: str = "ok"
     character_table: str = "ok"
     problems: tuple[str, ...] = ()
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def ok(self) -> bool:
         return not self.problems
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "integrity": self.integrity,
-            "foreignKeys": self.foreign_keys,
-            "characterTable": self.character_table,
-            "problems": list(self.problems),
-        }
 
 
 def foreign_key_violations(conn: sqlite3.Connection) -> Counter[tuple[str, str]]:

@@ -13,10 +13,11 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any
 
 from aiolimiter import AsyncLimiter
+from pydantic import field_serializer
+
+from tui_updater.core.record import Record
 
 DECREASE = 0.7  # the multiplicative decrease (TCP CUBIC's beta)
 BACKING_OFF_S = 10.0  # a push-back this recent still shows the lane as backing off
@@ -24,8 +25,7 @@ MAX_PAUSE_S = 300.0  # a longer Retry-After is capped (as the engine's retry pol
 _MAX_BURST = 8
 
 
-@dataclass(frozen=True)
-class LaneState:
+class LaneState(Record):
     """What the header shows of the lane ("gateway 14/32 in flight · backing off")."""
 
     in_flight: int
@@ -37,17 +37,9 @@ class LaneState:
     push_backs: int  # answers that made the lane shrink or pause, since start
     requests: int  # requests admitted since start
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "inFlight": self.in_flight,
-            "limit": self.limit,
-            "maxInFlight": self.max_in_flight,
-            "waiting": self.waiting,
-            "backingOff": self.backing_off,
-            "pausedS": round(self.paused_s, 1),
-            "pushBacks": self.push_backs,
-            "requests": self.requests,
-        }
+    @field_serializer("paused_s")
+    def _tenths(self, paused_s: float) -> float:
+        return round(paused_s, 1)
 
 
 def _never(exc: BaseException) -> bool:
