@@ -87,10 +87,11 @@ class Runtime:
                 f"character database {settings.db_path} does not exist (check --db or TAVERN_DB; --demo uses the bundled demo)"
             )
         store = SqliteTaskStore(settings.tasks_db_path, synchronous=synchronous)
-        await store.open()
-        provider = build_provider(settings)
+        await store.open()  # closes itself when it fails
+        provider = None
         characters = None
         try:
+            provider = build_provider(settings)
             characters = await CharacterDb.open(settings.db_path, settings.characters, store)
             backups = open_backups(settings)
             resources = TaskResources(
@@ -109,7 +110,8 @@ class Runtime:
         except BaseException:
             if characters is not None:
                 await characters.close()
-            await provider.aclose()
+            if provider is not None:
+                await provider.aclose()
             await store.close()
             raise
         return cls(settings, engine, service, resources, store)
