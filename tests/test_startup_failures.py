@@ -59,10 +59,6 @@ def _random_bytes(path: Path) -> None:
     path.write_bytes(bytes(range(256)) * 16)
 
 
-def _text(path: Path) -> None:
-    path.write_text("these are my notes, not a database\n")
-
-
 def _directory(path: Path) -> None:
     path.mkdir()
     (path / "x").write_text("")
@@ -82,7 +78,6 @@ def _unreadable(path: Path) -> None:
 
 BROKEN_TASKS_DB: dict[str, Callable[[Path], None]] = {
     "random-bytes": _random_bytes,
-    "text": _text,
     "directory": _directory,
     "newer-schema": _newer_schema,
     "unreadable": _unreadable,

@@ -137,15 +137,19 @@ class Site:
 
     def drain(self) -> list[dict[str, Any]]:
         """Restart under --serve and wait over REST until every task has ended."""
-        port = free_port()
-        proc = self.serve(port)
-        try:
-            tasks = wait_all_terminal(proc, port, self)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
-        self.evidence.completions += 1
-        return tasks
+        for _ in range(5):
+            port = free_port()
+            proc = self.serve(port)
+            try:
+                tasks = wait_all_terminal(proc, port, self)
+            except PortTaken:
+                continue  # another process took the free port first
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=30)
+            self.evidence.completions += 1
+            return tasks
+        raise AssertionError("no free port for --serve")
 
     # --- what the gateway saw ---------------------------------------------------------------------
 
@@ -190,11 +194,20 @@ def task_ids(tasks_db: Path) -> list[str]:
         conn.close()
 
 
+class PortTaken(Exception):
+    """The port picked for --serve was taken before the server bound it."""
+
+
 def wait_ready(proc: subprocess.Popen[str], port: int, timeout_s: float = 60) -> httpx.Client:
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
     deadline = time.monotonic() + timeout_s
     while True:
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        if proc.poll() is not None:
+            client.close()
+            stderr = proc.stderr.read() if proc.stderr else ""
+            if "address already in use" in stderr:
+                raise PortTaken(stderr)
+            raise AssertionError(stderr)
         try:
             client.get("/api/status").raise_for_status()
             return client

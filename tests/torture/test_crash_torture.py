@@ -25,6 +25,7 @@ from tests.torture.harness import (
     free_port,
     item_rows,
     leftovers,
+    task_ids,
     task_rows,
     wait_ready,
 )
@@ -60,9 +61,9 @@ def make_site(tmp_path: Path, name: str, gateway: FakeOpenAIServer, count: int) 
 
 
 def delays(rng: random.Random, kills: int) -> list[float]:
-    # Start-up takes about a second; the spread lands kills in start-up, selection, requests,
+    # Start-up takes about a second: the spread lands kills in start-up, selection, requests,
     # the group commit and the apply.
-    return [rng.uniform(0.3, 2.2) for _ in range(kills)]
+    return [rng.uniform(0.6, 2.4) for _ in range(kills)]
 
 
 def torture_run(site: Site, rng: random.Random, kills: int, type_name: str, data: dict) -> None:
@@ -75,8 +76,11 @@ def torture_run(site: Site, rng: random.Random, kills: int, type_name: str, data
     command = ("run", type_name, "--data", json.dumps(data))
     site.run_until_killed(site.launch(*command), rng.uniform(0.0, 1.5), tasks=1)
     for delay in delays(rng, kills - 1):
-        restart = site.launch(*command) if SAME_COMMAND else site.serve(free_port())
-        site.run_until_killed(restart, delay)
+        if SAME_COMMAND:  # its kill counts from when its own new task is stored
+            stored = len(task_ids(site.tasks_db)) + 1
+            site.run_until_killed(site.launch(*command), delay, tasks=stored)
+        else:
+            site.run_until_killed(site.serve(free_port()), delay)
     site.drain()  # tasks the killed runs left: a `run` waits only for its own
     proc = site.launch(*command)
     rc = site.run_to_end(proc)
@@ -174,7 +178,7 @@ def test_crash_torture(tmp_path: Path):
         figures["--serve CHARACTER_SETTINGS"] = check_common(served, "serve")
 
     with FakeOpenAIServer(latency_s=0.15) as gateway:
-        upgrade = make_site(tmp_path, "upgrade", gateway, 12)
+        upgrade = make_site(tmp_path, "upgrade", gateway, 3000)
         names = {r["name"] for r in characters(upgrade.db)}
         torture_upgrade(upgrade, rng, share[3])
         rows = characters(upgrade.db)
