@@ -192,4 +192,5 @@ def test_crash_torture(tmp_path: Path):
         key: sum(f[key] for f in figures.values()) for key in figures["DATABASE_UPGRADE"]
     }
     print(json.dumps({"seed": SEED, "seconds": round(time.monotonic() - started), **figures}))
-    assert figures["total"]["kills"] >= KILLS * 0.8, "most kills must land before the process ends"
+    if not SAME_COMMAND:  # there a restart's new task often has nothing left and ends at once
+        assert figures["total"]["kills"] >= KILLS * 0.8, "most kills must land mid-run"
