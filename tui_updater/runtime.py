@@ -89,7 +89,11 @@ class Runtime:
         # Built before tasks.db opens: a provider refusing its settings leaves no thread behind.
         provider = build_provider(settings)
         store = SqliteTaskStore(settings.tasks_db_path, synchronous=synchronous)
-        await store.open()
+        try:
+            await store.open()  # closes itself when it fails
+        except BaseException:
+            await provider.aclose()
+            raise
         characters = None
         try:
             characters = await CharacterDb.open(settings.db_path, settings.characters, store)
@@ -110,7 +114,8 @@ class Runtime:
         except BaseException:
             if characters is not None:
                 await characters.close()
-            await provider.aclose()
+            if provider is not None:
+                await provider.aclose()
             await store.close()
             raise
         return cls(settings, engine, service, resources, store)

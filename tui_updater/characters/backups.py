@@ -59,6 +59,10 @@ class BackupStore:
         self.backup_dir = Path(backup_dir)
         self.keep = max(1, keep)
         self._clock_ms = clock_ms
+        if self.backup_dir.exists() and not self.backup_dir.is_dir():
+            raise BackupError(
+                f"backup directory {self.backup_dir} is not a directory (check --backup-dir)"
+            )
         self.swept = sweep(self.backup_dir)
         for path in self.swept:
             logger.info("removed %s, left by a run that was killed", path)

@@ -19,8 +19,8 @@ def _when(ms: int) -> str:
 def backups_command(settings: Settings, args: argparse.Namespace) -> int:
     from tui_updater.runtime import open_backups
 
-    store = open_backups(settings)
     try:
+        store = open_backups(settings)
         if args.backup_command == "list":
             backups = store.list()
             if getattr(args, "json", False):
@@ -45,4 +45,7 @@ def backups_command(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     except TavernError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: cannot use {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
         return 2

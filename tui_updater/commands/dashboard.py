@@ -30,10 +30,10 @@ def dashboard_command(settings: Settings, *, connect_url: str | None, token: str
 
 
 async def _run_local(settings: Settings) -> int:
-    from tui_updater.runtime import Runtime
+    from tui_updater.commands.startup import open_runtime
 
     try:
-        runtime = await Runtime.open(settings)
+        runtime = await open_runtime(settings)
     except TavernError as exc:  # ConfigError, CharacterDbError, …: one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

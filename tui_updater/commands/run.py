@@ -88,9 +88,9 @@ def spend_of(runtime: Any, task: TaskRecord) -> dict[str, Any]:
 async def _run(
     settings: Settings, type_name: str, data: dict[str, Any], priority: str
 ) -> tuple[TaskRecord, str | None, dict[str, Any]]:
-    from tui_updater.runtime import Runtime
+    from tui_updater.commands.startup import open_runtime
 
-    runtime = await Runtime.open(settings)
+    runtime = await open_runtime(settings)
     bar = ProgressLine()
     try:
         if runtime.engine.paused:

@@ -21,7 +21,7 @@ def _url(host: str, port: int) -> str:
 
 async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int:
     """Open the runtime, serve until ``stop`` is set (or a signal arrives), then shut down cleanly."""
-    from tui_updater.runtime import Runtime
+    from tui_updater.commands.startup import open_runtime
     from tui_updater.server.app import create_app
     from tui_updater.server.embedded import start_server
 
@@ -35,7 +35,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
             installed.append(signum)
         except (RuntimeError, ValueError):
             pass  # not the main thread
-    runtime = await Runtime.open(settings)
+    runtime = await open_runtime(settings)
     try:
         app = create_app(runtime.service, settings.server, migrations_dir=settings.migrations_dir)
         try:

@@ -7,6 +7,7 @@ transaction on the connection's thread (one await), so concurrent tasks share co
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import sqlite3
@@ -27,6 +28,7 @@ from tui_updater.core.models import (
 )
 from tui_updater.core.service import SORT_ATTRIBUTES
 from tui_updater.core.store import ClaimRequest
+from tui_updater.errors import ConfigError
 from tui_updater.store.rows import Rows
 from tui_updater.store.schema import migrate
 
@@ -81,9 +83,32 @@ class SqliteTaskStore:
     # --- life cycle ----------------------------------------------------------------------------
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
-        await self._run(self._prepare)
+        """Open and migrate tasks.db; on any failure close what was opened and say which file.
+
+        An unclosed aiosqlite connection keeps its (non-daemon) thread alive, so a failed
+        start-up would print its error and then never exit.
+        """
+        pending: aiosqlite.Connection | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            pending = aiosqlite.connect(self.path, isolation_level=None)
+            self._conn = await pending
+            await self._run(self._prepare)
+        except BaseException as exc:
+            if self._conn is not None:
+                with contextlib.suppress(Exception):
+                    await self._conn.close()
+                self._conn = None
+            elif pending is not None and pending._thread.is_alive():
+                # A failed connect has queued the thread's stop but not waited for it: wait
+                # while the loop still runs, or the thread reports into a closed loop.
+                await asyncio.to_thread(pending._thread.join)
+            if isinstance(exc, (sqlite3.Error, OSError)):
+                raise ConfigError(
+                    f"task store {self.path} cannot be opened: {exc} (move the file aside to "
+                    "start with an empty task history, or choose another --state-dir)"
+                ) from exc
+            raise
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA busy_timeout=10000")
