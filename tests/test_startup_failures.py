@@ -111,7 +111,7 @@ def test_gateway_url_with_a_bad_scheme(tmp_path: Path, mode: str, url: str):
     proc = start(
         tmp_path, MODES[mode], "--db", str(db), env={"NEWAPI_BASE_URL": url, "NEWAPI_KEY": "k"}
     )
-    assert_one_line(proc, "base_url")
+    assert_one_line(proc, "NEWAPI_BASE_URL")  # names the setting where it was set
 
 
 @pytest.mark.parametrize("mode", MODES)
