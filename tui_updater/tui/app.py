@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import signal
 from collections.abc import Awaitable, Callable
 
 from textual import on, work
@@ -46,6 +47,9 @@ TASK_ACTIONS = {"focus_task", "cancel_task", "retry_task", "revert_task", "delet
 MAIN_ONLY = {"filter", "toggle_log_filter", "leave_filter"}
 ANYWHERE = {"quit", "help", "new_task", "characters", "backups", "toggle_pause"}
 OURS = TASK_ACTIONS | MAIN_ONLY | ANYWHERE
+EMPTY_QUEUE_HINT = (
+    "No tasks yet: [b]n[/b] new task · [b]a s m u[/b] by type · [b]c[/b] characters · [b]?[/b] keys"
+)
 
 
 class TavernApp(App[int]):
@@ -95,6 +99,7 @@ class TavernApp(App[int]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        self._handle_sigterm()
         self.query_one("#filter", Input).display = False
         self.query_one(QueueTable).focus()
         self.load_info()
@@ -102,6 +107,20 @@ class TavernApp(App[int]):
         self.set_interval(self.flush_interval_s, self._tick(self.flush_events))
         self.set_interval(1.0, self._tick(self.refresh_status))
         self.set_interval(5.0, self._tick(lambda: self.query_one(QueueTable).refresh_ages()))
+
+    def _handle_sigterm(self) -> None:
+        """SIGTERM exits like ``q`` does, so the terminal leaves the alternate screen and gets
+        its modes back (the default action kills the process with the terminal left raw)."""
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.exit, 143)
+        except (NotImplementedError, RuntimeError, ValueError):  # no signals here (Windows, thread)
+            pass
+
+    def on_unmount(self) -> None:
+        try:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
 
     @staticmethod
     def _tick(callback: Callable[[], object]) -> Callable[[], Awaitable[None]]:
@@ -247,6 +266,8 @@ class TavernApp(App[int]):
             parts.append(f"filter [b]{self.filter_text}[/b]: {shown} shown")
         elif total > shown and shown >= MAX_ROWS:
             parts.append(f"showing the {shown} newest of {total} tasks")
+        elif not shown and self.queue is not None:
+            parts.append(EMPTY_QUEUE_HINT)
         self.query_one("#paging", Static).update("  ".join(parts))
         self.query_one("#paging", Static).display = bool(parts)
 
@@ -337,7 +358,9 @@ class TavernApp(App[int]):
 
     def action_revert_task(self) -> None:
         task = self._need_task()
-        if task is not None:
+        if task is not None and task.status is TaskStatus.PENDING:
+            self.notify(f"{task.task_id} has not run yet: it wrote nothing to revert")
+        elif task is not None:
             effect = (
                 "Restore the backup taken before it? Changes made since are undone too."
                 if self.capabilities(task.type).makes_backups
@@ -352,7 +375,10 @@ class TavernApp(App[int]):
     def action_delete_task(self) -> None:
         task = self._need_task()
         if task is not None:
-            running = "" if task.status.finished else " It is still running and will be cancelled."
+            running = {
+                TaskStatus.PENDING: " It has not started and will not run.",
+                TaskStatus.RUNNING: " It is still running and will be cancelled.",
+            }.get(task.status, "")
             self._confirm(
                 f"Delete task [b]{task.task_id}[/b] ({task.type}) and its items and logs?{running}",
                 "Delete",
