@@ -10,6 +10,8 @@ from typing import Any, Protocol
 from tui_updater.core.models import BackupInfo, ItemRecord, LogRecord, TaskRecord
 from tui_updater.core.service import (
     BulkResult,
+    CharacterPage,
+    CharacterQuery,
     QueueStatus,
     ServiceInfo,
     TaskFilter,
@@ -34,6 +36,12 @@ class SummaryPort(Protocol):
     async def summary(self) -> dict[str, Any]: ...
 
 
+class BrowsePort(Protocol):
+    async def page(self, query: CharacterQuery) -> CharacterPage: ...
+
+    async def ids(self, query: CharacterQuery) -> list[str]: ...
+
+
 class LocalService:
     """Implements core.service.UpdaterService for an engine running in this process."""
 
@@ -45,6 +53,7 @@ class LocalService:
         backups: BackupPort,
         characters: SummaryPort | None,
         db_path: Path,
+        browser: BrowsePort | None = None,
         gateway_state: Callable[[], dict[str, Any]] | None = None,
     ):
         self.engine = engine
@@ -52,6 +61,7 @@ class LocalService:
         self._info = info
         self._backups = backups
         self._characters = characters
+        self._browser = browser
         self._db_path = db_path
 
     async def info(self) -> ServiceInfo:
@@ -222,6 +232,14 @@ class LocalService:
         if self._characters is None:
             return {}
         return await self._characters.summary()
+
+    async def list_characters(self, query: CharacterQuery) -> CharacterPage:
+        if self._browser is None:
+            return CharacterPage((), 0, query.offset)
+        return await self._browser.page(query)
+
+    async def character_ids(self, query: CharacterQuery) -> list[str]:
+        return [] if self._browser is None else await self._browser.ids(query)
 
     def subscribe(self) -> BusSubscription:
         return self.engine.bus.subscribe()

@@ -16,6 +16,8 @@ from tui_updater.core.models import BackupInfo, ItemRecord, LogRecord, Priority,
 from tui_updater.core.service import (
     BULK_ACTIONS,
     BulkResult,
+    CharacterPage,
+    CharacterQuery,
     QueueStatus,
     ServiceInfo,
     TaskFilter,
@@ -331,6 +333,27 @@ class RemoteService:
     async def characters_summary(self) -> dict[str, Any]:
         summary: dict[str, Any] = await self._call("GET", "/api/characters/summary")
         return summary
+
+    @staticmethod
+    def _character_params(query: CharacterQuery) -> dict[str, Any]:
+        return {
+            "search": query.search or None,
+            "filter": ",".join(query.filters) or None,
+            "language": query.language,
+            "sort": query.sort,
+            "limit": query.limit,
+            "offset": query.offset,
+        }
+
+    async def list_characters(self, query: CharacterQuery) -> CharacterPage:
+        body = await self._call("GET", "/api/characters", params=self._character_params(query))
+        return CharacterPage.from_json(body)
+
+    async def character_ids(self, query: CharacterQuery) -> list[str]:
+        params = self._character_params(query)
+        params.update(limit=None, offset=None)
+        body = await self._call("GET", "/api/characters/ids", params=params)
+        return [str(key) for key in body["ids"]]
 
     def subscribe(self) -> RemoteSubscription:
         """Events from /ws; raises SubscriberOverflow (once) after a reconnect: resync then."""
