@@ -303,8 +303,12 @@ class TavernApp(App[int]):
     def action_new_task(self, type_name: str = "") -> None:
         self.open_form(type_name)
 
+    @on(CharactersScreen.TaskRequested)
+    def _characters_task(self, event: CharactersScreen.TaskRequested) -> None:
+        self.open_form(event.type_name, event.character_ids)
+
     @work(exclusive=True, group="form", exit_on_error=False)
-    async def open_form(self, type_name: str) -> None:
+    async def open_form(self, type_name: str, character_ids: list[str] | None = None) -> None:
         if not self.task_types:
             try:
                 self._types_loaded(await self.service.task_types())
@@ -318,7 +322,13 @@ class TavernApp(App[int]):
                 self.notify(f"created {task.type} task {task.task_id}")
 
         await self.push_screen(
-            TaskForm(self.service, self.task_types, preselect=type_name or None), created
+            TaskForm(
+                self.service,
+                self.task_types,
+                preselect=type_name or None,
+                character_ids=character_ids,
+            ),
+            created,
         )
 
     def action_focus_task(self) -> None:
