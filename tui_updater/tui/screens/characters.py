@@ -131,8 +131,9 @@ class CharactersScreen(Screen[None]):
     # --- loading ------------------------------------------------------------------------------
 
     def action_reload(self) -> None:
-        self.load_summary()
+        # the page first: both share the database's one connection, and the summary scans all
         self.load_page()
+        self.load_summary()
 
     @work(exclusive=True, group="characters-summary", exit_on_error=False)
     async def load_summary(self) -> None:
