@@ -240,7 +240,7 @@ async def test_palette_runs_actions(runtime: Runtime) -> None:
         await wait_for(pilot, lambda: bool(app.task_types), what="types")
         await pilot.press("ctrl+p")
         await pilot.pause(0.2)
-        await pilot.press(*"Characters: missing")
+        await pilot.press(*"Characters: browse")
         await pilot.pause(0.5)
         await pilot.press("enter")
         await wait_for(

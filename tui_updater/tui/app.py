@@ -41,10 +41,10 @@ from tui_updater.tui.screens.help import HelpScreen
 from tui_updater.tui.widgets.detail_pane import DetailPane, Panes
 from tui_updater.tui.widgets.header import HeaderBar, KeyFooter
 from tui_updater.tui.widgets.log_pane import LogPane
-from tui_updater.tui.widgets.queue_table import MAX_ROWS, QueueTable, task_matches
+from tui_updater.tui.widgets.queue_table import MAX_ROWS, SORT_MODES, QueueTable, task_matches
 
 TASK_ACTIONS = {"focus_task", "cancel_task", "retry_task", "revert_task", "delete_task"}
-MAIN_ONLY = {"filter", "toggle_log_filter", "leave_filter"}
+MAIN_ONLY = {"filter", "toggle_log_filter", "leave_filter", "cycle_sort"}
 ANYWHERE = {"quit", "help", "new_task", "characters", "backups", "toggle_pause"}
 OURS = TASK_ACTIONS | MAIN_ONLY | ANYWHERE
 EMPTY_QUEUE_HINT = (
@@ -181,6 +181,7 @@ class TavernApp(App[int]):
             header.show(connection=None if state is None else str(state))
             return
         self.paused = self.queue.paused
+        self.table.set_paused(self.paused)
         header.show(status=self.queue, connection=None if connection is None else str(connection))
         self._update_paging()
 
@@ -226,6 +227,7 @@ class TavernApp(App[int]):
                     new_lines.append((event.task_id, log_line(event)))
                 elif event.type in (EventType.QUEUE_PAUSED, EventType.QUEUE_RESUMED):
                     self.paused = event.type is EventType.QUEUE_PAUSED
+                    table.set_paused(self.paused)
                 elif event.type is EventType.TASK_DELETED and event.task_id:
                     self.task_records.pop(event.task_id, None)
                     table.remove_task(event.task_id)
@@ -409,6 +411,7 @@ class TavernApp(App[int]):
             return
         if verb in ("pause", "resume"):
             self.paused = verb == "pause"
+            self.table.set_paused(self.paused)
             await self.refresh_status()
             self.notify("queue paused: nothing new starts" if self.paused else "queue resumed")
         elif verb == "revert" and isinstance(outcome, dict):
@@ -442,6 +445,11 @@ class TavernApp(App[int]):
         elif box.value:
             box.value = ""
             box.display = False
+
+    def action_cycle_sort(self) -> None:
+        table = self.table
+        table.set_sort(SORT_MODES[(SORT_MODES.index(table.sort_mode) + 1) % len(SORT_MODES)])
+        self.notify(f"queue sorted by {table.sort_mode}, running tasks first")
 
     def action_toggle_log_filter(self) -> None:
         pane = self.query_one(LogPane)
