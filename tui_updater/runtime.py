@@ -103,7 +103,7 @@ class Runtime:
                 service_info(settings, provider),
                 backups=backups,
                 characters=characters,
-                browser=CharacterBrowser(characters),
+                browser=CharacterBrowser(characters, changes=store, avatar_dir=settings.avatar_dir),
                 db_path=settings.db_path,
                 gateway_state=getattr(provider, "gateway_state", None),
             )

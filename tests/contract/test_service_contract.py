@@ -279,3 +279,17 @@ class TestCharacterBrowsingContract:
             with pytest.raises(InvalidParameters) as bad:
                 CharacterQuery.parse(**kwargs)  # type: ignore[arg-type]
             assert bad.value.field == field
+
+    async def test_one_character_with_its_history(self, service: UpdaterService) -> None:
+        page = await service.list_characters(CharacterQuery(limit=1))
+        row = page.rows[0]
+        detail = await service.character(row.character_id)
+        assert detail.character_id == row.character_id and detail.name == row.name
+        assert row.name in detail.fields.values()
+        assert all(entry.entry_id > 0 and entry.task_id for entry in detail.history)
+        with pytest.raises(InvalidParameters) as unknown:
+            await service.character("no-such-character")
+        assert unknown.value.field == "characterId"
+        with pytest.raises(InvalidParameters) as no_entry:
+            await service.revert_change(987654321)
+        assert no_entry.value.field == "entryId"

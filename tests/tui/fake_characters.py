@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui_updater.core.service import CharacterPage, CharacterQuery, CharacterRow
+from tui_updater.core.service import (
+    CharacterChangeEntry,
+    CharacterDetail,
+    CharacterPage,
+    CharacterQuery,
+    CharacterRow,
+)
+from tui_updater.errors import InvalidParameters
 
 THIN_DESCRIPTION_CHARS = 80
 NAMES = (
@@ -40,9 +47,51 @@ def _character(number: int) -> dict[str, Any]:
     }
 
 
+MBTI_TASK = "task_1767229000000_0000000001"
+SETTINGS_TASK = "task_1767229200000_0000000003"
+
+
 class FakeCharacters:
     def __init__(self) -> None:
         self.rows = [_character(n) for n in range(1, len(NAMES) + 1)]
+        self.by_id = {row["id"]: row for row in self.rows}
+        # Aria (c001): the MBTI task gave her a type, then the settings task a scenario
+        self.journal = [
+            CharacterChangeEntry(
+                1, MBTI_TASK, "mbtiType", None, "ENFP", "applied", 1_767_225_601_000
+            ),
+            CharacterChangeEntry(
+                2, SETTINGS_TASK, "scenario", None, "A storm.", "applied", 1_767_226_201_000
+            ),
+        ]
+        self._owner = {1: "c001", 2: "c001"}
+
+    def detail(self, character_id: str) -> CharacterDetail:
+        row = self.by_id.get(str(character_id))
+        if row is None:
+            raise InvalidParameters("characterId", f"no character with id {character_id!r}")
+        history = [e for e in reversed(self.journal) if self._owner[e.entry_id] == row["id"]]
+        return CharacterDetail(row["id"], row["name"], dict(row), None, tuple(history))
+
+    def revert_change(self, entry_id: int) -> dict[str, Any]:
+        found = [(n, e) for n, e in enumerate(self.journal) if e.entry_id == entry_id]
+        if not found:
+            raise InvalidParameters("entryId", f"no journal entry {entry_id}")
+        position, entry = found[0]
+        if entry.state != "applied":
+            return {
+                "entryId": entry_id,
+                "reverted": False,
+                "reason": f"this change is {entry.state}, not applied",
+            }
+        row = self.by_id[self._owner[entry_id]]
+        if row[entry.column] != entry.new_value:
+            self.journal[position] = entry.evolve(state="revert_conflict")
+            reason = f"changed since the task wrote it: {entry.column}"
+            return {"entryId": entry_id, "reverted": False, "reason": reason}
+        row[entry.column] = entry.old_value
+        self.journal[position] = entry.evolve(state="reverted")
+        return {"entryId": entry_id, "reverted": True, "reason": None}
 
     def _matches(self, row: dict[str, Any], query: CharacterQuery) -> bool:
         needle = query.search.lower()

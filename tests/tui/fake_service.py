@@ -23,6 +23,7 @@ from tui_updater.core.models import (
 )
 from tui_updater.core.service import (
     BulkResult,
+    CharacterDetail,
     CharacterPage,
     CharacterQuery,
     QueueStatus,
@@ -504,6 +505,13 @@ class FakeService:
     async def list_characters(self, query: CharacterQuery) -> CharacterPage:
         self.calls.append(("list_characters", query))
         return self.characters.page(query)
+
+    async def character(self, character_id: str) -> CharacterDetail:
+        return self.characters.detail(character_id)
+
+    async def revert_change(self, entry_id: int) -> dict[str, Any]:
+        self.calls.append(("revert_change", entry_id))
+        return self.characters.revert_change(entry_id)
 
     async def character_ids(self, query: CharacterQuery) -> list[str]:
         self.calls.append(("character_ids", query))

@@ -7,11 +7,20 @@ screen never loads the table (100,000 rows cost what one page costs, plus the co
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
 
 from tui_updater.characters.db import SUMMARY_FIELDS, CharacterDb, is_empty
 from tui_updater.characters.schema import CharacterSchema
-from tui_updater.core.service import CharacterPage, CharacterQuery, CharacterRow
+from tui_updater.core.journal import JournalEntry
+from tui_updater.core.service import (
+    CharacterChangeEntry,
+    CharacterDetail,
+    CharacterPage,
+    CharacterQuery,
+    CharacterRow,
+)
+from tui_updater.errors import InvalidParameters
 
 THIN_DESCRIPTION_CHARS = 80  # a description shorter than this reads as a stub
 _LIKE_ESCAPE = "\\"
@@ -22,11 +31,85 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-class CharacterBrowser:
-    """Pages of characters from the open CharacterDb (its schema names the real columns)."""
+HISTORY_ENTRIES = 200
 
-    def __init__(self, db: CharacterDb) -> None:
+
+class ChangeLog(Protocol):
+    """The journal reads the character view needs (the task store provides them)."""
+
+    async def character_entries(
+        self, character_id: str, *, limit: int = HISTORY_ENTRIES
+    ) -> list[JournalEntry]: ...
+
+    async def entry(self, entry_id: int) -> JournalEntry | None: ...
+
+
+def _shown(value: Any) -> Any:
+    return f"<{len(value)} bytes>" if isinstance(value, bytes) else value
+
+
+class CharacterBrowser:
+    """Pages of characters from the open CharacterDb (its schema names the real columns), one
+    character with its history, and the revert of one change."""
+
+    def __init__(
+        self, db: CharacterDb, *, changes: ChangeLog, avatar_dir: Path | None = None
+    ) -> None:
         self._db = db
+        self._changes = changes
+        self._avatar_dir = avatar_dir
+
+    async def detail(self, character_id: str) -> CharacterDetail:
+        schema = self._db.schema
+        id_value = schema.id_value(character_id)
+        sql = f"SELECT * FROM {schema.qtable} WHERE {schema.q('id')} = ?"
+
+        def work(conn: sqlite3.Connection) -> dict[str, Any] | None:
+            cursor = conn.execute(sql, (id_value,))
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            return {d[0]: _shown(v) for d, v in zip(cursor.description, row, strict=True)}
+
+        fields = None if id_value is None else await self._db.run(work)
+        if fields is None:
+            raise InvalidParameters("characterId", f"no character with id {character_id!r}")
+        name_col = schema.column("name") if schema.has("name") else schema.column("id")
+        entries = await self._changes.character_entries(str(character_id))
+        return CharacterDetail(
+            str(character_id),
+            str(fields.get(name_col) or ""),
+            fields,
+            self._avatar_file(
+                fields.get(schema.column("avatar")) if schema.has("avatar") else None
+            ),
+            tuple(
+                CharacterChangeEntry(
+                    e.entry_id or 0,
+                    e.task_id,
+                    e.column,
+                    _shown(e.old_value),
+                    _shown(e.new_value),
+                    e.state.value,
+                    e.created_at_ms,
+                )
+                for e in entries
+            ),
+        )
+
+    def _avatar_file(self, value: Any) -> str | None:
+        """The stored avatar's file: the site keeps a public path, the file is in avatar_dir."""
+        if not value or self._avatar_dir is None:
+            return None
+        candidate = self._avatar_dir / PurePosixPath(str(value)).name
+        return str(candidate) if candidate.is_file() else None
+
+    async def revert_change(self, entry_id: int) -> dict[str, Any]:
+        entry = await self._changes.entry(entry_id)
+        if entry is None:
+            raise InvalidParameters("entryId", f"no journal entry {entry_id}")
+        reason = await self._db.writer.revert_entry(entry)
+        return {"entryId": entry_id, "reverted": reason is None, "reason": reason}
 
     def _where(self, schema: CharacterSchema, query: CharacterQuery) -> tuple[str, list[Any]]:
         conditions: list[str] = []

@@ -289,6 +289,28 @@ class CharacterPage(Record):
     offset: int = 0
 
 
+class CharacterChangeEntry(Record):
+    """One journaled write to a character: which task changed which column, from what to what."""
+
+    entry_id: int
+    task_id: str
+    column: str  # the real column name
+    old_value: Any
+    new_value: Any
+    state: str  # applied, conflict, reverted, revert_conflict, planned
+    created_at_ms: int = 0
+
+
+class CharacterDetail(Record):
+    """Everything the character view shows: every column, the avatar file, the history."""
+
+    character_id: str
+    name: str
+    fields: dict[str, Any]  # real column → value (bytes as a size note)
+    avatar_file: str | None = None  # the image on the engine's machine, when it is there
+    history: tuple[CharacterChangeEntry, ...] = ()  # newest first
+
+
 class Subscription(Protocol):
     """A bounded stream of engine events; progress is coalesced per task, terminal events kept.
 
@@ -398,5 +420,12 @@ class UpdaterService(Protocol):
 
     async def character_ids(self, query: CharacterQuery) -> list[str]:
         """The ids of every character the query matches (its limit and offset ignored)."""
+
+    async def character(self, character_id: str) -> CharacterDetail:
+        """One character with its journal history; InvalidParameters(characterId) if unknown."""
+
+    async def revert_change(self, entry_id: int) -> dict[str, Any]:
+        """Undo one applied change if the cell still holds what it wrote (compare-and-set):
+        ``{"entryId", "reverted", "reason"}``; InvalidParameters(entryId) if unknown."""
 
     def subscribe(self) -> Subscription: ...

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from tui_updater.core.models import BackupInfo, ItemRecord, LogRecord, TaskRecord
 from tui_updater.core.service import (
     BulkResult,
+    CharacterDetail,
     CharacterPage,
     CharacterQuery,
     QueueStatus,
@@ -23,7 +24,7 @@ from tui_updater.core.service import (
 )
 from tui_updater.engine.bus import BusSubscription
 from tui_updater.engine.engine import Engine
-from tui_updater.errors import TaskStateError
+from tui_updater.errors import InvalidParameters, TaskStateError
 
 
 class BackupPort(Protocol):
@@ -40,6 +41,10 @@ class BrowsePort(Protocol):
     async def page(self, query: CharacterQuery) -> CharacterPage: ...
 
     async def ids(self, query: CharacterQuery) -> list[str]: ...
+
+    async def detail(self, character_id: str) -> CharacterDetail: ...
+
+    async def revert_change(self, entry_id: int) -> dict[str, Any]: ...
 
 
 class LocalService:
@@ -240,6 +245,20 @@ class LocalService:
 
     async def character_ids(self, query: CharacterQuery) -> list[str]:
         return [] if self._browser is None else await self._browser.ids(query)
+
+    def _need_browser(self) -> BrowsePort:
+        if self._browser is None:
+            raise InvalidParameters("characterId", "no character database is open")
+        return self._browser
+
+    async def character(self, character_id: str) -> CharacterDetail:
+        return await self._need_browser().detail(character_id)
+
+    async def revert_change(self, entry_id: int) -> dict[str, Any]:
+        outcome = await self._need_browser().revert_change(entry_id)
+        if outcome["reverted"]:
+            self.engine.log("INFO", f"reverted journal entry {entry_id}")
+        return outcome
 
     def subscribe(self) -> BusSubscription:
         return self.engine.bus.subscribe()

@@ -16,6 +16,7 @@ from tui_updater.core.models import BackupInfo, ItemRecord, LogRecord, Priority,
 from tui_updater.core.service import (
     BULK_ACTIONS,
     BulkResult,
+    CharacterDetail,
     CharacterPage,
     CharacterQuery,
     QueueStatus,
@@ -348,6 +349,14 @@ class RemoteService:
     async def list_characters(self, query: CharacterQuery) -> CharacterPage:
         body = await self._call("GET", "/api/characters", params=self._character_params(query))
         return CharacterPage.from_json(body)
+
+    async def character(self, character_id: str) -> CharacterDetail:
+        body = await self._call("GET", f"/api/characters/{quote(str(character_id), safe='')}")
+        return CharacterDetail.from_json(body)
+
+    async def revert_change(self, entry_id: int) -> dict[str, Any]:
+        outcome: dict[str, Any] = await self._call("POST", f"/api/journal/{int(entry_id)}/revert")
+        return outcome
 
     async def character_ids(self, query: CharacterQuery) -> list[str]:
         params = self._character_params(query)

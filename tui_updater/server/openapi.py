@@ -364,9 +364,18 @@ def _operation(
     }
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in ("task_id", "name")
+        for name in ("task_id", "name", "character_id")
         if "{" + name + "}" in path
     ]
+    if "{entry_id}" in path:
+        parameters.append(
+            {
+                "name": "entry_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+            }
+        )
     parameters += _QUERIES.get((method, path), [])
     if parameters:
         operation["parameters"] = parameters

@@ -386,6 +386,18 @@ async def character_ids(request: Request) -> Response:
     )
 
 
+async def get_character(request: Request) -> Response:
+    detail = await _ctx(request).service.character(str(request.path_params["character_id"]))
+    return JSONResponse(detail.to_json())
+
+
+async def revert_change(request: Request) -> Response:
+    raw = str(request.path_params["entry_id"])
+    if not raw.isdigit() or len(raw) > 18:
+        raise invalid_field("entryId", "a journal entry id is a whole number")
+    return JSONResponse(await _ctx(request).service.revert_change(int(raw)))
+
+
 Handler = Callable[[Request], Awaitable[Response]]
 API_ROUTES: list[tuple[str, str, Handler, str]] = [
     # (method, path, handler, summary) — the OpenAPI document is built from this table.
@@ -449,6 +461,18 @@ API_ROUTES: list[tuple[str, str, Handler, str]] = [
         "/api/characters/ids",
         character_ids,
         "The ids of every character a search and filter match",
+    ),
+    (
+        "GET",
+        "/api/characters/{character_id}",
+        get_character,
+        "One character: every column, its avatar file, its history from the journal",
+    ),
+    (
+        "POST",
+        "/api/journal/{entry_id}/revert",
+        revert_change,
+        "Undo one journaled change if the cell still holds what it wrote",
     ),
 ]
 
