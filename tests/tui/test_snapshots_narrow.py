@@ -13,6 +13,7 @@ from tests.tui.conftest import wait_for
 from tests.tui.fake_service import FakeService, fixed_clock
 from tests.tui.test_queue_order import big_tasks
 from tui_updater.tui.app import TavernApp
+from tui_updater.tui.screens.character import CharacterScreen
 from tui_updater.tui.screens.characters import CharactersScreen
 
 NARROW = (80, 24)
@@ -67,3 +68,30 @@ def test_characters_browser_filtered_and_marked(snap_compare: Any) -> None:
         await pilot.pause(0.1)
 
     assert snap_compare(big_app(), terminal_size=NARROW, run_before=browse)
+
+
+def test_character_view_with_history(snap_compare: Any) -> None:
+    async def view(pilot: Any) -> None:
+        await queue_shown(pilot)
+        await pilot.press("c")
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, CharactersScreen)
+                and pilot.app.screen.page_data is not None
+            ),
+            what="browser",
+        )
+        pilot.app.screen.table.move_cursor(row=1)  # Aria, with two journaled changes
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, CharacterScreen)
+                and pilot.app.screen.detail is not None
+            ),
+            what="character view",
+        )
+        await pilot.pause(0.1)
+
+    assert snap_compare(big_app(), terminal_size=NARROW, run_before=view)

@@ -33,6 +33,7 @@ from tui_updater.tui.commands import TavernCommands
 from tui_updater.tui.feed import log_line, record_from_event
 from tui_updater.tui.keys import KEYS
 from tui_updater.tui.screens.backups import BackupsScreen
+from tui_updater.tui.screens.character import CharacterScreen
 from tui_updater.tui.screens.characters import CharactersScreen
 from tui_updater.tui.screens.confirm import ConfirmScreen
 from tui_updater.tui.screens.detail import DetailScreen
@@ -304,6 +305,13 @@ class TavernApp(App[int]):
 
     def action_new_task(self, type_name: str = "") -> None:
         self.open_form(type_name)
+
+    @on(CharactersScreen.CharacterChosen)
+    @on(DetailScreen.CharacterWanted)
+    def _character_wanted(
+        self, event: CharactersScreen.CharacterChosen | DetailScreen.CharacterWanted
+    ) -> None:
+        self.push_screen(CharacterScreen(self.service, event.character_id))
 
     @on(CharactersScreen.TaskRequested)
     def _characters_task(self, event: CharactersScreen.TaskRequested) -> None:

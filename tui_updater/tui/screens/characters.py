@@ -93,6 +93,13 @@ class CharactersScreen(Screen[None]):
             self.type_name = type_name
             self.character_ids = character_ids
 
+    class CharacterChosen(Message):
+        """Enter on a character: open its view."""
+
+        def __init__(self, character_id: str) -> None:
+            super().__init__()
+            self.character_id = character_id
+
     def __init__(self, service: UpdaterService) -> None:
         super().__init__()
         self.service = service
@@ -322,6 +329,12 @@ class CharactersScreen(Screen[None]):
             self.notify("the filter matches no character")
             return
         self.post_message(self.TaskRequested(self._task_type(), ids))
+
+    @on(DataTable.RowSelected, "#characters-table")
+    def _chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.CharacterChosen(str(event.row_key.value)))
 
     def action_leave(self) -> None:
         search = self.query_one("#characters-search", Input)
