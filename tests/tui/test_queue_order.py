@@ -8,6 +8,7 @@ from tests.tui.conftest import wait_for
 from tests.tui.fake_service import FakeService, fixed_clock, sample_tasks
 from tui_updater.core.models import ItemCounts, Priority, TaskRecord, TaskStatus
 from tui_updater.tui.app import TavernApp
+from tui_updater.tui.screens.confirm import ConfirmScreen
 
 NARROW = (80, 24)
 
@@ -85,3 +86,30 @@ async def test_pause_holds_running_tasks_visibly() -> None:
         assert str(app.table.get_row(running)[6]) == "‖"
         await pilot.press("p")
         await wait_for(pilot, lambda: "RUNNING" in str(app.table.get_row(running)[2]), what="on")
+
+
+async def test_marked_tasks_take_one_bulk_action_and_priority_changes() -> None:
+    service = FakeService(big_tasks())
+    app = TavernApp(service, clock=fixed_clock)
+    async with app.run_test(size=NARROW) as pilot:
+        await _shown(pilot, app)
+        pending = big_tasks()[0].task_id
+        failed = sample_tasks()[1].task_id
+        app.table.move_cursor(row=app.table.get_row_index(pending))
+        await pilot.press("plus")  # URGENT already: stays
+        await pilot.press("minus")
+        await wait_for(
+            pilot, lambda: service.tasks[pending].priority is Priority.HIGH, what="lowered"
+        )
+        app.table.move_cursor(row=app.table.get_row_index(pending))
+        await pilot.press("space")
+        app.table.move_cursor(row=app.table.get_row_index(failed))
+        await pilot.press("space")
+        assert list(app.table.marked) == [pending, failed]
+        assert "● " in str(app.table.get_row(pending)[0])
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="question")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not app.table.marked, what="done")
+        assert service.tasks[pending].status is TaskStatus.CANCELLED
+        assert service.tasks[failed].status is TaskStatus.FAILED  # a finished task: skipped

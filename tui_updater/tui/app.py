@@ -32,6 +32,7 @@ from tui_updater.errors import TavernError
 from tui_updater.tui.commands import TavernCommands
 from tui_updater.tui.feed import log_line, record_from_event
 from tui_updater.tui.keys import KEYS
+from tui_updater.tui.marks import QueueMarks
 from tui_updater.tui.screens.backups import BackupsScreen
 from tui_updater.tui.screens.character import CharacterScreen
 from tui_updater.tui.screens.characters import CharactersScreen
@@ -44,8 +45,15 @@ from tui_updater.tui.widgets.header import HeaderBar, KeyFooter
 from tui_updater.tui.widgets.log_pane import LogPane
 from tui_updater.tui.widgets.queue_table import MAX_ROWS, SORT_MODES, QueueTable, task_matches
 
-TASK_ACTIONS = {"focus_task", "cancel_task", "retry_task", "revert_task", "delete_task"}
-MAIN_ONLY = {"filter", "toggle_log_filter", "leave_filter", "cycle_sort"}
+TASK_ACTIONS = {
+    "focus_task",
+    "cancel_task",
+    "retry_task",
+    "revert_task",
+    "delete_task",
+    "shift_priority",
+}
+MAIN_ONLY = {"filter", "toggle_log_filter", "leave_filter", "cycle_sort", "mark_task"}
 ANYWHERE = {"quit", "help", "new_task", "characters", "backups", "toggle_pause"}
 OURS = TASK_ACTIONS | MAIN_ONLY | ANYWHERE
 EMPTY_QUEUE_HINT = (
@@ -53,7 +61,7 @@ EMPTY_QUEUE_HINT = (
 )
 
 
-class TavernApp(App[int]):
+class TavernApp(QueueMarks, App[int]):
     """The dashboard. ``service`` is a LocalService or the remote client; ``clock`` gives epoch ms."""
 
     CSS_PATH = "app.tcss"
@@ -271,6 +279,10 @@ class TavernApp(App[int]):
             parts.append(f"showing the {shown} newest of {total} tasks")
         elif not shown and self.queue is not None:
             parts.append(EMPTY_QUEUE_HINT)
+        if self.table.marked:
+            parts.append(
+                f"[b]{len(self.table.marked)} marked[/b]: x cancel · r retry · d delete · + - priority"
+            )
         self.query_one("#paging", Static).update("  ".join(parts))
         self.query_one("#paging", Static).display = bool(parts)
 
@@ -358,6 +370,8 @@ class TavernApp(App[int]):
         self.push_screen(ConfirmScreen(question, confirm_label=label), answered)
 
     def action_cancel_task(self) -> None:
+        if self._bulk("cancel"):
+            return
         task = self._need_task()
         if task is None:
             return
@@ -372,6 +386,8 @@ class TavernApp(App[int]):
             self.call_service("cancel", task.task_id)
 
     def action_retry_task(self) -> None:
+        if self._bulk("retry"):
+            return
         task = self._need_task()
         if task is not None:
             self.call_service("retry", task.task_id)
@@ -393,6 +409,8 @@ class TavernApp(App[int]):
             )
 
     def action_delete_task(self) -> None:
+        if self._bulk("delete"):
+            return
         task = self._need_task()
         if task is not None:
             running = {

@@ -99,6 +99,7 @@ class QueueTable(DataTable[Any]):
         self._short_names: dict[str, str] = {}  # type name → the short name its schema declares
         self.sort_mode = SORT_MODES[0]
         self.paused = False
+        self.marked: dict[str, None] = {}  # tasks marked for a bulk action, in marking order
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -151,7 +152,8 @@ class QueueTable(DataTable[Any]):
             "eta": "‖" if held else eta_text(task, now_ms),
             "age": age_text(task, now_ms),
         }
-        cells[first] = KeyedText(str(cells[first]), task.task_id)
+        mark = "● " if task.task_id in self.marked else ""
+        cells[first] = KeyedText(mark + str(cells[first]), task.task_id)
         return {key: cells[key] for key, _, _ in self._columns}
 
     def upsert(self, task: TaskRecord) -> bool:
@@ -173,6 +175,7 @@ class QueueTable(DataTable[Any]):
         return False
 
     def remove_task(self, task_id: str) -> None:
+        self.marked.pop(task_id, None)
         self._texts.pop((task_id, "age"), None)
         self._texts.pop((task_id, "eta"), None)
         if self._shown.pop(task_id, None) is not None:
@@ -195,6 +198,24 @@ class QueueTable(DataTable[Any]):
         self.order_rows()
         if selected is not None and selected in self._shown:
             self.move_cursor(row=self.get_row_index(selected))
+
+    def toggle_mark(self, task_id: str) -> None:
+        if task_id in self.marked:
+            del self.marked[task_id]
+        else:
+            self.marked[task_id] = None
+        task = self._shown.get(task_id)
+        if task is not None:
+            first = self._columns[0][0]
+            self.update_cell(task_id, first, self._cells(task, self._clock())[first])
+
+    def clear_marks(self) -> None:
+        marked, self.marked = list(self.marked), {}
+        for task_id in marked:
+            task = self._shown.get(task_id)
+            if task is not None:
+                first = self._columns[0][0]
+                self.update_cell(task_id, first, self._cells(task, self._clock())[first])
 
     def set_paused(self, paused: bool) -> None:
         if paused != self.paused:
