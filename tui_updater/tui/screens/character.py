@@ -21,6 +21,14 @@ from tui_updater.tui.screens.confirm import ConfirmScreen
 from tui_updater.tui.widgets.avatar import AvatarPreview
 from tui_updater.tui.widgets.header import KeyFooter
 
+HISTORY_COLUMNS = (
+    ("When", 14),
+    ("Task", 10),
+    ("Field", 12),
+    ("Before", 10),
+    ("After", 10),
+    ("State", 10),
+)  # 80 columns hold them; the line below the table has the whole values
 VALUE_CHARS = 60  # a value's preview in the history table
 FIELD_CHARS = 400  # a field's text in the field list
 STATE_MARKS = {
@@ -42,7 +50,7 @@ def short(value: Any, limit: int = VALUE_CHARS) -> str:
 def when(ms: int) -> str:
     if not ms:
         return "-"
-    return dt.datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
+    return dt.datetime.fromtimestamp(ms / 1000).strftime("%m-%d %H:%M:%S")
 
 
 def fields_table(detail: CharacterDetail) -> Table:
@@ -85,8 +93,8 @@ class CharacterScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#character-history", DataTable)
-        for label in ("When", "Task", "Field", "Before", "After", "State"):
-            table.add_column(label, key=label)
+        for label, width in HISTORY_COLUMNS:
+            table.add_column(label, key=label, width=width)
         table.focus()
         self.load()
 

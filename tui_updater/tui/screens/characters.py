@@ -35,7 +35,16 @@ FILTERS: dict[str, tuple[str, str, str]] = {
     "thinDescription": ("3", "thin", "CHARACTER_SETTINGS"),
 }
 SORTS = ("name", "-updatedAt", "language", "mbtiType")
-COLUMNS = (" ", "Name", "Lang", "MBTI", "Avatar", "Empty fields", "Updated")
+# label, width: 80 columns hold them all (long names and field lists are cut, not wrapped)
+COLUMNS = (
+    (" ", 1),
+    ("Name", 14),
+    ("Lang", 6),
+    ("MBTI", 4),
+    ("Avatar", 10),
+    ("Empty fields", 18),
+    ("Updated", 10),
+)
 SHORT_FIELDS = {
     "avatar": "avatar",
     "description": "desc",
@@ -53,7 +62,7 @@ SHORT_FIELDS = {
 def character_cells(row: CharacterRow, marked: bool) -> tuple[str, ...]:
     avatar = "✓ yes" if row.has_avatar else f"✗ {(row.avatar_status or 'none').lower()}"
     empty = ",".join(SHORT_FIELDS.get(f, f) for f in row.empty_fields) or "—"
-    updated = (row.updated_at or "")[:16].replace("T", " ")
+    updated = (row.updated_at or "")[:10]  # the day: the view (enter) has the whole value
     return (
         "●" if marked else " ",
         row.name or row.character_id,
@@ -125,8 +134,8 @@ class CharactersScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#characters-table", DataTable)
-        for label in COLUMNS:
-            table.add_column(label, key=label)
+        for label, width in COLUMNS:
+            table.add_column(label, key=label, width=width)
         table.focus()
         self._show_filters()
         self.action_reload()
