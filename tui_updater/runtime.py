@@ -70,6 +70,7 @@ class Runtime:
     async def open(
         cls, settings: Settings, *, clock: Clock | None = None, synchronous: str = "FULL"
     ) -> Runtime:
+        from tui_updater.characters.browse import CharacterBrowser
         from tui_updater.characters.db import CharacterDb
         from tui_updater.characters.demo import ensure_demo_db
         from tui_updater.store.sqlite import SqliteTaskStore
@@ -107,6 +108,7 @@ class Runtime:
                 service_info(settings, provider),
                 backups=backups,
                 characters=characters,
+                browser=CharacterBrowser(characters, changes=store, avatar_dir=settings.avatar_dir),
                 db_path=settings.db_path,
                 gateway_state=getattr(provider, "gateway_state", None),
             )

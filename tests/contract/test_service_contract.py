@@ -15,7 +15,7 @@ from tests.server.conftest import app_for, demo_settings
 from tests.tui.fake_service import FakeService
 from tui_updater.core.events import Event, EventType
 from tui_updater.core.models import Priority, TaskStatus
-from tui_updater.core.service import UpdaterService
+from tui_updater.core.service import CharacterQuery, UpdaterService
 from tui_updater.errors import InvalidParameters, TaskNotFound, TaskStateError, UnknownTaskType
 from tui_updater.runtime import Runtime
 from tui_updater.server.client import RemoteService
@@ -224,3 +224,72 @@ class TestUpdaterServiceContract:
         await service.pause()
         await service.pause()  # twice is harmless
         assert (await service.queue_status()).paused
+
+
+class TestCharacterBrowsingContract:
+    async def test_pages_cover_the_table_in_order(self, service: UpdaterService) -> None:
+        summary = await service.characters_summary()
+        first = await service.list_characters(CharacterQuery(limit=10))
+        assert first.total == summary["total"] and len(first.rows) == 10
+        names = [row.name for row in first.rows]
+        assert names == sorted(names)
+        second = await service.list_characters(CharacterQuery(limit=10, offset=10))
+        assert second.offset == 10 and not {r.character_id for r in first.rows} & {
+            r.character_id for r in second.rows
+        }
+        assert second.rows[0].name >= first.rows[-1].name
+        descending = await service.list_characters(CharacterQuery(sort="-name", limit=3))
+        assert [r.name for r in descending.rows] == sorted(
+            (r.name for r in descending.rows), reverse=True
+        )
+        everyone = await service.character_ids(CharacterQuery(limit=1))
+        assert len(everyone) == summary["total"]
+
+    async def test_filters_and_search(self, service: UpdaterService) -> None:
+        summary = await service.characters_summary()
+        no_avatar = await service.list_characters(
+            CharacterQuery(filters=("missingAvatar",), limit=1000)
+        )
+        assert no_avatar.total == summary["missing"]["avatar"]
+        assert all(not row.has_avatar and "avatar" in row.empty_fields for row in no_avatar.rows)
+        both = await service.list_characters(
+            CharacterQuery(filters=("missingAvatar", "noMbti"), limit=1000)
+        )
+        assert all(row.mbti_type is None for row in both.rows)
+        assert both.total <= no_avatar.total
+        ids = await service.character_ids(CharacterQuery(filters=("missingAvatar",)))
+        assert sorted(ids) == sorted(row.character_id for row in no_avatar.rows)
+        target = no_avatar.rows[0]
+        found = await service.list_characters(CharacterQuery(search=target.name.lower()))
+        assert target.character_id in {row.character_id for row in found.rows}
+        nobody = await service.list_characters(CharacterQuery(search="%no such name%"))
+        assert nobody.total == 0 and nobody.rows == ()
+        if target.language is not None:
+            same = await service.list_characters(
+                CharacterQuery(language=target.language, limit=1000)
+            )
+            assert {row.language for row in same.rows} == {target.language}
+
+    async def test_bad_query_names_the_field(self, service: UpdaterService) -> None:
+        for field, kwargs in (
+            ("filter", {"filters": "shiny"}),
+            ("sort", {"sort": "height"}),
+            ("limit", {"limit": 0}),
+        ):
+            with pytest.raises(InvalidParameters) as bad:
+                CharacterQuery.parse(**kwargs)  # type: ignore[arg-type]
+            assert bad.value.field == field
+
+    async def test_one_character_with_its_history(self, service: UpdaterService) -> None:
+        page = await service.list_characters(CharacterQuery(limit=1))
+        row = page.rows[0]
+        detail = await service.character(row.character_id)
+        assert detail.character_id == row.character_id and detail.name == row.name
+        assert row.name in detail.fields.values()
+        assert all(entry.entry_id > 0 and entry.task_id for entry in detail.history)
+        with pytest.raises(InvalidParameters) as unknown:
+            await service.character("no-such-character")
+        assert unknown.value.field == "characterId"
+        with pytest.raises(InvalidParameters) as no_entry:
+            await service.revert_change(987654321)
+        assert no_entry.value.field == "entryId"

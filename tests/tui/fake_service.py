@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from tests.tui.fake_characters import FakeCharacters
 from tui_updater.core.events import Event, EventType
 from tui_updater.core.models import (
     BackupInfo,
@@ -23,6 +24,9 @@ from tui_updater.core.models import (
 from tui_updater.core.service import (
     SORT_ATTRIBUTES,
     BulkResult,
+    CharacterDetail,
+    CharacterPage,
+    CharacterQuery,
     QueueStatus,
     ServiceInfo,
     SubscriberOverflow,
@@ -173,6 +177,7 @@ class FakeService:
         self.calls: list[tuple[str, Any]] = []
         self.subscriptions = 0
         self.paused = False
+        self.characters = FakeCharacters()
         self._live: list[FakeSubscription] = []
         self._ids = itertools.count(4)
         self._logs = [
@@ -486,6 +491,21 @@ class FakeService:
             "avatarStatus": {"COMPLETED": 21, "PENDING": 18, "FAILED": 2},
             "columnsAbsent": [],
         }
+
+    async def list_characters(self, query: CharacterQuery) -> CharacterPage:
+        self.calls.append(("list_characters", query))
+        return self.characters.page(query)
+
+    async def character(self, character_id: str) -> CharacterDetail:
+        return self.characters.detail(character_id)
+
+    async def revert_change(self, entry_id: int) -> dict[str, Any]:
+        self.calls.append(("revert_change", entry_id))
+        return self.characters.revert_change(entry_id)
+
+    async def character_ids(self, query: CharacterQuery) -> list[str]:
+        self.calls.append(("character_ids", query))
+        return self.characters.ids(query)
 
     def subscribe(self) -> FakeSubscription:
         self.subscriptions += 1

@@ -40,6 +40,11 @@ async def submit_through_form(pilot, app: TavernApp, key: str) -> str:
     before = set(app.task_records)
     await pilot.press("ctrl+s")
     await wait_for(pilot, lambda: not isinstance(app.screen, TaskForm), what="form closed")
+    if isinstance(app.screen, ConfirmScreen):  # every character, or a live migration: say yes
+        await pilot.press("y")
+        await wait_for(
+            pilot, lambda: not isinstance(app.screen, ConfirmScreen | TaskForm), what="started"
+        )
     await wait_for(pilot, lambda: bool(set(app.task_records) - before), what="task row")
     (task_id,) = set(app.task_records) - before
     return task_id
@@ -235,7 +240,7 @@ async def test_palette_runs_actions(runtime: Runtime) -> None:
         await wait_for(pilot, lambda: bool(app.task_types), what="types")
         await pilot.press("ctrl+p")
         await pilot.pause(0.2)
-        await pilot.press(*"Characters: missing")
+        await pilot.press(*"Characters: browse")
         await pilot.pause(0.5)
         await pilot.press("enter")
         await wait_for(

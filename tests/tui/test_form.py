@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from textual.widgets import Input, Select, Switch, TextArea
 
 from tests.tui.conftest import SIZE, text_of, wait_for
@@ -57,3 +59,22 @@ async def test_typed_invalid_value_is_marked_live() -> None:
             pilot, lambda: form.query_one("#error-batchSize").display, what="live field error"
         )
         assert "fix the marked fields" in text_of(form.query_one("#preview"))
+
+
+async def test_number_field_refuses_a_letter_after_many_digits_without_freezing() -> None:
+    """Textual's own integer pattern backtracks exponentially here (40 digits: hours per key);
+    the form's linear pattern refuses the letter at once and the next key still lands."""
+    app = TavernApp(FakeService(), clock=fixed_clock)
+    async with app.run_test(size=SIZE) as pilot:
+        form = await _open_form(pilot, app, "m")
+        field = form.query_one("#field-batchSize", Input)
+        field.focus()
+        field.value = ""
+        digits = "1234567890" * 4
+        await pilot.press(*digits)
+
+        async def letter_then_digit() -> None:
+            await pilot.press("z", "7")
+
+        await asyncio.wait_for(letter_then_digit(), timeout=30.0)
+        assert field.value == digits + "7"

@@ -97,7 +97,12 @@ def test_characters_screen(snap_compare: Any) -> None:
         await settle(pilot)
         await pilot.press("c")
         await wait_for(
-            pilot, lambda: getattr(pilot.app.screen, "summary", None) is not None, what="summary"
+            pilot,
+            lambda: (
+                getattr(pilot.app.screen, "summary", None) is not None
+                and getattr(pilot.app.screen, "page_data", None) is not None
+            ),
+            what="summary and the first page",
         )
         await pilot.pause(0.1)
 

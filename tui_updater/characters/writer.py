@@ -383,6 +383,35 @@ class CharacterWriter:
                 await db.journal.mark(ids, state)
         return result
 
+    async def revert_entry(self, entry: JournalEntry) -> str | None:
+        """Undo one applied entry if its cell still holds the value it wrote (compare-and-set);
+        None when undone, else why not. The journal records the outcome either way."""
+        db = self._db
+        if entry.state is not JournalState.APPLIED or entry.entry_id is None:
+            return f"this change is {entry.state.value}, not applied"
+        schema = db.schema
+        if entry.column not in schema.declared_types:
+            return "column no longer exists"
+        cell = [(entry.column, entry.new_value, entry.old_value)]
+
+        def work(conn: sqlite3.Connection) -> str | None:
+            id_value = schema.id_value(entry.character_id)
+            stamp = self._stamp(schema)
+
+            def body() -> str | None:
+                if _cas_update(conn, schema, id_value, cell, stamp):
+                    return None
+                reason = _conflict_reason(conn, schema, id_value, cell)
+                return reason.replace("meanwhile", "since the task wrote it")
+
+            out: str | None = _in_transaction(conn, body)
+            return out
+
+        reason = await db.write(work)
+        state = JournalState.REVERTED if reason is None else JournalState.REVERT_CONFLICT
+        await db.journal.mark([entry.entry_id], state)
+        return reason
+
     async def revert(self, task_id: str) -> dict[str, Any]:
         """Undo a task's applied writes, newest first, each only if still holding our value."""
         db = self._db

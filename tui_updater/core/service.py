@@ -225,6 +225,99 @@ async def apply_bulk(
     return BulkResult(action, tuple(done), tuple(skipped))
 
 
+# The characters screen: what it can filter and sort by (JSON names; "-field" sorts descending).
+CHARACTER_FILTERS = ("missingAvatar", "noMbti", "thinDescription")
+CHARACTER_SORTS = ("name", "language", "mbtiType", "updatedAt")
+MAX_CHARACTER_PAGE = 1_000
+
+
+class CharacterQuery(Record):
+    """Which characters a page of the browser shows (and "mark all filtered" marks)."""
+
+    search: str = ""  # in the name or the description (case-insensitive)
+    filters: tuple[str, ...] = ()  # every one must hold (CHARACTER_FILTERS)
+    language: str | None = None
+    sort: str = "name"
+    limit: int = 100
+    offset: int = 0
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        search: str | None = None,
+        filters: str | Sequence[str] | None = None,
+        language: str | None = None,
+        sort: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> CharacterQuery:
+        """A query from loose values; InvalidParameters naming the field that is wrong."""
+        chosen = tuple(dict.fromkeys(_split(filters)))
+        for name in chosen:
+            if name not in CHARACTER_FILTERS:
+                raise InvalidParameters(
+                    "filter", f"unknown filter {name!r}; use one of {', '.join(CHARACTER_FILTERS)}"
+                )
+        order = (sort or "name").strip() or "name"
+        if order.lstrip("+-") not in CHARACTER_SORTS:
+            raise InvalidParameters(
+                "sort",
+                f"cannot sort by {order!r}; use one of {', '.join(CHARACTER_SORTS)}"
+                " (- for descending)",
+            )
+        if not 1 <= limit <= MAX_CHARACTER_PAGE:
+            raise InvalidParameters("limit", f"must be 1..{MAX_CHARACTER_PAGE}")
+        if offset < 0:
+            raise InvalidParameters("offset", "must be 0 or more")
+        return cls(
+            (search or "").strip(), chosen, (language or "").strip() or None, order, limit, offset
+        )
+
+
+class CharacterRow(Record):
+    """One character as the browser lists it."""
+
+    character_id: str
+    name: str
+    language: str | None = None
+    mbti_type: str | None = None
+    avatar_status: str | None = None
+    has_avatar: bool = False
+    empty_fields: tuple[str, ...] = ()  # the summary's fields that are missing or blank
+    updated_at: str | None = None  # as the database stores it (ISO text or epoch)
+
+
+class CharacterPage(Record):
+    """One page of characters and how many match the query in all."""
+
+    rows: tuple[CharacterRow, ...]
+    total: int
+    offset: int = 0
+
+
+class CharacterChangeEntry(Record):
+    """One journaled write to a character: which task changed which column, from what to what."""
+
+    entry_id: int
+    task_id: str
+    column: str  # the real column name
+    old_value: Any
+    new_value: Any
+    state: str  # applied, conflict, reverted, revert_conflict, planned
+    created_at_ms: int = 0
+
+
+class CharacterDetail(Record):
+    """Everything the character view shows: every column, the avatar file, the history."""
+
+    character_id: str
+    name: str
+    fields: dict[str, Any]  # real column → value (bytes as a size note)
+    avatar_file: str | None = None  # the image on the engine's machine, when it is there
+    history: tuple[CharacterChangeEntry, ...] = ()  # newest first
+
+
 class Subscription(Protocol):
     """A bounded stream of engine events; progress is coalesced per task, terminal events kept.
 
@@ -328,5 +421,18 @@ class UpdaterService(Protocol):
     async def restore_backup(self, name: str) -> dict[str, Any]: ...
 
     async def characters_summary(self) -> dict[str, Any]: ...
+
+    async def list_characters(self, query: CharacterQuery) -> CharacterPage:
+        """One page of the character table, filtered and sorted in the database."""
+
+    async def character_ids(self, query: CharacterQuery) -> list[str]:
+        """The ids of every character the query matches (its limit and offset ignored)."""
+
+    async def character(self, character_id: str) -> CharacterDetail:
+        """One character with its journal history; InvalidParameters(characterId) if unknown."""
+
+    async def revert_change(self, entry_id: int) -> dict[str, Any]:
+        """Undo one applied change if the cell still holds what it wrote (compare-and-set):
+        ``{"entryId", "reverted", "reason"}``; InvalidParameters(entryId) if unknown."""
 
     def subscribe(self) -> Subscription: ...

@@ -10,6 +10,9 @@ from typing import Any, Protocol
 from tui_updater.core.models import BackupInfo, ItemRecord, LogRecord, TaskRecord
 from tui_updater.core.service import (
     BulkResult,
+    CharacterDetail,
+    CharacterPage,
+    CharacterQuery,
     QueueStatus,
     ServiceInfo,
     TaskFilter,
@@ -21,7 +24,7 @@ from tui_updater.core.service import (
 )
 from tui_updater.engine.bus import BusSubscription
 from tui_updater.engine.engine import Engine
-from tui_updater.errors import TaskStateError
+from tui_updater.errors import InvalidParameters, TaskStateError
 
 
 class BackupPort(Protocol):
@@ -32,6 +35,16 @@ class BackupPort(Protocol):
 
 class SummaryPort(Protocol):
     async def summary(self) -> dict[str, Any]: ...
+
+
+class BrowsePort(Protocol):
+    async def page(self, query: CharacterQuery) -> CharacterPage: ...
+
+    async def ids(self, query: CharacterQuery) -> list[str]: ...
+
+    async def detail(self, character_id: str) -> CharacterDetail: ...
+
+    async def revert_change(self, entry_id: int) -> dict[str, Any]: ...
 
 
 class LocalService:
@@ -45,6 +58,7 @@ class LocalService:
         backups: BackupPort,
         characters: SummaryPort | None,
         db_path: Path,
+        browser: BrowsePort | None = None,
         gateway_state: Callable[[], dict[str, Any]] | None = None,
     ):
         self.engine = engine
@@ -52,6 +66,7 @@ class LocalService:
         self._info = info
         self._backups = backups
         self._characters = characters
+        self._browser = browser
         self._db_path = db_path
 
     async def info(self) -> ServiceInfo:
@@ -222,6 +237,28 @@ class LocalService:
         if self._characters is None:
             return {}
         return await self._characters.summary()
+
+    async def list_characters(self, query: CharacterQuery) -> CharacterPage:
+        if self._browser is None:
+            return CharacterPage((), 0, query.offset)
+        return await self._browser.page(query)
+
+    async def character_ids(self, query: CharacterQuery) -> list[str]:
+        return [] if self._browser is None else await self._browser.ids(query)
+
+    def _need_browser(self) -> BrowsePort:
+        if self._browser is None:
+            raise InvalidParameters("characterId", "no character database is open")
+        return self._browser
+
+    async def character(self, character_id: str) -> CharacterDetail:
+        return await self._need_browser().detail(character_id)
+
+    async def revert_change(self, entry_id: int) -> dict[str, Any]:
+        outcome = await self._need_browser().revert_change(entry_id)
+        if outcome["reverted"]:
+            self.engine.log("INFO", f"reverted journal entry {entry_id}")
+        return outcome
 
     def subscribe(self) -> BusSubscription:
         return self.engine.bus.subscribe()

@@ -15,6 +15,9 @@ import httpx
 from tui_updater.core.models import BackupInfo, ItemRecord, LogRecord, Priority, TaskRecord
 from tui_updater.core.service import (
     BulkResult,
+    CharacterDetail,
+    CharacterPage,
+    CharacterQuery,
     QueueStatus,
     ServiceInfo,
     TaskFilter,
@@ -328,6 +331,35 @@ class RemoteService:
     async def characters_summary(self) -> dict[str, Any]:
         summary: dict[str, Any] = await self._call("GET", "/api/characters/summary")
         return summary
+
+    @staticmethod
+    def _character_params(query: CharacterQuery) -> dict[str, Any]:
+        return {
+            "search": query.search or None,
+            "filter": ",".join(query.filters) or None,
+            "language": query.language,
+            "sort": query.sort,
+            "limit": query.limit,
+            "offset": query.offset,
+        }
+
+    async def list_characters(self, query: CharacterQuery) -> CharacterPage:
+        body = await self._call("GET", "/api/characters", params=self._character_params(query))
+        return CharacterPage.from_json(body)
+
+    async def character(self, character_id: str) -> CharacterDetail:
+        body = await self._call("GET", f"/api/characters/{quote(str(character_id), safe='')}")
+        return CharacterDetail.from_json(body)
+
+    async def revert_change(self, entry_id: int) -> dict[str, Any]:
+        outcome: dict[str, Any] = await self._call("POST", f"/api/journal/{int(entry_id)}/revert")
+        return outcome
+
+    async def character_ids(self, query: CharacterQuery) -> list[str]:
+        params = self._character_params(query)
+        params.update(limit=None, offset=None)
+        body = await self._call("GET", "/api/characters/ids", params=params)
+        return [str(key) for key in body["ids"]]
 
     def subscribe(self) -> RemoteSubscription:
         """Events from /ws; raises SubscriberOverflow (once) after a reconnect: resync then."""

@@ -13,10 +13,16 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from tui_updater.core.service import LOG_LEVELS, TaskTypeInfo
+from tui_updater.core.service import (
+    CHARACTER_FILTERS,
+    LOG_LEVELS,
+    MAX_CHARACTER_PAGE,
+    TaskTypeInfo,
+)
 from tui_updater.server.bodies import PRIORITY_NAMES
 from tui_updater.server.routes import (
     API_ROUTES,
+    CHARACTER_SORT_VALUES,
     ITEM_STATUSES,
     MAX_LIST_LIMIT,
     MAX_OFFSET,
@@ -244,6 +250,14 @@ def _limit(default: int | None) -> dict[str, Any]:
 
 
 _OFFSET = _query("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET})
+_CHARACTER_FILTERS = [
+    _query("search", {"type": "string"}, "in the name or the description, case-insensitive"),
+    _query("filter", _csv(CHARACTER_FILTERS), "conditions that must all hold, comma-separated"),
+    _query("language", {"type": "string"}, "only characters of this language"),
+    _query(
+        "sort", {"type": "string", "enum": list(CHARACTER_SORT_VALUES)}, "-field for descending"
+    ),
+]
 _QUERIES: dict[tuple[str, str], list[dict[str, Any]]] = {
     ("GET", "/api/tasks"): [
         _query("status", _csv(TASK_STATUSES), "one status or several, comma-separated"),
@@ -258,6 +272,15 @@ _QUERIES: dict[tuple[str, str], list[dict[str, Any]]] = {
         _OFFSET,
     ],
     ("GET", "/api/tasks/{task_id}/logs"): [_limit(500)],
+    ("GET", "/api/characters"): [
+        *_CHARACTER_FILTERS,
+        _query(
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": MAX_CHARACTER_PAGE, "default": 100},
+        ),
+        _OFFSET,
+    ],
+    ("GET", "/api/characters/ids"): _CHARACTER_FILTERS,
     ("GET", "/api/logs"): [
         _query("since", {"type": "integer", "minimum": 0, "maximum": 2**53}, "epoch ms, inclusive"),
         _query("level", {"type": "string", "enum": list(LOG_LEVELS)}, "this level and above"),
@@ -341,9 +364,18 @@ def _operation(
     }
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in ("task_id", "name")
+        for name in ("task_id", "name", "character_id")
         if "{" + name + "}" in path
     ]
+    if "{entry_id}" in path:
+        parameters.append(
+            {
+                "name": "entry_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+            }
+        )
     parameters += _QUERIES.get((method, path), [])
     if parameters:
         operation["parameters"] = parameters

@@ -23,8 +23,12 @@ from starlette.types import Scope
 from tui_updater.core.models import ItemStatus, TaskStatus
 from tui_updater.core.service import (
     BULK_ACTIONS,
+    CHARACTER_FILTERS,
+    CHARACTER_SORTS,
     LOG_LEVELS,
+    MAX_CHARACTER_PAGE,
     SORT_FIELDS,
+    CharacterQuery,
     TaskTypeInfo,
     UpdaterService,
 )
@@ -47,6 +51,7 @@ MAX_OFFSET = 10**9
 TASK_STATUSES = tuple(TaskStatus)
 ITEM_STATUSES = tuple(ItemStatus)
 SORT_VALUES = tuple(v for field in SORT_FIELDS for v in (field, f"-{field}"))
+CHARACTER_SORT_VALUES = tuple(v for field in CHARACTER_SORTS for v in (field, f"-{field}"))
 
 
 @dataclass(frozen=True)
@@ -358,6 +363,41 @@ async def characters_summary(request: Request) -> Response:
     return JSONResponse(await _ctx(request).service.characters_summary())
 
 
+def _character_query(request: Request) -> CharacterQuery:
+    return CharacterQuery.parse(
+        search=request.query_params.get("search"),
+        filters=query_values(request, "filter", allowed=CHARACTER_FILTERS),
+        language=request.query_params.get("language"),
+        sort=query_choice(request, "sort", allowed=CHARACTER_SORT_VALUES),
+        limit=query_int(request, "limit", default=100, minimum=1, maximum=MAX_CHARACTER_PAGE)
+        or 100,
+        offset=query_int(request, "offset", default=0, minimum=0, maximum=MAX_OFFSET) or 0,
+    )
+
+
+async def list_characters(request: Request) -> Response:
+    page = await _ctx(request).service.list_characters(_character_query(request))
+    return JSONResponse(page.to_json())
+
+
+async def character_ids(request: Request) -> Response:
+    return JSONResponse(
+        {"ids": await _ctx(request).service.character_ids(_character_query(request))}
+    )
+
+
+async def get_character(request: Request) -> Response:
+    detail = await _ctx(request).service.character(str(request.path_params["character_id"]))
+    return JSONResponse(detail.to_json())
+
+
+async def revert_change(request: Request) -> Response:
+    raw = str(request.path_params["entry_id"])
+    if not raw.isdigit() or len(raw) > 18:
+        raise invalid_field("entryId", "a journal entry id is a whole number")
+    return JSONResponse(await _ctx(request).service.revert_change(int(raw)))
+
+
 Handler = Callable[[Request], Awaitable[Response]]
 API_ROUTES: list[tuple[str, str, Handler, str]] = [
     # (method, path, handler, summary) — the OpenAPI document is built from this table.
@@ -409,6 +449,30 @@ API_ROUTES: list[tuple[str, str, Handler, str]] = [
         "/api/characters/summary",
         characters_summary,
         "Counts of missing fields, MBTI distribution",
+    ),
+    (
+        "GET",
+        "/api/characters",
+        list_characters,
+        "A page of characters: search, filter, language, sort, limit, offset",
+    ),
+    (
+        "GET",
+        "/api/characters/ids",
+        character_ids,
+        "The ids of every character a search and filter match",
+    ),
+    (
+        "GET",
+        "/api/characters/{character_id}",
+        get_character,
+        "One character: every column, its avatar file, its history from the journal",
+    ),
+    (
+        "POST",
+        "/api/journal/{entry_id}/revert",
+        revert_change,
+        "Undo one journaled change if the cell still holds what it wrote",
     ),
 ]
 

@@ -493,6 +493,15 @@ class SqliteTaskStore:
             )
             future.add_done_callback(_log_failure)
 
+    async def character_entries(self, character_id: str, *, limit: int = 200) -> list[JournalEntry]:
+        """The newest ``limit`` entries that touched one character, newest first."""
+        sql = "SELECT * FROM journal WHERE character_id=? ORDER BY entry_id DESC LIMIT ?"
+        return [JOURNAL.record(row) for row in await self._fetch(sql, [character_id, limit])]
+
+    async def entry(self, entry_id: int) -> JournalEntry | None:
+        rows = await self._fetch("SELECT * FROM journal WHERE entry_id=?", [entry_id])
+        return JOURNAL.record(rows[0]) if rows else None
+
     async def entries(
         self,
         task_id: str,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import signal
 from collections.abc import Awaitable, Callable
 
 from textual import on, work
@@ -31,7 +32,9 @@ from tui_updater.errors import TavernError
 from tui_updater.tui.commands import TavernCommands
 from tui_updater.tui.feed import log_line, record_from_event
 from tui_updater.tui.keys import KEYS
+from tui_updater.tui.marks import QueueMarks
 from tui_updater.tui.screens.backups import BackupsScreen
+from tui_updater.tui.screens.character import CharacterScreen
 from tui_updater.tui.screens.characters import CharactersScreen
 from tui_updater.tui.screens.confirm import ConfirmScreen
 from tui_updater.tui.screens.detail import DetailScreen
@@ -40,15 +43,25 @@ from tui_updater.tui.screens.help import HelpScreen
 from tui_updater.tui.widgets.detail_pane import DetailPane, Panes
 from tui_updater.tui.widgets.header import HeaderBar, KeyFooter
 from tui_updater.tui.widgets.log_pane import LogPane
-from tui_updater.tui.widgets.queue_table import MAX_ROWS, QueueTable, task_matches
+from tui_updater.tui.widgets.queue_table import MAX_ROWS, SORT_MODES, QueueTable, task_matches
 
-TASK_ACTIONS = {"focus_task", "cancel_task", "retry_task", "revert_task", "delete_task"}
-MAIN_ONLY = {"filter", "toggle_log_filter", "leave_filter"}
+TASK_ACTIONS = {
+    "focus_task",
+    "cancel_task",
+    "retry_task",
+    "revert_task",
+    "delete_task",
+    "shift_priority",
+}
+MAIN_ONLY = {"filter", "toggle_log_filter", "leave_filter", "cycle_sort", "mark_task"}
 ANYWHERE = {"quit", "help", "new_task", "characters", "backups", "toggle_pause"}
 OURS = TASK_ACTIONS | MAIN_ONLY | ANYWHERE
+EMPTY_QUEUE_HINT = (
+    "No tasks yet: [b]n[/b] new task · [b]a s m u[/b] by type · [b]c[/b] characters · [b]?[/b] keys"
+)
 
 
-class TavernApp(App[int]):
+class TavernApp(QueueMarks, App[int]):
     """The dashboard. ``service`` is a LocalService or the remote client; ``clock`` gives epoch ms."""
 
     CSS_PATH = "app.tcss"
@@ -95,6 +108,7 @@ class TavernApp(App[int]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        self._handle_sigterm()
         self.query_one("#filter", Input).display = False
         self.query_one(QueueTable).focus()
         self.load_info()
@@ -102,6 +116,20 @@ class TavernApp(App[int]):
         self.set_interval(self.flush_interval_s, self._tick(self.flush_events))
         self.set_interval(1.0, self._tick(self.refresh_status))
         self.set_interval(5.0, self._tick(lambda: self.query_one(QueueTable).refresh_ages()))
+
+    def _handle_sigterm(self) -> None:
+        """SIGTERM exits like ``q`` does, so the terminal leaves the alternate screen and gets
+        its modes back (the default action kills the process with the terminal left raw)."""
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.exit, 143)
+        except (NotImplementedError, RuntimeError, ValueError):  # no signals here (Windows, thread)
+            pass
+
+    def on_unmount(self) -> None:
+        try:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
 
     @staticmethod
     def _tick(callback: Callable[[], object]) -> Callable[[], Awaitable[None]]:
@@ -162,6 +190,7 @@ class TavernApp(App[int]):
             header.show(connection=None if state is None else str(state))
             return
         self.paused = self.queue.paused
+        self.table.set_paused(self.paused)
         header.show(status=self.queue, connection=None if connection is None else str(connection))
         self._update_paging()
 
@@ -207,6 +236,7 @@ class TavernApp(App[int]):
                     new_lines.append((event.task_id, log_line(event)))
                 elif event.type in (EventType.QUEUE_PAUSED, EventType.QUEUE_RESUMED):
                     self.paused = event.type is EventType.QUEUE_PAUSED
+                    table.set_paused(self.paused)
                 elif event.type is EventType.TASK_DELETED and event.task_id:
                     self.task_records.pop(event.task_id, None)
                     table.remove_task(event.task_id)
@@ -247,6 +277,12 @@ class TavernApp(App[int]):
             parts.append(f"filter [b]{self.filter_text}[/b]: {shown} shown")
         elif total > shown and shown >= MAX_ROWS:
             parts.append(f"showing the {shown} newest of {total} tasks")
+        elif not shown and self.queue is not None:
+            parts.append(EMPTY_QUEUE_HINT)
+        if self.table.marked:
+            parts.append(
+                f"[b]{len(self.table.marked)} marked[/b]: x cancel · r retry · d delete · + - priority"
+            )
         self.query_one("#paging", Static).update("  ".join(parts))
         self.query_one("#paging", Static).display = bool(parts)
 
@@ -282,8 +318,19 @@ class TavernApp(App[int]):
     def action_new_task(self, type_name: str = "") -> None:
         self.open_form(type_name)
 
+    @on(CharactersScreen.CharacterChosen)
+    @on(DetailScreen.CharacterWanted)
+    def _character_wanted(
+        self, event: CharactersScreen.CharacterChosen | DetailScreen.CharacterWanted
+    ) -> None:
+        self.push_screen(CharacterScreen(self.service, event.character_id))
+
+    @on(CharactersScreen.TaskRequested)
+    def _characters_task(self, event: CharactersScreen.TaskRequested) -> None:
+        self.open_form(event.type_name, event.character_ids)
+
     @work(exclusive=True, group="form", exit_on_error=False)
-    async def open_form(self, type_name: str) -> None:
+    async def open_form(self, type_name: str, character_ids: list[str] | None = None) -> None:
         if not self.task_types:
             try:
                 self._types_loaded(await self.service.task_types())
@@ -297,7 +344,13 @@ class TavernApp(App[int]):
                 self.notify(f"created {task.type} task {task.task_id}")
 
         await self.push_screen(
-            TaskForm(self.service, self.task_types, preselect=type_name or None), created
+            TaskForm(
+                self.service,
+                self.task_types,
+                preselect=type_name or None,
+                character_ids=character_ids,
+            ),
+            created,
         )
 
     def action_focus_task(self) -> None:
@@ -317,6 +370,8 @@ class TavernApp(App[int]):
         self.push_screen(ConfirmScreen(question, confirm_label=label), answered)
 
     def action_cancel_task(self) -> None:
+        if self._bulk("cancel"):
+            return
         task = self._need_task()
         if task is None:
             return
@@ -331,13 +386,17 @@ class TavernApp(App[int]):
             self.call_service("cancel", task.task_id)
 
     def action_retry_task(self) -> None:
+        if self._bulk("retry"):
+            return
         task = self._need_task()
         if task is not None:
             self.call_service("retry", task.task_id)
 
     def action_revert_task(self) -> None:
         task = self._need_task()
-        if task is not None:
+        if task is not None and task.status is TaskStatus.PENDING:
+            self.notify(f"{task.task_id} has not run yet: it wrote nothing to revert")
+        elif task is not None:
             effect = (
                 "Restore the backup taken before it? Changes made since are undone too."
                 if self.capabilities(task.type).makes_backups
@@ -350,9 +409,14 @@ class TavernApp(App[int]):
             )
 
     def action_delete_task(self) -> None:
+        if self._bulk("delete"):
+            return
         task = self._need_task()
         if task is not None:
-            running = "" if task.status.finished else " It is still running and will be cancelled."
+            running = {
+                TaskStatus.PENDING: " It has not started and will not run.",
+                TaskStatus.RUNNING: " It is still running and will be cancelled.",
+            }.get(task.status, "")
             self._confirm(
                 f"Delete task [b]{task.task_id}[/b] ({task.type}) and its items and logs?{running}",
                 "Delete",
@@ -373,6 +437,7 @@ class TavernApp(App[int]):
             return
         if verb in ("pause", "resume"):
             self.paused = verb == "pause"
+            self.table.set_paused(self.paused)
             await self.refresh_status()
             self.notify("queue paused: nothing new starts" if self.paused else "queue resumed")
         elif verb == "revert" and isinstance(outcome, dict):
@@ -406,6 +471,11 @@ class TavernApp(App[int]):
         elif box.value:
             box.value = ""
             box.display = False
+
+    def action_cycle_sort(self) -> None:
+        table = self.table
+        table.set_sort(SORT_MODES[(SORT_MODES.index(table.sort_mode) + 1) % len(SORT_MODES)])
+        self.notify(f"queue sorted by {table.sort_mode}, running tasks first")
 
     def action_toggle_log_filter(self) -> None:
         pane = self.query_one(LogPane)

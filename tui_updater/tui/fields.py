@@ -18,6 +18,13 @@ from tui_updater.core.capabilities import is_sql_field
 
 _INT_TOKEN = re.compile(r"-?\d+")
 
+# What a number field lets the operator type, checked on every key. Textual's own patterns for
+# ``type="integer"``/``"number"`` nest quantifiers (``(?:\d*|\d+_)*``) and backtrack exponentially
+# when a long run of digits meets a refused character: one key can hold the event loop, which the
+# engine shares, for minutes. These have no nested repetition, so a refusal costs one pass.
+INTEGER_KEYS = r"[-+]?[0-9_]*"
+NUMBER_KEYS = r"[-+]?[0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9_]*)?"
+
 
 class FieldError(ValueError):
     """A field's value is unusable; the message says why."""
@@ -170,13 +177,13 @@ def build_widget(spec: FieldSpec) -> Widget:
         except Exception:  # no tree-sitter grammar installed: a plain editor still works
             return TextArea("", id=wid)
     validators: list[Validator] = []
-    input_type: Any = "text"
+    restrict: str | None = None  # never Input's type="integer"/"number": see INTEGER_KEYS
     if spec.kind == "int":
         validators.append(Integer(minimum=spec.minimum, maximum=spec.maximum))
-        input_type = "integer"
+        restrict = INTEGER_KEYS
     elif spec.kind == "number":
         validators.append(Number(minimum=spec.minimum, maximum=spec.maximum))
-        input_type = "number"
+        restrict = NUMBER_KEYS
     elif spec.kind == "text" and (spec.min_length is not None or spec.max_length is not None):
         validators.append(Length(minimum=spec.min_length, maximum=spec.max_length))
     value = ""
@@ -187,7 +194,7 @@ def build_widget(spec: FieldSpec) -> Widget:
     return Input(
         value=value,
         placeholder=_placeholder(spec),
-        type=input_type,
+        restrict=restrict,
         validators=validators,
         valid_empty=not spec.required,
         id=wid,

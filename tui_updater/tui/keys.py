@@ -35,12 +35,24 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("r", "retry_task", "Retry", "Retry the selected task's failed items"),
     KeySpec("v", "revert_task", "Revert", "Revert everything the selected task wrote", show=False),
     KeySpec("d", "delete_task", "Delete", "Delete the selected task", show=False),
+    KeySpec(
+        "space",
+        "mark_task",
+        "Mark",
+        "Mark the task: x r d then act on every marked one",
+        show=False,
+    ),
+    KeySpec("plus", "shift_priority(1)", "Prio+", "Raise a pending task's priority", show=False),
+    KeySpec("minus", "shift_priority(-1)", "Prio-", "Lower a pending task's priority", show=False),
     KeySpec("p", "toggle_pause", "Pause", "Pause or resume the queue"),
     KeySpec("slash", "filter", "Filter", "Filter the queue by id, type, status or priority"),
+    KeySpec("o", "cycle_sort", "Sort", "Sort the queue by age, status or priority (running first)"),
     KeySpec(
         "l", "toggle_log_filter", "Log", "Show logs of the selected task only / of all", show=False
     ),
-    KeySpec("c", "characters", "Chars", "Characters: missing fields and MBTI distribution"),
+    KeySpec(
+        "c", "characters", "Chars", "Characters: browse, search, mark; missing fields and MBTI"
+    ),
     KeySpec("b", "backups", "Backups", "Database backups: list and restore"),
     KeySpec("question_mark", "help", "Help", "This help: every key"),
     KeySpec("q", "quit", "Quit", "Quit (running tasks resume on the next start)"),

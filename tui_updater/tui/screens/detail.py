@@ -6,10 +6,11 @@ import datetime as dt
 from collections.abc import Callable
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Log, Static
 
@@ -19,7 +20,8 @@ from tui_updater.errors import TavernError
 from tui_updater.tui.widgets.header import KeyFooter
 from tui_updater.tui.widgets.task_summary import TaskSummary
 
-ITEM_LIMIT = 500
+ITEM_LIMIT = 500  # items per page
+ITEM_FILTERS: tuple[str | None, ...] = (None, "FAILED", "CONFLICT", "SKIPPED", "DONE", "PENDING")
 RELOAD_INTERVAL_S = 1.0
 ITEM_STYLES = {"FAILED": "red", "DONE": "green", "CONFLICT": "yellow", "SKIPPED": "dim"}
 
@@ -27,7 +29,19 @@ ITEM_STYLES = {"FAILED": "red", "DONE": "green", "CONFLICT": "yellow", "SKIPPED"
 class DetailScreen(Screen[None]):
     """One task, refreshed while it runs. Task actions (x r v d) apply to this task."""
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("f", "cycle_item_filter", "Item state"),
+        Binding("right_square_bracket", "item_page(1)", "Next items", show=False),
+        Binding("left_square_bracket", "item_page(-1)", "Prev items", show=False),
+    ]
+
+    class CharacterWanted(Message):
+        """Enter on an item: show the character it is about."""
+
+        def __init__(self, character_id: str) -> None:
+            super().__init__()
+            self.character_id = character_id
 
     def __init__(
         self, service: UpdaterService, task: TaskRecord, *, clock: Callable[[], int]
@@ -37,6 +51,8 @@ class DetailScreen(Screen[None]):
         self.task_record = task
         self.clock = clock
         self.items: list[ItemRecord] = []
+        self.item_filter: str | None = None
+        self.item_offset = 0
 
     @property
     def task_id(self) -> str:
@@ -86,12 +102,47 @@ class DetailScreen(Screen[None]):
     async def reload(self) -> None:
         """Fetch items and logs of this task."""
         try:
-            items = await self.service.list_items(self.task_id, limit=ITEM_LIMIT)
+            items = await self.service.list_items(
+                self.task_id, limit=ITEM_LIMIT, offset=self.item_offset, status=self.item_filter
+            )
             logs = await self.service.task_logs(self.task_id, limit=500)
         except TavernError:
             return
+        if not items and self.item_offset:  # the filter shrank under the page: back to the start
+            self.item_offset = 0
+            self.reload()
+            return
+        changed = items != self.items
         self.items = items
         table = self.query_one("#detail-items", DataTable)
+        if changed:
+            self._fill(table, items)
+        self._show_items_title(len(items))
+        log = self.query_one("#detail-log", Log)
+        log.clear()
+        ordered = sorted(logs, key=lambda record: record.timestamp_ms)
+        log.write_lines(
+            [f"{_clock_time(r.timestamp_ms)} {r.level:<7} {r.message}" for r in ordered]
+        )
+        if self.item_filter is None and not self.item_offset:
+            self.summary.show_items(items)
+
+    def _show_items_title(self, shown: int) -> None:
+        first = self.item_offset + 1 if shown else 0
+        last = self.item_offset + shown
+        state = self.item_filter or "all"
+        more = "  [dim]\\[ ] pages[/dim]" if shown >= ITEM_LIMIT or self.item_offset else ""
+        self.query_one("#detail-items-title", Static).update(
+            f"[b]Items[/b] {state}: {first:,}–{last:,}{more}  [dim]f: state[/dim]"
+        )
+
+    def _fill(self, table: DataTable[object], items: list[ItemRecord]) -> None:
+        """Replace the rows, keeping the cursor on the same item (or the same row) while the
+        task runs and the rows refresh every second."""
+        selected: str | None = None
+        if table.row_count:
+            selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        row = table.cursor_row
         table.clear()
         for item in items:
             table.add_row(
@@ -101,16 +152,33 @@ class DetailScreen(Screen[None]):
                 Text(item.error or "", style="red"),
                 key=f"{item.seq}",
             )
-        self.query_one("#detail-items-title", Static).update(
-            f"[b]Items[/b] ({len(items)}{'+' if len(items) >= ITEM_LIMIT else ''})"
-        )
-        log = self.query_one("#detail-log", Log)
-        log.clear()
-        ordered = sorted(logs, key=lambda record: record.timestamp_ms)
-        log.write_lines(
-            [f"{_clock_time(r.timestamp_ms)} {r.level:<7} {r.message}" for r in ordered]
-        )
-        self.summary.show_items(items)
+        keys = [f"{item.seq}" for item in items]
+        if selected in keys:
+            row = keys.index(selected)
+        if items:
+            table.move_cursor(row=min(row, len(items) - 1), animate=False)
+
+    def action_cycle_item_filter(self) -> None:
+        position = ITEM_FILTERS.index(self.item_filter)
+        self.item_filter = ITEM_FILTERS[(position + 1) % len(ITEM_FILTERS)]
+        self.item_offset = 0
+        self.items = []
+        self.reload()
+
+    def action_item_page(self, step: int) -> None:
+        offset = self.item_offset + step * ITEM_LIMIT
+        if offset < 0 or (step > 0 and len(self.items) < ITEM_LIMIT):
+            return
+        self.item_offset = offset
+        self.items = []
+        self.reload()
+
+    @on(DataTable.RowSelected, "#detail-items")
+    def _item_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        item = next((i for i in self.items if f"{i.seq}" == event.row_key.value), None)
+        if item is not None:
+            self.post_message(self.CharacterWanted(item.key))
 
 
 def _clock_time(timestamp_ms: int) -> str:

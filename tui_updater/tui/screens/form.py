@@ -14,13 +14,21 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, SelectionList, Static, Switch, TextArea
 
+from tui_updater.core.capabilities import TaskCapabilities
 from tui_updater.core.models import Priority, TaskRecord
 from tui_updater.core.service import TaskTypeInfo, UpdaterService
 from tui_updater.errors import InvalidParameters, TavernError
 from tui_updater.tui.fields import FieldError, FieldSpec, build_widget, field_specs, read_value
+from tui_updater.tui.screens.confirm import ConfirmScreen
 from tui_updater.tui.widgets.header import over_gateway_cap
 
 PREVIEW_DELAY_S = 0.3
+SELECTION_FIELD = "characterIds"  # empty: the type's own candidates (every character it finds)
+DRY_RUN_FIELD = "dryRun"
+
+
+def switch_state(on: bool) -> str:
+    return "[b]✓ on[/b]" if on else "✗ off"
 
 
 class TaskForm(ModalScreen[TaskRecord | None]):
@@ -32,7 +40,12 @@ class TaskForm(ModalScreen[TaskRecord | None]):
     ]
 
     def __init__(
-        self, service: UpdaterService, types: list[TaskTypeInfo], *, preselect: str | None = None
+        self,
+        service: UpdaterService,
+        types: list[TaskTypeInfo],
+        *,
+        preselect: str | None = None,
+        character_ids: list[str] | None = None,
     ) -> None:
         super().__init__()
         self.service = service
@@ -43,6 +56,7 @@ class TaskForm(ModalScreen[TaskRecord | None]):
         self._preview_timer: Timer | None = None
         self.preview_count: int | None = None
         self._touched: set[str] = set()  # fields the operator changed: only these show errors early
+        self.character_ids = character_ids  # preselected (the characters screen's marks)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form-box"):
@@ -86,11 +100,20 @@ class TaskForm(ModalScreen[TaskRecord | None]):
             )
             if spec.description:
                 widgets.append(Static(spec.description, classes="field-help"))
-            widgets.append(build_widget(spec))
+            widget = build_widget(spec)
+            if isinstance(widget, Switch):
+                state = Static(switch_state(widget.value), id=f"state-{spec.name}")
+                state.add_class("switch-state")
+                widgets.append(Horizontal(widget, state, classes="switch-row"))
+            else:
+                widgets.append(widget)
             error = Static("", id=spec.error_id, classes="field-error")
             error.display = False
             widgets.append(error)
         await container.mount_all(widgets)
+        if self.character_ids and any(s.name == SELECTION_FIELD for s in specs):
+            chosen = container.query_one(f"#field-{SELECTION_FIELD}", Input)
+            chosen.value = ", ".join(self.character_ids)
         self.specs = specs  # only once their widgets exist: readers may query them at once
         self._touched.clear()
         self._set_status("")
@@ -168,7 +191,7 @@ class TaskForm(ModalScreen[TaskRecord | None]):
             label.update(f"[red]{exc}[/red]")
             return
         self.preview_count = count
-        noun = "character" if "characterIds" in {s.name for s in self.specs} else "item"
+        noun = self.noun
         text = f"[b]would touch {count} {noun}{'s' if count != 1 else ''}[/b]"
         capped = over_gateway_cap(data, getattr(getattr(self.app, "queue", None), "gateway", None))
         label.update(text + (f"\n[yellow]{escape(capped)}[/yellow]" if capped else ""))
@@ -193,6 +216,9 @@ class TaskForm(ModalScreen[TaskRecord | None]):
         | TextArea.Changed,
     ) -> None:
         control = event.control
+        if isinstance(event, Switch.Changed) and (control.id or "").startswith("field-"):
+            name = (control.id or "")[len("field-") :]
+            self.query_one(f"#state-{name}", Static).update(switch_state(event.value))
         if control is not None and control.has_focus and (control.id or "").startswith("field-"):
             self._touched.add((control.id or "")[len("field-") :])
         self._schedule_preview()
@@ -200,7 +226,33 @@ class TaskForm(ModalScreen[TaskRecord | None]):
     # --- actions --------------------------------------------------------------------------------
 
     def action_leave(self) -> None:
+        # esc in an open dropdown closes the dropdown only: the form and what is typed stay
+        for select in self.query(Select):
+            if select.expanded:
+                select.expanded = False
+                select.focus()
+                return
         self.dismiss(None)
+
+    @property
+    def noun(self) -> str:
+        return "character" if any(s.name == SELECTION_FIELD for s in self.specs) else "item"
+
+    def warnings(self, data: dict[str, Any], count: int | None) -> list[str]:
+        """What the operator must confirm before this task starts (nothing: no question)."""
+        found: list[str] = []
+        names = {s.name for s in self.specs}
+        if SELECTION_FIELD in names and not data.get(SELECTION_FIELD):
+            how_many = "every" if count is None else f"all {count:,}"
+            found.append(f"No ids given: the task targets [b]{how_many} {self.noun}s[/b] it finds.")
+        info = self.types.get(self.type_name)
+        capabilities = TaskCapabilities.of(info.params_schema if info else {})
+        if capabilities.destructive and not data.get(DRY_RUN_FIELD):
+            backup = " A backup is taken first." if capabilities.makes_backups else ""
+            found.append(
+                f"This is a [b]live[/b] run: it changes the database itself, not a copy.{backup}"
+            )
+        return found
 
     def action_submit(self) -> None:
         self.submit()
@@ -214,6 +266,18 @@ class TaskForm(ModalScreen[TaskRecord | None]):
             name, reason = next(iter(errors.items()))
             self._set_status(f"[red]Not submitted: {name}: {reason}[/red]")
             return
+        count = self.preview_count
+        if self.specs and SELECTION_FIELD not in data:
+            try:
+                count = await self.service.preview(self.type_name, data)
+            except TavernError:
+                count = None  # submit below reports the refusal with its reason
+        warnings = self.warnings(data, count)
+        if warnings:
+            question = "\n".join(warnings) + "\n\nContinue?"
+            if not await self.app.push_screen_wait(ConfirmScreen(question, confirm_label="Start")):
+                self._set_status("[yellow]Not submitted: not confirmed[/yellow]")
+                return
         try:
             task = await self.service.submit(self.type_name, data, self.priority)
         except TavernError as exc:

@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
-from tui_updater.core.models import TaskRecord
+from tui_updater.core.models import TaskRecord, TaskStatus
 from tui_updater.tui.progress import age_text, eta_text, progress_bar, status_text
 
 Column = tuple[str, str, int]  # key, label, width
@@ -20,7 +20,7 @@ COLUMNS: tuple[Column, ...] = (
     ("priority", "Prio", 6),
     ("status", "Status", 9),
     ("progress", "Progress", 15),
-    ("items", "Items", 9),
+    ("items", "Items", 11),
     ("failed", "Fail", 4),
     ("eta", "ETA", 5),
     ("age", "Age", 5),
@@ -31,14 +31,23 @@ COMPACT_COLUMNS: tuple[Column, ...] = (
     ("type", "Type", 8),
     ("priority", "Prio", 6),
     ("status", "Status", 9),
-    ("progress", "Progress", 15),
-    ("items", "Items", 7),
+    ("progress", "Progress", 11),  # a 6-cell bar: the room goes to whole 5-digit counts
+    ("items", "Items", 11),
     ("failed", "Fail", 4),
     ("eta", "ETA", 5),
     ("age", "Age", 5),
 )
 FULL_WIDTH_CELLS = sum(width + 2 for _, _, width in COLUMNS) + 2  # cell padding, scrollbar
 MAX_ROWS = 1000  # the table shows at most this many of the newest tasks
+SORT_MODES = ("age", "status", "priority")
+# Status order for the "status" sort: what needs the operator's eye first.
+STATUS_ORDER = (
+    TaskStatus.RUNNING,
+    TaskStatus.FAILED,
+    TaskStatus.PENDING,
+    TaskStatus.CANCELLED,
+    TaskStatus.COMPLETED,
+)
 
 
 class KeyedText(Text):
@@ -88,6 +97,9 @@ class QueueTable(DataTable[Any]):
         self.compact = False
         self._columns = COLUMNS
         self._short_names: dict[str, str] = {}  # type name → the short name its schema declares
+        self.sort_mode = SORT_MODES[0]
+        self.paused = False
+        self.marked: dict[str, None] = {}  # tasks marked for a bulk action, in marking order
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -126,18 +138,22 @@ class QueueTable(DataTable[Any]):
     def _cells(self, task: TaskRecord, now_ms: int) -> dict[str, Any]:
         counts = task.counts
         first = self._columns[0][0]
+        # paused queue: a running task finishes its in-flight items and then waits, so it must
+        # not read as running with an ETA that climbs while nothing moves
+        held = self.paused and task.status is TaskStatus.RUNNING
         cells: dict[str, Any] = {
             "id": task.task_id,
             "type": self._short_names.get(task.type, task.type) if self.compact else task.type,
             "priority": task.priority.name,
-            "status": status_text(task.status),
-            "progress": progress_bar(task.progress, task.status),
+            "status": (Text("‖ PAUSED", style="bold yellow") if held else status_text(task.status)),
+            "progress": progress_bar(task.progress, task.status, width=6 if self.compact else 10),
             "items": f"{counts.finished}/{counts.total}",
             "failed": Text(str(counts.failed), style="red" if counts.failed else ""),
-            "eta": eta_text(task, now_ms),
+            "eta": "‖" if held else eta_text(task, now_ms),
             "age": age_text(task, now_ms),
         }
-        cells[first] = KeyedText(str(cells[first]), task.task_id)
+        mark = "● " if task.task_id in self.marked else ""
+        cells[first] = KeyedText(mark + str(cells[first]), task.task_id)
         return {key: cells[key] for key, _, _ in self._columns}
 
     def upsert(self, task: TaskRecord) -> bool:
@@ -159,6 +175,7 @@ class QueueTable(DataTable[Any]):
         return False
 
     def remove_task(self, task_id: str) -> None:
+        self.marked.pop(task_id, None)
         self._texts.pop((task_id, "age"), None)
         self._texts.pop((task_id, "eta"), None)
         if self._shown.pop(task_id, None) is not None:
@@ -182,10 +199,57 @@ class QueueTable(DataTable[Any]):
         if selected is not None and selected in self._shown:
             self.move_cursor(row=self.get_row_index(selected))
 
+    def toggle_mark(self, task_id: str) -> None:
+        if task_id in self.marked:
+            del self.marked[task_id]
+        else:
+            self.marked[task_id] = None
+        task = self._shown.get(task_id)
+        if task is not None:
+            first = self._columns[0][0]
+            self.update_cell(task_id, first, self._cells(task, self._clock())[first])
+
+    def clear_marks(self) -> None:
+        marked, self.marked = list(self.marked), {}
+        for task_id in marked:
+            task = self._shown.get(task_id)
+            if task is not None:
+                first = self._columns[0][0]
+                self.update_cell(task_id, first, self._cells(task, self._clock())[first])
+
+    def set_paused(self, paused: bool) -> None:
+        if paused != self.paused:
+            self.paused = paused
+            for task in list(self._shown.values()):
+                self._refresh_cells(task)
+
+    def _refresh_cells(self, task: TaskRecord) -> None:
+        for key, value in self._cells(task, self._clock()).items():
+            if key in ("status", "eta"):
+                self.update_cell(task.task_id, key, value)
+
+    def set_sort(self, mode: str) -> None:
+        """Order rows by ``mode`` (SORT_MODES); running tasks come first in every mode."""
+        self.sort_mode = mode if mode in SORT_MODES else SORT_MODES[0]
+        self.order_rows()
+
+    def _sort_key(self, cell: Any) -> tuple[Any, ...]:
+        task_id = _task_id_of(cell)
+        task = self._shown.get(task_id)
+        if task is None:
+            return (False, 0, task_id)
+        running = task.status is TaskStatus.RUNNING
+        if self.sort_mode == "status":
+            return (running, -STATUS_ORDER.index(task.status), task_id)
+        if self.sort_mode == "priority":
+            return (running, int(task.priority), task_id)
+        return (running, 0, task_id)
+
     def order_rows(self) -> None:
-        """Newest first (task ids are time-ordered), and drop rows past MAX_ROWS."""
+        """Running tasks first, then by the sort mode, newest first within it (task ids are
+        time-ordered); drop rows past MAX_ROWS."""
         selected = self.selected_task_id
-        self.sort(self._columns[0][0], key=_task_id_of, reverse=True)
+        self.sort(self._columns[0][0], key=self._sort_key, reverse=True)
         if len(self._shown) > MAX_ROWS:
             for task_id in sorted(self._shown)[: len(self._shown) - MAX_ROWS]:
                 self.remove_task(task_id)
@@ -198,7 +262,7 @@ class QueueTable(DataTable[Any]):
         now_ms = self._clock()
         for task_id, task in self._shown.items():
             columns = [("age", age_text(task, now_ms))]
-            if task.status.value == "RUNNING":
+            if task.status.value == "RUNNING" and not self.paused:
                 columns.append(("eta", eta_text(task, now_ms)))
             for column, text in columns:
                 if self._texts.get((task_id, column)) != str(text):
