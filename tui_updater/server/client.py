@@ -108,8 +108,12 @@ class RemoteService:
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        uds: str | None = None,
     ):
+        """``uds``: reach the server on this Unix socket (a state dir's owner) instead of TCP."""
         self.url = _http_base(url)
+        if uds is not None and transport is None:
+            transport = httpx.AsyncHTTPTransport(uds=uds)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.AsyncClient(
             base_url=self.url,
@@ -123,6 +127,7 @@ class RemoteService:
             headers=headers,
             backoff_initial_s=backoff_initial_s,
             backoff_max_s=backoff_max_s,
+            uds=uds,
         )
 
     @property

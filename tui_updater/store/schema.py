@@ -75,6 +75,11 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    """
+    ALTER TABLE tasks ADD COLUMN database TEXT;
+    ALTER TABLE tasks ADD COLUMN database_identity TEXT;
+    CREATE INDEX tasks_database ON tasks(database, status);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
