@@ -37,7 +37,7 @@ class OwnerInfo:
 class StateDirOwned(TavernError):
     """Another process holds this state dir; its engine is reached through its control socket."""
 
-    def __init__(self, state_dir: Path, owner: OwnerInfo | None):
+    def __init__(self, state_dir: Path, owner: OwnerInfo | None, *, detail: str = ""):
         self.state_dir = state_dir
         self.owner = owner
         who = (
@@ -45,7 +45,8 @@ class StateDirOwned(TavernError):
             if owner
             else "a process that is still starting"
         )
-        super().__init__(f"another process owns the state dir {state_dir}: {who}")
+        detail = f"; {detail}" if detail else ""
+        super().__init__(f"another process owns the state dir {state_dir}: {who}{detail}")
 
 
 def supported() -> bool:
@@ -92,7 +93,7 @@ class OwnerLock:
 
         Path(state_dir).mkdir(parents=True, exist_ok=True)
         path = Path(state_dir) / LOCK_NAME
-        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the lifetime)
+        handle = open(path, "a+", encoding="utf-8")  # held for the lifetime
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -109,7 +110,9 @@ class OwnerLock:
         assert self._handle is not None
         self._handle.seek(0)
         self._handle.truncate()
-        self._handle.write(json.dumps({"pid": os.getpid(), "socket": str(self.socket), "mode": mode}))
+        self._handle.write(
+            json.dumps({"pid": os.getpid(), "socket": str(self.socket), "mode": mode})
+        )
         self._handle.flush()
 
     def clear_stale_socket(self) -> None:

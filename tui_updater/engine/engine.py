@@ -270,10 +270,10 @@ class Engine:
         task = self._bound(
             TaskRecord(
                 task_id=task_id,
-            type=task_type.name,
-            priority=level,
-            status=TaskStatus.PENDING,
-            data=params.model_dump(mode="json", exclude_none=True),
+                type=task_type.name,
+                priority=level,
+                status=TaskStatus.PENDING,
+                data=params.model_dump(mode="json", exclude_none=True),
                 created_at_ms=stamp,
                 updated_at_ms=stamp,
                 message="queued",
