@@ -208,9 +208,7 @@ def _names(db: Path) -> list[str]:
     return [n for n in names if not any(n != other and n in other for other in names)]
 
 
-def test_two_runs_together_finish_and_no_prompt_is_sent_twice(
-    tmp_path: Path, site_b: Path
-) -> None:
+def test_two_runs_together_finish_and_no_prompt_is_sent_twice(tmp_path: Path, site_b: Path) -> None:
     with FakeOpenAIServer(latency_s=0.01) as gateway:
         tool = Tool(tmp_path, gateway)
         try:

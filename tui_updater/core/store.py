@@ -36,6 +36,7 @@ class TaskStore(Journal, Protocol):
         limit: int | None = None,
         offset: int = 0,
         sort: tuple[str, bool] | None = None,
+        database: str | None = None,
     ) -> list[TaskRecord]:
         """Newest first, or by ``sort`` = (JSON field name, descending)."""
 
@@ -44,6 +45,7 @@ class TaskStore(Journal, Protocol):
         *,
         status: str | Sequence[str] | None = None,
         type_name: str | Sequence[str] | None = None,
+        database: str | None = None,
     ) -> int: ...
 
     async def unfinished_tasks(self) -> list[TaskRecord]:

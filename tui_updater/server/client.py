@@ -213,10 +213,12 @@ class RemoteService:
         limit: int | None = None,
         offset: int = 0,
         sort: str | None = None,
+        database: str | None = None,
     ) -> list[TaskRecord]:
         order = parse_sort(sort)
         params = {
             **self._filter_params(status, type_name),
+            "database": database,
             "limit": limit,
             "offset": offset or None,
             "sort": None if order is None else f"{'-' if order[1] else ''}{order[0]}",
@@ -231,8 +233,9 @@ class RemoteService:
         *,
         status: str | Sequence[str] | None = None,
         type_name: str | Sequence[str] | None = None,
+        database: str | None = None,
     ) -> int:
-        params = {**self._filter_params(status, type_name), "limit": 1}
+        params = {**self._filter_params(status, type_name), "database": database, "limit": 1}
         response = await self._request("GET", "/api/tasks", params=params)
         return int(response.headers["X-Total-Count"])
 
