@@ -53,8 +53,13 @@ def service_info(settings: Settings, provider: Any) -> ServiceInfo:
         image_model=str(getattr(provider, "image_model", "")),
         version=__version__,
     )
-    if settings.provider.prices:  # an extra key of the header's info (see ServiceInfo)
-        info = ServiceInfo.from_json({**info.to_json(), "prices": settings.provider.prices})
+    extra: dict[str, Any] = {}  # extra keys of the header's info (see ServiceInfo)
+    if settings.provider.prices:
+        extra["prices"] = settings.provider.prices
+    if settings.site_name:
+        extra["siteName"] = settings.site_name
+    if extra:
+        info = ServiceInfo.from_json({**info.to_json(), **extra})
     return info
 
 
