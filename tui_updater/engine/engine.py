@@ -316,6 +316,8 @@ class Engine:
 
     async def cancel(self, task_id: str) -> TaskRecord:
         held = await self._held(task_id)
+        if not isinstance(held, TaskSlot) and not held.status.finished:
+            return await self._cancel_held(held)
         if not isinstance(held, TaskSlot):
             raise TaskStateError(f"task {task_id} is already {held.status.value}")
         slot = held
@@ -342,6 +344,22 @@ class Engine:
             break  # CANCELLING (a second cancel waits for the first) or FINISHED
         await slot.finished.wait()
         return slot.record
+
+    async def _cancel_held(self, task: TaskRecord) -> TaskRecord:
+        """Cancel another database's unfinished task: this engine owns the state dir, so no
+        process is running it; it is only recorded."""
+        await self.store.reset_items(task.task_id, [ItemStatus.RUNNING])
+        stamp = now_ms()
+        cancelled = task.evolve(
+            status=TaskStatus.CANCELLED,
+            message="cancelled",
+            finished_at_ms=stamp,
+            updated_at_ms=stamp,
+        )
+        await self.store.save(tasks=[cancelled])
+        self.reporter.terminal(EventType.TASK_CANCELLED, cancelled)
+        self.log("INFO", f"cancelled task {task.task_id} of {task.database}", task.task_id)
+        return cancelled
 
     async def retry(self, task_id: str) -> TaskRecord:
         """Rerun a FAILED or CANCELLED task's unfinished and failed items."""
