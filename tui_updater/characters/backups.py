@@ -87,10 +87,14 @@ class BackupStore:
 
     def _create_sync(self, db_path: Path, reason: str) -> BackupInfo:
         try:
+            source = open_database(db_path)
+        except (CharacterDbError, sqlite3.Error) as exc:
+            raise BackupError(f"cannot back up {db_path}: {exc}") from None
+        try:
             stat = os.stat(db_path)
             source_identity = {"device": stat.st_dev, "inode": stat.st_ino}
-            source = open_database(db_path)
-        except (CharacterDbError, sqlite3.Error, OSError) as exc:
+        except OSError as exc:
+            source.close()
             raise BackupError(f"cannot back up {db_path}: {exc}") from None
         try:
             self.backup_dir.mkdir(parents=True, exist_ok=True)
