@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.openai_server import FakeOpenAIServer
+from tui_updater.characters.backups import BackupStore
 from tui_updater.characters.demo import generate_synthetic_db
 from tui_updater.ownership import read_owner
 
@@ -196,6 +198,13 @@ def test_second_serve_refuses_naming_the_owner_and_run_goes_through_it(
     assert unknown.returncode == 2 and "MBTI_ASSIGNMENT" in unknown.stderr
     elsewhere = tool.run("run", "MBTI_ASSIGNMENT", db=site_b)
     assert elsewhere.returncode == 2 and str(site_a.resolve()) in elsewhere.stderr
+
+    backup = asyncio.run(BackupStore(tool.tmp_path / "backups").create(site_a))
+    restored = tool.run("backups", "restore", backup.name, "--yes", db=site_a)
+    assert restored.returncode == 0, restored.stderr
+    assert json.loads(restored.stdout)["restored"] == backup.name
+    refused = tool.run("backups", "restore", backup.name, "--yes", db=site_b)
+    assert refused.returncode == 2 and f"pid {owner.pid}" in refused.stderr
 
     _out, err = stop(owner)
     assert f"created task MBTI_ASSIGNMENT (ID: {task['taskId']}" in err  # the owner ran it
