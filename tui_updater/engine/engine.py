@@ -19,6 +19,7 @@ from tui_updater.core.retry import RetryPolicy
 from tui_updater.core.store import TaskStore
 from tui_updater.engine.bus import EventBus
 from tui_updater.engine.clock import Clock, RealClock
+from tui_updater.engine.holding import TERMINAL_EVENTS, belonging, bound, ended
 from tui_updater.engine.ids import new_task_id
 from tui_updater.engine.lifecycle import TaskSlot, TaskState
 from tui_updater.engine.outcome import OutcomeRecorder
@@ -126,29 +127,20 @@ class Engine:
         self._kick()
 
     def _belonging(self, task: TaskRecord) -> tuple[Belonging, str]:
-        if self.database is None:
-            return Belonging.HERE, ""
-        return self.database.belonging(task)
+        return belonging(self.database, task)
 
     def _bound(self, task: TaskRecord) -> TaskRecord:
-        """The task tied to this engine's database (new tasks, and ones stored before binding)."""
-        if self.database is None:
-            return task
-        return task.evolve(database=self.database.path, database_identity=self.database.identity)
+        return bound(self.database, task)
 
     async def _fail_lost(self, task: TaskRecord, reason: str) -> None:
-        stamp = now_ms()
-        failed = task.evolve(
-            status=TaskStatus.FAILED,
-            error=reason,
-            message=reason,
-            finished_at_ms=stamp,
-            updated_at_ms=stamp,
-        )
-        await self.store.reset_items(task.task_id, [ItemStatus.RUNNING])
-        await self.store.save(tasks=[failed])
-        self.reporter.terminal(EventType.TASK_FAILED, failed)
+        await self._end_unheld(task, ended(task, TaskStatus.FAILED, reason))
         self.log("ERROR", f"task {task.task_id} failed: {reason}", task.task_id)
+
+    async def _end_unheld(self, task: TaskRecord, end: TaskRecord) -> None:
+        """Record the end of a task this engine does not hold (no run of it exists anywhere)."""
+        await self.store.reset_items(task.task_id, [ItemStatus.RUNNING])
+        await self.store.save(tasks=[end])
+        self.reporter.terminal(TERMINAL_EVENTS[end.status], end)
 
     def _check_database(self) -> None:
         if self.database is not None:
@@ -348,16 +340,8 @@ class Engine:
     async def _cancel_held(self, task: TaskRecord) -> TaskRecord:
         """Cancel another database's unfinished task: this engine owns the state dir, so no
         process is running it; it is only recorded."""
-        await self.store.reset_items(task.task_id, [ItemStatus.RUNNING])
-        stamp = now_ms()
-        cancelled = task.evolve(
-            status=TaskStatus.CANCELLED,
-            message="cancelled",
-            finished_at_ms=stamp,
-            updated_at_ms=stamp,
-        )
-        await self.store.save(tasks=[cancelled])
-        self.reporter.terminal(EventType.TASK_CANCELLED, cancelled)
+        cancelled = ended(task, TaskStatus.CANCELLED, "cancelled")
+        await self._end_unheld(task, cancelled)
         self.log("INFO", f"cancelled task {task.task_id} of {task.database}", task.task_id)
         return cancelled
 
