@@ -263,6 +263,10 @@ def test_database_gone_mid_task_fails_naming_the_file(
 ) -> None:
     copy = tmp_path / "copy.db"
     shutil.copyfile(site_a, copy)
+    conn = sqlite3.connect(copy)
+    # Its own rollback journal: the old file's live -wal (same name) never applies to it.
+    conn.execute("PRAGMA journal_mode=DELETE")
+    conn.close()
     proc = tool.start(*AVATARS, "--json", db=site_a)
     wait_until(_running_with_done(tool, 4))
     if how == "deleted":
