@@ -207,6 +207,7 @@ class Settings(BaseSettings):
     log_level: Annotated[LogLevel, Env("LOG_LEVEL")] = "info"
     silent: bool = False
     backups_keep: Annotated[int, Field(ge=1, strict=True)] = 10
+    site_name: str | None = None  # a short name for the character database, shown beside its path
     provider: ProviderSettings = Field(default_factory=ProviderSettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
     characters: CharacterSettings = Field(default_factory=CharacterSettings)

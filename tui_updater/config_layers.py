@@ -23,7 +23,7 @@ SettingPath = tuple[str, ...]
 GENERAL_KEYS = {
     "db": "db_path", "data_dir": "data_dir", "state_dir": "state_dir", "log_dir": "log_dir",
     "backup_dir": "backup_dir", "avatar_dir": "avatar_dir", "migrations_dir": "migrations_dir",
-    "log_level": "log_level", "backups_keep": "backups_keep",
+    "log_level": "log_level", "backups_keep": "backups_keep", "site_name": "site_name",
 }  # fmt: skip
 # load_settings' command-line keys → (Settings field, the flag named in errors)
 CLI_KEYS: dict[str, tuple[SettingPath, str]] = {

@@ -20,6 +20,8 @@ from tui_updater.tasks.resources import TaskResources
 
 if TYPE_CHECKING:
     from tui_updater.characters.backups import BackupStore
+    from tui_updater.ownership import OwnerLock
+    from tui_updater.server.embedded import RunningServer
 
 
 def build_provider(settings: Settings) -> Any:
@@ -43,7 +45,7 @@ def open_backups(settings: Settings) -> BackupStore:
 def service_info(settings: Settings, provider: Any) -> ServiceInfo:
     described = provider.describe() if hasattr(provider, "describe") else {}
     info = ServiceInfo(
-        database=str(settings.db_path),
+        database=str(settings.db_path.resolve()),
         demo=settings.demo,
         provider=str(described.get("name", getattr(provider, "name", "offline"))),
         online=bool(getattr(provider, "online", False)),
@@ -51,8 +53,13 @@ def service_info(settings: Settings, provider: Any) -> ServiceInfo:
         image_model=str(getattr(provider, "image_model", "")),
         version=__version__,
     )
-    if settings.provider.prices:  # an extra key of the header's info (see ServiceInfo)
-        info = ServiceInfo.from_json({**info.to_json(), "prices": settings.provider.prices})
+    extra: dict[str, Any] = {}  # extra keys of the header's info (see ServiceInfo)
+    if settings.provider.prices:
+        extra["prices"] = settings.provider.prices
+    if settings.site_name:
+        extra["siteName"] = settings.site_name
+    if extra:
+        info = ServiceInfo.from_json({**info.to_json(), **extra})
     return info
 
 
@@ -65,18 +72,50 @@ class Runtime:
     service: LocalService
     resources: TaskResources
     store: Any
+    owner: OwnerLock | None = None
+    control: RunningServer | None = None
 
     @classmethod
     async def open(
-        cls, settings: Settings, *, clock: Clock | None = None, synchronous: str = "FULL"
+        cls,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        synchronous: str = "FULL",
+        mode: str = "engine",
+        control: bool = True,
+    ) -> Runtime:
+        """Own the state dir (StateDirOwned when another process does), open everything, and
+        serve the engine on the control socket so other processes become its clients."""
+        from tui_updater.ownership import OwnerLock
+
+        ensure_dirs(settings)
+        owner = OwnerLock.acquire(settings.state_dir, mode=mode)
+        try:
+            runtime = await cls._open_owned(settings, clock=clock, synchronous=synchronous)
+        except BaseException:
+            owner.release()
+            raise
+        runtime.owner = owner
+        if control:
+            try:
+                runtime.control = await _serve_control(runtime, owner)
+            except BaseException:
+                await runtime.close()
+                raise
+        return runtime
+
+    @classmethod
+    async def _open_owned(
+        cls, settings: Settings, *, clock: Clock | None, synchronous: str
     ) -> Runtime:
         from tui_updater.characters.browse import CharacterBrowser
         from tui_updater.characters.db import CharacterDb
         from tui_updater.characters.demo import ensure_demo_db
+        from tui_updater.characters.identity import BoundDatabase
         from tui_updater.store.sqlite import SqliteTaskStore
         from tui_updater.tasks.registry import default_registry
 
-        ensure_dirs(settings)
         if settings.demo:
             ensure_demo_db(
                 settings.db_path.parent.parent
@@ -102,7 +141,14 @@ class Runtime:
             resources = TaskResources(
                 settings=settings, provider=provider, characters=characters, backups=backups
             )
-            engine = Engine(store, default_registry(), resources, settings.engine, clock=clock)
+            engine = Engine(
+                store,
+                default_registry(),
+                resources,
+                settings.engine,
+                clock=clock,
+                database=await BoundDatabase.of(characters),
+            )
             service = LocalService(
                 engine,
                 service_info(settings, provider),
@@ -123,10 +169,39 @@ class Runtime:
         return cls(settings, engine, service, resources, store)
 
     async def close(self) -> None:
+        if self.control is not None:
+            with contextlib.suppress(Exception):
+                await _stop_control(self.control)
         with contextlib.suppress(Exception):
             await self.engine.stop()
         with contextlib.suppress(Exception):
             await self.resources.characters.close()
         with contextlib.suppress(Exception):
             await self.resources.provider.aclose()
-        await self.store.close()
+        try:
+            await self.store.close()
+        finally:
+            if self.owner is not None:
+                self.owner.release()
+
+
+async def _serve_control(runtime: Runtime, owner: OwnerLock) -> RunningServer:
+    """The engine's REST + WebSocket app on the state dir's control socket (this user only)."""
+    from tui_updater.server.app import create_app
+    from tui_updater.server.embedded import start_unix_server
+
+    settings = runtime.settings
+    # The socket's 0600 mode is the access check; the loopback Host rule still applies.
+    local = settings.server.model_copy(update={"host": "localhost", "token": None})
+    app = create_app(runtime.service, local, migrations_dir=settings.migrations_dir)
+    owner.clear_stale_socket()
+    running = await start_unix_server(app, owner.socket)
+    running.app = app
+    return running
+
+
+async def _stop_control(running: RunningServer) -> None:
+    running.stop_accepting()
+    if running.app is not None:
+        await running.app.state.hub.aclose()  # its WebSocket clients get close code 1001
+    await running.stop()

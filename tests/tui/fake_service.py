@@ -285,6 +285,7 @@ class FakeService:
         limit: int | None = None,
         offset: int = 0,
         sort: str | None = None,
+        database: str | None = None,
     ) -> list[TaskRecord]:
         query = TaskFilter.parse(status, type_name)
         field, descending = parse_sort(sort) or ("createdAt", True)
@@ -296,7 +297,9 @@ class FakeService:
             return (value is not None, value, task.created_at_ms, task.task_id)
 
         tasks = sorted(
-            (t for t in self.tasks.values() if query.matches(t)), key=key, reverse=descending
+            (t for t in self.tasks.values() if query.matches(t) and database in (None, t.database)),
+            key=key,
+            reverse=descending,
         )
         return tasks[offset : None if limit is None else offset + limit]
 
@@ -305,8 +308,9 @@ class FakeService:
         *,
         status: str | Sequence[str] | None = None,
         type_name: str | Sequence[str] | None = None,
+        database: str | None = None,
     ) -> int:
-        return len(await self.list_tasks(status=status, type_name=type_name))
+        return len(await self.list_tasks(status=status, type_name=type_name, database=database))
 
     async def get_task(self, task_id: str) -> TaskRecord:
         if task_id not in self.tasks:

@@ -95,6 +95,12 @@ class BackupStore:
         except (CharacterDbError, sqlite3.Error) as exc:
             raise BackupError(f"cannot back up {db_path}: {exc}") from None
         try:
+            stat = os.stat(db_path)
+            source_identity = {"device": stat.st_dev, "inode": stat.st_ino}
+        except OSError as exc:
+            source.close()
+            raise BackupError(f"cannot back up {db_path}: {exc}") from None
+        try:
             self.backup_dir.mkdir(parents=True, exist_ok=True)
             name, partial = self._reserve(db_path.stem)
             try:
@@ -122,6 +128,7 @@ class BackupStore:
         created_at_ms = parse_stamp(_NAME.match(name)["stamp"])  # type: ignore[index]
         sidecar = {
             "source": str(db_path.resolve()),
+            "identity": source_identity,
             "reason": reason,
             "createdAt": created_at_ms,
             "integrity": "ok",
@@ -188,13 +195,25 @@ class BackupStore:
 
     # --- prune --------------------------------------------------------------------------------
 
+    def source_of(self, name: str) -> str | None:
+        """The absolute path of the database a backup was taken of (from its sidecar)."""
+        try:
+            source = self.details(name).get("source")
+        except BackupError:
+            return None
+        return str(source) if source else None
+
     def prune(self) -> builtins.list[str]:
-        """Delete all but the newest ``keep`` backups of each source database; return the names."""
+        """Delete all but the newest ``keep`` backups of each source database; return the names.
+
+        Databases are told apart by their absolute path (every Prisma site calls its file
+        ``dev.db``); a backup without a sidecar counts by its file stem."""
         kept: dict[str, int] = {}
         removed: builtins.list[str] = []
         for info in self.list():
-            kept[info.source_db] = kept.get(info.source_db, 0) + 1
-            if kept[info.source_db] > self.keep:
+            owner = self.source_of(info.name) or f"stem:{info.source_db}"
+            kept[owner] = kept.get(owner, 0) + 1
+            if kept[owner] > self.keep:
                 Path(info.path).unlink(missing_ok=True)
                 self._sidecar(info.name).unlink(missing_ok=True)
                 removed.append(info.name)
@@ -211,6 +230,12 @@ class BackupStore:
         Returns {restored, safetyBackup, integrity}.
         """
         path = self.path_of(name)
+        source = self.source_of(name)
+        target = await asyncio.to_thread(lambda: str(Path(db_path).resolve()))
+        if source is not None and source != target:
+            raise BackupError(
+                f"backup {name} is of the database {source}, not of {target}; not restoring it over another database"
+            )
         problems = await asyncio.to_thread(check_file_integrity, path)
         if problems:
             raise BackupError(f"backup {name} is damaged, not restoring it: {problems[:3]}")

@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import json
 import sys
+from typing import Any
 
 from tui_updater.config import Settings
 from tui_updater.errors import TavernError
@@ -14,6 +15,41 @@ from tui_updater.errors import TavernError
 
 def _when(ms: int) -> str:
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def restore(settings: Settings, store: Any, name: str) -> dict[str, Any]:
+    """Restore while holding the state dir, or through its owner (whose engine uses the file)."""
+    from tui_updater.ownership import OwnerLock, StateDirOwned
+
+    try:
+        lock = OwnerLock.acquire(settings.state_dir, mode="backups restore")
+    except StateDirOwned as owned:
+        if owned.owner is None:
+            raise
+        return asyncio.run(_restore_through(settings, owned, name))
+    try:
+        report: dict[str, Any] = asyncio.run(store.restore(name, settings.db_path))
+        return report
+    finally:
+        lock.release()
+
+
+async def _restore_through(settings: Settings, owned: Any, name: str) -> dict[str, Any]:
+    from tui_updater.commands.attach import CONTROL_URL
+    from tui_updater.server.client import RemoteService
+
+    remote = RemoteService(CONTROL_URL, None, uds=owned.owner.socket)
+    try:
+        database = (await remote.info()).database
+        wanted = str(settings.db_path.resolve())
+        if database != wanted:
+            raise type(owned)(
+                owned.state_dir, owned.owner, detail=f"it works on {database}, not {wanted}"
+            )
+        report: dict[str, Any] = await remote.restore_backup(name)
+        return report
+    finally:
+        await remote.aclose()
 
 
 def backups_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -40,7 +76,7 @@ def backups_command(settings: Settings, args: argparse.Namespace) -> int:
             if answer.strip().lower() not in ("y", "yes"):
                 print("not restored")
                 return 1
-        report = asyncio.run(store.restore(args.name, settings.db_path))
+        report = restore(settings, store, args.name)
         print(json.dumps(report, indent=2, default=str))
         return 0
     except TavernError as exc:

@@ -30,21 +30,22 @@ def dashboard_command(settings: Settings, *, connect_url: str | None, token: str
 
 
 async def _run_local(settings: Settings) -> int:
-    from tui_updater.commands.startup import open_runtime
+    """The engine in this process, or (when another process owns the state dir) that owner's."""
+    from tui_updater.commands.attach import own_or_attach
 
     try:
-        runtime = await open_runtime(settings)
+        attached = await own_or_attach(settings, mode="dashboard")
     except TavernError as exc:  # ConfigError, CharacterDbError, …: one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     from tui_updater.tui.app import TavernApp
 
-    app = TavernApp(runtime.service)
+    app = TavernApp(attached.service, remote=attached.runtime is None)
     try:
         await app.run_async()
     finally:
-        # Running tasks are interrupted here and resume on the next start.
-        await runtime.close()
+        # An own engine's running tasks are interrupted here and resume on the next start.
+        await attached.aclose()
     return int(app.return_code or 0)
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from typing import Any
 
+from tui_updater.commands.attach import Attached, own_or_attach
 from tui_updater.config import Settings
 from tui_updater.core.events import EventType
 from tui_updater.core.models import ItemStatus, TaskRecord, TaskStatus
 from tui_updater.core.pricing import spend_json, spend_text, task_model
+from tui_updater.core.service import SubscriberOverflow, TaskTypeInfo
 from tui_updater.errors import (
     CharacterDbError,
     ConfigError,
@@ -19,6 +22,8 @@ from tui_updater.errors import (
     TavernError,
     UnknownTaskType,
 )
+from tui_updater.ownership import StateDirOwned
+from tui_updater.server.client import ServerUnreachable
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -68,56 +73,167 @@ def failure_summary(task: TaskRecord, first_failure: str | None) -> str:
     return text
 
 
-async def _first_failure(runtime: Any, task: TaskRecord) -> str | None:
+async def _first_failure(service: Any, task: TaskRecord) -> str | None:
     if task.counts.failed == 0:
         return None
-    for item in await runtime.service.list_items(task.task_id, limit=500):
+    for item in await service.list_items(task.task_id, limit=500):
         if item.status is ItemStatus.FAILED and item.error:
             return f"{item.label}: {item.error}"
     return None
 
 
-def spend_of(runtime: Any, task: TaskRecord) -> dict[str, Any]:
+async def spend_of(service: Any, task: TaskRecord) -> dict[str, Any]:
     """The task's tokens, requests, model and (when a price is configured) cost."""
-    provider = runtime.resources.provider
-    schema = runtime.engine.registry.get(task.type).params_schema()
-    model = task_model(task.data, schema, provider.chat_model, provider.image_model)
-    return spend_json(task.usage, model, runtime.settings.provider.prices)
+    info = await service.info()
+    types = {t.name: t for t in await service.task_types()}
+    schema = types[task.type].params_schema if task.type in types else {}
+    model = task_model(task.data, schema, info.chat_model, info.image_model)
+    return spend_json(task.usage, model, info.extra.get("prices") or {})
+
+
+def _canonical_type(types: list[TaskTypeInfo], type_name: str) -> TaskTypeInfo | None:
+    wanted = type_name.strip().upper().replace("-", "_")
+    for info in types:
+        if wanted == info.name or type_name in info.aliases:
+            return info
+    return None
+
+
+def same_parameters(stored: dict[str, Any], given: dict[str, Any], schema: dict[str, Any]) -> bool:
+    """Whether a stored task's validated data is what ``given`` parses to: every given value is
+    stored as given, and every other stored value is the schema's default."""
+    properties = schema.get("properties") or {}
+    for key, value in given.items():
+        if stored.get(key) != value:
+            return False
+    for key, value in stored.items():
+        if key not in given and (properties.get(key) or {}).get("default", value) != value:
+            return False
+    return True
+
+
+async def interrupted_twin(
+    service: Any, type_name: str, data: dict[str, Any], database: str
+) -> TaskRecord | None:
+    """An unfinished task of the same type, database and parameters: adopted, not duplicated."""
+    task_type = _canonical_type(await service.task_types(), type_name)
+    if task_type is None:
+        return None  # submit names the unknown type
+    unfinished = await service.list_tasks(status=["PENDING", "RUNNING"], type_name=task_type.name)
+    for task in sorted(unfinished, key=lambda t: t.created_at_ms):
+        if task.database in (None, database) and same_parameters(
+            task.data, data, task_type.params_schema
+        ):
+            return task
+    return None
+
+
+def _check_database(settings: Settings, attached: Attached, database: str) -> None:
+    """A run for one database never goes to an owner working on another."""
+    wanted = str(settings.db_path.resolve())
+    if attached.owner is not None and database != wanted:
+        raise StateDirOwned(
+            settings.state_dir, attached.owner, detail=f"it works on {database}, not {wanted}"
+        )
+
+
+_TERMINAL = {
+    EventType.TASK_COMPLETED,
+    EventType.TASK_FAILED,
+    EventType.TASK_CANCELLED,
+    EventType.TASK_DELETED,
+}
+
+
+async def follow(service: Any, task_id: str, bar: ProgressLine) -> TaskRecord | None:
+    """Show the task's progress until it is finished for good; None when the owner went away."""
+    subscription = service.subscribe()
+
+    async def until_finished() -> TaskRecord:
+        while True:
+            task = await service.get_task(task_id)
+            bar.show(task)
+            if task.status.finished:
+                return task
+            with contextlib.suppress(SubscriberOverflow):
+                async for batch in subscription.batches():
+                    ended = False
+                    for event in batch:
+                        if event.task_id != task_id or event.type is EventType.LOG:
+                            continue
+                        record = event.task_record()
+                        if record is not None:
+                            bar.show(record)
+                        ended = ended or event.type in _TERMINAL
+                    if ended:
+                        break  # read the stored record: an automatic retry may follow
+
+    async def owner_lost() -> None:
+        # The owner's event stream is gone once its channel starts reconnecting; the channel
+        # shows that only as its state, so it is looked at rather than awaited.
+        while not service.connection_state.startswith(("reconnecting", "disconnected")):  # noqa: ASYNC110
+            await asyncio.sleep(0.2)
+
+    watched = asyncio.create_task(until_finished())
+    lost = asyncio.create_task(owner_lost()) if hasattr(service, "connection_state") else None
+    waiters: set[asyncio.Task[Any]] = {watched} if lost is None else {watched, lost}
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        subscription.close()
+        for waiter in (watched, lost):
+            if waiter is not None and not waiter.done():
+                waiter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiter
+    if watched.cancelled():
+        return None
+    try:
+        return watched.result()
+    except ServerUnreachable:
+        return None
 
 
 async def _run(
     settings: Settings, type_name: str, data: dict[str, Any], priority: str
 ) -> tuple[TaskRecord, str | None, dict[str, Any]]:
-    from tui_updater.commands.startup import open_runtime
-
-    runtime = await open_runtime(settings)
-    bar = ProgressLine()
-    try:
-        if runtime.engine.paused:
-            raise TaskStateError(
-                "the queue is paused; resume it first (p in the dashboard, or POST /api/queue/resume)"
-            )
-        subscription = runtime.engine.bus.subscribe()
-        task = await runtime.engine.submit(type_name, data, priority)
-
-        async def follow() -> None:
-            async for batch in subscription.batches():
-                for event in batch:
-                    if event.task_id == task.task_id and event.type is not EventType.LOG:
-                        record = event.task_record()
-                        if record is not None:
-                            bar.show(record)
-
-        follower = asyncio.create_task(follow())
+    task_id: str | None = None
+    while True:  # once more when the owner followed through exits before the task ends
+        attached = await own_or_attach(settings, mode="run")
         try:
-            finished = await runtime.engine.wait(task.task_id)
+            service = attached.service
+            database = (await service.info()).database
+            _check_database(settings, attached, database)
+            bar = ProgressLine()
+            if task_id is None:
+                if (await service.queue_status()).paused:
+                    raise TaskStateError(
+                        "the queue is paused; resume it first (p in the dashboard, or POST /api/queue/resume)"
+                    )
+                twin = await interrupted_twin(service, type_name, data, database)
+                if twin is not None:
+                    print(f"resuming {twin.task_id} at {twin.progress:.0f} %", file=sys.stderr)
+                    task_id = twin.task_id
+                else:
+                    task_id = (await service.submit(type_name, data, priority)).task_id
+            finished = await follow(service, task_id, bar)
+            if finished is None:
+                print(
+                    "the owner of the state dir went away; following the task again",
+                    file=sys.stderr,
+                )
+                continue
+            bar.end()
+            if attached.runtime is not None:
+                # Tasks other processes submitted here finish before this owner exits.
+                await attached.runtime.engine.wait_idle()
+            return (
+                finished,
+                await _first_failure(service, finished),
+                await spend_of(service, finished),
+            )
         finally:
-            subscription.close()
-            follower.cancel()
-        bar.end()
-        return finished, await _first_failure(runtime, finished), spend_of(runtime, finished)
-    finally:
-        await runtime.close()
+            await attached.aclose()
 
 
 def run_command(
@@ -137,7 +253,7 @@ def run_command(
     except InvalidParameters as exc:
         print(f"error: invalid parameter {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (ConfigError, CharacterDbError) as exc:
+    except (ConfigError, CharacterDbError, StateDirOwned) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except TavernError as exc:

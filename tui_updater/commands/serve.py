@@ -35,7 +35,12 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> int
             installed.append(signum)
         except (RuntimeError, ValueError):
             pass  # not the main thread
-    runtime = await open_runtime(settings)
+    try:
+        runtime = await open_runtime(settings, mode="serve")
+    except BaseException:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+        raise
     try:
         app = create_app(runtime.service, settings.server, migrations_dir=settings.migrations_dir)
         try:

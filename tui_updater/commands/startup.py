@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from tui_updater.runtime import Runtime
 
 
-async def open_runtime(settings: Settings) -> Runtime:
+async def open_runtime(settings: Settings, *, mode: str = "engine") -> Runtime:
     """``Runtime.open``, with a file or directory the OS refuses named as a ConfigError.
 
     ``Runtime.open`` closes what it opened before it raises, so the process can exit.
@@ -19,7 +19,7 @@ async def open_runtime(settings: Settings) -> Runtime:
     from tui_updater.runtime import Runtime
 
     try:
-        return await Runtime.open(settings)
+        return await Runtime.open(settings, mode=mode)
     except OSError as exc:
         where = exc.filename or settings.state_dir
         raise ConfigError(

@@ -132,6 +132,10 @@ class TaskRecord(Record):
     updated_at_ms: int = 0
     counts: ItemCounts = json_key("items", default_factory=ItemCounts)
     usage: TokenUsage = Field(default_factory=TokenUsage)
+    # The character database the task belongs to: its absolute path, and the identity of that
+    # file when the task was created ("device:inode:schema fingerprint"; see core/binding.py).
+    database: str | None = None
+    database_identity: str | None = None
 
     @model_validator(mode="before")
     @classmethod

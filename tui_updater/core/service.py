@@ -358,14 +358,17 @@ class UpdaterService(Protocol):
         limit: int | None = None,
         offset: int = 0,
         sort: str | None = None,
+        database: str | None = None,
     ) -> list[TaskRecord]:
-        """Newest first unless ``sort`` says otherwise; filters take one value or several."""
+        """Newest first unless ``sort`` says otherwise; filters take one value or several;
+        ``database`` keeps the tasks of one character database (its absolute path)."""
 
     async def count_tasks(
         self,
         *,
         status: str | Sequence[str] | None = None,
         type_name: str | Sequence[str] | None = None,
+        database: str | None = None,
     ) -> int:
         """How many tasks ``list_tasks`` with the same filter would return without a limit."""
 

@@ -63,6 +63,7 @@ class TaskStore(Journal, CharacterClaims, Protocol):
         limit: int | None = None,
         offset: int = 0,
         sort: tuple[str, bool] | None = None,
+        database: str | None = None,
     ) -> list[TaskRecord]:
         """Newest first, or by ``sort`` = (JSON field name, descending)."""
 
@@ -71,6 +72,7 @@ class TaskStore(Journal, CharacterClaims, Protocol):
         *,
         status: str | Sequence[str] | None = None,
         type_name: str | Sequence[str] | None = None,
+        database: str | None = None,
     ) -> int: ...
 
     async def unfinished_tasks(self) -> list[TaskRecord]:

@@ -12,12 +12,14 @@ from collections.abc import Coroutine, Mapping
 from typing import Any, Protocol
 
 from tui_updater.config import EngineSettings
+from tui_updater.core.binding import Belonging, DatabaseBinding
 from tui_updater.core.events import Event, EventType
 from tui_updater.core.models import ItemStatus, Priority, TaskRecord, TaskStatus, now_ms
 from tui_updater.core.retry import RetryPolicy
 from tui_updater.core.store import TaskStore
 from tui_updater.engine.bus import EventBus
 from tui_updater.engine.clock import Clock, RealClock
+from tui_updater.engine.holding import TERMINAL_EVENTS, belonging, bound, ended
 from tui_updater.engine.ids import new_task_id
 from tui_updater.engine.lifecycle import TaskSlot, TaskState
 from tui_updater.engine.outcome import OutcomeRecorder
@@ -51,8 +53,10 @@ class Engine:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         bus: EventBus | None = None,
+        database: DatabaseBinding | None = None,
     ):
         self.store = store
+        self.database = database  # the character database this engine runs tasks against
         self.registry = registry
         self.resources = resources
         self.settings = settings or EngineSettings()
@@ -87,7 +91,18 @@ class Engine:
             self.log("INFO", "the queue is paused (as it was left); resume it to run tasks")
         unfinished = await self.store.unfinished_tasks()
         resumed = []
+        held = 0
         for task in unfinished:
+            belonging, reason = self._belonging(task)
+            if belonging is Belonging.ELSEWHERE:
+                held += 1  # another database's task: it waits, untouched, for its own engine
+                continue
+            if belonging is Belonging.LOST:
+                await self._fail_lost(task, reason)
+                continue
+            if task.database is None and self.database is not None:
+                task = self._bound(task)
+                await self.store.save(tasks=[task])
             if task.status is TaskStatus.RUNNING:
                 await self.store.reset_items(task.task_id, [ItemStatus.RUNNING])
                 task = task.evolve(
@@ -101,10 +116,35 @@ class Engine:
         if resumed:
             await self.store.save(tasks=resumed)
             self.log("INFO", f"resuming {len(resumed)} interrupted task(s)")
+        if held:
+            self.log(
+                "INFO",
+                f"{held} unfinished task(s) belong to another character database; they run when the engine is started on it",
+            )
         await self.prune()
         self._pruner = asyncio.create_task(self._prune_hourly())
         self._started.set()
         self._kick()
+
+    def _belonging(self, task: TaskRecord) -> tuple[Belonging, str]:
+        return belonging(self.database, task)
+
+    def _bound(self, task: TaskRecord) -> TaskRecord:
+        return bound(self.database, task)
+
+    async def _fail_lost(self, task: TaskRecord, reason: str) -> None:
+        await self._end_unheld(task, ended(task, TaskStatus.FAILED, reason))
+        self.log("ERROR", f"task {task.task_id} failed: {reason}", task.task_id)
+
+    async def _end_unheld(self, task: TaskRecord, end: TaskRecord) -> None:
+        """Record the end of a task this engine does not hold (no run of it exists anywhere)."""
+        await self.store.reset_items(task.task_id, [ItemStatus.RUNNING])
+        await self.store.save(tasks=[end])
+        self.reporter.terminal(TERMINAL_EVENTS[end.status], end)
+
+    def _check_database(self) -> None:
+        if self.database is not None:
+            self.database.check()
 
     async def prune(self) -> int:
         """Delete finished tasks older than the retention period; return how many."""
@@ -219,15 +259,17 @@ class Engine:
         task_id = new_task_id()
         await task_type.check(self._context(task_id), params)
         stamp = now_ms()
-        task = TaskRecord(
-            task_id=task_id,
-            type=task_type.name,
-            priority=level,
-            status=TaskStatus.PENDING,
-            data=params.model_dump(mode="json", exclude_none=True),
-            created_at_ms=stamp,
-            updated_at_ms=stamp,
-            message="queued",
+        task = self._bound(
+            TaskRecord(
+                task_id=task_id,
+                type=task_type.name,
+                priority=level,
+                status=TaskStatus.PENDING,
+                data=params.model_dump(mode="json", exclude_none=True),
+                created_at_ms=stamp,
+                updated_at_ms=stamp,
+                message="queued",
+            )
         )
         await self.store.save(tasks=[task])
         self.table.add(task, params=params)
@@ -266,6 +308,8 @@ class Engine:
 
     async def cancel(self, task_id: str) -> TaskRecord:
         held = await self._held(task_id)
+        if not isinstance(held, TaskSlot) and not held.status.finished:
+            return await self._cancel_held(held)
         if not isinstance(held, TaskSlot):
             raise TaskStateError(f"task {task_id} is already {held.status.value}")
         slot = held
@@ -293,6 +337,14 @@ class Engine:
         await slot.finished.wait()
         return slot.record
 
+    async def _cancel_held(self, task: TaskRecord) -> TaskRecord:
+        """Cancel another database's unfinished task: this engine owns the state dir, so no
+        process is running it; it is only recorded."""
+        cancelled = ended(task, TaskStatus.CANCELLED, "cancelled")
+        await self._end_unheld(task, cancelled)
+        self.log("INFO", f"cancelled task {task.task_id} of {task.database}", task.task_id)
+        return cancelled
+
     async def retry(self, task_id: str) -> TaskRecord:
         """Rerun a FAILED or CANCELLED task's unfinished and failed items."""
         task = await self.get_task(task_id)
@@ -300,6 +352,9 @@ class Engine:
             raise TaskStateError(
                 f"only FAILED or CANCELLED tasks can be retried; {task_id} is {task.status.value}"
             )
+        belonging, reason = self._belonging(task)
+        if belonging is not Belonging.HERE:
+            raise TaskStateError(f"task {task_id} cannot be retried here: {reason}")
         reset = await self.store.reset_items(task_id, [ItemStatus.FAILED, ItemStatus.RUNNING])
         items = await self.store.list_items(task_id)
         counts = count_items(items) if items else task.counts
@@ -437,6 +492,7 @@ class Engine:
                 paused=self._unpaused.wait,
                 is_paused=lambda: self.paused,
                 started=lambda task: self.reporter.emit(EventType.TASK_STARTED, task),
+                check_database=self._check_database,
             ),
             rng=self.rng,
             fresh=slot.params is not None,

@@ -11,17 +11,12 @@ from typing import TYPE_CHECKING
 
 from tui_updater.core.events import EventType
 from tui_updater.core.models import ItemRecord, ItemStatus, TaskRecord, TaskStatus, now_ms
+from tui_updater.engine.holding import TERMINAL_EVENTS
 from tui_updater.engine.lifecycle import TaskSlot, TaskState
 from tui_updater.engine.runner import TaskRun, count_items, describe_error
 
 if TYPE_CHECKING:
     from tui_updater.engine.engine import Engine
-
-_TERMINAL_EVENTS = {
-    TaskStatus.COMPLETED: EventType.TASK_COMPLETED,
-    TaskStatus.FAILED: EventType.TASK_FAILED,
-    TaskStatus.CANCELLED: EventType.TASK_CANCELLED,
-}
 
 
 def failure_reason(items: list[ItemRecord], total: int) -> str:
@@ -230,4 +225,4 @@ class OutcomeRecorder:
         level = "ERROR" if task.status is TaskStatus.FAILED else "INFO"
         detail = f": {task.error}" if task.error else ""
         engine.log(level, f"task {task.status.value.lower()}: {task.task_id}{detail}", task.task_id)
-        engine.reporter.terminal(_TERMINAL_EVENTS[task.status], task)
+        engine.reporter.terminal(TERMINAL_EVENTS[task.status], task)

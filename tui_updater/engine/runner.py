@@ -63,6 +63,9 @@ class RunHooks:
     paused: Callable[[], Awaitable[object]]  # returns when the queue is not paused
     started: Callable[[TaskRecord], None] = lambda task: None  # items known: the run is under way
     is_paused: Callable[[], bool] = lambda: False
+    # Raises when the task's character database was deleted or replaced: checked before each
+    # batch write, so nothing is reported DONE into a file that is no longer the site's.
+    check_database: Callable[[], None] = lambda: None
 
 
 @dataclass
@@ -101,6 +104,7 @@ class TaskRun:
         params = (
             self.params if self.params is not None else self.task_type.parse_params(self.task.data)
         )
+        self.hooks.check_database()
         await self._load_or_select(ctx, params)
         await self._claim(ctx, params)
         obtained = [i for i in self.items.values() if i.status is ItemStatus.OBTAINED]
@@ -362,6 +366,7 @@ class TaskRun:
     async def _apply(
         self, ctx: TaskContext, params: Any, batch: list[ItemRecord], *, last: bool
     ) -> None:
+        self.hooks.check_database()
         try:
             outcomes: Sequence[ItemOutcome] = await self.task_type.apply(
                 ctx, params, [(item, item.result or {}) for item in batch]

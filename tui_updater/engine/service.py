@@ -127,9 +127,11 @@ class LocalService:
         limit: int | None = None,
         offset: int = 0,
         sort: str | None = None,
+        database: str | None = None,
     ) -> list[TaskRecord]:
         query = TaskFilter.parse(status, type_name)
         tasks = await self.engine.store.list_tasks(
+            database=database,
             status=[s.value for s in query.statuses],
             type_name=list(query.types),
             limit=limit,
@@ -143,10 +145,13 @@ class LocalService:
         *,
         status: str | Sequence[str] | None = None,
         type_name: str | Sequence[str] | None = None,
+        database: str | None = None,
     ) -> int:
         query = TaskFilter.parse(status, type_name)
         return await self.engine.store.count_tasks(
-            status=[s.value for s in query.statuses], type_name=list(query.types)
+            status=[s.value for s in query.statuses],
+            type_name=list(query.types),
+            database=database,
         )
 
     async def get_task(self, task_id: str) -> TaskRecord:

@@ -10,7 +10,7 @@ import json
 import logging
 from typing import Any
 
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import connect, unix_connect
 from websockets.exceptions import InvalidStatus, WebSocketException
 
 from tui_updater.core.eventbuffer import EventBuffer
@@ -63,8 +63,10 @@ class EventChannel:
         headers: dict[str, str],
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 10.0,
+        uds: str | None = None,
     ):
         self.ws_url = ws_url
+        self.uds = uds  # a Unix socket to connect through (the state dir owner's)
         self.headers = headers
         self.backoff_initial_s = backoff_initial_s
         self.backoff_max_s = backoff_max_s
@@ -92,19 +94,23 @@ class EventChannel:
         for subscription in self.subscribers:
             subscription.needs_resync = True
 
+    def _connect(self) -> connect:
+        options: dict[str, Any] = {
+            "additional_headers": self.headers,
+            "compression": None,
+            "max_size": 64 * 1024 * 1024,
+            "open_timeout": 10,
+        }
+        if self.uds is not None:
+            return unix_connect(self.uds, self.ws_url, **options)
+        return connect(self.ws_url, proxy=None, **options)
+
     async def _run(self) -> None:
         delay_s = self.backoff_initial_s
         while True:
             resync_requested = False
             try:
-                async with connect(
-                    self.ws_url,
-                    additional_headers=self.headers,
-                    compression=None,
-                    max_size=64 * 1024 * 1024,
-                    proxy=None,
-                    open_timeout=10,
-                ) as ws:
+                async with self._connect() as ws:
                     first = await ws.recv()
                     _events, self.snapshot = parse_message(first)
                     self.state = "connected"

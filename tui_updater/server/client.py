@@ -111,8 +111,12 @@ class RemoteService:
         backoff_initial_s: float = 0.5,
         backoff_max_s: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        uds: str | None = None,
     ):
+        """``uds``: reach the server on this Unix socket (a state dir's owner) instead of TCP."""
         self.url = _http_base(url)
+        if uds is not None and transport is None:
+            transport = httpx.AsyncHTTPTransport(uds=uds)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.AsyncClient(
             base_url=self.url,
@@ -126,6 +130,7 @@ class RemoteService:
             headers=headers,
             backoff_initial_s=backoff_initial_s,
             backoff_max_s=backoff_max_s,
+            uds=uds,
         )
 
     @property
@@ -211,10 +216,12 @@ class RemoteService:
         limit: int | None = None,
         offset: int = 0,
         sort: str | None = None,
+        database: str | None = None,
     ) -> list[TaskRecord]:
         order = parse_sort(sort)
         params = {
             **self._filter_params(status, type_name),
+            "database": database,
             "limit": limit,
             "offset": offset or None,
             "sort": None if order is None else f"{'-' if order[1] else ''}{order[0]}",
@@ -229,8 +236,9 @@ class RemoteService:
         *,
         status: str | Sequence[str] | None = None,
         type_name: str | Sequence[str] | None = None,
+        database: str | None = None,
     ) -> int:
-        params = {**self._filter_params(status, type_name), "limit": 1}
+        params = {**self._filter_params(status, type_name), "database": database, "limit": 1}
         response = await self._request("GET", "/api/tasks", params=params)
         return int(response.headers["X-Total-Count"])
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -37,6 +41,7 @@ class RunningServer:
     def __init__(self, server: EmbeddedServer, task: asyncio.Task[None]):
         self.server = server
         self.task = task
+        self.app: Any = None  # the app served, for its owner to close its WebSocket hub
 
     @property
     def port(self) -> int:
@@ -84,16 +89,43 @@ async def start_server(
     app: ASGIApp, host: str, port: int, *, limits: ConnectionLimits = ConnectionLimits()
 ) -> RunningServer:
     """Start serving in the current loop; raise OSError when the port cannot be bound."""
+    return await _start(
+        EmbeddedServer(server_config(app, host, port, limits)),
+        None,
+        f"cannot listen on {host}:{port} (address in use or not available)",
+    )
+
+
+async def start_unix_server(
+    app: ASGIApp, path: Path, *, limits: ConnectionLimits = ConnectionLimits()
+) -> RunningServer:
+    """Serve on a Unix socket that only this user can open (0600 from the moment it exists)."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    previous = os.umask(0o177)
+    try:
+        sock.bind(str(path))
+    except OSError:
+        sock.close()
+        raise
+    finally:
+        os.umask(previous)
+    os.chmod(path, 0o600)
+    server = EmbeddedServer(server_config(app, "localhost", 0, limits))
+    return await _start(server, [sock], f"cannot serve on {path}")
+
+
+async def _start(
+    server: EmbeddedServer, sockets: list[socket.socket] | None, failure: str
+) -> RunningServer:
     uvicorn_logger = logging.getLogger("uvicorn.error")
     if _DENIAL_FILTER not in uvicorn_logger.filters:
         uvicorn_logger.addFilter(_DENIAL_FILTER)
-    server = EmbeddedServer(server_config(app, host, port, limits))
-    task = asyncio.create_task(server.serve(), name="uvicorn")
+    task = asyncio.create_task(server.serve(sockets=sockets), name="uvicorn")
     while not server.started:
         if task.done():
             # uvicorn logs a bind failure and raises SystemExit; report it as an OSError.
             with contextlib.suppress(SystemExit):
                 task.result()
-            raise OSError(f"cannot listen on {host}:{port} (address in use or not available)")
+            raise OSError(failure)
         await asyncio.sleep(0.01)
     return RunningServer(server, task)

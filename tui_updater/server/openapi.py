@@ -263,6 +263,9 @@ _QUERIES: dict[tuple[str, str], list[dict[str, Any]]] = {
         _query("status", _csv(TASK_STATUSES), "one status or several, comma-separated"),
         _query("type", _csv(None), "one task type or several, comma-separated"),
         _query("sort", {"type": "string", "enum": list(SORT_VALUES)}, "-field for descending"),
+        _query(
+            "database", {"type": "string"}, "only this character database's tasks (absolute path)"
+        ),
         _limit(None),
         _OFFSET,
     ],

@@ -123,10 +123,16 @@ async def list_tasks(request: Request) -> Response:
     limit = query_int(request, "limit", default=None, minimum=1, maximum=MAX_LIST_LIMIT)
     offset = query_int(request, "offset", default=0, minimum=0, maximum=MAX_OFFSET) or 0
     type_names = [t.strip().upper() for t in types] if types else None
+    database = request.query_params.get("database") or None  # a character database's path
     tasks = await ctx.service.list_tasks(
-        status=status, type_name=type_names, limit=limit, offset=offset, sort=sort
+        status=status,
+        type_name=type_names,
+        limit=limit,
+        offset=offset,
+        sort=sort,
+        database=database,
     )
-    total = await ctx.service.count_tasks(status=status, type_name=type_names)
+    total = await ctx.service.count_tasks(status=status, type_name=type_names, database=database)
     return JSONResponse([task.to_json() for task in tasks], headers={"X-Total-Count": str(total)})
 
 

@@ -93,6 +93,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE journal ADD COLUMN updated_to;
     ALTER TABLE journal ADD COLUMN file_path TEXT;
     """,
+    # The character database each task belongs to (path and identity).
+    """
+    ALTER TABLE tasks ADD COLUMN database TEXT;
+    ALTER TABLE tasks ADD COLUMN database_identity TEXT;
+    CREATE INDEX tasks_database ON tasks(database, status);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -261,10 +261,15 @@ class SqliteTaskStore:
 
     @staticmethod
     def _task_where(
-        status: str | Sequence[str] | None, type_name: str | Sequence[str] | None
+        status: str | Sequence[str] | None,
+        type_name: str | Sequence[str] | None,
+        database: str | None = None,
     ) -> tuple[str, list[Any]]:
         where: list[str] = []
         params: list[Any] = []
+        if database:
+            where.append("database = ?")
+            params.append(database)
         for column, value in (("status", status), ("type", type_name)):
             values = [value] if isinstance(value, str) else list(value or ())
             values = [v.upper() if column == "status" else v for v in values if v]
@@ -281,8 +286,9 @@ class SqliteTaskStore:
         limit: int | None = None,
         offset: int = 0,
         sort: tuple[str, bool] | None = None,
+        database: str | None = None,
     ) -> list[TaskRecord]:
-        where, params = self._task_where(status, type_name)
+        where, params = self._task_where(status, type_name, database)
         # Ties fall back to age in the same direction: ascending is the exact reverse order.
         column, descending = (
             ("created_at_ms", True) if sort is None else (SORT_ATTRIBUTES[sort[0]], sort[1])
@@ -300,8 +306,9 @@ class SqliteTaskStore:
         *,
         status: str | Sequence[str] | None = None,
         type_name: str | Sequence[str] | None = None,
+        database: str | None = None,
     ) -> int:
-        where, params = self._task_where(status, type_name)
+        where, params = self._task_where(status, type_name, database)
         rows = await self._fetch(f"SELECT COUNT(*) AS count FROM tasks{where}", params)
         return int(rows[0]["count"])
 

@@ -66,7 +66,15 @@ def header_text(
         text.append("  connecting…", style="dim")
         return text
     text.append(" DB ", style="dim")
-    text.append(PurePath(info.database).name or info.database, style="bold")
+    site = info.extra.get("siteName")
+    if site:
+        text.append(f"{site} ", style="bold")
+        text.append(info.database, style="dim")
+    else:  # the whole path: two sites may both call their file dev.db
+        parent, name = str(PurePath(info.database).parent), PurePath(info.database).name
+        if name and parent not in (".", ""):
+            text.append(parent.rstrip("/") + "/", style="dim")
+        text.append(name or info.database, style="bold")
     if info.demo:
         text.append(" ")
         text.append(" DEMO ", style="bold black on yellow")

@@ -48,6 +48,9 @@ def title_text(task: TaskRecord) -> Text:
     title.append(f"{task.type}  {task.priority.name}  ")
     title.append_text(status_text(task.status))
     title.append(f"  attempt {task.attempt}", style="dim")
+    if task.database:
+        title.append("\ndatabase ", style="dim")
+        title.append(task.database)
     return title
 
 
