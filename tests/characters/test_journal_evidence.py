@@ -16,6 +16,7 @@ from tui_updater.config import ProviderSettings, Settings
 from tui_updater.core.journal import JournalEntry, JournalState
 from tui_updater.core.models import ItemRecord, ItemStatus, TaskRecord
 from tui_updater.runtime import Runtime
+from tui_updater.store.sqlite import SqliteTaskStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,9 +68,15 @@ def test_a_value_the_site_put_back_after_a_lost_mark_is_not_written_again(
                     base_url=gateway.base_url, api_key="sk-test", requests_per_minute=0
                 ),
             )
+            # What the kill left, read before an engine starts settling it.
+            store = SqliteTaskStore(settings.tasks_db_path)
+            await store.open()
+            try:
+                left = await store.entries(task_id)
+            finally:
+                await store.close()
             runtime = await Runtime.open(settings)
             try:
-                left = await runtime.engine.store.entries(task_id)
                 done = await runtime.engine.wait(task_id)
                 after = await runtime.engine.store.entries(task_id)
                 (item,) = await runtime.engine.store.list_items(task_id)
