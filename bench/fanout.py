@@ -244,7 +244,6 @@ def hidden_limit(root: Path, pristine_path: Path, count: int) -> list[Result]:
 
 async def mbti_tokens(db: Path, batch_size: int) -> tuple[float, int]:
     """Tokens per character and requests for MBTI over the first characters of ``db``."""
-    from dataclasses import replace
 
     from tests.fakes.openai_server import FakeOpenAIServer
     from tui_updater.config import ProviderSettings
@@ -259,9 +258,8 @@ async def mbti_tokens(db: Path, batch_size: int) -> tuple[float, int]:
         ).fetchall()
     characters = [dict(row) for row in rows]
     async with FakeOpenAIServer() as server:
-        settings = replace(
-            ProviderSettings(base_url=server.base_url, api_key="bench"),
-            mbti_batch_size=batch_size,
+        settings = ProviderSettings(
+            base_url=server.base_url, api_key="bench", mbti_batch_size=batch_size
         )
         provider = OpenAICompatProvider(settings)
         try:
