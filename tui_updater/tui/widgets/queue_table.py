@@ -59,11 +59,14 @@ class KeyedText(Text):
 
 
 def task_matches(task: TaskRecord, query: str) -> bool:
-    """Case-insensitive substring match on id, type, status, priority and message."""
+    """Case-insensitive substring match on id, type, status, priority, message and database."""
     if not query:
         return True
     needle = query.lower()
-    haystack = f"{task.task_id} {task.type} {task.status.value} {task.priority.name} {task.message}"
+    haystack = (
+        f"{task.task_id} {task.type} {task.status.value} {task.priority.name} {task.message} "
+        f"{task.database or ''}"
+    )
     return needle in haystack.lower()
 
 
