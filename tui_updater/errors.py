@@ -5,6 +5,7 @@
     ├── InvalidParameters             task parameters refused; ``field`` names the culprit
     ├── UnknownTaskType               no registered type of that name; ``known`` lists them
     ├── TaskNotFound                  no task with that id
+    ├── CharacterNotFound             no character with that id
     ├── TaskStateError                action not allowed in the task's current status
     ├── CharacterDbError              the character database cannot be used
     │   ├── MissingColumn             a column the tool needs is absent; names it
@@ -68,6 +69,10 @@ class TaskNotFound(TavernError):
 
 class TaskStateError(TavernError):
     """The action is not allowed in the task's current status."""
+
+
+class CharacterNotFound(TavernError):
+    """No character with this id exists in the character database."""
 
 
 class CharacterDbError(TavernError):

@@ -16,7 +16,13 @@ from tests.tui.fake_service import FakeService
 from tui_updater.core.events import Event, EventType
 from tui_updater.core.models import Priority, TaskStatus
 from tui_updater.core.service import CharacterQuery, UpdaterService
-from tui_updater.errors import InvalidParameters, TaskNotFound, TaskStateError, UnknownTaskType
+from tui_updater.errors import (
+    CharacterNotFound,
+    InvalidParameters,
+    TaskNotFound,
+    TaskStateError,
+    UnknownTaskType,
+)
 from tui_updater.runtime import Runtime
 from tui_updater.server.client import RemoteService
 from tui_updater.server.embedded import start_server
@@ -287,9 +293,8 @@ class TestCharacterBrowsingContract:
         assert detail.character_id == row.character_id and detail.name == row.name
         assert row.name in detail.fields.values()
         assert all(entry.entry_id > 0 and entry.task_id for entry in detail.history)
-        with pytest.raises(InvalidParameters) as unknown:
+        with pytest.raises(CharacterNotFound, match="no-such-character"):  # HTTP 404
             await service.character("no-such-character")
-        assert unknown.value.field == "characterId"
         with pytest.raises(InvalidParameters) as no_entry:
             await service.revert_change(987654321)
         assert no_entry.value.field == "entryId"

@@ -210,3 +210,18 @@ async def test_global_log_filters(http: httpx.AsyncClient) -> None:
     )
     assert (await http.get("/api/logs", params={"level": "LOUD"})).status_code == 422
     assert (await http.get("/api/logs", params={"since": "yesterday"})).status_code == 422
+
+
+async def test_an_unknown_character_is_404_and_a_repeated_parameter_is_refused(
+    http: httpx.AsyncClient,
+) -> None:
+    # Both found by schemathesis: a missing resource is not bad input, and a parameter the
+    # schema gives one value must not silently take the last of several.
+    missing = await http.get("/api/characters/0")
+    assert missing.status_code == 404, missing.text
+    assert missing.json()["error"]["code"] == "character_not_found"
+    twice = await http.get("/api/logs", params=[("since", "x"), ("since", "")])
+    assert twice.status_code == 422, twice.text
+    assert twice.json()["error"]["details"]["field"] == "since"
+    empty = await http.get("/api/logs", params={"since": ""})
+    assert empty.status_code == 422, empty.text

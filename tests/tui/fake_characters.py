@@ -12,7 +12,7 @@ from tui_updater.core.service import (
     CharacterQuery,
     CharacterRow,
 )
-from tui_updater.errors import InvalidParameters
+from tui_updater.errors import CharacterNotFound, InvalidParameters
 
 THIN_DESCRIPTION_CHARS = 80
 NAMES = (
@@ -69,7 +69,7 @@ class FakeCharacters:
     def detail(self, character_id: str) -> CharacterDetail:
         row = self.by_id.get(str(character_id))
         if row is None:
-            raise InvalidParameters("characterId", f"no character with id {character_id!r}")
+            raise CharacterNotFound(f"no character with id {character_id!r}")
         history = [e for e in reversed(self.journal) if self._owner[e.entry_id] == row["id"]]
         return CharacterDetail(row["id"], row["name"], dict(row), None, tuple(history))
 

@@ -20,7 +20,7 @@ from tui_updater.core.service import (
     CharacterQuery,
     CharacterRow,
 )
-from tui_updater.errors import InvalidParameters
+from tui_updater.errors import CharacterNotFound, InvalidParameters
 
 THIN_DESCRIPTION_CHARS = 80  # a description shorter than this reads as a stub
 _LIKE_ESCAPE = "\\"
@@ -73,7 +73,7 @@ class CharacterBrowser:
 
         fields = None if id_value is None else await self._db.run(work)
         if fields is None:
-            raise InvalidParameters("characterId", f"no character with id {character_id!r}")
+            raise CharacterNotFound(f"no character with id {character_id!r}")
         name_col = schema.column("name") if schema.has("name") else schema.column("id")
         entries = await self._changes.character_entries(str(character_id))
         return CharacterDetail(

@@ -59,12 +59,20 @@ async def read_object(request: Request, max_bytes: int, *, required: bool) -> di
     return body
 
 
+def query_text(request: Request, name: str) -> str | None:
+    """A query parameter that takes one value: 422 naming it when it is given twice."""
+    given = request.query_params.getlist(name)
+    if len(given) > 1:
+        raise invalid_field(name, f"given {len(given)} times; give it once")
+    return given[0] if given else None
+
+
 def query_int(
     request: Request, name: str, *, default: int | None, minimum: int, maximum: int
 ) -> int | None:
     """An integer query parameter within bounds; 422 naming it otherwise."""
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    raw = query_text(request, name)
+    if raw is None:
         return default
     try:
         value = int(raw.strip())
@@ -83,7 +91,7 @@ def query_values(
     Values are taken exactly as the OpenAPI document lists them: present but empty, or a value
     outside ``allowed``, is a 422 naming the parameter.
     """
-    raw = request.query_params.get(name)
+    raw = query_text(request, name)
     if raw is None:
         return None
     values = raw.split(",")
@@ -100,7 +108,7 @@ def query_values(
 
 def query_choice(request: Request, name: str, *, allowed: Collection[str]) -> str | None:
     """A query parameter that takes one of ``allowed`` exactly; ``None`` when absent."""
-    raw = request.query_params.get(name)
+    raw = query_text(request, name)
     if raw is None:
         return None
     if raw not in allowed:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from tui_updater.errors import (
     BackupError,
     CharacterDbError,
+    CharacterNotFound,
     ConfigError,
     TaskStateError,
     TavernError,
@@ -16,6 +17,7 @@ from tui_updater.errors import (
 
 # (exception class, HTTP status, code) — subclasses before their bases.
 MESSAGE_ERRORS: tuple[tuple[type[TavernError], int, str], ...] = (
+    (CharacterNotFound, 404, "character_not_found"),
     (TaskStateError, 409, "task_state"),
     (BackupError, 409, "backup_error"),
     (CharacterDbError, 409, "character_db"),

@@ -38,6 +38,7 @@ from tui_updater.server.bodies import (
     priority_field,
     query_choice,
     query_int,
+    query_text,
     query_values,
     read_object,
 )
@@ -123,7 +124,7 @@ async def list_tasks(request: Request) -> Response:
     limit = query_int(request, "limit", default=None, minimum=1, maximum=MAX_LIST_LIMIT)
     offset = query_int(request, "offset", default=0, minimum=0, maximum=MAX_OFFSET) or 0
     type_names = [t.strip().upper() for t in types] if types else None
-    database = request.query_params.get("database") or None  # a character database's path
+    database = query_text(request, "database") or None  # a character database's path
     tasks = await ctx.service.list_tasks(
         status=status,
         type_name=type_names,
@@ -255,7 +256,7 @@ def _filter_values(
 async def all_logs(request: Request) -> Response:
     since_ms = query_int(request, "since", default=None, minimum=0, maximum=2**53)
     level = query_choice(request, "level", allowed=LOG_LEVELS)
-    task_id = request.query_params.get("taskId")
+    task_id = query_text(request, "taskId")
     limit = query_int(request, "limit", default=500, minimum=1, maximum=MAX_LIST_LIMIT) or 500
     logs = await _ctx(request).service.logs(
         since_ms=since_ms, level=level, task_id=task_id, limit=limit
@@ -371,9 +372,9 @@ async def characters_summary(request: Request) -> Response:
 
 def _character_query(request: Request) -> CharacterQuery:
     return CharacterQuery.parse(
-        search=request.query_params.get("search"),
+        search=query_text(request, "search"),
         filters=query_values(request, "filter", allowed=CHARACTER_FILTERS),
-        language=request.query_params.get("language"),
+        language=query_text(request, "language"),
         sort=query_choice(request, "sort", allowed=CHARACTER_SORT_VALUES),
         limit=query_int(request, "limit", default=100, minimum=1, maximum=MAX_CHARACTER_PAGE)
         or 100,
