@@ -177,7 +177,6 @@ class WritableDatabase(Protocol):
 
     async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run a write transaction: waits out a site's lock, and runs beside no upgrade."""
-        ...
 
 
 class CharacterWriter:

@@ -29,8 +29,6 @@ class DatabaseBinding(Protocol):
 
     def belonging(self, task: TaskRecord) -> tuple[Belonging, str]:
         """Whose task this is, with the reason when it is not this engine's to run."""
-        ...
 
     def check(self) -> None:
         """Raise CharacterDbError naming the file when it was deleted or replaced since opening."""
-        ...
