@@ -142,3 +142,32 @@ async def test_concurrent_fetch_one_calls_share_a_query(demo: CharacterDb) -> No
     await demo.run(lambda conn: conn.set_trace_callback(None))
     assert [f["id"] if f else None for f in found] == [*keys, None]
     assert len([q for q in queries if q.startswith("SELECT")]) == 1
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+async def test_no_write_reaches_a_file_deleted_or_replaced_since_opening(
+    tmp_path: Path, how: str
+) -> None:
+    # Through the old connection a write would land in the new file's "-wal" by name.
+    path = iso_db(tmp_path / "dev.db")
+    db = await open_db(path)
+    try:
+        await db.write(lambda conn: conn.execute("SELECT 1").fetchone())  # the file it opened
+        if how == "deleted":
+            path.unlink()
+        else:
+            other = iso_db(tmp_path / "other.db")
+            other.replace(path)
+
+        def rows() -> int | None:
+            if not path.exists():
+                return None
+            with sqlite3.connect(path) as conn:
+                return int(conn.execute('SELECT count(*) FROM "Character"').fetchone()[0])
+
+        before = rows()
+        with pytest.raises(CharacterDbError, match=f"{path}.*{how}"):
+            await db.write(lambda conn: conn.execute('DELETE FROM "Character"'))
+        assert rows() == before and (how == "deleted" or before)
+    finally:
+        await db.close()

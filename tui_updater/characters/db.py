@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 import aiosqlite
 
 from tui_updater.characters.access import SharedExclusiveLock
+from tui_updater.characters.identity import check_same_file
 from tui_updater.characters.schema import CharacterSchema, quote, read_schema
 from tui_updater.characters.writer import CharacterChange, CharacterWriter, WriteResult
 from tui_updater.core.models import now_ms
@@ -86,8 +87,11 @@ class CharacterDb:
         clock: Callable[[], int] = now_ms,
         journal_mode: str = "",
         lock_patience_s: float = LOCK_PATIENCE_S,
+        file_id: tuple[int, int] | None = None,
     ) -> None:
         self._conn = conn
+        # The (device, inode) opened: every write first checks the path still names that file.
+        self._file_id = file_id
         self.path = path
         self.settings = settings
         self.journal = journal
@@ -131,7 +135,17 @@ class CharacterDb:
             if isinstance(exc, sqlite3.DatabaseError):
                 raise CharacterDbError(f"cannot read character database {path}: {exc}") from exc
             raise
-        return cls(conn, path, settings, journal, schema, clock=clock, journal_mode=mode)
+        stat = path.stat()
+        return cls(
+            conn,
+            path,
+            settings,
+            journal,
+            schema,
+            clock=clock,
+            journal_mode=mode,
+            file_id=(stat.st_dev, stat.st_ino),
+        )
 
     @property
     def schema(self) -> CharacterSchema:
@@ -161,6 +175,10 @@ class CharacterDb:
         while True:
             try:
                 async with self.access.shared(), self.write_lock:
+                    if self._file_id is not None:
+                        # A file deleted or replaced since opening is never written: through the
+                        # old connection a WAL write would land in the new file's -wal by name.
+                        check_same_file(str(self.path.resolve()), *self._file_id)
                     return await self.run(fn)
             except CharacterDbLocked:
                 busy_s = time.monotonic() - started_s

@@ -58,6 +58,22 @@ def file_identity(path: Path | str, schema_fingerprint: str) -> FileIdentity:
     return FileIdentity(stat.st_dev, stat.st_ino, schema_fingerprint)
 
 
+def check_same_file(path: str, device: int, inode: int) -> None:
+    """CharacterDbError naming ``path`` when it was deleted or is no longer that device/inode."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        raise CharacterDbError(
+            f"character database {path} was deleted while the task ran; nothing more is written"
+        ) from None
+    except OSError as exc:
+        raise CharacterDbError(f"character database {path}: {exc}") from None
+    if (stat.st_dev, stat.st_ino) != (device, inode):
+        raise CharacterDbError(
+            f"character database {path} was replaced by another file while the task ran; nothing more is written"
+        )
+
+
 class BoundDatabase:
     """The DatabaseBinding of one opened character database (core.binding)."""
 
@@ -96,15 +112,4 @@ class BoundDatabase:
         return Belonging.HERE, ""
 
     def check(self) -> None:
-        try:
-            stat = os.stat(self._path)
-        except FileNotFoundError:
-            raise CharacterDbError(
-                f"character database {self._path} was deleted while the task ran; nothing more is written"
-            ) from None
-        except OSError as exc:
-            raise CharacterDbError(f"character database {self._path}: {exc}") from None
-        if (stat.st_dev, stat.st_ino) != (self._identity.device, self._identity.inode):
-            raise CharacterDbError(
-                f"character database {self._path} was replaced by another file while the task ran; nothing more is written"
-            )
+        check_same_file(self._path, self._identity.device, self._identity.inode)
