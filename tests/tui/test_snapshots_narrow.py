@@ -3,8 +3,6 @@ characters browser with a filter and marks."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,13 +17,7 @@ from tui_updater.tui.screens.characters import CharactersScreen
 NARROW = (80, 24)
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")  # tests/tui/conftest.py
 
 
 def big_app() -> TavernApp:
