@@ -23,6 +23,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--only", default="", help=f"comma-separated subset of: {', '.join(BENCHMARKS)}"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=0, help="rounds per figure (default: each benchmark's own, 5)"
+    )
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()] or list(BENCHMARKS)
     unknown = [name for name in chosen if name not in BENCHMARKS]
@@ -33,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = machine()
     print(
         f"machine: {info['nproc']} CPU(s), {info['cpu']}; Python {info['python']}; SQLite {info['sqlite']}; "
-        f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')}{'; QUICK (not a measurement)' if args.quick else ''}",
+        f"load average {info['load']}; {time.strftime('%Y-%m-%d %H:%M:%S %Z')}{'; QUICK (not a measurement)' if args.quick else ''}",
         flush=True,
     )
     summary: list[str] = []
@@ -43,6 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"== {name}", flush=True)
         bench_started_s = time.perf_counter()
         command = [sys.executable, "-m", f"bench.{name}", *(["--quick"] if args.quick else [])]
+        if args.rounds:
+            command += ["--rounds", str(args.rounds)]
         proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
         assert proc.stdout is not None
         for line in proc.stdout:

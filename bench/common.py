@@ -1,7 +1,8 @@
 """What every benchmark shares: the result line format, settings for a scratch runtime, CPU clocks.
 
 Each benchmark prints ``RESULT`` lines: its figure, the reference measured in the same run, the
-ratio, and the goal from PRODUCT.md section 9 with PASS or MISS.
+ratio, and the goal from PRODUCT.md section 9 with PASS or MISS. A figure measured in rounds is the
+median of its samples, printed with their min and max; the verdict is judged on the median.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,9 @@ if str(ROOT) not in sys.path:  # `python bench/queue.py` as well as `python -m b
     sys.path.insert(0, str(ROOT))
 
 _CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+ROUNDS = 5
+"""Rounds per figure for a measurement (``--rounds`` overrides; ``--quick`` runs one)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,40 @@ class Result:
     goal: str = ""
     passed: bool | None = None  # None: informational, no goal attached
     higher_is_better: bool = True
+    samples: tuple[float, ...] = ()  # one per round; ``figure`` is their median
+    reference_samples: tuple[float, ...] = ()
+
+    @classmethod
+    def of_rounds(
+        cls,
+        bench: str,
+        label: str,
+        samples: Sequence[float],
+        unit: str,
+        reference_label: str,
+        reference_samples: Sequence[float],
+        *,
+        reference_unit: str = "",
+        goal: str = "",
+        meets: Callable[[float], bool] | None = None,
+        higher_is_better: bool = True,
+    ) -> Result:
+        """A figure and its reference as the medians of their rounds; ``meets`` judges the median."""
+        figure = median(samples)
+        return cls(
+            bench=bench,
+            label=label,
+            figure=figure,
+            unit=unit,
+            reference_label=reference_label,
+            reference=median(reference_samples),
+            reference_unit=reference_unit,
+            goal=goal,
+            passed=None if meets is None else meets(figure),
+            higher_is_better=higher_is_better,
+            samples=tuple(samples),
+            reference_samples=tuple(reference_samples),
+        )
 
     @property
     def ratio(self) -> float:
@@ -50,10 +88,19 @@ class Result:
             f"; goal {self.goal}: {verdict}" if self.goal else (f"; {verdict}" if verdict else "")
         )
         return (
-            f"RESULT [{self.bench}] {self.label}: figure={_fmt(self.figure)} {self.unit}; "
-            f"reference={_fmt(self.reference)} {self.reference_unit or self.unit} ({self.reference_label}); "
+            f"RESULT [{self.bench}] {self.label}: figure={_fmt(self.figure)} {self.unit}"
+            f"{_spread(self.samples)}; "
+            f"reference={_fmt(self.reference)} {self.reference_unit or self.unit}"
+            f"{_spread(self.reference_samples)} ({self.reference_label}); "
             f"ratio={self.ratio:.2f}x{goal}"
         )
+
+
+def _spread(samples: Sequence[float]) -> str:
+    """`` [median of 5: min 1.2, max 1.9]`` for a figure measured in rounds; nothing for one value."""
+    if len(samples) < 2:
+        return ""
+    return f" [median of {len(samples)}: min {_fmt(min(samples))}, max {_fmt(max(samples))}]"
 
 
 def _fmt(value: float) -> str:
@@ -86,7 +133,15 @@ def arguments(description: str, argv: Sequence[str] | None = None) -> argparse.N
     parser.add_argument(
         "--quick", action="store_true", help="small N: a sanity check, not a measurement"
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--rounds", type=int, default=ROUNDS, help=f"rounds per figure (default {ROUNDS})"
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds = 1
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    return args
 
 
 def process_cpu_s(pid: int | None = None) -> float:
@@ -156,7 +211,9 @@ def machine() -> dict[str, str]:
                     break
     except OSError:
         pass
+    one, five, fifteen = os.getloadavg()
     return {
+        "load": f"{one:.2f} {five:.2f} {fifteen:.2f}",
         "nproc": str(os.cpu_count()),
         "cpu": model,
         "python": platform.python_version(),
