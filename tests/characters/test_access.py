@@ -69,3 +69,29 @@ async def test_a_cancelled_exclusive_waiter_lets_shared_holders_go() -> None:
     assert entered.is_set() and not lock.exclusive_held
     release.set()
     await holder
+
+
+async def test_a_lease_holds_off_the_exclusive_and_its_writes_still_pass() -> None:
+    lock = SharedExclusiveLock()
+    lease = await lock.lease()
+    order: list[str] = []
+
+    async def exclusive() -> None:
+        async with lock.exclusive():
+            order.append("upgrade")
+
+    upgrade = asyncio.ensure_future(exclusive())
+    await asyncio.sleep(0)
+    assert lock.draining and not lock.exclusive_held  # waiting for the lease
+    newcomer = asyncio.ensure_future(lock.lease())
+    async with lock.shared():  # the lease holder's settling write is not held off
+        order.append("settling write")
+    await asyncio.sleep(0)
+    assert not newcomer.done() and order == ["settling write"]
+    lease.release()
+    lease.release()  # idempotent
+    await upgrade
+    later = await newcomer  # new leases start once the exclusive holder is done
+    assert order == ["settling write", "upgrade"] and lock.leases == 1 and not lock.draining
+    later.release()
+    assert lock.leases == 0

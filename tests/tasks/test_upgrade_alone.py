@@ -90,3 +90,68 @@ async def test_upgrade_waits_for_writes_under_way_and_holds_new_ones(
     (backup,) = harness.backups()
     assert mbti(backup) == {"c1": "INTJ", "c2": None}  # the write under way, not the later one
     assert mbti(settings.db_path) == {"c1": "INTJ", "c2": "ENFP"}
+
+
+async def test_an_avatar_mark_in_flight_is_settled_before_the_upgrade_backs_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CHARACTER_AVATAR item between its GENERATING mark and its final write holds the database:
+    the upgrade waits for it, its backup holds no GENERATING, and items not yet started wait
+    until the upgrade is done (then the avatar task finishes)."""
+    from tests.tasks.test_avatar_status import BlockingProvider
+    from tui_updater import runtime as runtime_module
+    from tui_updater.characters.demo import create_demo_db
+    from tui_updater.core.models import TaskStatus
+    from tui_updater.runtime import Runtime
+
+    db_path = create_demo_db(tmp_path / "dev.db")
+    conn = sqlite3.connect(db_path)
+    try:
+        wanted = [
+            str(key)
+            for (key,) in conn.execute(
+                """SELECT id FROM "Character" WHERE avatar IS NULL AND "isDeleted" = 0
+                AND "avatarStatus" = 'PENDING' ORDER BY id LIMIT 3"""
+            )
+        ]
+    finally:
+        conn.close()
+    assert len(wanted) == 3
+    provider = BlockingProvider()
+    monkeypatch.setattr(runtime_module, "build_provider", lambda settings: provider)
+    runtime = await Runtime.open(Settings.for_tests(tmp_path, db_path=db_path))
+    try:
+        access = runtime.resources.characters.access
+        avatars = await runtime.service.submit(
+            "CHARACTER_AVATAR", {"characterIds": wanted, "concurrency": 1, "batchSize": 25}
+        )
+        await provider.drawing.wait()  # the first item's row is marked GENERATING
+        upgrade = await runtime.service.submit(
+            "DATABASE_UPGRADE", {"migrationScript": SCRIPT, "dryRun": False}
+        )
+        await until(lambda: access.draining and access.leases == 1, "the upgrade waiting")
+        assert (await runtime.service.get_task(upgrade.task_id)).status is TaskStatus.RUNNING
+        provider.release.set()  # the item finishes and writes what it has; the rest wait
+        upgraded = await runtime.engine.wait(upgrade.task_id)
+        painted = await runtime.engine.wait(avatars.task_id)
+        (backup,) = await runtime.service.list_backups()
+    finally:
+        await runtime.close()
+    assert upgraded.status is TaskStatus.COMPLETED, upgraded.message
+    assert painted.status is TaskStatus.COMPLETED and painted.counts.done == 3, painted.message
+
+    def statuses(path: str | Path) -> dict[str, object]:
+        conn = sqlite3.connect(path)
+        try:
+            marks = 'SELECT id, "avatarStatus" FROM "Character" WHERE id IN (?, ?, ?)'
+            return dict(conn.execute(marks, wanted).fetchall())
+        finally:
+            conn.close()
+
+    # The first item settled before the backup; the other two had not started.
+    assert statuses(backup.path) == {
+        wanted[0]: "COMPLETED",
+        wanted[1]: "PENDING",
+        wanted[2]: "PENDING",
+    }
+    assert set(statuses(db_path).values()) == {"COMPLETED"}

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tui_updater.characters.access import SharedExclusiveLock
 from tui_updater.core.binding import Belonging
 from tui_updater.core.models import TaskRecord
 from tui_updater.errors import CharacterDbError
@@ -77,16 +78,21 @@ def check_same_file(path: str, device: int, inode: int) -> None:
 class BoundDatabase:
     """The DatabaseBinding of one opened character database (core.binding)."""
 
-    def __init__(self, path: Path | str, identity: FileIdentity):
+    def __init__(
+        self, path: Path | str, identity: FileIdentity, access: SharedExclusiveLock | None = None
+    ):
         self._path = absolute(path)
         self._identity = identity
+        self._access = access or SharedExclusiveLock()
 
     @classmethod
     async def of(cls, characters: Any) -> BoundDatabase:
         """The identity of an opened CharacterDb (its file and its character table)."""
         table = characters.schema.table
         schema_fingerprint = await characters.run(lambda conn: fingerprint(conn, table))
-        return cls(characters.path, file_identity(characters.path, schema_fingerprint))
+        return cls(
+            characters.path, file_identity(characters.path, schema_fingerprint), characters.access
+        )
 
     @property
     def path(self) -> str:
@@ -113,3 +119,9 @@ class BoundDatabase:
 
     def check(self) -> None:
         check_same_file(self._path, self._identity.device, self._identity.inode)
+
+    def held(self) -> bool:
+        return self._access.draining
+
+    async def released(self) -> None:
+        await self._access.released()

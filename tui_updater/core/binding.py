@@ -32,3 +32,10 @@ class DatabaseBinding(Protocol):
 
     def check(self) -> None:
         """Raise CharacterDbError naming the file when it was deleted or replaced since opening."""
+
+    def held(self) -> bool:
+        """A task that runs alone (DATABASE_UPGRADE) waits for or holds the database: other
+        tasks write the results they have and start no new items until it is done."""
+
+    async def released(self) -> None:
+        """Returns once no task waits for or holds the database alone."""

@@ -489,8 +489,8 @@ class Engine:
             hooks=RunHooks(
                 progress=self.reporter.progress,
                 log=self.log,
-                paused=self._unpaused.wait,
-                is_paused=lambda: self.paused,
+                paused=self._runnable,
+                is_paused=self._held_back,
                 started=lambda task: self.reporter.emit(EventType.TASK_STARTED, task),
                 check_database=self._check_database,
             ),
@@ -499,6 +499,17 @@ class Engine:
             params=slot.params,
         )
         slot.start(run, asyncio.create_task(self._run(slot, run)))
+
+    def _held_back(self) -> bool:
+        """Paused, or the database is held by a task that runs alone: no new items start."""
+        return self.paused or (self.database is not None and self.database.held())
+
+    async def _runnable(self) -> None:
+        """Returns once items may start again (see ``_held_back``)."""
+        while self._held_back():
+            await self._unpaused.wait()
+            if self.database is not None:
+                await self.database.released()
 
     def _cancel_run(self, slot: TaskSlot) -> None:
         """Interrupt a slot's run; one whose coroutine has not begun checks the state first."""

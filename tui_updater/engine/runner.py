@@ -105,15 +105,20 @@ class TaskRun:
             self.params if self.params is not None else self.task_type.parse_params(self.task.data)
         )
         self.hooks.check_database()
-        await self._load_or_select(ctx, params)
-        await self._claim(ctx, params)
-        obtained = [i for i in self.items.values() if i.status is ItemStatus.OBTAINED]
-        if obtained:
-            await self.task_type.resume(ctx, params, obtained)
-        pending = [
-            i for i in self.items.values() if i.status in (ItemStatus.PENDING, ItemStatus.RUNNING)
-        ]
-        await self._pipeline(ctx, params, pending, obtained)
+        try:
+            await self._load_or_select(ctx, params)
+            await self._claim(ctx, params)
+            obtained = [i for i in self.items.values() if i.status is ItemStatus.OBTAINED]
+            if obtained:
+                await self.task_type.resume(ctx, params, obtained)
+            pending = [
+                i
+                for i in self.items.values()
+                if i.status in (ItemStatus.PENDING, ItemStatus.RUNNING)
+            ]
+            await self._pipeline(ctx, params, pending, obtained)
+        finally:
+            ctx.release()  # a mark whose write never came is settled by the next attempt
         finished = sorted(self.items.values(), key=lambda i: i.seq)
         result = self.task_type.summarize(params, finished)
         if ctx.usage.requests:

@@ -103,6 +103,34 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
         self, ctx: TaskContext, params: AvatarParams, item: ItemRecord
     ) -> dict[str, Any]:
         db = characters_of(ctx)
+        if not db.schema.has("avatarStatus"):
+            return await self._obtain(ctx, params, item)
+        # From the read that decides the mark to the write that settles it, the item holds a
+        # lease: a DATABASE_UPGRADE waits, so its backup never keeps our GENERATING.
+        ctx.leases[item.key] = await db.access.lease()
+        try:
+            result = await self._obtain(ctx, params, item)
+        except BaseException:
+            ctx.release([item.key])
+            raise
+        if not result.get("statusMarked") or "changes" not in result:
+            ctx.release([item.key])  # nothing of ours waits on the row
+        return result
+
+    async def resume(
+        self, ctx: TaskContext, params: AvatarParams, obtained: Sequence[ItemRecord]
+    ) -> None:
+        """Results obtained before a restart still hold our mark on their rows until applied."""
+        await super().resume(ctx, params, obtained)
+        db = characters_of(ctx)
+        for item in obtained:
+            if item.result and item.result.get("statusMarked") and item.key not in ctx.leases:
+                ctx.leases[item.key] = await db.access.lease()
+
+    async def _obtain(
+        self, ctx: TaskContext, params: AvatarParams, item: ItemRecord
+    ) -> dict[str, Any]:
+        db = characters_of(ctx)
         character = await load_character(ctx, item.key)
         char_id = str(character["id"])
         has_status = db.schema.has("avatarStatus")
@@ -170,6 +198,18 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
         }
 
     async def apply(
+        self,
+        ctx: TaskContext,
+        params: AvatarParams,
+        batch: Sequence[tuple[ItemRecord, dict[str, Any]]],
+    ) -> Sequence[ItemOutcome]:
+        try:
+            outcomes = await self._apply_settled(ctx, params, batch)
+        finally:
+            ctx.release(item.key for item, _ in batch)
+        return outcomes
+
+    async def _apply_settled(
         self,
         ctx: TaskContext,
         params: AvatarParams,

@@ -9,9 +9,9 @@ so after a crash an obtained result is applied, never requested again.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
@@ -76,6 +76,10 @@ class ItemOutcome:
     result: dict[str, Any] | None = None  # replaces the stored result when given
 
 
+class Releasable(Protocol):
+    def release(self) -> None: ...
+
+
 @dataclass
 class TaskContext:
     """What a task type's methods may use while running one task."""
@@ -86,6 +90,9 @@ class TaskContext:
     usage: TokenUsage = field(default_factory=TokenUsage)
     attempt: int = 1
     result: dict[str, Any] | None = None  # the finished task's result (set for revert)
+    # Holds an item keeps from a transient mark until the write that settles it (item key →
+    # lease); whatever is still held when the attempt ends is released then.
+    leases: dict[str, Releasable] = field(default_factory=dict)
 
     def info(self, message: str) -> None:
         self.log("INFO", message)
@@ -95,6 +102,13 @@ class TaskContext:
 
     def add_usage(self, usage: TokenUsage) -> None:
         self.usage = self.usage + usage
+
+    def release(self, keys: Iterable[str] | None = None) -> None:
+        """Release the leases of ``keys`` (all when None)."""
+        for key in list(self.leases) if keys is None else keys:
+            lease = self.leases.pop(key, None)
+            if lease is not None:
+                lease.release()
 
 
 _JSON_TYPE_NAMES = {

@@ -235,7 +235,7 @@ class DatabaseUpgradeTask(TaskType[DatabaseUpgradeParams]):
             ctx.info("dry run: the live database was not changed")
             return ItemOutcome(item.key, ItemStatus.DONE, None, {**result, "applied": False})
         access = ctx.resources.characters.access
-        if access.shared_holders:
+        if access.shared_holders or access.leases:
             ctx.info("waiting for the writes under way on this database to finish …")
         async with access.exclusive():  # the tool's own writes wait until the upgrade is done
             return await self._apply_alone(ctx, params, item, result)
