@@ -217,20 +217,22 @@ async def _run(
                 else:
                     task_id = (await service.submit(type_name, data, priority)).task_id
             finished = await follow(service, task_id, bar)
-            if finished is None:
-                print(
-                    "the owner of the state dir went away; following the task again",
-                    file=sys.stderr,
-                )
-                continue
-            bar.end()
-            if attached.runtime is not None:
-                # Tasks other processes submitted here finish before this owner exits.
-                await attached.runtime.engine.wait_idle()
-            return (
-                finished,
-                await _first_failure(service, finished),
-                await spend_of(service, finished),
+            try:
+                if finished is not None:
+                    bar.end()
+                    if attached.runtime is not None:
+                        # Tasks other processes submitted here finish before this owner exits.
+                        await attached.runtime.engine.wait_idle()
+                    return (
+                        finished,
+                        await _first_failure(service, finished),
+                        await spend_of(service, finished),
+                    )
+            except ServerUnreachable:
+                pass  # the owner exited between the task's end and these reads: ask again
+            print(
+                "the owner of the state dir went away; following the task again",
+                file=sys.stderr,
             )
         finally:
             await attached.aclose()
