@@ -122,7 +122,16 @@ def settings_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {key: getattr(args, key, None) for key in keys}
 
 
+def skip_httpx_command_line() -> None:
+    """Keep httpx from importing its command-line client (click, rich, pygments: ~0.1 s of
+    every start-up) whenever those happen to be installed; this process never runs it, and
+    httpx falls back to a stub when the import fails."""
+    if "httpx" not in sys.modules:
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+
 def main(argv: Sequence[str]) -> int:
+    skip_httpx_command_line()
     parser = build_parser()
     args = parser.parse_args(list(argv))
     from tui_updater.config import load_settings
