@@ -279,9 +279,11 @@ def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
         pytest.skip("needs the openssl command")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
-        + ["-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost"]
-        + ["-addext", "subjectAltName=DNS:localhost"],
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost"),
+            *("-addext", "subjectAltName=DNS:localhost"),
+        ],
         check=True,
         capture_output=True,
     )
@@ -304,7 +306,7 @@ async def test_the_first_tls_connection_loads_the_certificates_and_verifies(
         monkeypatch.delenv("SSL_CERT_DIR", raising=False)
         monkeypatch.delenv("SSL_CERT_FILE", raising=False)
         untrusting = GatewayClient(f"https://localhost:{port}", TEST_KEY)  # certifi only
-        with pytest.raises(ProviderUnavailable, match="(?i)certificate"):
+        with pytest.raises(ProviderUnavailable, match=r"(?i)certificate"):
             await untrusting.post_json("chat/completions", {})
         await untrusting.aclose()
 
