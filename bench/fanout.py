@@ -112,7 +112,9 @@ def run_command(
             points = [spawned, marks["open_start"], marks["open_end"], marks["close_start"]]
             points += [marks["close_end"], ended]
             names = ("start-up", "open", "work", "close", "exit")
-            phases = {n: 1000 * (b - a) for n, a, b in zip(names, points, points[1:], strict=True)}
+            phases = {
+                n: 1000 * (b - a) for n, a, b in zip(names, points[:-1], points[1:], strict=True)
+            }
     return elapsed_s, cpu_s, phases
 
 

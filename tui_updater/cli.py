@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from tui_updater import __version__
 
@@ -128,6 +128,26 @@ def skip_httpx_command_line() -> None:
     httpx falls back to a stub when the import fails."""
     if "httpx" not in sys.modules:
         sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+
+def end_process(code: int) -> NoReturn:
+    """Exit with ``code`` without the interpreter tearing down every loaded module one by one
+    (~0.15 CPU s after a ``run``, all of it after the answer is printed). Only once the
+    command has closed what it opened and no other thread is left: atexit handlers (logging's
+    flush and close among them) still run, and stdout and stderr are flushed."""
+    import atexit
+    import os
+    import threading
+
+    if threading.active_count() > 1:
+        sys.exit(code)  # the normal exit joins the threads still running
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nothing more can be said
+            pass
+    os._exit(code)
 
 
 def main(argv: Sequence[str]) -> int:
