@@ -51,7 +51,7 @@ HIDDEN_LATENCY_S = 0.2
 MBTI_TOKEN_ITEMS = 200
 
 
-# The CLI with its phases marked from inside: what it runs is ``tui_updater.cli.main`` as the
+# The CLI with its phases marked from inside: it runs ``tui_updater.__main__.main`` as the
 # console script does; the marks wrap Runtime.open and Runtime.close.
 _PHASED = """
 import atexit, json, sys, time
@@ -68,10 +68,8 @@ def wrap(name):
     setattr(Runtime, name, classmethod(timed) if name == "open" else timed)
 wrap("open"); wrap("close")
 atexit.register(lambda: print("PHASES " + json.dumps(marks), file=sys.stderr, flush=True))
-from tui_updater.cli import main
-code = main(sys.argv[1:])
-marks["exit"] = time.monotonic()
-sys.exit(code)
+from tui_updater.__main__ import main
+sys.exit(main())
 """
 
 
