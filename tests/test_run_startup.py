@@ -96,3 +96,32 @@ async def test_an_owner_nobody_attached_to_closes_its_socket(tmp_path: Path) -> 
         pytest.raises((FileNotFoundError, ConnectionRefusedError)),
     ):
         refused.connect(str(path))
+
+
+def test_the_process_entry_flushes_everything_and_keeps_the_exit_code(tmp_path: Path) -> None:
+    """``python -m tui_updater`` ends without the interpreter's teardown: what was written to
+    stdout, stderr and the log file must all be there, and the exit code unchanged."""
+    from tui_updater.logs import LOG_FILE_NAME
+
+    skipped = ("NEWAPI", "OPENAI", "TAVERN", "PYTHONUNBUFFERED")  # stdout buffered, as in a pipe
+    env = {k: v for k, v in os.environ.items() if not k.startswith(skipped)}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    base = [sys.executable, "-m", "tui_updater", "run", "--demo", "--offline", "--json"]
+    base += [f"--{name}-dir={tmp_path / name}" for name in ("state", "data", "log", "backup")]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [*base[:4], *args, *base[4:]]
+        return subprocess.run(
+            command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
+        )
+
+    done = run("MBTI_ASSIGNMENT")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith("}\n")  # the whole document, its last line flushed too
+    task = json.loads(done.stdout)
+    assert task["status"] == "COMPLETED" and "spend" in task
+    assert "task completed" in done.stderr
+    logged = (tmp_path / "log" / LOG_FILE_NAME).read_text(encoding="utf-8")
+    assert f"task completed: {task['taskId']}" in logged
+    unknown = run("NOPE")
+    assert unknown.returncode == 2 and "MBTI_ASSIGNMENT" in unknown.stderr
