@@ -20,8 +20,8 @@ from tui_updater.tasks.resources import TaskResources
 
 if TYPE_CHECKING:
     from tui_updater.characters.backups import BackupStore
+    from tui_updater.control import ControlSocket
     from tui_updater.ownership import OwnerLock
-    from tui_updater.server.embedded import RunningServer
 
 
 def build_provider(settings: Settings) -> Any:
@@ -73,7 +73,7 @@ class Runtime:
     resources: TaskResources
     store: Any
     owner: OwnerLock | None = None
-    control: RunningServer | None = None
+    control: ControlSocket | None = None
 
     @classmethod
     async def open(
@@ -86,7 +86,8 @@ class Runtime:
         control: bool = True,
     ) -> Runtime:
         """Own the state dir (StateDirOwned when another process does), open everything, and
-        serve the engine on the control socket so other processes become its clients."""
+        serve the engine on the control socket so other processes become its clients (the
+        server is built on the first connection: see ``tui_updater.control``)."""
         from tui_updater.ownership import OwnerLock
 
         ensure_dirs(settings)
@@ -99,7 +100,7 @@ class Runtime:
         runtime.owner = owner
         if control:
             try:
-                runtime.control = await _serve_control(runtime, owner)
+                runtime.control = _serve_control(runtime, owner)
             except BaseException:
                 await runtime.close()
                 raise
@@ -171,7 +172,7 @@ class Runtime:
     async def close(self) -> None:
         if self.control is not None:
             with contextlib.suppress(Exception):
-                await _stop_control(self.control)
+                await self.control.aclose()
         with contextlib.suppress(Exception):
             await self.engine.stop()
         with contextlib.suppress(Exception):
@@ -185,23 +186,18 @@ class Runtime:
                 self.owner.release()
 
 
-async def _serve_control(runtime: Runtime, owner: OwnerLock) -> RunningServer:
+def _serve_control(runtime: Runtime, owner: OwnerLock) -> ControlSocket:
     """The engine's REST + WebSocket app on the state dir's control socket (this user only)."""
-    from tui_updater.server.app import create_app
-    from tui_updater.server.embedded import start_unix_server
+    from tui_updater.control import ControlSocket
 
     settings = runtime.settings
-    # The socket's 0600 mode is the access check; the loopback Host rule still applies.
-    local = settings.server.model_copy(update={"host": "localhost", "token": None})
-    app = create_app(runtime.service, local, migrations_dir=settings.migrations_dir)
+
+    def make_app() -> Any:
+        from tui_updater.server.app import create_app
+
+        # The socket's 0600 mode is the access check; the loopback Host rule still applies.
+        local = settings.server.model_copy(update={"host": "localhost", "token": None})
+        return create_app(runtime.service, local, migrations_dir=settings.migrations_dir)
+
     owner.clear_stale_socket()
-    running = await start_unix_server(app, owner.socket)
-    running.app = app
-    return running
-
-
-async def _stop_control(running: RunningServer) -> None:
-    running.stop_accepting()
-    if running.app is not None:
-        await running.app.state.hub.aclose()  # its WebSocket clients get close code 1001
-    await running.stop()
+    return ControlSocket(owner.socket, make_app)

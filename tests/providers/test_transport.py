@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import socket
 import ssl
+import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import certifi
 import pytest
@@ -46,7 +49,9 @@ def answer(status: str, body: bytes = OK_BODY, *, extra: str = "") -> bytes:
 
 
 @asynccontextmanager
-async def raw_server(handler: Handler, host: str = "127.0.0.1") -> AsyncIterator[int]:
+async def raw_server(
+    handler: Handler, host: str = "127.0.0.1", *, tls: ssl.SSLContext | None = None
+) -> AsyncIterator[int]:
     connections: set[asyncio.Task[None]] = set()
 
     async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -61,7 +66,7 @@ async def raw_server(handler: Handler, host: str = "127.0.0.1") -> AsyncIterator
             writer.close()
             connections.discard(task)
 
-    server = await asyncio.start_server(accept, host, 0)
+    server = await asyncio.start_server(accept, host, 0, ssl=tls)
     try:
         yield server.sockets[0].getsockname()[1]
     finally:
@@ -253,9 +258,83 @@ def test_certificates_come_from_certifi(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     client = GatewayClient("https://gw.test", TEST_KEY)
     context = client._client._transport.ssl_context  # type: ignore[attr-defined]
+    assert context.verify_mode is ssl.CERT_REQUIRED and context.check_hostname
+    assert context.get_ca_certs() == []  # nothing loaded before the first TLS connection
+    context.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="gw.test")
     expected = ssl.create_default_context(cafile=certifi.where())
-    assert context.verify_mode is ssl.CERT_REQUIRED
     assert len(context.get_ca_certs()) == len(expected.get_ca_certs()) > 100
+
+
+def test_one_tls_context_for_every_transport(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
+    client = GatewayClient("https://gw.test", TEST_KEY)
+    contexts = {id(client._client._transport.ssl_context)}  # type: ignore[attr-defined]
+    contexts |= {id(t.ssl_context) for t in client._client._mounts.values() if t is not None}  # type: ignore[attr-defined]
+    assert len(client._client._mounts) >= 1 and len(contexts) == 1
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for localhost and its key, made by the openssl command."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost"),
+            *("-addext", "subjectAltName=DNS:localhost"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+async def test_the_first_tls_connection_loads_the_certificates_and_verifies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key = _self_signed(tmp_path)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(answer("200 OK"))
+        await writer.drain()
+
+    async with raw_server(handler, tls=tls) as port:
+        monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        untrusting = GatewayClient(f"https://localhost:{port}", TEST_KEY)  # certifi only
+        with pytest.raises(ProviderUnavailable, match=r"(?i)certificate"):
+            await untrusting.post_json("chat/completions", {})
+        await untrusting.aclose()
+
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        client = GatewayClient(f"https://localhost:{port}", TEST_KEY)
+        context = client._client._transport.ssl_context  # type: ignore[attr-defined]
+        assert context.get_ca_certs() == []
+        try:
+            assert await client.post_json("chat/completions", {}) == {"ok": True}
+            assert len(context.get_ca_certs()) == 1  # SSL_CERT_FILE's, loaded by the handshake
+        finally:
+            await client.aclose()
+
+
+async def test_a_plain_http_gateway_loads_no_certificates() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(answer("200 OK"))
+        await writer.drain()
+
+    async with raw_server(handler) as port:
+        client = GatewayClient(f"http://127.0.0.1:{port}", TEST_KEY)
+        try:
+            assert await client.post_json("chat/completions", {})
+            context = client._client._transport.ssl_context  # type: ignore[attr-defined]
+            assert context.get_ca_certs() == []
+        finally:
+            await client.aclose()
 
 
 async def _trickle(writer: asyncio.StreamWriter, head: bytes, total_bytes: int) -> None:

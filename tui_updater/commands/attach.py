@@ -41,7 +41,6 @@ async def own_or_attach(
 ) -> Attached:
     """Own the state dir, or (``attach``) connect to its owner; StateDirOwned when not allowed."""
     from tui_updater.commands.startup import open_runtime
-    from tui_updater.server.client import RemoteService
 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + patience_s
@@ -53,6 +52,8 @@ async def own_or_attach(
             if not attach or (owned.owner is None and loop.time() > deadline):
                 raise
             if owned.owner is not None:
+                from tui_updater.server.client import RemoteService
+
                 remote = RemoteService(CONTROL_URL, None, uds=owned.owner.socket)
                 try:
                     await remote.info()

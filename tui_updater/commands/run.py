@@ -23,7 +23,6 @@ from tui_updater.errors import (
     UnknownTaskType,
 )
 from tui_updater.ownership import StateDirOwned
-from tui_updater.server.client import ServerUnreachable
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -188,10 +187,17 @@ async def follow(service: Any, task_id: str, bar: ProgressLine) -> TaskRecord | 
                     await waiter
     if watched.cancelled():
         return None
-    try:
-        return watched.result()
-    except ServerUnreachable:
-        return None
+    return watched.result()
+
+
+def _owner_went_away(attached: Attached, exc: TavernError) -> bool:
+    """Whether ``exc`` says the owner followed through stopped answering (it exits as soon as
+    it is idle, which may be before this process has read the finished task's summary)."""
+    if attached.runtime is not None:
+        return False  # this process's own engine
+    from tui_updater.server.client import ServerUnreachable  # only a remote service raises it
+
+    return isinstance(exc, ServerUnreachable)
 
 
 async def _run(
@@ -216,24 +222,29 @@ async def _run(
                     task_id = twin.task_id
                 else:
                     task_id = (await service.submit(type_name, data, priority)).task_id
-            finished = await follow(service, task_id, bar)
             try:
+                finished = await follow(service, task_id, bar)
                 if finished is not None:
-                    bar.end()
-                    if attached.runtime is not None:
-                        # Tasks other processes submitted here finish before this owner exits.
-                        await attached.runtime.engine.wait_idle()
-                    return (
+                    summary = (
                         finished,
                         await _first_failure(service, finished),
                         await spend_of(service, finished),
                     )
-            except ServerUnreachable:
-                pass  # the owner exited between the task's end and these reads: ask again
-            print(
-                "the owner of the state dir went away; following the task again",
-                file=sys.stderr,
-            )
+            except TavernError as exc:
+                if not _owner_went_away(attached, exc):
+                    raise
+                finished = None
+            if finished is None:
+                print(
+                    "the owner of the state dir went away; following the task again",
+                    file=sys.stderr,
+                )
+                continue
+            bar.end()
+            if attached.runtime is not None:
+                # Tasks other processes submitted here finish before this owner exits.
+                await attached.runtime.engine.wait_idle()
+            return summary
         finally:
             await attached.aclose()
 

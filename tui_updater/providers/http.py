@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import ssl
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -155,6 +157,41 @@ def _default_port(scheme: str) -> int:
     return 443 if scheme == "https" else 80
 
 
+class CertificatesOnFirstUse(ssl.SSLContext):
+    """A verifying TLS client context that loads its CA certificates when its first connection
+    starts: certifi's bundle, or SSL_CERT_FILE / SSL_CERT_DIR as httpx reads them. One is
+    shared by every transport of a client, and a gateway on plain http never loads it (the
+    bundle costs ~40 ms of CPU)."""
+
+    _loaded = False
+
+    def load_once(self) -> None:
+        if self._loaded:
+            return
+        if os.environ.get("SSL_CERT_FILE"):
+            self.load_verify_locations(cafile=os.environ["SSL_CERT_FILE"])
+        elif os.environ.get("SSL_CERT_DIR"):
+            self.load_verify_locations(capath=os.environ["SSL_CERT_DIR"])
+        else:
+            import certifi
+
+            self.load_verify_locations(cafile=certifi.where())
+        self._loaded = True
+
+    def wrap_bio(self, *args: Any, **kwargs: Any) -> ssl.SSLObject:
+        self.load_once()
+        return super().wrap_bio(*args, **kwargs)
+
+    def wrap_socket(self, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
+        self.load_once()
+        return super().wrap_socket(*args, **kwargs)
+
+
+def tls_context() -> CertificatesOnFirstUse:
+    """What ``ssl.create_default_context`` makes for a client, certificates loaded on first use."""
+    return CertificatesOnFirstUse(ssl.PROTOCOL_TLS_CLIENT)  # verifies peer and host name
+
+
 def _build_client(
     timeout: httpx.Timeout,
     max_connections: int,
@@ -166,7 +203,8 @@ def _build_client(
     its transport.
 
     Proxies come from ``proxy`` or, with no transport injected, from the environment
-    (HTTP(S)_PROXY / ALL_PROXY / NO_PROXY, as httpx reads them); certificates from certifi.
+    (HTTP(S)_PROXY / ALL_PROXY / NO_PROXY, as httpx reads them); certificates from certifi,
+    in one context every transport shares, loaded by the first TLS connection.
     A proxy's own host is trusted like the gateway's; the names behind it are the proxy's to
     resolve.
     """
@@ -204,7 +242,12 @@ def _build_client(
         max_connections=max_connections, max_keepalive_connections=max_connections
     )
     return CheckedClient(
-        timeout=timeout, limits=limits, proxy=proxy, transport=transport, trust_env=True
+        timeout=timeout,
+        limits=limits,
+        proxy=proxy,
+        transport=transport,
+        trust_env=True,
+        verify=tls_context(),
     )
 
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import socket
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -96,22 +94,12 @@ async def start_server(
     )
 
 
-async def start_unix_server(
-    app: ASGIApp, path: Path, *, limits: ConnectionLimits = ConnectionLimits()
+async def serve_unix_socket(
+    app: ASGIApp, sock: socket.socket, *, limits: ConnectionLimits = ConnectionLimits()
 ) -> RunningServer:
-    """Serve on a Unix socket that only this user can open (0600 from the moment it exists)."""
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    previous = os.umask(0o177)
-    try:
-        sock.bind(str(path))
-    except OSError:
-        sock.close()
-        raise
-    finally:
-        os.umask(previous)
-    os.chmod(path, 0o600)
+    """Serve on a bound, listening Unix socket, connections already queued on it included."""
     server = EmbeddedServer(server_config(app, "localhost", 0, limits))
-    return await _start(server, [sock], f"cannot serve on {path}")
+    return await _start(server, [sock], f"cannot serve on {sock.getsockname()}")
 
 
 async def _start(

@@ -1,0 +1,127 @@
+"""What a `run` pays before and after its work: the modules it loads, and the control socket it
+listens on, which builds the server only when a client connects."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.openai_server import FakeOpenAIServer
+from tui_updater.characters.demo import generate_synthetic_db
+from tui_updater.config import Settings
+from tui_updater.runtime import Runtime
+from tui_updater.server.client import RemoteService
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The CLI as the console script runs it, then the top-level packages it loaded, on stderr.
+_LOADED = (
+    "import json, sys; from tui_updater.cli import main; code = main(sys.argv[1:]);"
+    "print('LOADED ' + json.dumps(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stderr);"
+    "sys.exit(code)"
+)
+NOT_FOR_RUN = ("textual", "starlette", "uvicorn", "websockets", "click", "pygments")
+
+
+def test_a_run_through_the_gateway_loads_neither_server_nor_dashboard(tmp_path: Path) -> None:
+    db = generate_synthetic_db(tmp_path / "dev.db", 3)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWAPI", "OPENAI", "TAVERN"))}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    command = [sys.executable, "-c", _LOADED, "run", "MBTI_ASSIGNMENT", "--json", "--db", str(db)]
+    command += [f"--{name}-dir={tmp_path / name}" for name in ("state", "data", "log", "backup")]
+    with FakeOpenAIServer() as gateway:
+        env |= {"NEWAPI_BASE_URL": gateway.base_url, "NEWAPI_KEY": "sk-test"}
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=120,
+        )
+        asked = gateway.count("chat/completions")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["items"]["done"] == 3 and asked >= 1
+    line = next(line for line in done.stderr.splitlines() if line.startswith("LOADED "))
+    loaded = set(json.loads(line.removeprefix("LOADED ")))
+    assert {"aiohttp", "httpx", "aiosqlite"} <= loaded  # the gateway path did run
+    assert sorted(loaded & set(NOT_FOR_RUN)) == []
+
+
+def _demo(tmp_path: Path) -> Settings:
+    data = tmp_path / "data"
+    return Settings.for_tests(tmp_path, demo=True, data_dir=data, db_path=data / "demo" / "dev.db")
+
+
+async def test_the_control_socket_listens_at_once_and_serves_its_first_client(
+    tmp_path: Path,
+) -> None:
+    settings = _demo(tmp_path)
+    runtime = await Runtime.open(settings, synchronous="NORMAL")
+    try:
+        assert runtime.control is not None and runtime.owner is not None
+        path = runtime.owner.socket
+        assert not runtime.control.serving  # nothing built before a client comes
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe.connect(str(path))  # accepted into the backlog: the socket listens from the start
+        probe.close()
+        client = RemoteService("http://localhost", None, uds=str(path))
+        try:
+            info = await client.info()
+            assert info.database == str(settings.db_path.resolve())
+            assert runtime.control.serving
+        finally:
+            await client.aclose()
+    finally:
+        await runtime.close()
+    assert not path.exists()
+
+
+async def test_an_owner_nobody_attached_to_closes_its_socket(tmp_path: Path) -> None:
+    settings = _demo(tmp_path)
+    runtime = await Runtime.open(settings, synchronous="NORMAL")
+    assert runtime.owner is not None and runtime.control is not None
+    path = runtime.owner.socket
+    assert path.exists()
+    await runtime.close()
+    assert not runtime.control.serving and not path.exists()
+    with (
+        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as refused,
+        pytest.raises((FileNotFoundError, ConnectionRefusedError)),
+    ):
+        refused.connect(str(path))
+
+
+def test_the_process_entry_flushes_everything_and_keeps_the_exit_code(tmp_path: Path) -> None:
+    """``python -m tui_updater`` ends without the interpreter's teardown: what was written to
+    stdout, stderr and the log file must all be there, and the exit code unchanged."""
+    from tui_updater.logs import LOG_FILE_NAME
+
+    skipped = ("NEWAPI", "OPENAI", "TAVERN", "PYTHONUNBUFFERED")  # stdout buffered, as in a pipe
+    env = {k: v for k, v in os.environ.items() if not k.startswith(skipped)}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    base = [sys.executable, "-m", "tui_updater", "run", "--demo", "--offline", "--json"]
+    base += [f"--{name}-dir={tmp_path / name}" for name in ("state", "data", "log", "backup")]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [*base[:4], *args, *base[4:]]
+        return subprocess.run(
+            command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
+        )
+
+    done = run("MBTI_ASSIGNMENT")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith("}\n")  # the whole document, its last line flushed too
+    task = json.loads(done.stdout)
+    assert task["status"] == "COMPLETED" and "spend" in task
+    assert "task completed" in done.stderr
+    logged = (tmp_path / "log" / LOG_FILE_NAME).read_text(encoding="utf-8")
+    assert f"task completed: {task['taskId']}" in logged
+    unknown = run("NOPE")
+    assert unknown.returncode == 2 and "MBTI_ASSIGNMENT" in unknown.stderr
