@@ -49,9 +49,10 @@ class Reporter:
     # --- task events ----------------------------------------------------------------------------
 
     def emit(self, kind: EventType, task: TaskRecord) -> None:
+        # Built from the engine's own values: not validated again (one per event on the hot path).
         self.bus.publish(
-            Event(
-                kind,
+            Event.internal(
+                type=kind,
                 task_id=task.task_id,
                 status=task.status.value,
                 progress=task.progress,
@@ -114,13 +115,15 @@ class Reporter:
         """Record a log line: python logging (stderr/file), tasks.db, and the event bus."""
         level = level.upper()
         logger.log(getattr(logging, level, logging.INFO), message)
-        record = LogRecord(now_ms(), level, message, task_id)
+        record = LogRecord.internal(
+            timestamp_ms=now_ms(), level=level, message=str(message), task_id=task_id
+        )
         self._log_buffer.append(record)
         self.bus.publish(
-            Event(
-                EventType.LOG,
+            Event.internal(
+                type=EventType.LOG,
                 task_id=task_id,
-                message=message,
+                message=record.message,
                 level=level,
                 timestamp_ms=record.timestamp_ms,
             )
