@@ -4,6 +4,7 @@ construction derive from the field declarations; nothing per record is written b
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable
 from typing import Any, ClassVar, Self, dataclass_transform
 
@@ -79,7 +80,7 @@ class Record(BaseModel, metaclass=_RecordMeta):
                 try:
                     hash(default)
                 except TypeError:  # a mutable default: each record gets its own, as pydantic does
-                    factories[name] = lambda default=default: copy.deepcopy(default)
+                    factories[name] = functools.partial(copy.deepcopy, default)
                 else:
                     template[name] = default
         cls.__record_template__, cls.__record_factories__ = template, factories

@@ -203,7 +203,9 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     batched = websocket.query_params.get("batch", "").lower() in BATCH_QUERY_VALUES
     await websocket.accept()
     framed = supports_frames(websocket.scope)
-    client = hub.register(batched=batched, framed=framed)  # before the snapshot: no event falls between the two
+    client = hub.register(
+        batched=batched, framed=framed
+    )  # before the snapshot: no event falls between the two
     try:
         await websocket.send_text(await _snapshot(hub.service))
         sender = asyncio.create_task(_send_loop(websocket, client, hub))
