@@ -5,10 +5,8 @@ from __future__ import annotations
 import pydantic
 import pytest
 
-from tui_updater.core.events import Event, EventType
 from tui_updater.core.journal import JournalEntry, JournalState
-from tui_updater.core.models import ItemRecord, ItemStatus, LogRecord, TokenUsage
-from tui_updater.core.record import Record
+from tui_updater.core.models import ItemRecord, ItemStatus, TokenUsage
 from tui_updater.core.service import ServiceInfo, TaskTypeInfo
 
 
@@ -83,32 +81,3 @@ def test_service_info_keeps_keys_it_does_not_know() -> None:
     info = ServiceInfo.from_json(data)
     assert info.extra == {"uptime": 3.5}
     assert info.evolve(remote="http://h").to_json() == {**data, "remote": "http://h"}
-
-
-def test_internal_fills_defaults_and_equals_the_validated_record() -> None:
-    event = Event.internal(type=EventType.LOG, message="m", level="INFO", timestamp_ms=5)
-    validated = Event(EventType.LOG, message="m", level="INFO", timestamp_ms=5)
-    assert event == validated
-    assert event.to_json() == validated.to_json()
-    assert list(event.to_json()) == list(validated.to_json())  # the same key order on the wire
-    assert event.model_fields_set == {"type", "message", "level", "timestamp_ms"}
-
-
-class Tagged(Record):
-    name: str
-    tags: list[str] = []  # a mutable default: pydantic copies it per record, so must internal()
-    usage: TokenUsage = pydantic.Field(default_factory=TokenUsage)
-
-
-def test_internal_makes_each_default_anew() -> None:
-    first, second = Tagged.internal(name="a"), Tagged.internal(name="b")
-    assert first.tags == [] and first.tags is not second.tags
-    assert first.usage == TokenUsage() and first == Tagged(name="a")
-    assert Event.internal(type=EventType.LOG).timestamp_ms > 0  # the factory ran
-
-
-def test_internal_refuses_unknown_and_missing_fields() -> None:
-    with pytest.raises(TypeError, match="no field 'bogus'"):
-        LogRecord.internal(timestamp_ms=1, level="INFO", message="m", bogus=1)
-    with pytest.raises(TypeError, match="needs a value for 'message'"):
-        LogRecord.internal(timestamp_ms=1, level="INFO")

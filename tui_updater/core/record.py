@@ -3,8 +3,6 @@ construction derive from the field declarations; nothing per record is written b
 
 from __future__ import annotations
 
-import copy
-import functools
 from collections.abc import Callable
 from typing import Any, ClassVar, Self, dataclass_transform
 
@@ -53,42 +51,12 @@ class Record(BaseModel, metaclass=_RecordMeta):
     # The field names in declaration order, cached: pydantic's own mapping is a lookup per access.
     __record_fields__: ClassVar[tuple[str, ...]] = ()
     __record_field_set__: ClassVar[frozenset[str]] = frozenset()
-    # Every field in declaration order with its default (None for the others, filled per record);
-    # the fields whose default is made per record (a factory, or a copy of a mutable default);
-    # the fields without a default.
-    __record_template__: ClassVar[dict[str, Any]] = {}
-    __record_factories__: ClassVar[dict[str, Callable[[], Any]]] = {}
-    __record_required__: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         cls.__record_fields__ = tuple(cls.__pydantic_fields__)
         cls.__record_field_set__ = frozenset(cls.__record_fields__)
-        template: dict[str, Any] = {}
-        factories: dict[str, Callable[[], Any]] = {}
-        for name, field in cls.__pydantic_fields__.items():
-            template[name] = None
-            factory = field.default_factory
-            if factory is not None and not field.default_factory_takes_validated_data:
-                # A nested record made of its own defaults needs no validation either.
-                if isinstance(factory, type) and issubclass(factory, Record):
-                    factory = factory.internal
-                factories[name] = factory  # type: ignore[assignment]
-            elif field.default is not PydanticUndefined:
-                default = field.default
-                try:
-                    hash(default)
-                except TypeError:  # a mutable default: each record gets its own, as pydantic does
-                    factories[name] = functools.partial(copy.deepcopy, default)
-                else:
-                    template[name] = default
-        cls.__record_template__, cls.__record_factories__ = template, factories
-        cls.__record_required__ = frozenset(
-            name
-            for name, field in cls.__pydantic_fields__.items()
-            if name not in factories and field.default is PydanticUndefined
-        )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args:
@@ -116,25 +84,6 @@ class Record(BaseModel, metaclass=_RecordMeta):
         if values.keys() != cls.__record_field_set__:
             raise TypeError(f"{cls.__name__} needs exactly its fields, got {sorted(values)}")
         return cls._from_dict(values)
-
-    @classmethod
-    def internal(cls, **values: Any) -> Self:
-        """A record of values the engine made itself (events, log lines, counts): fields left out
-        take their defaults; nothing is validated. For the hot paths; input from outside is
-        validated by the constructor."""
-        if not values.keys() <= cls.__record_field_set__:
-            unknown = sorted(values.keys() - cls.__record_field_set__)
-            raise TypeError(f"{cls.__name__} has no field {unknown[0]!r}")
-        if not cls.__record_required__ <= values.keys():
-            missing = sorted(cls.__record_required__ - values.keys())
-            raise TypeError(f"{cls.__name__} needs a value for {missing[0]!r}")
-        given = set(values)
-        filled = dict(cls.__record_template__)  # declaration order: the JSON's key order
-        filled.update(values)
-        for name, factory in cls.__record_factories__.items():
-            if name not in given:
-                filled[name] = factory()
-        return cls._from_dict(filled, given)
 
     def evolve(self, **changes: Any) -> Self:
         """A copy with some fields changed (not validated: the engine's hot path). Names are

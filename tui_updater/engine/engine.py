@@ -260,7 +260,7 @@ class Engine:
         await task_type.check(self._context(task_id), params)
         stamp = now_ms()
         task = self._bound(
-            TaskRecord.internal(  # every value made here or validated above: not checked again
+            TaskRecord(
                 task_id=task_id,
                 type=task_type.name,
                 priority=level,

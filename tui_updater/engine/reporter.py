@@ -49,10 +49,9 @@ class Reporter:
     # --- task events ----------------------------------------------------------------------------
 
     def emit(self, kind: EventType, task: TaskRecord) -> None:
-        # Built from the engine's own values: not validated again (one per event on the hot path).
         self.bus.publish(
-            Event.internal(
-                type=kind,
+            Event(
+                kind,
                 task_id=task.task_id,
                 status=task.status.value,
                 progress=task.progress,
@@ -115,15 +114,13 @@ class Reporter:
         """Record a log line: python logging (stderr/file), tasks.db, and the event bus."""
         level = level.upper()
         logger.log(getattr(logging, level, logging.INFO), message)
-        record = LogRecord.internal(
-            timestamp_ms=now_ms(), level=level, message=str(message), task_id=task_id
-        )
+        record = LogRecord(now_ms(), level, message, task_id)
         self._log_buffer.append(record)
         self.bus.publish(
-            Event.internal(
-                type=EventType.LOG,
+            Event(
+                EventType.LOG,
                 task_id=task_id,
-                message=record.message,
+                message=message,
                 level=level,
                 timestamp_ms=record.timestamp_ms,
             )

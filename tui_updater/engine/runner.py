@@ -46,11 +46,11 @@ def count_items(items: Sequence[ItemRecord]) -> ItemCounts:
 
 
 def _counts(total: int, by_status: Counter[ItemStatus]) -> ItemCounts:
-    return ItemCounts.internal(
-        total=total,
-        done=by_status[ItemStatus.DONE],
-        failed=by_status[ItemStatus.FAILED],
-        skipped=by_status[ItemStatus.SKIPPED] + by_status[ItemStatus.CONFLICT],
+    return ItemCounts(
+        total,
+        by_status[ItemStatus.DONE],
+        by_status[ItemStatus.FAILED],
+        by_status[ItemStatus.SKIPPED] + by_status[ItemStatus.CONFLICT],
     )
 
 
@@ -89,9 +89,7 @@ class TaskRun:
     announced: bool = False  # the started event went out
     begun: bool = False  # the engine's coroutine for it is running: a cancel reaches its handlers
     _by_status: Counter[ItemStatus] = field(default_factory=Counter)
-    _usage_before: TokenUsage = field(
-        default_factory=TokenUsage.internal
-    )  # spent by earlier attempts
+    _usage_before: TokenUsage = field(default_factory=TokenUsage)  # spent by earlier attempts
     _ctx: TaskContext | None = None  # this attempt's context: its usage grows as items finish
 
     async def execute(self) -> TaskRecord:
@@ -161,8 +159,7 @@ class TaskRun:
         self.items = {i.seq: i for i in new_items}
         self._by_status = Counter({ItemStatus.PENDING: len(new_items)})
         self.task = self.task.evolve(
-            counts=ItemCounts.internal(total=len(new_items)),
-            message=f"running: {len(new_items)} items",
+            counts=ItemCounts(total=len(new_items)), message=f"running: {len(new_items)} items"
         )
         # Nothing is written yet: until an item has a costly result or an outcome, a crash simply
         # selects again. The items ride along with the task's first real write.

@@ -89,7 +89,7 @@ class TaskContext:
     task_id: str
     resources: Any  # the runtime's TaskResources (characters, provider, backups, settings)
     log: Callable[[str, str], None]  # (level, message)
-    usage: TokenUsage = field(default_factory=TokenUsage.internal)
+    usage: TokenUsage = field(default_factory=TokenUsage)
     attempt: int = 1
     result: dict[str, Any] | None = None  # the finished task's result (set for revert)
 
