@@ -15,14 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, Result, arguments, median, note, report
+from bench.common import ROOT, ROUNDS, Result, arguments, median, note, report
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskParams, TaskType
 
 BENCH = "queue"
 TASKS = 2000
 QUICK_TASKS = 200
-ROUNDS = 3
 TUNED_RUNNING = 128  # no-op tasks are all bookkeeping: let many share each commit
 
 
@@ -178,10 +177,8 @@ def huey_e2e(db_path: Path, count: int, *, synchronous: str) -> float:
     return count / elapsed_s
 
 
-def run(quick: bool = False) -> list[Result]:
+def run(quick: bool = False, rounds: int = ROUNDS) -> list[Result]:
     count = QUICK_TASKS if quick else TASKS
-    results = []
-    rounds = 1 if quick else ROUNDS
     samples: dict[str, list[float]] = {
         "huey-FULL": [],
         "huey-NORMAL": [],
@@ -210,53 +207,46 @@ def run(quick: bool = False) -> list[Result]:
                     )
                 )
             )
-    huey_full, huey_normal = median(samples["huey-FULL"]), median(samples["huey-NORMAL"])
-    ours_full, ours_normal = median(samples["ours-FULL"]), median(samples["ours-NORMAL"])
-    ours_tuned = median(samples["ours-FULL-tuned"])
+    huey_full = median(samples["huey-FULL"])
     note(
         BENCH,
-        f"{count} one-item tasks, median of {rounds}; engine defaults and tuned (see rows), "
+        f"{count} one-item tasks, {rounds} rounds; engine defaults and tuned (see rows), "
         "Huey 1 thread worker, results off",
     )
-    results.append(
+    return [
         report(
-            Result(
+            Result.of_rounds(
                 BENCH,
                 f"engine e2e, synchronous=FULL, max_running_tasks={TUNED_RUNNING}, concurrent submits",
-                ours_tuned,
+                samples["ours-FULL-tuned"],
                 "tasks/s",
                 "SqliteHuey default e2e",
-                huey_full,
+                samples["huey-FULL"],
                 goal=">= 2x",
-                passed=ours_tuned >= 2 * huey_full,
+                meets=lambda figure: figure >= 2 * huey_full,
             )
-        )
-    )
-    results.append(
+        ),
         report(
-            Result(
+            Result.of_rounds(
                 BENCH,
                 "engine e2e, synchronous=FULL, defaults (2 running, one submit at a time)",
-                ours_full,
+                samples["ours-FULL"],
                 "tasks/s",
                 "SqliteHuey default e2e",
-                huey_full,
+                samples["huey-FULL"],
             )
-        )
-    )
-    results.append(
+        ),
         report(
-            Result(
+            Result.of_rounds(
                 BENCH,
                 "engine e2e, synchronous=NORMAL",
-                ours_normal,
+                samples["ours-NORMAL"],
                 "tasks/s",
                 "SqliteHuey synchronous=NORMAL e2e",
-                huey_normal,
+                samples["huey-NORMAL"],
             )
-        )
-    )
-    return results
+        ),
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -265,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         huey_consumer_main(Path(args_list[1]), args_list[2], int(args_list[3]))
         return
     args = arguments(__doc__ or BENCH, args_list)
-    run(quick=args.quick)
+    run(quick=args.quick, rounds=args.rounds)
 
 
 if __name__ == "__main__":

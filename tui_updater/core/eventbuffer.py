@@ -62,29 +62,34 @@ class EventBuffer(Generic[P]):
         if self.closed or self.overflowed:
             return
         kind = event.type
+        progress = self._progress
         if kind is EventType.TASK_PROGRESS:
-            slot = self._progress.get(event.task_id)
+            slot = progress.get(event.task_id)
             if slot is not None:
                 self._size += size - slot.size
                 slot.payload = payload
                 slot.size = size
                 self.coalesced += 1
                 return
-        elif kind is not EventType.LOG:
+        elif kind is not EventType.LOG and progress:
             # A state change of the task: later progress must queue after it, never jump ahead
             # of it into an older slot (a client would end on the stale state).
-            self._progress.pop(event.task_id, None)
-        if len(self._slots) >= self.max_events or (
+            progress.pop(event.task_id, None)
+        slots = self._slots
+        if len(slots) >= self.max_events or (
             self.max_size is not None and self._size + size > self.max_size
         ):
             self.overflow()
             return
         slot = _Slot(payload, size)
-        self._slots.append(slot)
+        slots.append(slot)
         self._size += size
         if kind is EventType.TASK_PROGRESS:
-            self._progress[event.task_id] = slot
-        self._wake.set()
+            progress[event.task_id] = slot
+        if len(slots) == 1:
+            # The first since the consumer last took everything: wake it. With more queued it
+            # was woken already (fan-out calls this once per event and client: keep it cheap).
+            self._wake.set()
 
     def overflow(self) -> None:
         """Drop the backlog; the consumer's next read raises ``SubscriberOverflow``."""

@@ -13,6 +13,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from tui_updater.server.limits import ConnectionLimits, bounded_protocol
+from tui_updater.server.wsframes import FramedWebSocketProtocol
 
 
 class EmbeddedServer(uvicorn.Server):
@@ -74,7 +75,7 @@ def server_config(
         http=bounded_protocol(limits),
         log_config=None,
         lifespan="off",
-        ws="websockets-sansio",
+        ws=FramedWebSocketProtocol,  # websockets-sansio, plus one write per batch of frames
         ws_per_message_deflate=False,
         ws_max_size=1_048_576,
         access_log=False,

@@ -6,6 +6,8 @@ Protocol (server → client only; anything the client sends is ignored):
      ``{type, taskId, status, progress, message, result, error, timestamp, …}``.
      A client that connects to ``/ws?batch=1`` gets everything ready at once in one message:
      a single object, or a JSON ARRAY of events (``--connect`` asks for this).
+  Each event is its own frame; where the server offers it (``server.wsframes``) every frame a
+  client has ready goes out in one write, each event framed once for all clients.
   A client that falls too far behind is closed with code 4000, reason "resync": reconnect and
   start again from the snapshot. On shutdown clients are closed with 1001.
 """
@@ -21,6 +23,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from tui_updater.core.eventbuffer import EventBuffer
 from tui_updater.core.service import SubscriberOverflow, Subscription, UpdaterService
+from tui_updater.server.wsframes import supports_frames, text_frame
 
 logger = logging.getLogger("tui_updater")
 RESYNC_CLOSE_CODE = 4000
@@ -29,12 +32,23 @@ GOING_AWAY_CODE = 1001
 BATCH_QUERY_VALUES = ("1", "true", "yes")
 
 
-class ClientStream(EventBuffer[str]):
-    """One client's pending events as JSON text (``core.eventbuffer``), bounded by count and bytes."""
+class EncodedEvent:
+    """One event as every client is sent it: its JSON text, and that text as a WebSocket frame."""
 
-    def __init__(self, *, max_events: int, max_bytes: int, batched: bool):
+    __slots__ = ("frame", "text")
+
+    def __init__(self, text: str, frame: bytes | None):
+        self.text = text
+        self.frame = frame
+
+
+class ClientStream(EventBuffer[EncodedEvent]):
+    """One client's pending events (``core.eventbuffer``), bounded by count and JSON bytes."""
+
+    def __init__(self, *, max_events: int, max_bytes: int, batched: bool, framed: bool = False):
         super().__init__(max_events=max_events, max_size=max_bytes)
         self.batched = batched
+        self.framed = framed and not batched  # sends ready-made frames (server.wsframes)
         self.closing: tuple[int, str] | None = None
 
     def shut(self, code: int, reason: str) -> None:
@@ -42,8 +56,9 @@ class ClientStream(EventBuffer[str]):
         self.closing = (code, reason)
         self.close()
 
-    def frames(self, texts: list[str]) -> list[str]:
+    def frames(self, events: list[EncodedEvent]) -> list[str]:
         """One event object per frame; a batched client gets one array of everything ready."""
+        texts = [event.text for event in events]
         if not self.batched or len(texts) == 1:
             return texts
         return ["[" + ",".join(texts) + "]"]
@@ -68,17 +83,23 @@ class EventHub:
         self._subscription: Subscription | None = None
         self._pump: asyncio.Task[None] | None = None
         self.delivered_messages = 0
+        self._framed_clients = 0
 
-    def register(self, *, batched: bool = False) -> ClientStream:
-        client = ClientStream(max_events=self.max_events, max_bytes=self.max_bytes, batched=batched)
+    def register(self, *, batched: bool = False, framed: bool = False) -> ClientStream:
+        client = ClientStream(
+            max_events=self.max_events, max_bytes=self.max_bytes, batched=batched, framed=framed
+        )
         self.clients.add(client)
+        self._framed_clients += client.framed
         if self._pump is None:
             self._subscription = self.service.subscribe()
             self._pump = asyncio.create_task(self._run(self._subscription), name="ws-event-pump")
         return client
 
     def unregister(self, client: ClientStream) -> None:
-        self.clients.discard(client)
+        if client in self.clients:
+            self.clients.discard(client)
+            self._framed_clients -= client.framed
         if not self.clients:
             self._stop_pump()
 
@@ -93,13 +114,16 @@ class EventHub:
     async def _run(self, subscription: Subscription) -> None:
         try:
             async for batch in subscription.batches():
+                clients = tuple(self.clients)
                 for event in batch:
+                    # Encoded once for every client: the JSON, and the frame that carries it.
                     text = json.dumps(
                         event.to_json(), ensure_ascii=False, separators=(",", ":"), default=str
                     )
-                    size = len(text)
-                    for client in tuple(self.clients):
-                        client.push(event, text, size)
+                    frame = text_frame(text.encode()) if self._framed_clients else None
+                    encoded, size = EncodedEvent(text, frame), len(text)
+                    for client in clients:
+                        client.push(event, encoded, size)
         except SubscriberOverflow:
             # The hub itself fell behind (the loop was starved): everyone resyncs.
             for client in tuple(self.clients):
@@ -142,22 +166,28 @@ async def _send_loop(
     """Send until the client leaves; returns the close code and reason to use, if any."""
     while True:
         try:
-            texts = await client.get_batch()
+            events = await client.get_batch()
         except SubscriberOverflow:
             return RESYNC_CLOSE_CODE, RESYNC_REASON
         if client.closing is not None:
             return client.closing
-        if not texts:
+        if not events:
             return None
-        frames = client.frames(texts)
         try:
             # One deadline for what was taken: a client that cannot accept it in time resyncs.
             async with asyncio.timeout(hub.send_timeout_s):
-                for frame in frames:
-                    await websocket.send_text(frame)
+                if client.framed:
+                    frames = [e.frame or text_frame(e.text.encode()) for e in events]
+                    await websocket.send({"type": "websocket.send", "frames": frames})
+                    sent = len(frames)
+                else:
+                    texts = client.frames(events)
+                    for text in texts:
+                        await websocket.send_text(text)
+                    sent = len(texts)
         except TimeoutError:
             return RESYNC_CLOSE_CODE, RESYNC_REASON
-        hub.delivered_messages += len(frames)
+        hub.delivered_messages += sent
 
 
 async def _receive_loop(websocket: WebSocket) -> None:
@@ -172,7 +202,10 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     hub: EventHub = websocket.app.state.hub
     batched = websocket.query_params.get("batch", "").lower() in BATCH_QUERY_VALUES
     await websocket.accept()
-    client = hub.register(batched=batched)  # before the snapshot: no event falls between the two
+    framed = supports_frames(websocket.scope)
+    client = hub.register(
+        batched=batched, framed=framed
+    )  # before the snapshot: no event falls between the two
     try:
         await websocket.send_text(await _snapshot(hub.service))
         sender = asyncio.create_task(_send_loop(websocket, client, hub))

@@ -93,6 +93,10 @@ class Rows(Generic[R]):
             )
         self.columns = tuple(c.name for c in columns)
         self._columns = tuple(columns)
+        self._plain = tuple(
+            (c.name, c.field) for c in columns if c.inner is None and c.encode is None
+        )
+        self._coded = tuple(c for c in columns if c.inner is not None or c.encode is not None)
         into = f"INTO {table} ({', '.join(self.columns)}) VALUES "
         values = f"({', '.join(':' + c for c in self.columns)})"
         self.insert = f"INSERT {into}{values}"
@@ -101,8 +105,9 @@ class Rows(Generic[R]):
     def row(self, record: R) -> dict[str, Any]:
         """The record as named SQL parameters, one per column."""
         values = record.__dict__
-        row: dict[str, Any] = {}
-        for column in self._columns:
+        # Plain columns first in one pass; the few encoded or nested ones after (hot path).
+        row = {name: values[field] for name, field in self._plain}
+        for column in self._coded:
             value = values[column.field]
             if column.inner is not None:
                 value = value.__dict__[column.inner]

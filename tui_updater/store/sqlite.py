@@ -246,13 +246,18 @@ class SqliteTaskStore:
             ops.append((_UPDATE_ITEM, [_stamped(ITEMS.row(i)) for i in items]))
         if logs:
             ops.append((LOGS.insert, [LOGS.row(log) for log in logs]))
-        # A claim ends with its item, and every claim of a task that is not running.
-        ended = [(i.task_id, i.key) for i in (*items, *new_items) if i.status in _FINISHED_ITEMS]
+        # A claim ends with its item, and every claim of a task that is not running (which
+        # covers its items: no statement of their own then).
+        idle = {t.task_id for t in tasks if t.status is not TaskStatus.RUNNING}
+        ended = [
+            (i.task_id, i.key)
+            for i in (*items, *new_items)
+            if i.status in _FINISHED_ITEMS and i.task_id not in idle
+        ]
         if ended:
             ops.append((_RELEASE_ITEM, ended))
-        idle = [(t.task_id,) for t in tasks if t.status is not TaskStatus.RUNNING]
         if idle:
-            ops.append((_RELEASE_TASK, idle))
+            ops.append((_RELEASE_TASK, [(task_id,) for task_id in idle]))
         await self._write(ops)
 
     async def get_task(self, task_id: str) -> TaskRecord | None:

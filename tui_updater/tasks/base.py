@@ -58,6 +58,12 @@ class TaskParams(BaseModel):
 P = TypeVar("P", bound=TaskParams)
 
 
+def _declared(params: TaskParams, name: str) -> Any:
+    """A field's value if the schema declares it, else None (a missed ``getattr`` on a pydantic
+    model builds and raises an AttributeError: costly once per task)."""
+    return getattr(params, name) if name in type(params).__pydantic_fields__ else None
+
+
 @dataclass(frozen=True)
 class ItemSpec:
     """An item to create for a task: its key (character id as text) and a label to show."""
@@ -176,10 +182,10 @@ class TaskType(ABC, Generic[P]):
         return self.params_model.capabilities
 
     def batch_size(self, params: P) -> int:
-        return max(1, int(getattr(params, "batchSize", 25) or 25))
+        return max(1, int(_declared(params, "batchSize") or 25))
 
     def concurrency(self, params: P) -> int:
-        return max(1, int(getattr(params, "concurrency", 4) or 4))
+        return max(1, int(_declared(params, "concurrency") or 4))
 
     async def check(self, ctx: TaskContext, params: P) -> None:
         """Creation-time checks beyond the schema (ids exist, files readable); raise InvalidParameters."""
