@@ -119,7 +119,9 @@ def parse_proposal_statuses(value: str | Sequence[str] | None) -> tuple[Proposal
             out.append(ProposalStatus(name.upper()))
         except ValueError:
             known = ", ".join(ProposalStatus)
-            raise InvalidParameters("status", f"unknown proposal state {name!r}; use {known}") from None
+            raise InvalidParameters(
+                "status", f"unknown proposal state {name!r}; use {known}"
+            ) from None
     return tuple(dict.fromkeys(out))
 
 

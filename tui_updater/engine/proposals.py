@@ -113,9 +113,7 @@ class ProposalDesk:
         self._engine.log("INFO", f"rejected {len(settled)} proposal(s) of task {task_id}", task_id)
         return [ProposalView(**p.__dict__) for p in settled]
 
-    async def edit(
-        self, task_id: str, proposal_id: int, values: Mapping[str, Any]
-    ) -> ProposalView:
+    async def edit(self, task_id: str, proposal_id: int, values: Mapping[str, Any]) -> ProposalView:
         """Replace a pending proposal's values with the operator's, validated like the output."""
         if not values:
             raise InvalidParameters("changes", "give at least one field's new value")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tui_updater.core.models import BackupInfo, ItemRecord, LogRecord, TaskRecord
+from tui_updater.core.proposals import ProposalView
 from tui_updater.core.service import (
     BulkResult,
     CharacterDetail,
@@ -23,7 +24,6 @@ from tui_updater.core.service import (
     parse_proposal_statuses,
     parse_sort,
 )
-from tui_updater.core.proposals import ProposalView
 from tui_updater.engine.bus import BusSubscription
 from tui_updater.engine.engine import Engine
 from tui_updater.engine.proposals import ProposalDesk

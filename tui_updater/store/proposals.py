@@ -7,12 +7,12 @@ import sqlite3
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, Protocol
 
+from tui_updater.core.models import now_ms
 from tui_updater.core.proposals import (
     REVIEW_PENDING_KEY,
     ProposalRecord,
     ProposalStatus,
 )
-from tui_updater.core.models import now_ms
 from tui_updater.store.rows import Rows
 
 PROPOSALS = Rows("proposals", ProposalRecord)

@@ -93,7 +93,9 @@ async def accept_proposals(
         if outcome.applied:
             settled.append(proposal.settle(ProposalStatus.ACCEPTED))
         else:
-            settled.append(proposal.settle(ProposalStatus.CONFLICT, f"not written: {outcome.reason}"))
+            settled.append(
+                proposal.settle(ProposalStatus.CONFLICT, f"not written: {outcome.reason}")
+            )
             lost.append(proposal)
     await discard_files(lost)
     return settled
