@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Collection, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
 from tui_updater.core.models import now_ms
 from tui_updater.core.record import Record
@@ -47,7 +47,7 @@ class ProposalRecord(Record):
     def expected(self, field: str) -> Any:
         return self.changes[field][0]
 
-    def settle(self, status: ProposalStatus, error: str | None = None) -> ProposalRecord:
+    def settle(self, status: ProposalStatus, error: str | None = None) -> Self:
         return self.evolve(status=status, error=error, updated_at_ms=now_ms())
 
 
