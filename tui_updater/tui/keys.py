@@ -62,6 +62,10 @@ EXTRA_HELP: tuple[tuple[str, str], ...] = (
     ("ctrl+p", "Command palette: every action by name"),
     ("esc", "Leave a form, screen or filter"),
     ("ctrl+s", "Submit the new-task form"),
+    (
+        "w",
+        "In a task's detail: review its proposals (a accept, x reject, e edit, space mark, A / X the marked or all)",
+    ),
     ("tab / shift+tab", "Next / previous field or pane"),
     ("↑ ↓ pgup pgdn", "Move in the queue"),
 )
