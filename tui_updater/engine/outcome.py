@@ -68,7 +68,7 @@ class OutcomeRecorder:
         slot.begin_recording()  # from here a cancel waits for the outcome to be stored
         if not task.counts.failed:
             waiting = task.review_pending  # a review-mode task says its proposals wait
-            message = f"completed; {task.result['message']}" if waiting else "completed"
+            message = f"completed; {waiting} proposal(s) wait" if waiting else "completed"
             done = task.evolve(status=TaskStatus.COMPLETED, message=message, progress=100.0)
             await self.end(slot, done, run)
             return
