@@ -58,6 +58,11 @@ def proposal_text(proposal: ProposalView) -> Text:
     for name, (expected, proposed) in proposal.changes.items():
         current = expected if proposal.current is None else proposal.current.get(name, expected)
         text.append(f"{name}\n", style="bold underline")
+        if proposal.status is not ProposalStatus.PENDING:
+            text.append(f"{proposal.status.value.lower()}: ", style="dim")
+            text.append_text(word_diff(expected, proposed))
+            text.append("\n\n")
+            continue
         if current != expected:
             text.append(
                 "the site changed this since the task read it: accepting reports CONFLICT\n",
@@ -181,9 +186,8 @@ class ReviewScreen(Screen[None]):
         task = self.task_record
         marked = f"  ·  [b]{len(self.marked)} marked[/b]" if self.marked else ""
         self.query_one("#review-title", Static).update(
-            f"[b]Review[/b] {escape(task.task_id)}  {escape(task.type)}  ·  "
-            f"[b]{waiting}[/b] of {len(self.proposals)} proposal"
-            f"{'s' if len(self.proposals) != 1 else ''} wait{marked}"
+            f"[b]Review[/b] {escape(task.task_id)}  ·  [b]{waiting}[/b] of "
+            f"{len(self.proposals)} proposal{'s' if len(self.proposals) != 1 else ''} wait{marked}"
         )
 
     @property
@@ -232,11 +236,19 @@ class ReviewScreen(Screen[None]):
         proposal = self._pending_selected()
         if proposal is not None:
             self.settle("accept", [proposal.proposal_id or 0])
+            self._next_row()
 
     def action_reject(self) -> None:
         proposal = self._pending_selected()
         if proposal is not None:
             self.settle("reject", [proposal.proposal_id or 0])
+            self._next_row()
+
+    def _next_row(self) -> None:
+        """After settling one, the next proposal is the one the operator looks at."""
+        row = self.table.cursor_row
+        if row < self.table.row_count - 1:
+            self.table.move_cursor(row=row + 1)
 
     def _many(self, verb: str) -> None:
         ids = list(self.marked) or None
