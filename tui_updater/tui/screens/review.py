@@ -32,6 +32,12 @@ STATE_MARKS = {
 COLUMNS = (("", 1), ("Character", 28), ("Fields", 24), ("State", 12))
 
 
+def _state_mark(proposal: ProposalView) -> Text:
+    if proposal.edited and proposal.status is ProposalStatus.PENDING:
+        return Text("✎ edited", style="yellow")
+    return STATE_MARKS[proposal.status]
+
+
 def shown(value: Any) -> str:
     return "" if value is None else str(value)
 
@@ -171,8 +177,8 @@ class ReviewScreen(Screen[None]):
             table.add_row(
                 "●" if p.proposal_id in self.marked else " ",
                 p.label or p.character_id,
-                ", ".join(p.changes) + (" (edited)" if p.edited else ""),
-                STATE_MARKS[p.status],
+                ", ".join(p.changes),
+                _state_mark(p),
                 key=str(p.proposal_id),
             )
         keys = [p.proposal_id for p in self.proposals]
