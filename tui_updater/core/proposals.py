@@ -55,6 +55,7 @@ class ProposalView(ProposalRecord):
     """A proposal as the review screen and the API show it: with the fields' current values."""
 
     current: dict[str, Any] | None = None
+    current_files: dict[str, Any] | None = None  # field → file the current value names
 
 
 @runtime_checkable

@@ -62,10 +62,7 @@ EXTRA_HELP: tuple[tuple[str, str], ...] = (
     ("ctrl+p", "Command palette: every action by name"),
     ("esc", "Leave a form, screen or filter"),
     ("ctrl+s", "Submit the new-task form"),
-    (
-        "w",
-        "In a task's detail: review its proposals (a accept, x reject, e edit, space mark, A / X the marked or all)",
-    ),
+    ("w", "Task detail: review its proposals (accept, reject, edit)"),
     ("tab / shift+tab", "Next / previous field or pane"),
     ("↑ ↓ pgup pgdn", "Move in the queue"),
 )

@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Label, Static, TextArea
 
@@ -21,6 +21,7 @@ from tui_updater.core.proposals import ProposalStatus, ProposalView
 from tui_updater.core.service import UpdaterService
 from tui_updater.errors import InvalidParameters, TavernError
 from tui_updater.tui.screens.confirm import ConfirmScreen
+from tui_updater.tui.widgets.avatar import AvatarPreview
 from tui_updater.tui.widgets.header import KeyFooter
 
 STATE_MARKS = {
@@ -141,6 +142,9 @@ class ReviewScreen(Screen[None]):
         yield Static("", id="review-title")
         yield DataTable(id="review-table", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="review-diff"):
+            with Horizontal(id="review-avatars"):
+                yield AvatarPreview("", id="review-avatar-old")
+                yield AvatarPreview("", id="review-avatar-new")
             yield Static("", id="review-diff-text")
         yield Static("", id="review-status")
         yield KeyFooter()
@@ -211,6 +215,19 @@ class ReviewScreen(Screen[None]):
         proposal = self.selected
         body = Text("No proposals.") if proposal is None else proposal_text(proposal)
         self.query_one("#review-diff-text", Static).update(body)
+        avatars = self.query_one("#review-avatars", Horizontal)
+        avatars.display = proposal is not None and "avatar" in proposal.changes
+        if proposal is not None and avatars.display:
+            old = (proposal.current_files or {}).get("avatar")
+            new = (proposal.files or {}).get("avatar")
+            if proposal.status is not ProposalStatus.PENDING:
+                old, new = None, old  # written or dropped: only what the row names now
+            for side, path, empty in (("old", old, "no avatar now"), ("new", new, "")):
+                preview = self.query_one(f"#review-avatar-{side}", AvatarPreview)
+                if path:
+                    preview.show_file(path, width_cells=16)
+                else:
+                    preview.update(Text(empty, style="dim"))
 
     def _say(self, message: str) -> None:
         self.query_one("#review-status", Static).update(message)
