@@ -152,3 +152,31 @@ async def test_reject_all_discards_and_writes_nothing(runtime: Runtime) -> None:
         await pilot.pause(0.2)
     assert site_rows(db) == before
     assert (await runtime.service.get_task(done.task_id)).review_pending == 0
+
+
+async def test_avatar_proposal_shows_the_current_avatar_beside_the_new(runtime: Runtime) -> None:
+    page = await runtime.service.list_characters(
+        CharacterQuery(filters=("missingAvatar",), limit=1)
+    )
+    submitted = await runtime.service.submit(
+        "CHARACTER_AVATAR", {"review": True, "characterIds": [page.rows[0].character_id]}
+    )
+    done = await runtime.engine.wait(submitted.task_id)
+    app = TavernApp(runtime.service)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(ReviewScreen(runtime.service, done))
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, ReviewScreen) and len(app.screen.proposals) == 1,
+            what="review screen",
+        )
+        review = _review(app)
+        await wait_for(
+            pilot, lambda: "▀" in text_of(review.query_one("#review-avatar-new")), what="image"
+        )
+        assert "no avatar now" in text_of(review.query_one("#review-avatar-old"))
+        await pilot.press("a")
+        await wait_for(pilot, lambda: _states(app) == [ProposalStatus.ACCEPTED], what="accepted")
+        await wait_for(
+            pilot, lambda: "▀" in text_of(review.query_one("#review-avatar-new")), what="written"
+        )

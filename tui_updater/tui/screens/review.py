@@ -220,9 +220,13 @@ class ReviewScreen(Screen[None]):
         if proposal is not None and avatars.display:
             old = (proposal.current_files or {}).get("avatar")
             new = (proposal.files or {}).get("avatar")
-            if proposal.status is not ProposalStatus.PENDING:
+            waiting = proposal.status is ProposalStatus.PENDING
+            if not waiting:
                 old, new = None, old  # written or dropped: only what the row names now
-            for side, path, empty in (("old", old, "no avatar now"), ("new", new, "")):
+            for side, path, empty in (
+                ("old", old, "no avatar now" if waiting else ""),
+                ("new", new, ""),
+            ):
                 preview = self.query_one(f"#review-avatar-{side}", AvatarPreview)
                 if path:
                     preview.show_file(path, width_cells=16)
