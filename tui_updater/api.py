@@ -13,12 +13,13 @@ import contextlib
 import inspect
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui_updater.core.events import Event, EventType
 from tui_updater.core.models import Priority, TaskRecord, TaskStatus
+from tui_updater.core.proposals import ProposalView
 from tui_updater.core.service import SubscriberOverflow, UpdaterService
 from tui_updater.errors import ConfigError, InvalidParameters, TaskStateError, TavernError
 
@@ -166,6 +167,22 @@ class Task:
     async def set_priority(self, priority: object) -> TaskRecord:
         self.record = await self._manager.service.set_priority(self._started(), priority)
         return self.record
+
+    async def proposals(self, status: str | None = None) -> list[ProposalView]:
+        """A review-mode task's proposals (``status``: e.g. "PENDING") beside current values."""
+        return await self._manager.service.list_proposals(self._started(), status=status)
+
+    async def accept(self, proposal_ids: Sequence[int] | None = None) -> list[ProposalView]:
+        """Write these proposals (every pending one without ids), compare-and-set."""
+        return await self._manager.service.accept_proposals(self._started(), proposal_ids)
+
+    async def reject(self, proposal_ids: Sequence[int] | None = None) -> list[ProposalView]:
+        """Discard these proposals (every pending one without ids)."""
+        return await self._manager.service.reject_proposals(self._started(), proposal_ids)
+
+    async def edit(self, proposal_id: int, changes: Mapping[str, Any]) -> ProposalView:
+        """Replace a pending proposal's values, validated like the task type's output."""
+        return await self._manager.service.edit_proposal(self._started(), proposal_id, changes)
 
     def _started(self) -> str:
         if self.record is None:

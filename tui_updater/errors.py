@@ -6,6 +6,7 @@
     ├── UnknownTaskType               no registered type of that name; ``known`` lists them
     ├── TaskNotFound                  no task with that id
     ├── CharacterNotFound             no character with that id
+    ├── ProposalNotFound              no review proposal with that id in the task
     ├── TaskStateError                action not allowed in the task's current status
     ├── CharacterDbError              the character database cannot be used
     │   ├── MissingColumn             a column the tool needs is absent; names it
@@ -65,6 +66,10 @@ class TaskNotFound(TavernError):
     def __init__(self, task_id: str):
         self.task_id = task_id
         super().__init__(f"task {task_id!r} not found")
+
+
+class ProposalNotFound(TavernError):
+    """No review proposal with that id in the task."""
 
 
 class TaskStateError(TavernError):

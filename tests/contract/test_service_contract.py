@@ -15,10 +15,12 @@ from tests.server.conftest import app_for, demo_settings
 from tests.tui.fake_service import FakeService
 from tui_updater.core.events import Event, EventType
 from tui_updater.core.models import Priority, TaskStatus
+from tui_updater.core.proposals import ProposalView
 from tui_updater.core.service import CharacterQuery, UpdaterService
 from tui_updater.errors import (
     CharacterNotFound,
     InvalidParameters,
+    ProposalNotFound,
     TaskNotFound,
     TaskStateError,
     UnknownTaskType,
@@ -298,3 +300,79 @@ class TestCharacterBrowsingContract:
         with pytest.raises(InvalidParameters) as no_entry:
             await service.revert_change(987654321)
         assert no_entry.value.field == "entryId"
+
+
+async def finished_review_task(service: UpdaterService) -> str:
+    """A finished review-mode settings task with two pending proposals."""
+    ids = (await service.character_ids(CharacterQuery()))[:2]
+    data = {"characterIds": ids, "updateFields": ["scenario"], "overwrite": True, "review": True}
+    task = await service.submit("CHARACTER_SETTINGS", data)
+    if isinstance(service, FakeService):
+        done = task.evolve(status=TaskStatus.COMPLETED, progress=100.0)
+        service.tasks[task.task_id] = done
+        service.proposals.seed(
+            done,
+            [
+                ProposalView(
+                    task_id=task.task_id,
+                    item_key=key,
+                    character_id=key,
+                    label=f"Character {key}",
+                    changes={"scenario": ["", f"Scenario {key}"]},
+                    proposal_id=number,
+                    current={"scenario": ""},
+                )
+                for number, key in enumerate(ids, start=1)
+            ],
+        )
+        return task.task_id
+    await service.resume()
+    async with asyncio.timeout(30):
+        while not (await service.get_task(task.task_id)).status.finished:
+            await asyncio.sleep(0.05)
+    return task.task_id
+
+
+class TestReviewContract:
+    async def test_review_states_results_and_errors(self, service: UpdaterService) -> None:
+        task_id = await finished_review_task(service)
+        assert (await service.get_task(task_id)).review_pending == 2
+        first, second = await service.list_proposals(task_id, status="PENDING")
+        assert first.status == "PENDING" and set(first.changes) == {"scenario"}
+        edited = await service.edit_proposal(
+            task_id, first.proposal_id or 0, {"scenario": "  Mine.  "}
+        )
+        assert edited.edited and edited.proposed("scenario") == "Mine."
+        with pytest.raises(InvalidParameters) as empty:
+            await service.edit_proposal(task_id, first.proposal_id or 0, {"scenario": " "})
+        assert empty.value.field == "changes.scenario"
+        (accepted,) = await service.accept_proposals(task_id, [first.proposal_id or 0])
+        assert accepted.status == "ACCEPTED" and accepted.proposed("scenario") == "Mine."
+        with pytest.raises(TaskStateError):
+            await service.accept_proposals(task_id, [first.proposal_id or 0])
+        with pytest.raises(ProposalNotFound):
+            await service.reject_proposals(task_id, [999_999])
+        rejected = await service.reject_proposals(task_id)
+        assert [(p.proposal_id, p.status) for p in rejected] == [(second.proposal_id, "REJECTED")]
+        assert (await service.get_task(task_id)).review_pending == 0
+        assert await service.list_proposals(task_id, status="PENDING") == []
+        assert len(await service.list_proposals(task_id)) == 2
+        with pytest.raises(InvalidParameters) as bad_status:
+            await service.list_proposals(task_id, status="MAYBE")
+        assert bad_status.value.field == "status"
+
+    async def test_unfinished_and_unknown_tasks_are_refused(self, service: UpdaterService) -> None:
+        task = await service.submit("CHARACTER_SETTINGS", {**SETTINGS_DATA, "review": True})
+        assert await service.list_proposals(task.task_id) == []
+        for call in (
+            service.accept_proposals(task.task_id),
+            service.reject_proposals(task.task_id, [1]),
+            service.edit_proposal(task.task_id, 1, {"scenario": "x"}),
+        ):
+            with pytest.raises(TaskStateError):
+                await call
+        with pytest.raises(TaskNotFound):
+            await service.list_proposals("task_0_0000000000")
+        with pytest.raises(InvalidParameters) as strict:
+            await service.submit("CHARACTER_SETTINGS", {"review": "yes"})
+        assert strict.value.field == "review"

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from tests.tui.fake_characters import FakeCharacters
+from tests.tui.fake_proposals import FakeProposals
 from tui_updater.core.events import Event, EventType
 from tui_updater.core.models import (
     BackupInfo,
@@ -21,6 +22,7 @@ from tui_updater.core.models import (
     TaskRecord,
     TaskStatus,
 )
+from tui_updater.core.proposals import ProposalView
 from tui_updater.core.service import (
     SORT_ATTRIBUTES,
     BulkResult,
@@ -178,6 +180,7 @@ class FakeService:
         self.subscriptions = 0
         self.paused = False
         self.characters = FakeCharacters()
+        self.proposals = FakeProposals(self._store_with_event)
         self._live: list[FakeSubscription] = []
         self._ids = itertools.count(4)
         self._logs = [
@@ -510,6 +513,32 @@ class FakeService:
     async def character_ids(self, query: CharacterQuery) -> list[str]:
         self.calls.append(("character_ids", query))
         return self.characters.ids(query)
+
+    def _store_with_event(self, task: TaskRecord) -> None:
+        self._publish(EventType.TASK_PROGRESS, self._store(task))
+
+    async def list_proposals(
+        self, task_id: str, *, status: str | Sequence[str] | None = None
+    ) -> list[ProposalView]:
+        return self.proposals.listed(await self.get_task(task_id), status)
+
+    async def accept_proposals(
+        self, task_id: str, proposal_ids: Sequence[int] | None = None
+    ) -> list[ProposalView]:
+        self.calls.append(("accept_proposals", (task_id, proposal_ids)))
+        return self.proposals.accept(await self.get_task(task_id), proposal_ids)
+
+    async def reject_proposals(
+        self, task_id: str, proposal_ids: Sequence[int] | None = None
+    ) -> list[ProposalView]:
+        self.calls.append(("reject_proposals", (task_id, proposal_ids)))
+        return self.proposals.reject(await self.get_task(task_id), proposal_ids)
+
+    async def edit_proposal(
+        self, task_id: str, proposal_id: int, changes: Mapping[str, Any]
+    ) -> ProposalView:
+        self.calls.append(("edit_proposal", (task_id, proposal_id)))
+        return self.proposals.edit(await self.get_task(task_id), proposal_id, changes)
 
     def subscribe(self) -> FakeSubscription:
         self.subscriptions += 1

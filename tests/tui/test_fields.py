@@ -44,6 +44,7 @@ def kinds(params: type[TaskParams]) -> dict[str, str]:
 def test_kinds_follow_the_schema() -> None:
     assert kinds(SettingsParams) == {
         "characterIds": "list",
+        "review": "bool",
         "updateFields": "choices",
         "overwrite": "bool",
         "batchSize": "int",

@@ -282,6 +282,11 @@ def run_command(
         print(
             f"{task.task_id} {task.status.value}: {counts.done} done, {counts.failed} failed, {counts.skipped} skipped of {counts.total}"
         )
+        if task.review_pending:
+            print(
+                f"{task.review_pending} proposal(s) wait for review: accept or reject them in the "
+                f"dashboard (w in the task's detail) or at /api/tasks/{task.task_id}/proposals"
+            )
         if task.usage.requests:
             print(f"spent {spend_text(task.usage, spend['cost'])} ({spend['model']})")
         if task.status is not TaskStatus.COMPLETED:

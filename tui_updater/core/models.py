@@ -159,6 +159,13 @@ class TaskRecord(Record):
     def priority_value(self) -> int:
         return int(self.priority)
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def review_pending(self) -> int:
+        """Proposals of a review-mode task that wait for the operator (kept in its result)."""
+        count = (self.result or {}).get("reviewPending", 0)
+        return count if isinstance(count, int) and not isinstance(count, bool) else 0
+
 
 class ItemRecord(Record):
     task_id: str

@@ -16,6 +16,7 @@ from tui_updater.core.models import (
     TaskRecord,
     TaskStatus,
 )
+from tui_updater.core.proposals import ProposalStatus, ProposalView
 from tui_updater.core.record import Record, json_key
 from tui_updater.errors import InvalidParameters, TavernError
 
@@ -108,6 +109,20 @@ def parse_item_statuses(value: str | Sequence[str] | None) -> tuple[ItemStatus, 
             )
         statuses.append(ItemStatus(part.upper()))
     return tuple(dict.fromkeys(statuses))
+
+
+def parse_proposal_statuses(value: str | Sequence[str] | None) -> tuple[ProposalStatus, ...]:
+    """Proposal states from "PENDING,CONFLICT" or a list; InvalidParameters(status) otherwise."""
+    out = []
+    for name in _split(value):
+        try:
+            out.append(ProposalStatus(name.upper()))
+        except ValueError:
+            known = ", ".join(ProposalStatus)
+            raise InvalidParameters(
+                "status", f"unknown proposal state {name!r}; use {known}"
+            ) from None
+    return tuple(dict.fromkeys(out))
 
 
 def parse_sort(value: str | None) -> tuple[str, bool] | None:
@@ -437,5 +452,26 @@ class UpdaterService(Protocol):
     async def revert_change(self, entry_id: int) -> dict[str, Any]:
         """Undo one applied change if the cell still holds what it wrote (compare-and-set):
         ``{"entryId", "reverted", "reason"}``; InvalidParameters(entryId) if unknown."""
+
+    async def list_proposals(
+        self, task_id: str, *, status: str | Sequence[str] | None = None
+    ) -> list[ProposalView]:
+        """A review-mode task's proposals beside their fields' current values."""
+
+    async def accept_proposals(
+        self, task_id: str, proposal_ids: Sequence[int] | None = None
+    ) -> list[ProposalView]:
+        """Write these proposals (every pending one without ids) with compare-and-set; each
+        comes back ACCEPTED, or CONFLICT when the site changed its field since the task read it."""
+
+    async def reject_proposals(
+        self, task_id: str, proposal_ids: Sequence[int] | None = None
+    ) -> list[ProposalView]:
+        """Discard these proposals (every pending one without ids)."""
+
+    async def edit_proposal(
+        self, task_id: str, proposal_id: int, changes: Mapping[str, Any]
+    ) -> ProposalView:
+        """Replace a pending proposal's values (validated like the task type's output)."""
 
     def subscribe(self) -> Subscription: ...

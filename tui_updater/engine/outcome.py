@@ -67,7 +67,9 @@ class OutcomeRecorder:
             return
         slot.begin_recording()  # from here a cancel waits for the outcome to be stored
         if not task.counts.failed:
-            done = task.evolve(status=TaskStatus.COMPLETED, message="completed", progress=100.0)
+            waiting = task.review_pending  # a review-mode task says its proposals wait
+            message = f"completed; {waiting} proposal(s) wait" if waiting else "completed"
+            done = task.evolve(status=TaskStatus.COMPLETED, message=message, progress=100.0)
             await self.end(slot, done, run)
             return
         failed_items = [i for i in run.items.values() if i.status is ItemStatus.FAILED]

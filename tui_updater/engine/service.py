@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tui_updater.core.models import BackupInfo, ItemRecord, LogRecord, TaskRecord
+from tui_updater.core.proposals import ProposalView
 from tui_updater.core.service import (
     BulkResult,
     CharacterDetail,
@@ -20,10 +21,12 @@ from tui_updater.core.service import (
     apply_bulk,
     levels_from,
     parse_item_statuses,
+    parse_proposal_statuses,
     parse_sort,
 )
 from tui_updater.engine.bus import BusSubscription
 from tui_updater.engine.engine import Engine
+from tui_updater.engine.proposals import ProposalDesk
 from tui_updater.errors import InvalidParameters, TaskStateError
 
 
@@ -68,6 +71,7 @@ class LocalService:
         self._characters = characters
         self._browser = browser
         self._db_path = db_path
+        self._proposals = ProposalDesk(engine)
 
     async def info(self) -> ServiceInfo:
         return self._info
@@ -264,6 +268,26 @@ class LocalService:
         if outcome["reverted"]:
             self.engine.log("INFO", f"reverted journal entry {entry_id}")
         return outcome
+
+    async def list_proposals(
+        self, task_id: str, *, status: str | Sequence[str] | None = None
+    ) -> list[ProposalView]:
+        return await self._proposals.listed(task_id, parse_proposal_statuses(status) or None)
+
+    async def accept_proposals(
+        self, task_id: str, proposal_ids: Sequence[int] | None = None
+    ) -> list[ProposalView]:
+        return await self._proposals.accept(task_id, proposal_ids)
+
+    async def reject_proposals(
+        self, task_id: str, proposal_ids: Sequence[int] | None = None
+    ) -> list[ProposalView]:
+        return await self._proposals.reject(task_id, proposal_ids)
+
+    async def edit_proposal(
+        self, task_id: str, proposal_id: int, changes: Mapping[str, Any]
+    ) -> ProposalView:
+        return await self._proposals.edit(task_id, proposal_id, changes)
 
     def subscribe(self) -> BusSubscription:
         return self.engine.bus.subscribe()

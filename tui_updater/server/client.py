@@ -13,6 +13,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import httpx
 
 from tui_updater.core.models import BackupInfo, ItemRecord, LogRecord, Priority, TaskRecord
+from tui_updater.core.proposals import ProposalView
 from tui_updater.core.service import (
     BulkResult,
     CharacterDetail,
@@ -25,6 +26,7 @@ from tui_updater.core.service import (
     check_bulk_action,
     levels_from,
     parse_item_statuses,
+    parse_proposal_statuses,
     parse_sort,
 )
 from tui_updater.errors import (
@@ -368,6 +370,43 @@ class RemoteService:
         params.update(limit=None, offset=None)
         body = await self._call("GET", "/api/characters/ids", params=params)
         return [str(key) for key in body["ids"]]
+
+    async def list_proposals(
+        self, task_id: str, *, status: str | Sequence[str] | None = None
+    ) -> list[ProposalView]:
+        statuses = parse_proposal_statuses(status)
+        params = {"status": ",".join(statuses) or None}
+        body = await self._call("GET", self._task_path(task_id, "/proposals"), params=params)
+        return [ProposalView.from_json(p) for p in body]
+
+    async def _settle(
+        self, task_id: str, action: str, proposal_ids: Sequence[int] | None
+    ) -> list[ProposalView]:
+        if proposal_ids is not None and len(proposal_ids) == 1:
+            path = self._task_path(task_id, f"/proposals/{int(proposal_ids[0])}/{action}")
+            return [ProposalView.from_json(await self._call("POST", path))]
+        if proposal_ids is not None and not proposal_ids:
+            return []
+        body = None if proposal_ids is None else {"proposalIds": [int(i) for i in proposal_ids]}
+        path = self._task_path(task_id, f"/proposals/{action}-all")
+        return [ProposalView.from_json(p) for p in await self._call("POST", path, json=body)]
+
+    async def accept_proposals(
+        self, task_id: str, proposal_ids: Sequence[int] | None = None
+    ) -> list[ProposalView]:
+        return await self._settle(task_id, "accept", proposal_ids)
+
+    async def reject_proposals(
+        self, task_id: str, proposal_ids: Sequence[int] | None = None
+    ) -> list[ProposalView]:
+        return await self._settle(task_id, "reject", proposal_ids)
+
+    async def edit_proposal(
+        self, task_id: str, proposal_id: int, changes: Mapping[str, Any]
+    ) -> ProposalView:
+        path = self._task_path(task_id, f"/proposals/{int(proposal_id)}")
+        body = await self._call("PATCH", path, json={"changes": dict(changes)})
+        return ProposalView.from_json(body)
 
     def subscribe(self) -> RemoteSubscription:
         """Events from /ws; raises SubscriberOverflow (once) after a reconnect: resync then."""

@@ -11,6 +11,7 @@ from tui_updater.errors import (
     CharacterDbError,
     CharacterNotFound,
     ConfigError,
+    ProposalNotFound,
     TaskStateError,
     TavernError,
 )
@@ -18,6 +19,7 @@ from tui_updater.errors import (
 # (exception class, HTTP status, code) — subclasses before their bases.
 MESSAGE_ERRORS: tuple[tuple[type[TavernError], int, str], ...] = (
     (CharacterNotFound, 404, "character_not_found"),
+    (ProposalNotFound, 404, "proposal_not_found"),
     (TaskStateError, 409, "task_state"),
     (BackupError, 409, "backup_error"),
     (CharacterDbError, 409, "character_db"),

@@ -20,6 +20,13 @@ from tui_updater.core.service import (
     TaskTypeInfo,
 )
 from tui_updater.server.bodies import PRIORITY_NAMES
+from tui_updater.server.review_routes import (
+    ONE_PROPOSAL_PATHS,
+    PROPOSAL_ID_PATTERN,
+    PROPOSAL_SCHEMA,
+    PROPOSAL_STATUSES,
+    REVIEW_BODIES,
+)
 from tui_updater.server.routes import (
     API_ROUTES,
     CHARACTER_SORT_VALUES,
@@ -88,6 +95,7 @@ TASK_SCHEMA: dict[str, Any] = {
         "updatedAt": {"type": "integer"},
         "items": {"type": "object"},
         "usage": {"type": "object"},
+        "reviewPending": {"type": "integer", "description": "proposals waiting for review"},
     },
 }
 ITEM_SCHEMA: dict[str, Any] = {
@@ -171,6 +179,15 @@ _RESPONSES: dict[tuple[str, str], dict[str, Any]] = {
         "items": {"$ref": "#/components/schemas/LogLine"},
     },
     ("GET", "/api/logs"): {"type": "array", "items": {"$ref": "#/components/schemas/LogLine"}},
+    **{
+        (method, path): (
+            {"$ref": "#/components/schemas/Proposal"}
+            if path in ONE_PROPOSAL_PATHS
+            else {"type": "array", "items": {"$ref": "#/components/schemas/Proposal"}}
+        )
+        for method, path, _handler, _summary in API_ROUTES
+        if path.startswith("/api/tasks/{task_id}/proposals")
+    },
 }
 
 
@@ -275,6 +292,9 @@ _QUERIES: dict[tuple[str, str], list[dict[str, Any]]] = {
         _OFFSET,
     ],
     ("GET", "/api/tasks/{task_id}/logs"): [_limit(500)],
+    ("GET", "/api/tasks/{task_id}/proposals"): [
+        _query("status", _csv(PROPOSAL_STATUSES), "one proposal state or several, comma-separated"),
+    ],
     ("GET", "/api/characters"): [
         *_CHARACTER_FILTERS,
         _query(
@@ -379,6 +399,15 @@ def _operation(
                 "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
             }
         )
+    if "{proposal_id}" in path:
+        parameters.append(
+            {
+                "name": "proposal_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "pattern": PROPOSAL_ID_PATTERN},
+            }
+        )
     parameters += _QUERIES.get((method, path), [])
     if parameters:
         operation["parameters"] = parameters
@@ -386,6 +415,8 @@ def _operation(
     required = True
     if method == "POST" and path in ("/api/tasks", "/api/tasks/preview"):
         body = _create_body(types, preview=path.endswith("preview"))
+    elif (method, path) in REVIEW_BODIES:
+        body, required = REVIEW_BODIES[(method, path)]
     elif method == "PATCH":
         body = PATCH_BODY_SCHEMA
     elif path.startswith("/api/tasks/bulk/"):
@@ -421,6 +452,7 @@ def build_openapi(types: list[TaskTypeInfo], *, version: str) -> dict[str, Any]:
         "LogLine": LOG_SCHEMA,
         "BulkResult": BULK_RESULT_SCHEMA,
         "Priority": PRIORITY_SCHEMA,
+        "Proposal": PROPOSAL_SCHEMA,
     }
     for info in types:
         name = _params_schema_name(info.name)

@@ -43,6 +43,7 @@ from tui_updater.server.bodies import (
     read_object,
 )
 from tui_updater.server.errors import ApiError, invalid_field
+from tui_updater.server.review_routes import REVIEW_ROUTES
 from tui_updater.server.security import restrict_local_paths
 
 CREATE_FIELDS = ("type", "priority", "data", "options")
@@ -481,6 +482,7 @@ API_ROUTES: list[tuple[str, str, Handler, str]] = [
         revert_change,
         "Undo one journaled change if the cell still holds what it wrote",
     ),
+    *REVIEW_ROUTES,
 ]
 
 

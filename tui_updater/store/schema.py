@@ -99,6 +99,24 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE tasks ADD COLUMN database_identity TEXT;
     CREATE INDEX tasks_database ON tasks(database, status);
     """,
+    # Review mode: proposals wait here (never in the site's database) until accepted or rejected.
+    """
+    CREATE TABLE proposals (
+        proposal_id INTEGER PRIMARY KEY,
+        task_id TEXT NOT NULL,
+        item_key TEXT NOT NULL,
+        character_id TEXT NOT NULL,
+        label TEXT NOT NULL DEFAULT '',
+        changes TEXT NOT NULL,
+        files TEXT,
+        status TEXT NOT NULL,
+        edited INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        created_at_ms INTEGER NOT NULL,
+        updated_at_ms INTEGER NOT NULL,
+        UNIQUE (task_id, item_key)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -29,6 +29,7 @@ from tui_updater.core.models import (
 from tui_updater.core.service import SORT_ATTRIBUTES
 from tui_updater.core.store import ClaimRequest
 from tui_updater.errors import ConfigError
+from tui_updater.store.proposals import SqliteProposals
 from tui_updater.store.rows import Rows
 from tui_updater.store.schema import migrate
 
@@ -70,7 +71,7 @@ def _log_failure(future: asyncio.Future[list[int]]) -> None:
         logger.warning("a queued journal update was not written: %s", future.exception())
 
 
-class SqliteTaskStore:
+class SqliteTaskStore(SqliteProposals):
     """The engine's durable state in one SQLite file."""
 
     def __init__(self, path: Path, *, synchronous: str = "FULL"):
@@ -392,7 +393,7 @@ class SqliteTaskStore:
     async def delete_task(self, task_id: str) -> bool:
         def delete(conn: sqlite3.Connection) -> list[int]:
             deleted = conn.execute("DELETE FROM tasks WHERE task_id=?", (task_id,)).rowcount
-            for table in ("items", "logs", "journal", "claims"):
+            for table in ("items", "logs", "journal", "claims", "proposals"):
                 conn.execute(f"DELETE FROM {table} WHERE task_id=?", (task_id,))
             return [deleted]
 
@@ -405,11 +406,12 @@ class SqliteTaskStore:
                 row["task_id"]
                 for row in conn.execute(
                     "SELECT task_id FROM tasks WHERE status IN ('COMPLETED','FAILED','CANCELLED') "
-                    "AND COALESCE(finished_at_ms, updated_at_ms) < ?",
+                    "AND COALESCE(finished_at_ms, updated_at_ms) < ? "
+                    "AND task_id NOT IN (SELECT task_id FROM proposals WHERE status='PENDING')",
                     (finished_before_ms,),
                 )
             ]
-            for table in ("tasks", "items", "logs", "journal", "claims"):
+            for table in ("tasks", "items", "logs", "journal", "claims", "proposals"):
                 conn.executemany(f"DELETE FROM {table} WHERE task_id=?", [(i,) for i in ids])
             return [len(ids)]
 

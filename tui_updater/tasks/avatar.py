@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pydantic import Field
@@ -22,17 +22,26 @@ from tui_updater.characters.writer import CharacterChange
 from tui_updater.core.capabilities import TaskCapabilities
 from tui_updater.core.journal import JournalState
 from tui_updater.core.models import ItemRecord, ItemStatus
+from tui_updater.core.proposals import ProposalRecord, ProposalView
+from tui_updater.errors import TaskStateError
 from tui_updater.tasks.avatar_files import (
     avatar_file_name,
     check_avatar_dir,
     remove_avatar,
+    safe_stem,
     store_avatar,
 )
 from tui_updater.tasks.avatar_image import normalize_avatar
 from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskType
+from tui_updater.tasks.review import (
+    ReviewableParams,
+    ReviewsCharacters,
+    accept_proposals,
+    discard_files,
+    wants_review,
+    with_current_values,
+)
 from tui_updater.tasks.selection import (
-    CharacterTaskParams,
-    WritesCharacters,
     characters_of,
     check_ids_exist,
     conflict_result,
@@ -46,7 +55,12 @@ from tui_updater.tasks.selection import (
 GENERATING, COMPLETED, FAILED = "GENERATING", "COMPLETED", "FAILED"
 
 
-class AvatarParams(CharacterTaskParams):
+def review_dir(settings: Any, task_id: str) -> Path:
+    """Where a review-mode task's images wait: the tool's data dir, never the site's."""
+    return Path(settings.data_dir) / "review" / safe_stem(task_id)
+
+
+class AvatarParams(ReviewableParams):
     capabilities = TaskCapabilities(short_name="AVATAR")
 
     batchSize: int = Field(
@@ -60,7 +74,7 @@ class AvatarParams(CharacterTaskParams):
     model: str | None = Field(default=None, min_length=1, max_length=200, description="Image model")
 
 
-class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
+class CharacterAvatarTask(ReviewsCharacters, TaskType[AvatarParams]):
     name = "CHARACTER_AVATAR"
     title = "Character avatars"
     description = "Generate avatars for characters without one (all of them, with overwrite)."
@@ -156,10 +170,11 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
                 await self._set_status(ctx, item, char_id, status, before)
             return skipped(character, reason) if reason else conflict_result(character, conflict)
         settings = ctx.resources.settings
-        directory = Path(settings.avatar_dir)
+        review = wants_review(params)  # the image waits in the tool's own dir, the row untouched
+        directory = review_dir(settings, ctx.task_id) if review else Path(settings.avatar_dir)
         await asyncio.to_thread(check_avatar_dir, directory)  # before paying for an image
         # Another's GENERATING (a run of an older release) is left alone; ours is kept.
-        marked = has_status and (ours or before != GENERATING)
+        marked = has_status and (ours or before != GENERATING) and not review
         if marked and status != GENERATING:
             lost = await asyncio.shield(self._set_status(ctx, item, char_id, status, GENERATING))
             if lost:
@@ -182,6 +197,8 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
         changes: dict[str, list[Any]] = {"avatar": [seen_avatar, public]}
         if marked:
             changes["avatarStatus"] = [GENERATING, COMPLETED]
+        elif review and has_status and before != COMPLETED:
+            changes["avatarStatus"] = [before, COMPLETED]
         return {
             "characterId": char_id,
             "characterName": character.get("name"),
@@ -235,10 +252,47 @@ class CharacterAvatarTask(WritesCharacters, TaskType[AvatarParams]):
                 await asyncio.to_thread(remove_avatar, str(result["file"]))
         return outcomes
 
+    async def accept_proposals(
+        self, ctx: TaskContext, params: AvatarParams, proposals: Sequence[ProposalRecord]
+    ) -> Sequence[ProposalRecord]:
+        """Place each proposed image in the avatar dir under its proposed name, then write the
+        rows as apply does; a lost write's placed image is removed, the waiting copies always."""
+        directory = Path(ctx.resources.settings.avatar_dir)
+        placed = []
+        for proposal in proposals:
+            waiting = (proposal.files or {}).get("avatar")
+            if waiting is None:
+                placed.append(proposal)
+                continue
+            try:
+                data = await asyncio.to_thread(Path(waiting).read_bytes)
+            except FileNotFoundError:
+                raise TaskStateError(f"the proposed image {waiting} is gone") from None
+            name = PurePosixPath(str(proposal.proposed("avatar"))).name
+            final = await asyncio.to_thread(store_avatar, directory, name, data)
+            placed.append(proposal.evolve(files={"avatar": str(final)}))
+        settled = await accept_proposals(ctx, placed)
+        await discard_files(proposals)
+        return settled
+
+    async def view_proposals(
+        self, ctx: TaskContext, params: AvatarParams, proposals: Sequence[ProposalRecord]
+    ) -> list[ProposalView]:
+        """Beside each proposed image, the file of the avatar the row names now."""
+        directory = Path(ctx.resources.settings.avatar_dir)
+        views = await with_current_values(ctx, proposals)
+        out = []
+        for view in views:
+            current = (view.current or {}).get("avatar")
+            path = directory / PurePosixPath(str(current)).name if current else None
+            found = path is not None and await asyncio.to_thread(path.is_file)
+            out.append(view.evolve(current_files={"avatar": str(path)} if found else None))
+        return out
+
     def summarize(self, params: AvatarParams, items: Sequence[ItemRecord]) -> dict[str, Any]:
         summary = super().summarize(params, items)
         summary.update(
-            generated=sum(1 for i in items if i.status is ItemStatus.DONE),
+            generated=summary["done"],
             offline=any(bool(i.result and i.result.get("offline")) for i in items),
             results=[
                 {

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from tui_updater.core.capabilities import CAPABILITIES_KEY, TaskCapabilities
 from tui_updater.core.models import ItemRecord, ItemStatus, TokenUsage
+from tui_updater.core.proposals import REVIEW_PENDING_KEY, ProposalRecord, ProposalView
 from tui_updater.errors import InvalidParameters, TaskStateError
 
 
@@ -218,12 +219,42 @@ class TaskType(ABC, Generic[P]):
         """Undo what this task wrote (compare-and-set); return a report."""
         raise TaskStateError(f"{self.name} tasks cannot be reverted")
 
+    # Review mode (tasks/review.py): a type that stores proposals instead of writing settles them.
+
+    async def accept_proposals(
+        self, ctx: TaskContext, params: P, proposals: Sequence[ProposalRecord]
+    ) -> Sequence[ProposalRecord]:
+        """Write accepted proposals as apply would; return them ACCEPTED or CONFLICT."""
+        raise TaskStateError(f"{self.name} tasks have no review")
+
+    async def discard_proposals(
+        self, ctx: TaskContext, params: P, proposals: Sequence[ProposalRecord]
+    ) -> None:
+        """Remove what rejected proposals left behind (their files)."""
+
+    async def view_proposals(
+        self, ctx: TaskContext, params: P, proposals: Sequence[ProposalRecord]
+    ) -> list[ProposalView]:
+        """The proposals with the current values of their fields."""
+        return [ProposalView(**p.__dict__) for p in proposals]
+
+    def edit_proposal(
+        self, params: P, proposal: ProposalRecord, values: Mapping[str, Any]
+    ) -> ProposalRecord:
+        """The proposal with the operator's values, validated like the type's output."""
+        raise TaskStateError(f"{self.name} tasks have no review")
+
     def summarize(self, params: P, items: Sequence[ItemRecord]) -> dict[str, Any]:
-        """The task's result from its finished items."""
+        """The task's result from its finished items; ``done`` counts written items only, and
+        a review-mode task's proposals are counted apart."""
         counts: dict[str, int] = {}
+        proposed = 0
         for item in items:
+            if item.status is ItemStatus.DONE and item.result and item.result.get("proposed"):
+                proposed += 1
+                continue
             counts[item.status.value] = counts.get(item.status.value, 0) + 1
-        return {
+        summary: dict[str, Any] = {
             "success": counts.get("FAILED", 0) == 0,
             "total": len(items),
             "done": counts.get("DONE", 0),
@@ -231,3 +262,8 @@ class TaskType(ABC, Generic[P]):
             "skipped": counts.get("SKIPPED", 0),
             "conflicts": counts.get("CONFLICT", 0),
         }
+        if proposed:
+            summary["proposed"] = proposed
+            summary[REVIEW_PENDING_KEY] = proposed
+            summary["message"] = f"{proposed} proposal{'s' if proposed != 1 else ''} wait"
+        return summary

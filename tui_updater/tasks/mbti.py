@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import Field
@@ -10,13 +10,12 @@ from pydantic import Field
 from tui_updater.characters.db import is_empty
 from tui_updater.core.capabilities import TaskCapabilities
 from tui_updater.core.models import ItemRecord, ItemStatus
-from tui_updater.errors import InvalidOutput
+from tui_updater.errors import InvalidOutput, InvalidParameters
 from tui_updater.providers.base import MBTI_GROUPS, MBTI_TYPES, mbti_group
 from tui_updater.providers.control_chars import removed_note, strip_unsafe
 from tui_updater.tasks.base import ItemSpec, TaskContext, TaskType
+from tui_updater.tasks.review import ReviewableParams, ReviewsCharacters
 from tui_updater.tasks.selection import (
-    CharacterTaskParams,
-    WritesCharacters,
     changed_since_seen,
     characters_of,
     check_ids_exist,
@@ -32,7 +31,7 @@ _MAX_LISTED_RESULTS = 500
 _ANSWER_KEYS = ("mbtiType", "confidence", "reason")
 
 
-class MbtiParams(CharacterTaskParams):
+class MbtiParams(ReviewableParams):
     capabilities = TaskCapabilities(short_name="MBTI")
 
     forceUpdate: bool = Field(
@@ -81,7 +80,7 @@ def _answer_of(item: ItemRecord) -> dict[str, Any]:
     return {key: item.result[key] for key in _ANSWER_KEYS if key in item.result}
 
 
-class MbtiAssignmentTask(WritesCharacters, TaskType[MbtiParams]):
+class MbtiAssignmentTask(ReviewsCharacters, TaskType[MbtiParams]):
     name = "MBTI_ASSIGNMENT"
     title = "MBTI assignment"
     description = (
@@ -131,6 +130,13 @@ class MbtiAssignmentTask(WritesCharacters, TaskType[MbtiParams]):
             "model": answer.model,
             "changes": {"mbtiType": [old, mbti]},
         }
+
+    def validate_edit(self, params: MbtiParams, values: Mapping[str, Any]) -> dict[str, Any]:
+        mbti = values.get("mbtiType")
+        text = mbti.strip().upper() if isinstance(mbti, str) else ""
+        if text not in MBTI_TYPES:
+            raise InvalidParameters("changes.mbtiType", f"{mbti!r} is not one of the 16 MBTI types")
+        return {"mbtiType": text}
 
     def summarize(self, params: MbtiParams, items: Sequence[ItemRecord]) -> dict[str, Any]:
         summary = super().summarize(params, items)

@@ -247,10 +247,10 @@ async def claim_items(
     return changed
 
 
-async def apply_changes(
-    ctx: TaskContext, batch: Sequence[tuple[ItemRecord, dict[str, Any]]]
-) -> list[ItemOutcome]:
-    """Write a batch of obtain results; SKIPPED for "nothing to do", CONFLICT when CAS lost."""
+def settle_unwritten(
+    batch: Sequence[tuple[ItemRecord, dict[str, Any]]],
+) -> tuple[list[ItemOutcome], list[tuple[ItemRecord, dict[str, Any]]]]:
+    """The outcomes of results that need no write (skipped, conflict), and the rest."""
     outcomes: list[ItemOutcome] = []
     pending: list[tuple[ItemRecord, dict[str, Any]]] = []
     for item, result in batch:
@@ -262,6 +262,14 @@ async def apply_changes(
             )
         else:
             pending.append((item, result))
+    return outcomes, pending
+
+
+async def apply_changes(
+    ctx: TaskContext, batch: Sequence[tuple[ItemRecord, dict[str, Any]]]
+) -> list[ItemOutcome]:
+    """Write a batch of obtain results; SKIPPED for "nothing to do", CONFLICT when CAS lost."""
+    outcomes, pending = settle_unwritten(batch)
     if pending:
         written = await characters_of(ctx).write_changes(
             ctx.task_id, [change_of(item, result) for item, result in pending]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
@@ -11,12 +11,11 @@ from pydantic import Field, field_validator
 from tui_updater.characters.db import SETTINGS_FIELDS, is_empty
 from tui_updater.core.capabilities import TaskCapabilities
 from tui_updater.core.models import ItemRecord, ItemStatus
-from tui_updater.errors import InvalidOutput
+from tui_updater.errors import InvalidOutput, InvalidParameters
 from tui_updater.providers.control_chars import removed_note, strip_unsafe_fields
 from tui_updater.tasks.base import ItemSpec, TaskContext, TaskType
+from tui_updater.tasks.review import ReviewableParams, ReviewsCharacters
 from tui_updater.tasks.selection import (
-    CharacterTaskParams,
-    WritesCharacters,
     changed_since_seen,
     characters_of,
     check_ids_exist,
@@ -33,7 +32,7 @@ MAX_FIELD_CHARS = 20_000
 MAX_DIALOG_PAIRS = 20
 
 
-class SettingsParams(CharacterTaskParams):
+class SettingsParams(ReviewableParams):
     capabilities = TaskCapabilities(short_name="SETTINGS")
 
     updateFields: list[SettingsField] = Field(
@@ -103,7 +102,7 @@ def validate_settings(values: dict[str, Any], fields: Sequence[str]) -> dict[str
     return out
 
 
-class CharacterSettingsTask(WritesCharacters, TaskType[SettingsParams]):
+class CharacterSettingsTask(ReviewsCharacters, TaskType[SettingsParams]):
     name = "CHARACTER_SETTINGS"
     title = "Character settings"
     description = "Write full description, speaking style, scenario and example dialogs."
@@ -151,11 +150,20 @@ class CharacterSettingsTask(WritesCharacters, TaskType[SettingsParams]):
             **({"controlCharsRemoved": removed} if removed else {}),
         }
 
+    def validate_edit(self, params: SettingsParams, values: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            checked = validate_settings(dict(values), list(values))
+        except InvalidOutput as exc:
+            field = next((f for f in values if str(exc).startswith(f)), next(iter(values), ""))
+            raise InvalidParameters(f"changes.{field}", str(exc)) from None
+        cleaned, _removed = strip_unsafe_fields(checked, json_fields=("exampleDialogs",))
+        return cleaned
+
     def summarize(self, params: SettingsParams, items: Sequence[ItemRecord]) -> dict[str, Any]:
         summary = super().summarize(params, items)
         per_field: dict[str, int] = {f: 0 for f in params.updateFields}
         for item in items:
-            if item.status is ItemStatus.DONE and item.result:
+            if item.status is ItemStatus.DONE and item.result and not item.result.get("proposed"):
                 for name in item.result.get("updatedFields", []):
                     per_field[name] = per_field.get(name, 0) + 1
         summary.update(

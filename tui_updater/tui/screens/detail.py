@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Log, Static
 from tui_updater.core.models import ItemRecord, TaskRecord
 from tui_updater.core.service import UpdaterService
 from tui_updater.errors import TavernError
+from tui_updater.tui.screens.review import ReviewScreen
 from tui_updater.tui.widgets.header import KeyFooter
 from tui_updater.tui.widgets.task_summary import TaskSummary
 
@@ -34,6 +35,7 @@ class DetailScreen(Screen[None]):
         Binding("f", "cycle_item_filter", "Item state"),
         Binding("right_square_bracket", "item_page(1)", "Next items", show=False),
         Binding("left_square_bracket", "item_page(-1)", "Prev items", show=False),
+        Binding("w", "review", "Review"),
     ]
 
     class CharacterWanted(Message):
@@ -172,6 +174,10 @@ class DetailScreen(Screen[None]):
         self.item_offset = offset
         self.items = []
         self.reload()
+
+    def action_review(self) -> None:
+        """The proposals of a review-mode task (tui/screens/review.py)."""
+        self.app.push_screen(ReviewScreen(self.service, self.task_record))
 
     @on(DataTable.RowSelected, "#detail-items")
     def _item_selected(self, event: DataTable.RowSelected) -> None:

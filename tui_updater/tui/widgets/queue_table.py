@@ -148,7 +148,13 @@ class QueueTable(DataTable[Any]):
             "id": task.task_id,
             "type": self._short_names.get(task.type, task.type) if self.compact else task.type,
             "priority": task.priority.name,
-            "status": (Text("‖ PAUSED", style="bold yellow") if held else status_text(task.status)),
+            "status": (
+                Text("‖ PAUSED", style="bold yellow")
+                if held
+                else Text(f"{task.review_pending} wait", style="bold yellow")
+                if task.review_pending  # a review-mode task's proposals wait for the operator
+                else status_text(task.status)
+            ),
             "progress": progress_bar(task.progress, task.status, width=6 if self.compact else 10),
             "items": f"{counts.finished}/{counts.total}",
             "failed": Text(str(counts.failed), style="red" if counts.failed else ""),
