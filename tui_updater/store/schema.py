@@ -99,6 +99,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE tasks ADD COLUMN database_identity TEXT;
     CREATE INDEX tasks_database ON tasks(database, status);
     """,
+    # When a task's changes were reverted as a whole.
+    """
+    ALTER TABLE tasks ADD COLUMN reverted_at_ms INTEGER;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from tui_updater.core.models import TaskRecord, TaskStatus
-from tui_updater.tui.progress import age_text, eta_text, progress_bar, status_text
+from tui_updater.tui.progress import age_text, eta_text, progress_bar, task_status_text
 
 Column = tuple[str, str, int]  # key, label, width
 COLUMNS: tuple[Column, ...] = (
@@ -65,7 +65,7 @@ def task_matches(task: TaskRecord, query: str) -> bool:
     needle = query.lower()
     haystack = (
         f"{task.task_id} {task.type} {task.status.value} {task.priority.name} {task.message} "
-        f"{task.database or ''}"
+        f"{task.database or ''}{' REVERTED' if task.reverted_at_ms is not None else ''}"
     )
     return needle in haystack.lower()
 
@@ -148,7 +148,7 @@ class QueueTable(DataTable[Any]):
             "id": task.task_id,
             "type": self._short_names.get(task.type, task.type) if self.compact else task.type,
             "priority": task.priority.name,
-            "status": (Text("‖ PAUSED", style="bold yellow") if held else status_text(task.status)),
+            "status": (Text("‖ PAUSED", style="bold yellow") if held else task_status_text(task)),
             "progress": progress_bar(task.progress, task.status, width=6 if self.compact else 10),
             "items": f"{counts.finished}/{counts.total}",
             "failed": Text(str(counts.failed), style="red" if counts.failed else ""),
