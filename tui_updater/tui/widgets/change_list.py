@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -48,7 +49,7 @@ class ChangeList(Vertical):
 
     DEFAULT_CSS = """
     ChangeList { height: 1fr; }
-    ChangeList > #changes-title { height: 1; }
+    ChangeList > #changes-title { height: auto; }
     ChangeList > #changes-search { height: 1; border: none; padding: 0 1; }
     ChangeList > DataTable { height: 1fr; }
     """
@@ -95,8 +96,8 @@ class ChangeList(Vertical):
         for key, label in (
             ("name", "Character"),
             ("field", "Field"),
-            ("change", "Before → after"),
             ("state", "State"),
+            ("change", "Before → after"),
         ):
             self.table.add_column(label, key=key)
 
@@ -160,13 +161,13 @@ class ChangeList(Vertical):
         window = (
             f"{query.offset + 1:,}–{query.offset + shown:,} of {page.total:,}" if shown else "none"
         )
-        filters = [query.state or "every state", query.field or "every field"]
+        filters = [query.state or "any state", query.field or "any field"]
         if query.search:
-            filters.append(f"“{query.search}”")
-        more = "  [dim]\\[ ] pages[/dim]" if page.total > CHANGE_PAGE else ""
+            filters.append(f"“{escape(query.search)}”")
+        more = " [dim]\\[ ] pages[/dim]" if page.total > CHANGE_PAGE else ""
         self.query_one("#changes-title", Static).update(
-            f"[b]Changes[/b] {', '.join(filters)}: {window}{more}"
-            "  [dim]f state · e field · / search[/dim]"
+            f"[b]Changes[/b] {window} · {' · '.join(filters)}{more}"
+            " [dim](f state, e field, / search)[/dim]"
         )
 
     def _fill(self, page: TaskChangePage) -> None:
@@ -183,8 +184,8 @@ class ChangeList(Vertical):
             table.add_row(
                 change.name or change.character_id,
                 change.field,
-                change_text,
                 Text(change.state, style=STATE_STYLES.get(change.state, "")),
+                change_text,
                 key=str(change.entry_id),
             )
         keys = [str(change.entry_id) for change in page.rows]
