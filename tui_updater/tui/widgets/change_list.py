@@ -97,7 +97,7 @@ class ChangeList(Vertical):
             ("name", "Character"),
             ("field", "Field"),
             ("state", "State"),
-            ("change", "Before → after"),
+            ("change", "Change"),
         ):
             self.table.add_column(label, key=key)
 
