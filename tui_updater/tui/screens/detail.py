@@ -107,6 +107,11 @@ class DetailScreen(Screen[None]):
         self.changes.reload()  # its counts say whether the task was partly reverted
         self.set_interval(RELOAD_INTERVAL_S, self._tick)
 
+    def on_screen_resume(self) -> None:
+        """Back from the character view, where one change may have been reverted."""
+        if self.is_mounted:
+            self.changes.reload()
+
     @property
     def changes(self) -> ChangeList:
         return self.query_one("#detail-changes", ChangeList)
