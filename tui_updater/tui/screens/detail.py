@@ -4,6 +4,7 @@ change it wrote, the log."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,9 @@ from tui_updater.tui.widgets.task_summary import TaskSummary
 ITEM_LIMIT = 500  # items per page
 ITEM_FILTERS: tuple[str | None, ...] = (None, "FAILED", "CONFLICT", "SKIPPED", "DONE", "PENDING")
 RELOAD_INTERVAL_S = 1.0
+# A running task's changes: a page of a 100,000-change journal costs a few scans of it, on the
+# store's one connection the engine writes through; every few seconds is enough to watch it grow.
+CHANGES_INTERVAL_S = 5.0
 DRY_RUN_FIELD = "dryRun"  # a completed run with it on offers the same run for real
 ITEM_STYLES = {"FAILED": "red", "DONE": "green", "CONFLICT": "yellow", "SKIPPED": "dim"}
 
@@ -70,6 +74,7 @@ class DetailScreen(Screen[None]):
         self.items: list[ItemRecord] = []
         self.item_filter: str | None = None
         self.item_offset = 0
+        self._changes_at_s = 0.0
 
     @property
     def task_id(self) -> str:
@@ -123,7 +128,9 @@ class DetailScreen(Screen[None]):
     def _tick(self) -> None:
         if not self.task_record.status.finished:
             self.reload()
-            if self.showing_changes:
+            now_s = time.monotonic()
+            if self.showing_changes and now_s - self._changes_at_s >= CHANGES_INTERVAL_S:
+                self._changes_at_s = now_s
                 self.changes.reload()
         self.summary.refresh_progress()
 
