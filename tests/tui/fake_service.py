@@ -410,6 +410,7 @@ class FakeService:
                 attempt=task.attempt + 1,
                 error=None,
                 finished_at_ms=None,
+                reverted_at_ms=None,
                 message="retrying 0 failed item(s) by request",
             )
         )

@@ -10,10 +10,10 @@ import pytest
 from tests.tui.conftest import wait_for
 from tests.tui.fake_service import FakeService, fixed_clock
 from tests.tui.test_queue_order import big_tasks
+from tests.tui.test_task_changes import detail_ready
 from tui_updater.tui.app import TavernApp
 from tui_updater.tui.screens.character import CharacterScreen
 from tui_updater.tui.screens.characters import CharactersScreen
-from tui_updater.tui.screens.detail import DetailScreen
 
 NARROW = (80, 24)
 
@@ -96,11 +96,7 @@ def test_change_list_of_a_partly_reverted_task(snap_compare: Any) -> None:
         await wait_for(pilot, lambda: app.table.row_count == 3, what="rows")
         app.table.move_cursor(row=app.table.get_row_index("task_1767229000000_0000000001"))
         await pilot.press("enter")
-        await wait_for(
-            pilot,
-            lambda: isinstance(app.screen, DetailScreen) and app.screen.changes.page is not None,
-            what="detail",
-        )
+        await wait_for(pilot, lambda: detail_ready(app), what="detail")
         await pilot.press("w")
         await wait_for(pilot, lambda: app.screen.changes.table.row_count == 4, what="changes")
         await pilot.pause(0.1)

@@ -25,6 +25,7 @@ from tui_updater.tui.screens.character import CharacterScreen
 from tui_updater.tui.screens.confirm import ConfirmScreen
 from tui_updater.tui.screens.detail import DetailScreen
 from tui_updater.tui.screens.form import TaskForm
+from tui_updater.tui.widgets.change_list import ChangeList
 
 MBTI_TASK = "task_1767229000000_0000000001"
 AVATAR_TASK = "task_1767229100000_0000000002"
@@ -36,13 +37,17 @@ async def open_detail(pilot: Any, app: TavernApp, task_id: str, rows: int = 3) -
     await wait_for(pilot, lambda: app.table.row_count == rows, what="rows")
     app.table.move_cursor(row=app.table.get_row_index(task_id))
     await pilot.press("enter")
-    await wait_for(
-        pilot,
-        lambda: isinstance(app.screen, DetailScreen) and app.screen.changes.page is not None,
-        what="detail",
-    )
+    await wait_for(pilot, lambda: detail_ready(app), what="detail")
     assert isinstance(app.screen, DetailScreen)
     return app.screen
+
+
+def detail_ready(app: TavernApp) -> bool:
+    """The detail screen is composed and its first page of changes arrived."""
+    screen = app.screen
+    return isinstance(screen, DetailScreen) and any(
+        changes.page is not None for changes in screen.query(ChangeList)
+    )
 
 
 def names_shown(screen: DetailScreen) -> list[str]:
