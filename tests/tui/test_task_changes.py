@@ -76,7 +76,10 @@ async def test_change_list_filters_searches_and_opens_the_character() -> None:
         await pilot.press("slash")
         search = screen.query_one("#changes-search", Input)
         assert search.has_focus
-        await pilot.press(*"wren", "enter")
+        await pilot.press("x", "escape")  # esc closes the box, not the screen
+        assert isinstance(app.screen, DetailScreen) and screen.changes.table.has_focus
+        assert not search.display and search.value == ""
+        await pilot.press("slash", *"wren", "enter")
         await wait_for(pilot, lambda: names_shown(screen) == ["Wren"], what="search")
         assert "“wren”" in text_of(screen.query_one("#changes-title"))
         assert screen.changes.table.has_focus
@@ -87,6 +90,11 @@ async def test_change_list_filters_searches_and_opens_the_character() -> None:
             what="character view",
         )
         assert isinstance(app.screen, CharacterScreen) and app.screen.character_id == "c023"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="back in the detail")
+        assert screen.changes.table.has_focus
+        await pilot.press("escape")  # from the change table esc leaves the detail
+        await wait_for(pilot, lambda: app.screen is app.screen_stack[0], what="main screen")
 
 
 async def test_reverted_task_reads_reverted_in_the_queue_and_the_detail() -> None:

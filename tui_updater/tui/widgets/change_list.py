@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
@@ -53,6 +54,9 @@ class ChangeList(Vertical):
     ChangeList > #changes-search { height: 1; border: none; padding: 0 1; }
     ChangeList > DataTable { height: 1fr; }
     """
+
+    # esc in the search box closes the box (the screen's esc still leaves from the table)
+    BINDINGS = [Binding("escape", "close_search", "Close search", show=False)]
 
     class Highlighted(Message):
         """The cursor rests on a change (the owner shows its avatar file, if any)."""
@@ -119,6 +123,17 @@ class ChangeList(Vertical):
         search = self.query_one("#changes-search", Input)
         search.display = True
         search.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close_search":
+            return self.query_one("#changes-search", Input).has_focus
+        return True
+
+    def action_close_search(self) -> None:
+        search = self.query_one("#changes-search", Input)
+        search.display = bool(self.query_state.search)
+        search.value = self.query_state.search
+        self.table.focus()
 
     @on(Input.Submitted, "#changes-search")
     def _searched(self, event: Input.Submitted) -> None:
