@@ -59,17 +59,18 @@ EVENT = Event(
     record=TASK,
 )
 
-MAIN_TASK = '{"taskId":"task_1","type":"MBTI","priority":"HIGH","priorityValue":3,"status":"RUNNING","progress":40.0,"message":"m","data":{"ids":[1]},"result":{"a":1},"error":"e","attempt":2,"createdAt":1700,"startedAt":1701,"completedAt":1702,"updatedAt":1703,"items":{"total":10,"done":4,"failed":1,"skipped":2},"usage":{"promptTokens":5,"completionTokens":6,"totalTokens":11,"requests":7},"database":null,"databaseIdentity":null,"reviewPending":0}'
-MAIN_FRESH_TASK = '{"taskId":"task_0","type":"MBTI","priority":"NORMAL","priorityValue":2,"status":"PENDING","progress":0.0,"message":"","data":{},"result":null,"error":null,"attempt":1,"createdAt":1700,"startedAt":null,"completedAt":null,"updatedAt":0,"items":{"total":0,"done":0,"failed":0,"skipped":0},"usage":{"promptTokens":0,"completionTokens":0,"totalTokens":0,"requests":0},"database":null,"databaseIdentity":null,"reviewPending":0}'
+MAIN_TASK = '{"taskId":"task_1","type":"MBTI","priority":"HIGH","priorityValue":3,"status":"RUNNING","progress":40.0,"message":"m","data":{"ids":[1]},"result":{"a":1},"error":"e","attempt":2,"createdAt":1700,"startedAt":1701,"completedAt":1702,"updatedAt":1703,"items":{"total":10,"done":4,"failed":1,"skipped":2},"usage":{"promptTokens":5,"completionTokens":6,"totalTokens":11,"requests":7},"database":null,"databaseIdentity":null,"revertedAt":null,"reviewPending":0}'
+MAIN_FRESH_TASK = '{"taskId":"task_0","type":"MBTI","priority":"NORMAL","priorityValue":2,"status":"PENDING","progress":0.0,"message":"","data":{},"result":null,"error":null,"attempt":1,"createdAt":1700,"startedAt":null,"completedAt":null,"updatedAt":0,"items":{"total":0,"done":0,"failed":0,"skipped":0},"usage":{"promptTokens":0,"completionTokens":0,"totalTokens":0,"requests":0},"database":null,"databaseIdentity":null,"revertedAt":null,"reviewPending":0}'
 MAIN_ITEM = '{"taskId":"task_1","seq":3,"key":"c3","label":"Alice","status":"FAILED","attempts":2,"error":"boom","result":{"x":1},"updatedAt":1704,"retryable":true}'
 MAIN_FRESH_ITEM = '{"taskId":"task_1","seq":0,"key":"c0","label":"Bob","status":"PENDING","attempts":0,"error":null,"result":null,"updatedAt":0,"retryable":false}'
-MAIN_EVENT = '{"type":"task_progress","taskId":"task_1","status":"RUNNING","progress":40.0,"message":"m","result":{"r":1},"error":"x","timestamp":1705,"task":{"taskId":"task_1","type":"MBTI","priority":"HIGH","priorityValue":3,"status":"RUNNING","progress":40.0,"message":"m","data":{"ids":[1]},"result":{"a":1},"error":"e","attempt":2,"createdAt":1700,"startedAt":1701,"completedAt":1702,"updatedAt":1703,"items":{"total":10,"done":4,"failed":1,"skipped":2},"usage":{"promptTokens":5,"completionTokens":6,"totalTokens":11,"requests":7},"database":null,"databaseIdentity":null,"reviewPending":0}}'
+MAIN_EVENT = '{"type":"task_progress","taskId":"task_1","status":"RUNNING","progress":40.0,"message":"m","result":{"r":1},"error":"x","timestamp":1705,"task":{"taskId":"task_1","type":"MBTI","priority":"HIGH","priorityValue":3,"status":"RUNNING","progress":40.0,"message":"m","data":{"ids":[1]},"result":{"a":1},"error":"e","attempt":2,"createdAt":1700,"startedAt":1701,"completedAt":1702,"updatedAt":1703,"items":{"total":10,"done":4,"failed":1,"skipped":2},"usage":{"promptTokens":5,"completionTokens":6,"totalTokens":11,"requests":7},"database":null,"databaseIdentity":null,"revertedAt":null,"reviewPending":0}}'
 MAIN_QUEUE_EVENT = '{"type":"queue_paused","taskId":null,"status":null,"progress":null,"message":null,"result":null,"error":null,"timestamp":1}'
 MAIN_LOG_EVENT = '{"type":"log","taskId":"task_1","status":null,"progress":null,"message":"hi","result":null,"error":null,"timestamp":2,"level":"INFO"}'
 MAIN_LOG = '{"timestamp":1,"level":"INFO","message":"m","taskId":"t"}'
 MAIN_BACKUP = '{"name":"n","path":"p","createdAt":1,"size":2,"sourceDb":"s"}'
 # Keys added since the pin on purpose: a type's "aliases" (quick routes), the queue's "gateway",
-# a task's "database" and "databaseIdentity" (the character database it belongs to).
+# a task's "database" and "databaseIdentity" (the character database it belongs to), and its
+# "revertedAt" (when everything it wrote was undone).
 MAIN_TASK_TYPE = (
     '{"type":"N","name":"T","description":"d","options":{"type":"object"},"aliases":[]}'
 )

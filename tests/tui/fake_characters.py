@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tui_updater.core.changes import ChangeQuery, TaskChange, TaskChangePage
 from tui_updater.core.service import (
     CharacterChangeEntry,
     CharacterDetail,
@@ -65,6 +66,21 @@ class FakeCharacters:
             ),
         ]
         self._owner = {1: "c001", 2: "c001"}
+        # The MBTI task also typed three others: one kept, one reverted since, one conflict
+        for entry_id, (owner, mbti, state) in enumerate(
+            (
+                ("c023", "INTP", "applied"),
+                ("c025", "ESTJ", "reverted"),
+                ("c027", "INFJ", "conflict"),
+            ),
+            start=3,
+        ):
+            self.journal.append(
+                CharacterChangeEntry(
+                    entry_id, MBTI_TASK, "mbtiType", None, mbti, state, 1_767_225_602_000
+                )
+            )
+            self._owner[entry_id] = owner
 
     def detail(self, character_id: str) -> CharacterDetail:
         row = self.by_id.get(str(character_id))
@@ -92,6 +108,44 @@ class FakeCharacters:
         row[entry.column] = entry.old_value
         self.journal[position] = entry.evolve(state="reverted")
         return {"entryId": entry_id, "reverted": True, "reason": None}
+
+    def task_changes(self, task_id: str, query: ChangeQuery) -> TaskChangePage:
+        """The task's journal as the store pages it (tests/contract checks the two agree)."""
+        mine = [e for e in self.journal if e.task_id == task_id]
+        needle = query.search.lower()
+
+        def matches(entry: CharacterChangeEntry) -> bool:
+            owner = self._owner[entry.entry_id]
+            texts = (owner, str(entry.old_value or ""), str(entry.new_value or ""))
+            return (
+                (query.field is None or entry.column == query.field)
+                and (query.state is None or entry.state == query.state)
+                and (
+                    not needle
+                    or any(needle in text.lower() for text in texts)
+                    or needle in self.by_id[owner]["name"].lower()
+                )
+            )
+
+        chosen = [e for e in mine if matches(e)]
+        by_state: dict[str, int] = {}
+        for entry in mine:
+            by_state[entry.state] = by_state.get(entry.state, 0) + 1
+        rows = tuple(
+            TaskChange(
+                e.entry_id,
+                self._owner[e.entry_id],
+                self.by_id[self._owner[e.entry_id]]["name"],
+                e.column,
+                e.old_value,
+                e.new_value,
+                e.state,
+                e.created_at_ms,
+            )
+            for e in chosen[query.offset : query.offset + query.limit]
+        )
+        fields = tuple(sorted({e.column for e in mine}))
+        return TaskChangePage(rows, len(chosen), query.offset, by_state, fields)
 
     def _matches(self, row: dict[str, Any], query: CharacterQuery) -> bool:
         needle = query.search.lower()

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from tests.tui.fake_characters import FakeCharacters
 from tests.tui.fake_proposals import FakeProposals
+from tui_updater.core.changes import ChangeQuery, TaskChangePage
 from tui_updater.core.events import Event, EventType
 from tui_updater.core.models import (
     BackupInfo,
@@ -355,6 +356,10 @@ class FakeService:
             items = [item for item in items if item.status in statuses]
         return items[offset : offset + limit]
 
+    async def task_changes(self, task_id: str, query: ChangeQuery) -> TaskChangePage:
+        await self.get_task(task_id)
+        return self.characters.task_changes(task_id, query)
+
     async def task_logs(self, task_id: str, *, limit: int = 500) -> list[LogRecord]:
         await self.get_task(task_id)
         return [log for log in self._logs if log.task_id == task_id][-limit:]
@@ -408,6 +413,7 @@ class FakeService:
                 attempt=task.attempt + 1,
                 error=None,
                 finished_at_ms=None,
+                reverted_at_ms=None,
                 message="retrying 0 failed item(s) by request",
             )
         )
@@ -431,6 +437,7 @@ class FakeService:
             raise TaskStateError(
                 f"task {task_id} is {task.status.value}; cancel it before reverting"
             )
+        self._publish(EventType.TASK_PROGRESS, self._store(task.evolve(reverted_at_ms=NOW_MS)))
         return {"reverted": 6, "conflicts": 0}
 
     async def delete(self, task_id: str) -> None:

@@ -66,7 +66,7 @@ async def test_review_task_through_the_dashboard(runtime: Runtime) -> None:
             lambda: "4 proposal(s) wait" in text_of(app.screen.query_one("#summary-progress")),
             what="detail says proposals wait",
         )
-        await pilot.press("w")
+        await pilot.press("R")
         await wait_for(
             pilot,
             lambda: isinstance(app.screen, ReviewScreen) and len(app.screen.proposals) == 4,

@@ -1,5 +1,5 @@
-"""Snapshots at 80×24 (fixed data and clock): the queue with 5-digit item counts, and the
-characters browser with a filter and marks."""
+"""Snapshots at 80×24 (fixed data and clock): the queue with 5-digit item counts, the
+characters browser with a filter and marks, the character view, and a task's change list."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from tests.tui.conftest import wait_for
 from tests.tui.fake_service import FakeService, fixed_clock
 from tests.tui.test_queue_order import big_tasks
+from tests.tui.test_task_changes import detail_ready
 from tui_updater.tui.app import TavernApp
 from tui_updater.tui.screens.character import CharacterScreen
 from tui_updater.tui.screens.characters import CharactersScreen
@@ -87,3 +88,18 @@ def test_character_view_with_history(snap_compare: Any) -> None:
         await pilot.pause(0.1)
 
     assert snap_compare(big_app(), terminal_size=NARROW, run_before=view)
+
+
+def test_change_list_of_a_partly_reverted_task(snap_compare: Any) -> None:
+    async def changes(pilot: Any) -> None:
+        app = pilot.app
+        await wait_for(pilot, lambda: app.table.row_count == 3, what="rows")
+        app.table.move_cursor(row=app.table.get_row_index("task_1767229000000_0000000001"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: detail_ready(app), what="detail")
+        await pilot.press("w")
+        await wait_for(pilot, lambda: app.screen.changes.table.row_count == 4, what="changes")
+        await pilot.pause(0.1)
+
+    app = TavernApp(FakeService(), clock=fixed_clock)
+    assert snap_compare(app, terminal_size=NARROW, run_before=changes)

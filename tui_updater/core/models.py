@@ -136,6 +136,8 @@ class TaskRecord(Record):
     # file when the task was created ("device:inode:schema fingerprint"; see core/binding.py).
     database: str | None = None
     database_identity: str | None = None
+    # When everything the task wrote was reverted (status keeps how the run ended).
+    reverted_at_ms: int | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from pydantic import ConfigDict, computed_field
 
+from tui_updater.core.changes import ChangeQuery, TaskChangePage
 from tui_updater.core.events import Event
 from tui_updater.core.models import (
     BackupInfo,
@@ -397,6 +398,9 @@ class UpdaterService(Protocol):
         offset: int = 0,
         status: str | Sequence[str] | None = None,
     ) -> list[ItemRecord]: ...
+
+    async def task_changes(self, task_id: str, query: ChangeQuery) -> TaskChangePage:
+        """A page of what the task wrote (its journal), in the order it was planned."""
 
     async def task_logs(self, task_id: str, *, limit: int = 500) -> list[LogRecord]: ...
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple, Protocol, runtime_checkable
 
+from tui_updater.core.changes import ChangeQuery, TaskChangePage
 from tui_updater.core.journal import Journal
 from tui_updater.core.models import ItemRecord, ItemStatus, LogRecord, TaskRecord
 
@@ -54,6 +55,9 @@ class TaskStore(Journal, CharacterClaims, Protocol):
         """Upsert tasks, update items, insert new items and logs, all in one transaction."""
 
     async def get_task(self, task_id: str) -> TaskRecord | None: ...
+
+    async def task_changes(self, task_id: str, query: ChangeQuery) -> TaskChangePage:
+        """One page of the task's journal entries, filtered as ``query`` says."""
 
     async def list_tasks(
         self,

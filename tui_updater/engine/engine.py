@@ -364,6 +364,7 @@ class Engine:
             attempt=task.attempt + 1,
             error=None,
             finished_at_ms=None,
+            reverted_at_ms=None,  # the rerun writes again
             message=message,
             counts=counts,
             progress=counts.progress(),
@@ -407,6 +408,10 @@ class Engine:
         ctx = self._context(task_id)
         ctx.result = task.result
         report = await task_type.revert(ctx, task_type.parse_params(task.data))
+        # The status keeps how the run ended; the record says its writes were undone since.
+        reverted = task.evolve(reverted_at_ms=now_ms(), updated_at_ms=now_ms())
+        await self.store.save(tasks=[reverted])
+        self.reporter.emit(EventType.TASK_PROGRESS, reverted)
         skipped = report.get("skipped") or []
         detail = f"; {len(skipped)} skipped (changed since the task wrote them)" if skipped else ""
         self.log(

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from tui_updater.core.changes import ChangeQuery, TaskChangePage
 from tui_updater.core.models import BackupInfo, ItemRecord, LogRecord, TaskRecord
 from tui_updater.core.proposals import ProposalView
 from tui_updater.core.service import (
@@ -160,6 +161,10 @@ class LocalService:
 
     async def get_task(self, task_id: str) -> TaskRecord:
         return await self.engine.get_task(task_id)
+
+    async def task_changes(self, task_id: str, query: ChangeQuery) -> TaskChangePage:
+        await self.engine.get_task(task_id)  # TaskNotFound for an unknown id
+        return await self.engine.store.task_changes(task_id, query)
 
     async def list_items(
         self,

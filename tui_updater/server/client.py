@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
+from tui_updater.core.changes import ChangeQuery, TaskChangePage
 from tui_updater.core.models import BackupInfo, ItemRecord, LogRecord, Priority, TaskRecord
 from tui_updater.core.proposals import ProposalView
 from tui_updater.core.service import (
@@ -262,6 +263,17 @@ class RemoteService:
             params={"limit": limit, "offset": offset, "status": statuses},
         )
         return [ItemRecord.from_json(item) for item in items]
+
+    async def task_changes(self, task_id: str, query: ChangeQuery) -> TaskChangePage:
+        params = {
+            "field": query.field,
+            "state": query.state,
+            "search": query.search or None,
+            "limit": query.limit,
+            "offset": query.offset,
+        }
+        body = await self._call("GET", self._task_path(task_id, "/changes"), params=params)
+        return TaskChangePage.from_json(body)
 
     async def task_logs(self, task_id: str, *, limit: int = 500) -> list[LogRecord]:
         logs = await self._call("GET", self._task_path(task_id, "/logs"), params={"limit": limit})

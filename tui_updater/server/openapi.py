@@ -13,6 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from tui_updater.core.changes import CHANGE_STATES, MAX_CHANGE_PAGE
 from tui_updater.core.service import (
     CHARACTER_FILTERS,
     LOG_LEVELS,
@@ -96,6 +97,10 @@ TASK_SCHEMA: dict[str, Any] = {
         "items": {"type": "object"},
         "usage": {"type": "object"},
         "reviewPending": {"type": "integer", "description": "proposals waiting for review"},
+        "revertedAt": {
+            "type": ["integer", "null"],
+            "description": "when everything it wrote was reverted (status keeps how it ended)",
+        },
     },
 }
 ITEM_SCHEMA: dict[str, Any] = {
@@ -112,6 +117,34 @@ ITEM_SCHEMA: dict[str, Any] = {
         "result": {},
         "updatedAt": {"type": "integer"},
         "retryable": {"type": "boolean"},
+    },
+}
+CHANGE_PAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["rows", "total", "offset", "byState", "fields"],
+    "properties": {
+        "rows": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["entryId", "characterId", "name", "field", "state"],
+                "properties": {
+                    "entryId": {"type": "integer"},
+                    "characterId": {"type": "string"},
+                    "name": {"type": "string"},
+                    "field": {"type": "string"},
+                    "oldValue": {},
+                    "newValue": {},
+                    "state": {"type": "string", "enum": list(CHANGE_STATES)},
+                    "createdAt": {"type": "integer"},
+                    "file": {"type": ["string", "null"]},
+                },
+            },
+        },
+        "total": {"type": "integer", "minimum": 0},
+        "offset": {"type": "integer", "minimum": 0},
+        "byState": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "fields": {"type": "array", "items": {"type": "string"}},
     },
 }
 LOG_SCHEMA: dict[str, Any] = {
@@ -174,6 +207,7 @@ _RESPONSES: dict[tuple[str, str], dict[str, Any]] = {
         "type": "array",
         "items": {"$ref": "#/components/schemas/Item"},
     },
+    ("GET", "/api/tasks/{task_id}/changes"): {"$ref": "#/components/schemas/ChangePage"},
     ("GET", "/api/tasks/{task_id}/logs"): {
         "type": "array",
         "items": {"$ref": "#/components/schemas/LogLine"},
@@ -210,6 +244,7 @@ _TASK_LINKS = {
         ("POST", "/retry"),
         ("POST", "/revert"),
         ("GET", "/items"),
+        ("GET", "/changes"),
         ("GET", "/logs"),
     )
 }
@@ -289,6 +324,15 @@ _QUERIES: dict[tuple[str, str], list[dict[str, Any]]] = {
     ("GET", "/api/tasks/{task_id}/items"): [
         _query("status", _csv(ITEM_STATUSES), "one item status or several, comma-separated"),
         _limit(500),
+        _OFFSET,
+    ],
+    ("GET", "/api/tasks/{task_id}/changes"): [
+        _query("field", {"type": "string"}, "only changes of this column"),
+        _query("state", {"type": "string", "enum": list(CHANGE_STATES)}, "only this state"),
+        _query("search", {"type": "string"}, "in the character's name or id, or a value"),
+        _query(
+            "limit", {"type": "integer", "minimum": 1, "maximum": MAX_CHANGE_PAGE, "default": 100}
+        ),
         _OFFSET,
     ],
     ("GET", "/api/tasks/{task_id}/logs"): [_limit(500)],
@@ -450,6 +494,7 @@ def build_openapi(types: list[TaskTypeInfo], *, version: str) -> dict[str, Any]:
         "Task": TASK_SCHEMA,
         "Item": ITEM_SCHEMA,
         "LogLine": LOG_SCHEMA,
+        "ChangePage": CHANGE_PAGE_SCHEMA,
         "BulkResult": BULK_RESULT_SCHEMA,
         "Priority": PRIORITY_SCHEMA,
         "Proposal": PROPOSAL_SCHEMA,

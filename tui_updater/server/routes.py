@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
+from tui_updater.core.changes import CHANGE_STATES, MAX_CHANGE_PAGE, ChangeQuery
 from tui_updater.core.models import ItemStatus, TaskStatus
 from tui_updater.core.service import (
     BULK_ACTIONS,
@@ -210,6 +211,18 @@ async def task_items(request: Request) -> Response:
         _task_id(request), limit=limit, offset=offset, status=status
     )
     return JSONResponse([item.to_json() for item in items])
+
+
+async def task_changes(request: Request) -> Response:
+    query = ChangeQuery.parse(
+        field=query_text(request, "field"),
+        state=query_choice(request, "state", allowed=CHANGE_STATES),
+        search=query_text(request, "search"),
+        limit=query_int(request, "limit", default=100, minimum=1, maximum=MAX_CHANGE_PAGE) or 100,
+        offset=query_int(request, "offset", default=0, minimum=0, maximum=MAX_OFFSET) or 0,
+    )
+    page = await _ctx(request).service.task_changes(_task_id(request), query)
+    return JSONResponse(page.to_json())
 
 
 async def task_logs(request: Request) -> Response:
@@ -434,6 +447,12 @@ API_ROUTES: list[tuple[str, str, Handler, str]] = [
     ),
     ("POST", "/api/tasks/{task_id}/revert", revert_task, "Undo everything a finished task wrote"),
     ("GET", "/api/tasks/{task_id}/items", task_items, "Per-item state"),
+    (
+        "GET",
+        "/api/tasks/{task_id}/changes",
+        task_changes,
+        "What the task wrote: a page of its changes, by field, state and text",
+    ),
     ("GET", "/api/tasks/{task_id}/logs", task_logs, "The task's log lines"),
     ("GET", "/api/logs", all_logs, "Log lines of every task, oldest first"),
     (

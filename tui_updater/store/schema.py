@@ -117,6 +117,10 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (task_id, item_key)
     );
     """,
+    # When a task's changes were reverted as a whole.
+    """
+    ALTER TABLE tasks ADD COLUMN reverted_at_ms INTEGER;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from tui_updater.core.changes import ChangeQuery, TaskChangePage
 from tui_updater.core.journal import JournalEntry, JournalState
 from tui_updater.core.models import (
     ItemRecord,
@@ -29,6 +30,7 @@ from tui_updater.core.models import (
 from tui_updater.core.service import SORT_ATTRIBUTES
 from tui_updater.core.store import ClaimRequest
 from tui_updater.errors import ConfigError
+from tui_updater.store.changes import changes_page
 from tui_updater.store.proposals import SqliteProposals
 from tui_updater.store.rows import Rows
 from tui_updater.store.schema import migrate
@@ -511,6 +513,11 @@ class SqliteTaskStore(SqliteProposals):
         """The newest ``limit`` entries that touched one character, newest first."""
         sql = "SELECT * FROM journal WHERE character_id=? ORDER BY entry_id DESC LIMIT ?"
         return [JOURNAL.record(row) for row in await self._fetch(sql, [character_id, limit])]
+
+    async def task_changes(self, task_id: str, query: ChangeQuery) -> TaskChangePage:
+        while self._flusher is not None and not self._flusher.done():  # read-your-writes
+            await asyncio.shield(self._flusher)
+        return await self._run(lambda conn: changes_page(conn, task_id, query))
 
     async def entry(self, entry_id: int) -> JournalEntry | None:
         rows = await self._fetch("SELECT * FROM journal WHERE entry_id=?", [entry_id])

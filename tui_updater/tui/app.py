@@ -9,6 +9,7 @@ import asyncio
 import inspect
 import signal
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -325,12 +326,23 @@ class TavernApp(QueueMarks, App[int]):
     ) -> None:
         self.push_screen(CharacterScreen(self.service, event.character_id))
 
+    @on(DetailScreen.ApplyWanted)
+    def _apply_wanted(self, event: DetailScreen.ApplyWanted) -> None:
+        self.open_form(event.type_name, values=event.data, priority=event.priority)
+
     @on(CharactersScreen.TaskRequested)
     def _characters_task(self, event: CharactersScreen.TaskRequested) -> None:
         self.open_form(event.type_name, event.character_ids)
 
     @work(exclusive=True, group="form", exit_on_error=False)
-    async def open_form(self, type_name: str, character_ids: list[str] | None = None) -> None:
+    async def open_form(
+        self,
+        type_name: str,
+        character_ids: list[str] | None = None,
+        *,
+        values: dict[str, Any] | None = None,
+        priority: str = "NORMAL",
+    ) -> None:
         if not self.task_types:
             try:
                 self._types_loaded(await self.service.task_types())
@@ -349,6 +361,8 @@ class TavernApp(QueueMarks, App[int]):
                 self.task_types,
                 preselect=type_name or None,
                 character_ids=character_ids,
+                values=values,
+                priority=priority,
             ),
             created,
         )

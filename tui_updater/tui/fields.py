@@ -217,6 +217,29 @@ def _list_item(spec: FieldSpec, token: str) -> Any:
     raise FieldError(f"{token[:40]!r} is not a number")
 
 
+def write_value(spec: FieldSpec, widget: Widget, value: Any) -> None:
+    """Show ``value`` in a field's widget (the inverse of ``read_value``: a form prefilled)."""
+    if isinstance(widget, Switch):
+        widget.value = bool(value)
+    elif isinstance(widget, SelectionList):
+        widget.deselect_all()
+        for choice in value or ():
+            widget.select(choice)
+    elif isinstance(widget, Select):
+        widget.value = Select.BLANK if value is None else value
+    elif isinstance(widget, TextArea):
+        widget.load_text("" if value is None else str(value))
+    elif isinstance(widget, Input):
+        if value is None:
+            widget.value = ""
+        elif spec.kind == "list" and isinstance(value, list | tuple):
+            widget.value = ", ".join(str(v) for v in value)
+        elif spec.kind == "json" or isinstance(value, dict | list):
+            widget.value = json.dumps(value, ensure_ascii=False)
+        else:
+            widget.value = str(value)
+
+
 def read_value(spec: FieldSpec, widget: Widget) -> tuple[bool, Any]:
     """(present, value) of a field; absent optional fields fall back to the schema default."""
     if isinstance(widget, Switch):

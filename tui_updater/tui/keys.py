@@ -62,7 +62,9 @@ EXTRA_HELP: tuple[tuple[str, str], ...] = (
     ("ctrl+p", "Command palette: every action by name"),
     ("esc", "Leave a form, screen or filter"),
     ("ctrl+s", "Submit the new-task form"),
-    ("w", "Task detail: review its proposals (accept, reject, edit)"),
+    ("R (task detail)", "Review its proposals its proposals (accept, reject, edit)"),
+    ("w (task detail)", "What the task changed: character, field, before → after; f e / filter"),
+    ("A (task detail)", "Apply a completed dry run for real: the form prefilled, dry run off"),
     ("tab / shift+tab", "Next / previous field or pane"),
     ("↑ ↓ pgup pgdn", "Move in the queue"),
 )

@@ -15,8 +15,18 @@ STATUS_STYLES = {
 }
 
 
+REVERTED_STYLE = "bold magenta"
+
+
 def status_text(status: TaskStatus) -> Text:
     return Text(status.value, style=STATUS_STYLES.get(status, ""))
+
+
+def task_status_text(task: TaskRecord) -> Text:
+    """The status a view shows: REVERTED once everything the task wrote was undone."""
+    if task.reverted_at_ms is not None:
+        return Text("REVERTED", style=REVERTED_STYLE)
+    return status_text(task.status)
 
 
 def progress_bar(progress: float, status: TaskStatus, *, width: int = 10) -> Text:

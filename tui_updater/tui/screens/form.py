@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rich.markup import escape
@@ -18,7 +19,14 @@ from tui_updater.core.capabilities import TaskCapabilities
 from tui_updater.core.models import Priority, TaskRecord
 from tui_updater.core.service import TaskTypeInfo, UpdaterService
 from tui_updater.errors import InvalidParameters, TavernError
-from tui_updater.tui.fields import FieldError, FieldSpec, build_widget, field_specs, read_value
+from tui_updater.tui.fields import (
+    FieldError,
+    FieldSpec,
+    build_widget,
+    field_specs,
+    read_value,
+    write_value,
+)
 from tui_updater.tui.screens.confirm import ConfirmScreen
 from tui_updater.tui.widgets.header import over_gateway_cap
 
@@ -46,6 +54,8 @@ class TaskForm(ModalScreen[TaskRecord | None]):
         *,
         preselect: str | None = None,
         character_ids: list[str] | None = None,
+        values: Mapping[str, Any] | None = None,
+        priority: str = "NORMAL",
     ) -> None:
         super().__init__()
         self.service = service
@@ -57,6 +67,10 @@ class TaskForm(ModalScreen[TaskRecord | None]):
         self.preview_count: int | None = None
         self._touched: set[str] = set()  # fields the operator changed: only these show errors early
         self.character_ids = character_ids  # preselected (the characters screen's marks)
+        # Parameters to start from (a dry run to apply for real), for the preselected type only
+        self.values = dict(values or {})
+        self.initial_type = self.type_name
+        self.initial_priority = priority if priority in Priority.__members__ else "NORMAL"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form-box"):
@@ -70,7 +84,7 @@ class TaskForm(ModalScreen[TaskRecord | None]):
                 )
                 yield Select(
                     [(p.name, p.name) for p in Priority],
-                    value="NORMAL",
+                    value=self.initial_priority,
                     allow_blank=False,
                     id="priority",
                 )
@@ -114,6 +128,12 @@ class TaskForm(ModalScreen[TaskRecord | None]):
         if self.character_ids and any(s.name == SELECTION_FIELD for s in specs):
             chosen = container.query_one(f"#field-{SELECTION_FIELD}", Input)
             chosen.value = ", ".join(self.character_ids)
+        if self.values and self.type_name == self.initial_type:
+            for spec in specs:
+                if spec.name in self.values:
+                    write_value(
+                        spec, container.query_one(f"#{spec.widget_id}"), self.values[spec.name]
+                    )
         self.specs = specs  # only once their widgets exist: readers may query them at once
         self._touched.clear()
         self._set_status("")

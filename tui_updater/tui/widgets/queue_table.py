@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from tui_updater.core.models import TaskRecord, TaskStatus
-from tui_updater.tui.progress import age_text, eta_text, progress_bar, status_text
+from tui_updater.tui.progress import age_text, eta_text, progress_bar, task_status_text
 
 Column = tuple[str, str, int]  # key, label, width
 COLUMNS: tuple[Column, ...] = (
@@ -65,7 +65,7 @@ def task_matches(task: TaskRecord, query: str) -> bool:
     needle = query.lower()
     haystack = (
         f"{task.task_id} {task.type} {task.status.value} {task.priority.name} {task.message} "
-        f"{task.database or ''}"
+        f"{task.database or ''}{' REVERTED' if task.reverted_at_ms is not None else ''}"
     )
     return needle in haystack.lower()
 
@@ -153,7 +153,7 @@ class QueueTable(DataTable[Any]):
                 if held
                 else Text(f"{task.review_pending} wait", style="bold yellow")
                 if task.review_pending  # a review-mode task's proposals wait for the operator
-                else status_text(task.status)
+                else task_status_text(task)
             ),
             "progress": progress_bar(task.progress, task.status, width=6 if self.compact else 10),
             "items": f"{counts.finished}/{counts.total}",

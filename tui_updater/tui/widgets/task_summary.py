@@ -21,7 +21,7 @@ from textual.widgets import Static
 
 from tui_updater.core.models import ItemRecord, ItemStatus, TaskRecord, TaskStatus
 from tui_updater.core.pricing import cost_of, spend_text, task_model
-from tui_updater.tui.progress import eta_text, progress_bar, rate_text, status_text
+from tui_updater.tui.progress import eta_text, progress_bar, rate_text, task_status_text
 from tui_updater.tui.widgets.avatar import AvatarPreview, avatar_text
 from tui_updater.tui.widgets.charts import mbti_chart
 
@@ -46,7 +46,9 @@ def title_text(task: TaskRecord) -> Text:
     title = Text()
     title.append(f"{task.task_id}  ", style="bold")
     title.append(f"{task.type}  {task.priority.name}  ")
-    title.append_text(status_text(task.status))
+    title.append_text(task_status_text(task))
+    if task.reverted_at_ms is not None:
+        title.append(f" (ran {task.status.value})", style="dim")
     title.append(f"  attempt {task.attempt}", style="dim")
     if task.database:
         title.append("\ndatabase ", style="dim")
@@ -271,7 +273,14 @@ class TaskSummary(VerticalScroll):
             self._items = []
             self._show_avatar(None)
             self.scroll_home(animate=False)
-        title_key = (task.task_id, task.type, task.priority, task.status, task.attempt)
+        title_key = (
+            task.task_id,
+            task.type,
+            task.priority,
+            task.status,
+            task.attempt,
+            task.reverted_at_ms,
+        )
         self._draw("title", title_key, lambda: title_text(task))
         max_chars = 80 if self.compact else 200
         params_key = (task.task_id, _key(task.data))
@@ -319,6 +328,10 @@ class TaskSummary(VerticalScroll):
         text = Text.from_markup("[b]Failed items[/b]\n")
         text.append_text(failed_items_text(task, self._items, shown=FAILED_SHOWN))
         self._draw("failed", (task.task_id, text.plain), lambda: text)
+
+    def show_avatar(self, path: str | None) -> None:
+        """Show this PNG (the owner's cursor chose it) instead of the task's first one."""
+        self._show_avatar(path)
 
     def _show_avatar(self, path: str | None) -> None:
         if path == self.avatar_path:
