@@ -251,14 +251,19 @@ class CharacterWriter:
                 ids = [p.id_value for _, p in todo if p.id_value is not None]
                 befores = await db.run(lambda conn: _updated_values(conn, schema, ids))
             stamp = self._fresh_stamp(schema, set(befores.values()))
+            # Built unvalidated (a bulk batch plans thousands): every value is a cell read from
+            # the table, a result's SQL value, or text and numbers of our own.
             entries = [
-                JournalEntry(
-                    task_id,
-                    p.change.item_key,
-                    p.change.character_id,
-                    col,
-                    old,
-                    new,
+                JournalEntry.trusted(
+                    task_id=task_id,
+                    item_key=p.change.item_key,
+                    character_id=p.change.character_id,
+                    column=col,
+                    old_value=old,
+                    new_value=new,
+                    state=JournalState.PLANNED,
+                    entry_id=None,
+                    created_at_ms=0,
                     updated_before=befores.get(str(p.id_value)),
                     updated_to=stamp,
                     file_path=p.files.get(col),

@@ -29,9 +29,6 @@ from tui_updater.engine.clock import Clock
 from tui_updater.errors import OutputUnwritable, PermanentError, TavernError, TransientError
 from tui_updater.tasks.base import ItemOutcome, TaskContext, TaskType
 
-# Results that took at least this long to obtain are stored on their own, at once.
-COSTLY_OBTAIN_S = 0.02
-
 
 def describe_error(exc: BaseException) -> str:
     """A one-line reason for an item or task failure (never a traceback)."""
@@ -152,8 +149,22 @@ class TaskRun:
                 return
         specs = await self.task_type.select(ctx, params)
         stamp = now_ms()
+        task_id = self.task.task_id
+        # Built unvalidated: ids and labels are text from the selection, the rest defaults.
         new_items = [
-            ItemRecord(self.task.task_id, seq, spec.key, spec.label, updated_at_ms=stamp)
+            ItemRecord.trusted(
+                task_id=task_id,
+                seq=seq,
+                key=spec.key,
+                label=spec.label,
+                status=ItemStatus.PENDING,
+                attempts=0,
+                error=None,
+                result=None,
+                updated_at_ms=stamp,
+                retryable=False,
+                first_seen=None,
+            )
             for seq, spec in enumerate(specs)
         ]
         self.items = {i.seq: i for i in new_items}
@@ -340,7 +351,8 @@ class TaskRun:
                     updated_at_ms=now_ms(),
                 )
             )
-            if failures or time.perf_counter() - started_s >= COSTLY_OBTAIN_S:
+            elapsed_s = time.perf_counter() - started_s
+            if failures or self.task_type.stored_before_apply(result, elapsed_s):
                 # A costly result is durable before it is applied: a crash never repeats the call.
                 await self.save(items=[obtained])
             return obtained
@@ -390,14 +402,18 @@ class TaskRun:
                 outcome = ItemOutcome(
                     item.key, ItemStatus.FAILED, "the task type reported no outcome for this item"
                 )
+            failed = outcome.status is ItemStatus.FAILED
             changed.append(
                 self._set(
                     item.evolve(
                         status=outcome.status,
                         error=outcome.error,
                         result=outcome.result if outcome.result is not None else item.result,
-                        retryable=retryable and outcome.status is ItemStatus.FAILED,
+                        retryable=retryable and failed,
                         updated_at_ms=stamp,
+                        # Only a failed item is worked again (retried): the values it first saw
+                        # are of no use to any other, so its row does not keep them.
+                        first_seen=item.first_seen if failed else None,
                     )
                 )
             )

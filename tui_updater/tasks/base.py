@@ -57,6 +57,10 @@ class TaskParams(BaseModel):
 
 P = TypeVar("P", bound=TaskParams)
 
+# A result that took at least this long to obtain is taken for a paid or remote one (see
+# ``TaskType.stored_before_apply``).
+COSTLY_OBTAIN_S = 0.02
+
 
 @dataclass(frozen=True)
 class ItemSpec:
@@ -94,7 +98,8 @@ class TaskContext:
         self.log("WARNING", message)
 
     def add_usage(self, usage: TokenUsage) -> None:
-        self.usage = self.usage + usage
+        if usage.requests or usage.prompt_tokens or usage.completion_tokens:
+            self.usage = self.usage + usage
 
 
 _JSON_TYPE_NAMES = {
@@ -190,6 +195,11 @@ class TaskType(ABC, Generic[P]):
         """Before the unfinished items are worked (each start of the task): claim what they will
         write; return the items this changed (ended, or given the values they first saw)."""
         return ()
+
+    def stored_before_apply(self, result: Mapping[str, Any], elapsed_s: float) -> bool:
+        """Whether an obtained result is stored at once, before it is applied, so a crash never
+        repeats the work that made it. By default: what took COSTLY_OBTAIN_S or longer."""
+        return elapsed_s >= COSTLY_OBTAIN_S
 
     async def resume(self, ctx: TaskContext, params: P, obtained: Sequence[ItemRecord]) -> None:
         """Called when a task restarts with obtained-but-unapplied items: settle half-done writes."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BeforeValidator, Field, StrictInt, StrictStr, field_validator
@@ -14,7 +14,14 @@ from tui_updater.characters.writer import CharacterChange
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.core.store import CharacterClaims, ClaimRequest
 from tui_updater.errors import InvalidParameters, PermanentError
-from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskParams, json_type
+from tui_updater.tasks.base import (
+    COSTLY_OBTAIN_S,
+    ItemOutcome,
+    ItemSpec,
+    TaskContext,
+    TaskParams,
+    json_type,
+)
 
 if TYPE_CHECKING:
     from tui_updater.characters.db import CandidateKind, CharacterDb
@@ -285,6 +292,16 @@ class WritesCharacters:
     def claimed_fields(self, params: Any) -> Sequence[str]:
         """The logical fields this task writes (claimed per character while it works)."""
         return ()
+
+    def stored_before_apply(self, result: Mapping[str, Any], elapsed_s: float) -> bool:
+        """A gateway's (paid) answer and a result that created a file are stored before they are
+        applied; an offline answer, a skip or a conflict is cheap to make again, however long it
+        waited on a busy loop (wall time there says nothing about cost)."""
+        if result.get("files") or result.get("offline") is False:
+            return True
+        if result.get("offline") is True or result.get("skipped") or result.get("conflict"):
+            return False
+        return elapsed_s >= COSTLY_OBTAIN_S
 
     async def claim(
         self, ctx: TaskContext, params: Any, items: Sequence[ItemRecord]
