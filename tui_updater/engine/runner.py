@@ -29,6 +29,9 @@ from tui_updater.engine.clock import Clock
 from tui_updater.errors import OutputUnwritable, PermanentError, TavernError, TransientError
 from tui_updater.tasks.base import ItemOutcome, TaskContext, TaskType
 
+READ_AHEAD_ITEMS = 256  # items whose rows a type may read in one go, before they are obtained
+YIELD_EVERY_ITEMS = 16  # a worker lets the loop run at least this often
+
 
 def describe_error(exc: BaseException) -> str:
     """A one-line reason for an item or task failure (never a traceback)."""
@@ -239,6 +242,26 @@ class TaskRun:
         ready: list[ItemRecord] = list(obtained)
         in_flight = 0
         applying = False  # a batch writer is at work
+        ahead_end = 0  # pending[:ahead_end] were handed to read_ahead
+        reading: asyncio.Future[None] | None = None  # the read-ahead under way
+
+        async def read_ahead(items: list[ItemRecord]) -> None:
+            try:
+                await self.task_type.read_ahead(ctx, params, items)
+            except Exception:  # only a shortcut: each obtain still reads on its own
+                return
+
+        def read_further() -> None:
+            """Keep the next READ_AHEAD_ITEMS items read ahead, half a window in advance."""
+            nonlocal ahead_end, reading
+            popped = len(pending) - len(queue)
+            if reading is not None and not reading.done():
+                return
+            if ahead_end >= len(pending) or ahead_end - popped > READ_AHEAD_ITEMS // 2:
+                return
+            chunk = pending[max(ahead_end, popped) : popped + READ_AHEAD_ITEMS]
+            ahead_end = popped + READ_AHEAD_ITEMS
+            reading = asyncio.ensure_future(read_ahead(chunk))
 
         def batch_due() -> bool:
             if not ready or (in_flight == 0 and not queue):
@@ -262,12 +285,14 @@ class TaskRun:
 
         async def worker(group: asyncio.TaskGroup | None) -> None:
             nonlocal in_flight, applying
+            obtained_here = 0
             while queue:
                 if self.hooks.is_paused() and not applying and batch_due():
                     await apply_due()  # results in hand are written before the pause
                 await self.hooks.paused()
                 if not queue:
                     return
+                read_further()
                 item = queue.popleft()
                 in_flight += 1
                 try:
@@ -276,6 +301,11 @@ class TaskRun:
                     in_flight -= 1
                 if done is not None:
                     ready.append(done)
+                obtained_here += 1
+                if obtained_here % YIELD_EVERY_ITEMS == 0:
+                    # An obtain from rows read ahead need not suspend: let the batch writer,
+                    # the other workers and the rest of the engine run.
+                    await asyncio.sleep(0)
                 if not applying and batch_due():
                     if group is None:
                         await apply_due()
@@ -285,6 +315,10 @@ class TaskRun:
                         group.create_task(apply_due(started))
 
         worker_count = min(self.task_type.concurrency(params), len(pending))
+        if pending:
+            read_further()
+            assert reading is not None
+            await reading  # the first items are read before any worker asks for one
         if worker_count == 1:
             await worker(None)
         elif worker_count > 1:

@@ -196,6 +196,10 @@ class TaskType(ABC, Generic[P]):
         write; return the items this changed (ended, or given the values they first saw)."""
         return ()
 
+    async def read_ahead(self, ctx: TaskContext, params: P, items: Sequence[ItemRecord]) -> None:
+        """Called with the next items to be obtained, a few hundred at a time, before their
+        ``obtain`` calls: a type may read what they need in one go. Nothing by default."""
+
     def stored_before_apply(self, result: Mapping[str, Any], elapsed_s: float) -> bool:
         """Whether an obtained result is stored at once, before it is applied, so a crash never
         repeats the work that made it. By default: what took COSTLY_OBTAIN_S or longer."""

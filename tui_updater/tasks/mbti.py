@@ -24,6 +24,7 @@ from tui_updater.tasks.selection import (
     first_seen,
     is_deleted,
     load_character,
+    read_characters_ahead,
     select_items,
     skipped,
 )
@@ -98,6 +99,11 @@ class MbtiAssignmentTask(WritesCharacters, TaskType[MbtiParams]):
 
     def claimed_fields(self, params: MbtiParams) -> Sequence[str]:
         return ("mbtiType",)
+
+    async def read_ahead(
+        self, ctx: TaskContext, params: MbtiParams, items: Sequence[ItemRecord]
+    ) -> None:
+        await read_characters_ahead(ctx, items)
 
     async def obtain(
         self, ctx: TaskContext, params: MbtiParams, item: ItemRecord

@@ -140,9 +140,15 @@ async def select_items(
     return [ItemSpec(key=key, label=name) for key, name in rows]
 
 
+async def read_characters_ahead(ctx: TaskContext, items: Sequence[ItemRecord]) -> None:
+    """Read the characters of items about to be obtained in one query (``load_character`` then
+    finds them without a query of its own)."""
+    await characters_of(ctx).read_ahead([item.key for item in items], reader=ctx.task_id)
+
+
 async def load_character(ctx: TaskContext, key: str) -> dict[str, Any]:
     """The character of an item, or PermanentError when it is gone."""
-    found = await characters_of(ctx).fetch_one(key)
+    found = await characters_of(ctx).fetch_one(key, reader=ctx.task_id)
     if found is None:
         raise PermanentError(f"character {key} no longer exists")
     return found
