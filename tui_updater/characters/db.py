@@ -410,9 +410,13 @@ class CharacterDb:
     # -- writes (journaled compare-and-set, see writer.py) ------------------------------------------
 
     async def write_changes(
-        self, task_id: str, changes: Sequence[CharacterChange]
+        self,
+        task_id: str,
+        changes: Sequence[CharacterChange],
+        *,
+        per_transaction: int | None = None,
     ) -> list[WriteResult]:
-        return await self.writer.write_changes(task_id, changes)
+        return await self.writer.write_changes(task_id, changes, per_transaction=per_transaction)
 
     async def resolve_planned(
         self, task_id: str, item_keys: Sequence[str] | None = None, *, reapply: bool = True

@@ -13,6 +13,7 @@ the old value means never written (a site that put the old value back is not tol
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sqlite3
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -201,9 +202,15 @@ class CharacterWriter:
         return now
 
     async def write_changes(
-        self, task_id: str, changes: Sequence[CharacterChange]
+        self,
+        task_id: str,
+        changes: Sequence[CharacterChange],
+        *,
+        per_transaction: int | None = None,
     ) -> list[WriteResult]:
-        """Plan, write (one transaction) and mark a batch of changes; one result per change."""
+        """Plan, write and mark a batch of changes; one result per change. The journal plans
+        all of them in one tasks.db commit; the rows are written ``per_transaction`` at a time
+        (all in one transaction by default), so the site waits no longer than one batch."""
         db = self._db
         journal = db.journal
         schema = db.schema
@@ -275,10 +282,12 @@ class CharacterWriter:
             for _, p in todo:
                 p.entry_ids = [next(entry_ids) for _ in p.cells]
 
-            def work(conn: sqlite3.Connection) -> list[str | None]:
+            def work(
+                conn: sqlite3.Connection, part: Sequence[tuple[int, _Planned]]
+            ) -> list[str | None]:
                 def body() -> list[str | None]:
                     outcome: list[str | None] = []
-                    for _, p in todo:
+                    for _, p in part:
                         if _cas_update(conn, schema, p.id_value, p.cells, stamp):
                             outcome.append(None)
                         else:
@@ -288,7 +297,11 @@ class CharacterWriter:
                 out: list[str | None] = _in_transaction(conn, body)
                 return out
 
-            reasons = await db.write(work)
+            size = max(1, per_transaction or len(todo))
+            reasons: list[str | None] = []
+            for start in range(0, len(todo), size):
+                part = todo[start : start + size]
+                reasons += await db.write(functools.partial(work, part=part))
             applied_ids: list[int] = []
             conflict_ids: list[int] = []
             for (index, p), reason in zip(todo, reasons, strict=True):

@@ -268,8 +268,11 @@ class TaskRun:
                 return False  # what is left is the final batch: written with the task
             return len(ready) >= batch_size or self.hooks.is_paused()
 
+        group_size = max(batch_size, self.task_type.write_group_size(params))
+
         def take_batch() -> list[ItemRecord]:
-            batch, ready[:] = ready[:batch_size], ready[batch_size:]
+            # What piled up while the previous write ran goes in one call, up to the group size.
+            batch, ready[:] = ready[:group_size], ready[group_size:]
             return batch
 
         async def apply_due(started: asyncio.Future[None] | None = None) -> None:

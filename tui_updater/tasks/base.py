@@ -169,6 +169,11 @@ class TaskType(ABC, Generic[P]):
     def batch_size(self, params: P) -> int:
         return max(1, int(getattr(params, "batchSize", 25) or 25))
 
+    def write_group_size(self, params: P) -> int:
+        """How many obtained results one ``apply`` call may be given when more than a batch is
+        ready: ``batch_size``, unless the type splits its writes into batches itself."""
+        return self.batch_size(params)
+
     def concurrency(self, params: P) -> int:
         return max(1, int(getattr(params, "concurrency", 4) or 4))
 

@@ -261,9 +261,13 @@ async def claim_items(
 
 
 async def apply_changes(
-    ctx: TaskContext, batch: Sequence[tuple[ItemRecord, dict[str, Any]]]
+    ctx: TaskContext,
+    batch: Sequence[tuple[ItemRecord, dict[str, Any]]],
+    *,
+    per_transaction: int | None = None,
 ) -> list[ItemOutcome]:
-    """Write a batch of obtain results; SKIPPED for "nothing to do", CONFLICT when CAS lost."""
+    """Write a batch of obtain results (``per_transaction`` rows per character-database
+    transaction); SKIPPED for "nothing to do", CONFLICT when CAS lost."""
     outcomes: list[ItemOutcome] = []
     pending: list[tuple[ItemRecord, dict[str, Any]]] = []
     for item, result in batch:
@@ -277,7 +281,9 @@ async def apply_changes(
             pending.append((item, result))
     if pending:
         written = await characters_of(ctx).write_changes(
-            ctx.task_id, [change_of(item, result) for item, result in pending]
+            ctx.task_id,
+            [change_of(item, result) for item, result in pending],
+            per_transaction=per_transaction,
         )
         for (item, _result), outcome in zip(pending, written, strict=True):
             if outcome.applied:
@@ -289,6 +295,13 @@ async def apply_changes(
                     )
                 )
     return outcomes
+
+
+WRITE_GROUP_BATCHES = 10
+
+
+def _batch_size(params: Any) -> int:
+    return max(1, int(getattr(params, "batchSize", 25) or 25))
 
 
 class WritesCharacters:
@@ -314,10 +327,15 @@ class WritesCharacters:
     ) -> Sequence[ItemRecord]:
         return await claim_items(ctx, items, self.claimed_fields(params))
 
+    def write_group_size(self, params: Any) -> int:
+        """Up to WRITE_GROUP_BATCHES batches at once: one journal commit and one item commit
+        for all, the rows still written one ``batchSize`` transaction at a time."""
+        return _batch_size(params) * WRITE_GROUP_BATCHES
+
     async def apply(
         self, ctx: TaskContext, params: Any, batch: Sequence[tuple[ItemRecord, dict[str, Any]]]
     ) -> Sequence[ItemOutcome]:
-        return await apply_changes(ctx, batch)
+        return await apply_changes(ctx, batch, per_transaction=_batch_size(params))
 
     async def revert(self, ctx: TaskContext, params: Any) -> dict[str, Any]:
         """Undo the task's applied changes newest first, compare-and-set; report skips."""
