@@ -88,18 +88,34 @@ def _cas_update(
     """UPDATE one row from old to new values if it still holds the old ones."""
     if id_value is None:
         return False
-    sets = [f"{quote(col)} = ?" for col, _, _ in cells]
     params: list[Any] = [new for _, _, new in cells]
     if stamp is not None:
-        sets.append(stamp_assignment(schema))
         params.append(stamp)
-    where = [f"{schema.q('id')} = ?"] + [f"{quote(col)} IS ?" for col, _, _ in cells]
     params.append(id_value)
     params.extend(old for _, old, _ in cells)
-    cursor = conn.execute(
-        f"UPDATE {schema.qtable} SET {', '.join(sets)} WHERE {' AND '.join(where)}", params
-    )
-    return cursor.rowcount == 1
+    sql = _cas_sql(schema, tuple(col for col, _, _ in cells), stamp is not None)
+    return conn.execute(sql, params).rowcount == 1
+
+
+# (id(schema), columns, stamped) → (schema, UPDATE text): a bulk write runs the same statement
+# for every row; the schema is kept beside its text so its id is never reused while cached.
+_CAS_SQL: dict[tuple[int, tuple[str, ...], bool], tuple[CharacterSchema, str]] = {}
+
+
+def _cas_sql(schema: CharacterSchema, columns: tuple[str, ...], stamped: bool) -> str:
+    key = (id(schema), columns, stamped)
+    cached = _CAS_SQL.get(key)
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    sets = [f"{quote(col)} = ?" for col in columns]
+    if stamped:
+        sets.append(stamp_assignment(schema))
+    where = [f"{schema.q('id')} = ?"] + [f"{quote(col)} IS ?" for col in columns]
+    sql = f"UPDATE {schema.qtable} SET {', '.join(sets)} WHERE {' AND '.join(where)}"
+    if len(_CAS_SQL) > 256:
+        _CAS_SQL.clear()
+    _CAS_SQL[key] = (schema, sql)
+    return sql
 
 
 def _undone_before(
