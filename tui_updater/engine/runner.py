@@ -152,22 +152,11 @@ class TaskRun:
                 return
         specs = await self.task_type.select(ctx, params)
         stamp = now_ms()
-        task_id = self.task.task_id
-        # Built unvalidated: ids and labels are text from the selection, the rest defaults.
+        # One record built (validated), the others copied from it: a copy shares its record of
+        # given fields, where each built record would hold a set of its own (100,000 of them).
+        template = ItemRecord(self.task.task_id, 0, "", "", updated_at_ms=stamp)
         new_items = [
-            ItemRecord.trusted(
-                task_id=task_id,
-                seq=seq,
-                key=spec.key,
-                label=spec.label,
-                status=ItemStatus.PENDING,
-                attempts=0,
-                error=None,
-                result=None,
-                updated_at_ms=stamp,
-                retryable=False,
-                first_seen=None,
-            )
+            template.evolve(seq=seq, key=spec.key, label=spec.label)
             for seq, spec in enumerate(specs)
         ]
         self.items = {i.seq: i for i in new_items}
