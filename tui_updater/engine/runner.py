@@ -30,7 +30,6 @@ from tui_updater.errors import OutputUnwritable, PermanentError, TavernError, Tr
 from tui_updater.tasks.base import ItemOutcome, TaskContext, TaskType
 
 READ_AHEAD_ITEMS = 256  # items whose rows a type may read in one go, before they are obtained
-YIELD_EVERY_ITEMS = 16  # a worker lets the loop run at least this often
 
 
 def describe_error(exc: BaseException) -> str:
@@ -277,7 +276,6 @@ class TaskRun:
 
         async def worker(group: asyncio.TaskGroup | None) -> None:
             nonlocal in_flight, applying
-            obtained_here = 0
             while queue:
                 if self.hooks.is_paused() and not applying and batch_due():
                     await apply_due()  # results in hand are written before the pause
@@ -293,11 +291,6 @@ class TaskRun:
                     in_flight -= 1
                 if done is not None:
                     ready.append(done)
-                obtained_here += 1
-                if obtained_here % YIELD_EVERY_ITEMS == 0:
-                    # An obtain from rows read ahead need not suspend: let the batch writer,
-                    # the other workers and the rest of the engine run.
-                    await asyncio.sleep(0)
                 if not applying and batch_due():
                     if group is None:
                         await apply_due()
@@ -305,6 +298,9 @@ class TaskRun:
                         applying = True
                         started = self._begin_apply(ctx, params, take_batch(), last=False)
                         group.create_task(apply_due(started))
+                # An obtain from rows read ahead need not suspend: let the batch writer's
+                # database hops, the other workers and the rest of the engine run between items.
+                await asyncio.sleep(0)
 
         worker_count = min(self.task_type.concurrency(params), len(pending))
         if pending:
