@@ -14,7 +14,17 @@ from collections.abc import Sequence
 
 from bench.common import ROOT, machine
 
-BENCHMARKS = ("queue", "bulk", "fanout", "events", "dashboard", "startup", "mbti", "browser")
+BENCHMARKS = (
+    "queue",
+    "bulk",
+    "scale",
+    "fanout",
+    "events",
+    "dashboard",
+    "startup",
+    "mbti",
+    "browser",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

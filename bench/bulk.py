@@ -94,35 +94,49 @@ def raw_executemany_items_per_s(
     return 2 * len(rows) / elapsed_s
 
 
-def run(quick: bool = False) -> list[Result]:
+def run(quick: bool = False, rounds: int = 5) -> list[Result]:
     from tui_updater.characters.demo import generate_synthetic_db
 
     count = QUICK_CHARACTERS if quick else CHARACTERS
+    tuned: list[float] = []
+    default: list[float] = []
+    raw: list[float] = []
+    items = 0
     with tempfile.TemporaryDirectory(prefix="bench-bulk-") as tmp:
         root = Path(tmp)
         pristine = generate_synthetic_db(root / "pristine.db", count)
-        tuned_db = root / "tuned.db"
-        shutil.copy(pristine, tuned_db)
-        tuned, items = asyncio.run(
-            engine_items_per_s(
-                root / "tuned", tuned_db, batch_size=BATCH_SIZE, concurrency=CONCURRENCY
+        # The two settings alternate within each round, so a busy spell hits both alike.
+        for index in range(rounds):
+            scratch = root / f"round-{index}"
+            scratch.mkdir()
+            tuned_db = scratch / "tuned.db"
+            shutil.copy(pristine, tuned_db)
+            rate, items = asyncio.run(
+                engine_items_per_s(
+                    scratch / "tuned", tuned_db, batch_size=BATCH_SIZE, concurrency=CONCURRENCY
+                )
             )
-        )
-        default_db = root / "default.db"
-        shutil.copy(pristine, default_db)
-        default, _ = asyncio.run(
-            engine_items_per_s(root / "default", default_db, batch_size=25, concurrency=4)
-        )
-        raw = raw_executemany_items_per_s(
-            pristine, tuned_db, root / "raw.db", batch_size=BATCH_SIZE
-        )
+            tuned.append(rate)
+            default_db = scratch / "default.db"
+            shutil.copy(pristine, default_db)
+            rate, _ = asyncio.run(
+                engine_items_per_s(scratch / "default", default_db, batch_size=25, concurrency=4)
+            )
+            default.append(rate)
+            raw.append(
+                raw_executemany_items_per_s(
+                    pristine, tuned_db, scratch / "raw.db", batch_size=BATCH_SIZE
+                )
+            )
+            shutil.rmtree(scratch)
     note(
         BENCH,
-        f"{count} characters, {items} items (MBTI + settings, run together), offline provider, tasks.db synchronous=FULL",
+        f"{count} characters, {items} items (MBTI + settings, run together), offline provider, "
+        f"tasks.db synchronous=FULL; {rounds} round(s), each a fresh copy of the database",
     )
     return [
         report(
-            Result(
+            Result.of_rounds(
                 BENCH,
                 f"engine, batchSize={BATCH_SIZE} concurrency={CONCURRENCY}",
                 tuned,
@@ -130,11 +144,11 @@ def run(quick: bool = False) -> list[Result]:
                 "raw sqlite3 executemany of the same updates",
                 raw,
                 goal=f">= {GOAL_ITEMS_PER_S:,} items/s",
-                passed=tuned >= GOAL_ITEMS_PER_S,
+                meets=lambda figure: figure >= GOAL_ITEMS_PER_S,
             )
         ),
         report(
-            Result(
+            Result.of_rounds(
                 BENCH,
                 "engine, default batchSize=25 concurrency=4",
                 default,
@@ -148,7 +162,7 @@ def run(quick: bool = False) -> list[Result]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = arguments(__doc__ or BENCH, argv)
-    run(quick=args.quick)
+    run(quick=args.quick, rounds=args.rounds)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,8 @@ _LOCK_RETRY_FIRST_S = 0.5
 _LOCK_RETRY_MAX_S = 10.0
 _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 _CHUNK = 500  # ids per IN (...) clause, well under SQLite's variable limit
+_MAX_AHEAD = 8 * _CHUNK
+_NOT_AHEAD: Any = object()
 _EMPTY_JSON = ("[]", "{}", "null")
 
 
@@ -104,6 +106,9 @@ class CharacterDb:
         self.access = SharedExclusiveLock()
         self.writer = CharacterWriter(self)
         self._wanted: dict[str, list[asyncio.Future[dict[str, Any] | None]]] = {}
+        # Rows read ahead for a reader's items about to be worked (``read_ahead``), by (reader,
+        # id): each is used once, by the reader it was read for.
+        self._ahead: dict[tuple[str, str], dict[str, Any] | None] = {}
         self._flushes: set[asyncio.Task[None]] = set()
 
     @classmethod
@@ -251,8 +256,21 @@ class CharacterDb:
                 out[record["id"]] = record
         return out
 
-    async def fetch_one(self, key: str) -> dict[str, Any] | None:
-        """One character; concurrent callers in the same loop tick share one query."""
+    async def read_ahead(self, keys: Sequence[str], *, reader: str) -> None:
+        """Read these characters in one query for the ``fetch_one(key, reader=reader)`` calls
+        about to ask for them (a bulk run's items, a few hundred per query, not a few)."""
+        found = await self.fetch(keys)
+        if len(self._ahead) > _MAX_AHEAD:  # rows nobody asked for (items cancelled): drop them
+            self._ahead.clear()
+        for key in keys:
+            self._ahead[(reader, str(key))] = found.get(str(key))
+
+    async def fetch_one(self, key: str, *, reader: str = "") -> dict[str, Any] | None:
+        """One character: read ahead for ``reader``, or else with the other callers of the same
+        loop tick in one query."""
+        ahead = self._ahead.pop((reader, str(key)), _NOT_AHEAD) if self._ahead else _NOT_AHEAD
+        if ahead is not _NOT_AHEAD:
+            return ahead  # type: ignore[return-value]
         loop = asyncio.get_running_loop()
         future: asyncio.Future[dict[str, Any] | None] = loop.create_future()
         if not self._wanted:
@@ -392,9 +410,13 @@ class CharacterDb:
     # -- writes (journaled compare-and-set, see writer.py) ------------------------------------------
 
     async def write_changes(
-        self, task_id: str, changes: Sequence[CharacterChange]
+        self,
+        task_id: str,
+        changes: Sequence[CharacterChange],
+        *,
+        per_transaction: int | None = None,
     ) -> list[WriteResult]:
-        return await self.writer.write_changes(task_id, changes)
+        return await self.writer.write_changes(task_id, changes, per_transaction=per_transaction)
 
     async def resolve_planned(
         self, task_id: str, item_keys: Sequence[str] | None = None, *, reapply: bool = True

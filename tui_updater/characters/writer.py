@@ -13,6 +13,7 @@ the old value means never written (a site that put the old value back is not tol
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sqlite3
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -87,18 +88,34 @@ def _cas_update(
     """UPDATE one row from old to new values if it still holds the old ones."""
     if id_value is None:
         return False
-    sets = [f"{quote(col)} = ?" for col, _, _ in cells]
     params: list[Any] = [new for _, _, new in cells]
     if stamp is not None:
-        sets.append(stamp_assignment(schema))
         params.append(stamp)
-    where = [f"{schema.q('id')} = ?"] + [f"{quote(col)} IS ?" for col, _, _ in cells]
     params.append(id_value)
     params.extend(old for _, old, _ in cells)
-    cursor = conn.execute(
-        f"UPDATE {schema.qtable} SET {', '.join(sets)} WHERE {' AND '.join(where)}", params
-    )
-    return cursor.rowcount == 1
+    sql = _cas_sql(schema, tuple(col for col, _, _ in cells), stamp is not None)
+    return conn.execute(sql, params).rowcount == 1
+
+
+# (id(schema), columns, stamped) → (schema, UPDATE text): a bulk write runs the same statement
+# for every row; the schema is kept beside its text so its id is never reused while cached.
+_CAS_SQL: dict[tuple[int, tuple[str, ...], bool], tuple[CharacterSchema, str]] = {}
+
+
+def _cas_sql(schema: CharacterSchema, columns: tuple[str, ...], stamped: bool) -> str:
+    key = (id(schema), columns, stamped)
+    cached = _CAS_SQL.get(key)
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    sets = [f"{quote(col)} = ?" for col in columns]
+    if stamped:
+        sets.append(stamp_assignment(schema))
+    where = [f"{schema.q('id')} = ?"] + [f"{quote(col)} IS ?" for col in columns]
+    sql = f"UPDATE {schema.qtable} SET {', '.join(sets)} WHERE {' AND '.join(where)}"
+    if len(_CAS_SQL) > 256:
+        _CAS_SQL.clear()
+    _CAS_SQL[key] = (schema, sql)
+    return sql
 
 
 def _undone_before(
@@ -201,9 +218,15 @@ class CharacterWriter:
         return now
 
     async def write_changes(
-        self, task_id: str, changes: Sequence[CharacterChange]
+        self,
+        task_id: str,
+        changes: Sequence[CharacterChange],
+        *,
+        per_transaction: int | None = None,
     ) -> list[WriteResult]:
-        """Plan, write (one transaction) and mark a batch of changes; one result per change."""
+        """Plan, write and mark a batch of changes; one result per change. The journal plans
+        all of them in one tasks.db commit; the rows are written ``per_transaction`` at a time
+        (all in one transaction by default), so the site waits no longer than one batch."""
         db = self._db
         journal = db.journal
         schema = db.schema
@@ -251,14 +274,19 @@ class CharacterWriter:
                 ids = [p.id_value for _, p in todo if p.id_value is not None]
                 befores = await db.run(lambda conn: _updated_values(conn, schema, ids))
             stamp = self._fresh_stamp(schema, set(befores.values()))
+            # Built unvalidated (a bulk batch plans thousands): every value is a cell read from
+            # the table, a result's SQL value, or text and numbers of our own.
             entries = [
-                JournalEntry(
-                    task_id,
-                    p.change.item_key,
-                    p.change.character_id,
-                    col,
-                    old,
-                    new,
+                JournalEntry.trusted(
+                    task_id=task_id,
+                    item_key=p.change.item_key,
+                    character_id=p.change.character_id,
+                    column=col,
+                    old_value=old,
+                    new_value=new,
+                    state=JournalState.PLANNED,
+                    entry_id=None,
+                    created_at_ms=0,
                     updated_before=befores.get(str(p.id_value)),
                     updated_to=stamp,
                     file_path=p.files.get(col),
@@ -270,10 +298,12 @@ class CharacterWriter:
             for _, p in todo:
                 p.entry_ids = [next(entry_ids) for _ in p.cells]
 
-            def work(conn: sqlite3.Connection) -> list[str | None]:
+            def work(
+                conn: sqlite3.Connection, part: Sequence[tuple[int, _Planned]]
+            ) -> list[str | None]:
                 def body() -> list[str | None]:
                     outcome: list[str | None] = []
-                    for _, p in todo:
+                    for _, p in part:
                         if _cas_update(conn, schema, p.id_value, p.cells, stamp):
                             outcome.append(None)
                         else:
@@ -283,7 +313,11 @@ class CharacterWriter:
                 out: list[str | None] = _in_transaction(conn, body)
                 return out
 
-            reasons = await db.write(work)
+            size = max(1, per_transaction or len(todo))
+            reasons: list[str | None] = []
+            for start in range(0, len(todo), size):
+                part = todo[start : start + size]
+                reasons += await db.write(functools.partial(work, part=part))
             applied_ids: list[int] = []
             conflict_ids: list[int] = []
             for (index, p), reason in zip(todo, reasons, strict=True):

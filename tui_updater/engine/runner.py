@@ -29,8 +29,7 @@ from tui_updater.engine.clock import Clock
 from tui_updater.errors import OutputUnwritable, PermanentError, TavernError, TransientError
 from tui_updater.tasks.base import ItemOutcome, TaskContext, TaskType
 
-# Results that took at least this long to obtain are stored on their own, at once.
-COSTLY_OBTAIN_S = 0.02
+READ_AHEAD_ITEMS = 256  # items whose rows a type may read in one go, before they are obtained
 
 
 def describe_error(exc: BaseException) -> str:
@@ -157,8 +156,11 @@ class TaskRun:
                 return
         specs = await self.task_type.select(ctx, params)
         stamp = now_ms()
+        # One record built (validated), the others copied from it: a copy shares its record of
+        # given fields, where each built record would hold a set of its own (100,000 of them).
+        template = ItemRecord(self.task.task_id, 0, "", "", updated_at_ms=stamp)
         new_items = [
-            ItemRecord(self.task.task_id, seq, spec.key, spec.label, updated_at_ms=stamp)
+            template.evolve(seq=seq, key=spec.key, label=spec.label)
             for seq, spec in enumerate(specs)
         ]
         self.items = {i.seq: i for i in new_items}
@@ -233,14 +235,37 @@ class TaskRun:
         ready: list[ItemRecord] = list(obtained)
         in_flight = 0
         applying = False  # a batch writer is at work
+        ahead_end = 0  # pending[:ahead_end] were handed to read_ahead
+        reading: asyncio.Future[None] | None = None  # the read-ahead under way
+
+        async def read_ahead(items: list[ItemRecord]) -> None:
+            try:
+                await self.task_type.read_ahead(ctx, params, items)
+            except Exception:  # only a shortcut: each obtain still reads on its own
+                return
+
+        def read_further() -> None:
+            """Keep the next READ_AHEAD_ITEMS items read ahead, half a window in advance."""
+            nonlocal ahead_end, reading
+            popped = len(pending) - len(queue)
+            if reading is not None and not reading.done():
+                return
+            if ahead_end >= len(pending) or ahead_end - popped > READ_AHEAD_ITEMS // 2:
+                return
+            chunk = pending[max(ahead_end, popped) : popped + READ_AHEAD_ITEMS]
+            ahead_end = popped + READ_AHEAD_ITEMS
+            reading = asyncio.ensure_future(read_ahead(chunk))
 
         def batch_due() -> bool:
             if not ready or (in_flight == 0 and not queue):
                 return False  # what is left is the final batch: written with the task
             return len(ready) >= batch_size or self.hooks.is_paused()
 
+        group_size = max(batch_size, self.task_type.write_group_size(params))
+
         def take_batch() -> list[ItemRecord]:
-            batch, ready[:] = ready[:batch_size], ready[batch_size:]
+            # What piled up while the previous write ran goes in one call, up to the group size.
+            batch, ready[:] = ready[:group_size], ready[group_size:]
             return batch
 
         async def apply_due(started: asyncio.Future[None] | None = None) -> None:
@@ -262,6 +287,7 @@ class TaskRun:
                 await self.hooks.paused()
                 if not queue:
                     return
+                read_further()
                 item = queue.popleft()
                 in_flight += 1
                 try:
@@ -277,8 +303,15 @@ class TaskRun:
                         applying = True
                         started = self._begin_apply(ctx, params, take_batch(), last=False)
                         group.create_task(apply_due(started))
+                # An obtain from rows read ahead need not suspend: let the batch writer's
+                # database hops, the other workers and the rest of the engine run between items.
+                await asyncio.sleep(0)
 
         worker_count = min(self.task_type.concurrency(params), len(pending))
+        if pending:
+            read_further()
+            assert reading is not None
+            await reading  # the first items are read before any worker asks for one
         if worker_count == 1:
             await worker(None)
         elif worker_count > 1:
@@ -345,7 +378,8 @@ class TaskRun:
                     updated_at_ms=now_ms(),
                 )
             )
-            if failures or time.perf_counter() - started_s >= COSTLY_OBTAIN_S:
+            elapsed_s = time.perf_counter() - started_s
+            if failures or self.task_type.stored_before_apply(result, elapsed_s):
                 # A costly result is durable before it is applied: a crash never repeats the call.
                 await self.save(items=[obtained])
             return obtained
@@ -395,14 +429,18 @@ class TaskRun:
                 outcome = ItemOutcome(
                     item.key, ItemStatus.FAILED, "the task type reported no outcome for this item"
                 )
+            failed = outcome.status is ItemStatus.FAILED
             changed.append(
                 self._set(
                     item.evolve(
                         status=outcome.status,
                         error=outcome.error,
                         result=outcome.result if outcome.result is not None else item.result,
-                        retryable=retryable and outcome.status is ItemStatus.FAILED,
+                        retryable=retryable and failed,
                         updated_at_ms=stamp,
+                        # Only a failed item is worked again (retried): the values it first saw
+                        # are of no use to any other, so its row does not keep them.
+                        first_seen=item.first_seen if failed else None,
                     )
                 )
             )

@@ -60,6 +60,11 @@ def strip_unsafe_fields(
     total = 0
     for name, text in values.items():
         if name in json_fields:
+            if "\\" not in text and UNSAFE_CHARS.search(text) is None:
+                # Without an escape, JSON text holds exactly the characters its strings decode
+                # to: nothing to remove, and no need to decode it.
+                cleaned[name] = text
+                continue
             try:
                 decoded = json.loads(text)
             except ValueError:

@@ -14,6 +14,7 @@ from tui_updater.providers.mbti import FIELD_WEIGHTS, classify
 from tui_updater.providers.prompts import MAX_FIELD_CHARS, clip
 
 OFFLINE_MODEL = "offline"
+_NO_USAGE = TokenUsage()  # records are frozen: every answer shares the one zero
 
 # Speaking style by temperament (NT, NF, SJ, SP), per language.
 _STYLES: dict[Language, dict[str, str]] = {
@@ -85,7 +86,7 @@ class OfflineProvider:
         return None
 
     def _generated(self, value: Any) -> Generated[Any]:
-        return Generated(value, TokenUsage(), OFFLINE_MODEL, offline=True)
+        return Generated(value, _NO_USAGE, OFFLINE_MODEL, offline=True)
 
     # --- MBTI ---------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import contextlib
 import functools
 import logging
 import sqlite3
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -40,6 +40,7 @@ logger = logging.getLogger("tui_updater")
 # (sql, rows for executemany), or a function run inside the transaction returning row ids
 Op = (
     tuple[str, Sequence[Sequence[Any] | Mapping[str, Any]]]
+    | tuple[str, Iterator[Mapping[str, Any]]]  # rows made as executemany takes them
     | Callable[[sqlite3.Connection], list[int]]
 )
 
@@ -191,7 +192,7 @@ class SqliteTaskStore(SqliteProposals):
                 ids.extend(op(conn))
                 continue
             sql, rows = op
-            if len(rows) == 1:
+            if isinstance(rows, Sequence) and len(rows) == 1:
                 cursor = conn.execute(sql, rows[0])
                 ids.append(cursor.lastrowid or 0)
             else:
@@ -244,7 +245,9 @@ class SqliteTaskStore(SqliteProposals):
         if tasks:
             ops.append((TASKS.upsert, [_stamped(TASKS.row(t)) for t in tasks]))
         if new_items:
-            ops.append((ITEMS.upsert, [_stamped(ITEMS.row(i)) for i in new_items]))
+            # A first write inserts every item of the task (100,000 in a bulk run): their rows
+            # are made one by one as the insert takes them, never all held at once.
+            ops.append((ITEMS.upsert, (_stamped(ITEMS.row(i)) for i in new_items)))
         if items:
             ops.append((_UPDATE_ITEM, [_stamped(ITEMS.row(i)) for i in items]))
         if logs:

@@ -58,6 +58,10 @@ class TaskParams(BaseModel):
 
 P = TypeVar("P", bound=TaskParams)
 
+# A result that took at least this long to obtain is taken for a paid or remote one (see
+# ``TaskType.stored_before_apply``).
+COSTLY_OBTAIN_S = 0.02
+
 
 def _declared(params: TaskParams, name: str) -> Any:
     """A field's value if the schema declares it, else None (a missed ``getattr`` on a pydantic
@@ -108,7 +112,8 @@ class TaskContext:
         self.log("WARNING", message)
 
     def add_usage(self, usage: TokenUsage) -> None:
-        self.usage = self.usage + usage
+        if usage.requests or usage.prompt_tokens or usage.completion_tokens:
+            self.usage = self.usage + usage
 
     def release(self, keys: Iterable[str] | None = None) -> None:
         """Release the leases of ``keys`` (all when None)."""
@@ -185,6 +190,11 @@ class TaskType(ABC, Generic[P]):
     def batch_size(self, params: P) -> int:
         return max(1, int(_declared(params, "batchSize") or 25))
 
+    def write_group_size(self, params: P) -> int:
+        """How many obtained results one ``apply`` call may be given when more than a batch is
+        ready: ``batch_size``, unless the type splits its writes into batches itself."""
+        return self.batch_size(params)
+
     def concurrency(self, params: P) -> int:
         return max(1, int(_declared(params, "concurrency") or 4))
 
@@ -211,6 +221,15 @@ class TaskType(ABC, Generic[P]):
         """Before the unfinished items are worked (each start of the task): claim what they will
         write; return the items this changed (ended, or given the values they first saw)."""
         return ()
+
+    async def read_ahead(self, ctx: TaskContext, params: P, items: Sequence[ItemRecord]) -> None:
+        """Called with the next items to be obtained, a few hundred at a time, before their
+        ``obtain`` calls: a type may read what they need in one go. Nothing by default."""
+
+    def stored_before_apply(self, result: Mapping[str, Any], elapsed_s: float) -> bool:
+        """Whether an obtained result is stored at once, before it is applied, so a crash never
+        repeats the work that made it. By default: what took COSTLY_OBTAIN_S or longer."""
+        return elapsed_s >= COSTLY_OBTAIN_S
 
     async def resume(self, ctx: TaskContext, params: P, obtained: Sequence[ItemRecord]) -> None:
         """Called when a task restarts with obtained-but-unapplied items: settle half-done writes."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BeforeValidator, Field, StrictInt, StrictStr, field_validator
@@ -14,7 +14,14 @@ from tui_updater.characters.writer import CharacterChange
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.core.store import CharacterClaims, ClaimRequest
 from tui_updater.errors import InvalidParameters, PermanentError
-from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskParams, json_type
+from tui_updater.tasks.base import (
+    COSTLY_OBTAIN_S,
+    ItemOutcome,
+    ItemSpec,
+    TaskContext,
+    TaskParams,
+    json_type,
+)
 
 if TYPE_CHECKING:
     from tui_updater.characters.db import CandidateKind, CharacterDb
@@ -133,9 +140,15 @@ async def select_items(
     return [ItemSpec(key=key, label=name) for key, name in rows]
 
 
+async def read_characters_ahead(ctx: TaskContext, items: Sequence[ItemRecord]) -> None:
+    """Read the characters of items about to be obtained in one query (``load_character`` then
+    finds them without a query of its own)."""
+    await characters_of(ctx).read_ahead([item.key for item in items], reader=ctx.task_id)
+
+
 async def load_character(ctx: TaskContext, key: str) -> dict[str, Any]:
     """The character of an item, or PermanentError when it is gone."""
-    found = await characters_of(ctx).fetch_one(key)
+    found = await characters_of(ctx).fetch_one(key, reader=ctx.task_id)
     if found is None:
         raise PermanentError(f"character {key} no longer exists")
     return found
@@ -266,13 +279,19 @@ def settle_unwritten(
 
 
 async def apply_changes(
-    ctx: TaskContext, batch: Sequence[tuple[ItemRecord, dict[str, Any]]]
+    ctx: TaskContext,
+    batch: Sequence[tuple[ItemRecord, dict[str, Any]]],
+    *,
+    per_transaction: int | None = None,
 ) -> list[ItemOutcome]:
-    """Write a batch of obtain results; SKIPPED for "nothing to do", CONFLICT when CAS lost."""
+    """Write a batch of obtain results (``per_transaction`` rows per character-database
+    transaction); SKIPPED for "nothing to do", CONFLICT when CAS lost."""
     outcomes, pending = settle_unwritten(batch)
     if pending:
         written = await characters_of(ctx).write_changes(
-            ctx.task_id, [change_of(item, result) for item, result in pending]
+            ctx.task_id,
+            [change_of(item, result) for item, result in pending],
+            per_transaction=per_transaction,
         )
         for (item, _result), outcome in zip(pending, written, strict=True):
             if outcome.applied:
@@ -286,6 +305,13 @@ async def apply_changes(
     return outcomes
 
 
+WRITE_GROUP_BATCHES = 10
+
+
+def _batch_size(params: Any) -> int:
+    return max(1, int(getattr(params, "batchSize", 25) or 25))
+
+
 class WritesCharacters:
     """Mixin for task types whose results are journaled character changes: claims the fields
     they write, applies them in batches (compare-and-set) and can revert them."""
@@ -294,15 +320,30 @@ class WritesCharacters:
         """The logical fields this task writes (claimed per character while it works)."""
         return ()
 
+    def stored_before_apply(self, result: Mapping[str, Any], elapsed_s: float) -> bool:
+        """A gateway's (paid) answer and a result that created a file are stored before they are
+        applied; an offline answer, a skip or a conflict is cheap to make again, however long it
+        waited on a busy loop (wall time there says nothing about cost)."""
+        if result.get("files") or result.get("offline") is False:
+            return True
+        if result.get("offline") is True or result.get("skipped") or result.get("conflict"):
+            return False
+        return elapsed_s >= COSTLY_OBTAIN_S
+
     async def claim(
         self, ctx: TaskContext, params: Any, items: Sequence[ItemRecord]
     ) -> Sequence[ItemRecord]:
         return await claim_items(ctx, items, self.claimed_fields(params))
 
+    def write_group_size(self, params: Any) -> int:
+        """Up to WRITE_GROUP_BATCHES batches at once: one journal commit and one item commit
+        for all, the rows still written one ``batchSize`` transaction at a time."""
+        return _batch_size(params) * WRITE_GROUP_BATCHES
+
     async def apply(
         self, ctx: TaskContext, params: Any, batch: Sequence[tuple[ItemRecord, dict[str, Any]]]
     ) -> Sequence[ItemOutcome]:
-        return await apply_changes(ctx, batch)
+        return await apply_changes(ctx, batch, per_transaction=_batch_size(params))
 
     async def revert(self, ctx: TaskContext, params: Any) -> dict[str, Any]:
         """Undo the task's applied changes newest first, compare-and-set; report skips."""

@@ -23,6 +23,7 @@ from tui_updater.tasks.selection import (
     first_seen,
     is_deleted,
     load_character,
+    read_characters_ahead,
     select_items,
     skipped,
 )
@@ -119,6 +120,11 @@ class CharacterSettingsTask(ReviewsCharacters, TaskType[SettingsParams]):
 
     def claimed_fields(self, params: SettingsParams) -> Sequence[str]:
         return tuple(params.updateFields)
+
+    async def read_ahead(
+        self, ctx: TaskContext, params: SettingsParams, items: Sequence[ItemRecord]
+    ) -> None:
+        await read_characters_ahead(ctx, items)
 
     async def obtain(
         self, ctx: TaskContext, params: SettingsParams, item: ItemRecord
