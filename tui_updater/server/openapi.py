@@ -19,7 +19,7 @@ from tui_updater.core.service import (
     MAX_CHARACTER_PAGE,
     TaskTypeInfo,
 )
-from tui_updater.server.bodies import PRIORITY_NAMES
+from tui_updater.server.bodies import EXPORT_BODY_SCHEMA, PRIORITY_NAMES
 from tui_updater.server.routes import (
     API_ROUTES,
     CHARACTER_SORT_VALUES,
@@ -388,6 +388,8 @@ def _operation(
         body = _create_body(types, preview=path.endswith("preview"))
     elif method == "PATCH":
         body = PATCH_BODY_SCHEMA
+    elif path == "/api/characters/export":
+        body = EXPORT_BODY_SCHEMA
     elif path.startswith("/api/tasks/bulk/"):
         body, required = BULK_BODY_SCHEMA, False
     if body is not None:
