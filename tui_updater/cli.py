@@ -15,8 +15,11 @@ EPILOG = """\
 commands:
   run TYPE [--priority P] [--data JSON] [--json]   run one task to the end (cron, scripts)
   backups list | backups restore NAME              list or restore database backups
+  cards export --ids A,B|--all [--format v2|v3|json] [--out DIR]   Character Card files
+  cards import FILE…|DIR [--user-id ID] [--on-duplicate skip|import]  cards as new characters
 
-task types: CHARACTER_AVATAR, CHARACTER_SETTINGS, MBTI_ASSIGNMENT, DATABASE_UPGRADE
+task types: CHARACTER_AVATAR, CHARACTER_SETTINGS, MBTI_ASSIGNMENT, DATABASE_UPGRADE,
+  CHARACTER_IMPORT
 environment: TAVERN_DB, NEWAPI_BASE_URL, NEWAPI_KEY (or NEWAPI_API_KEY, OPENAI_BASE_URL,
   OPENAI_API_KEY), DEFAULT_MODEL (image model), CHAT_MODEL, TAVERN_UPDATER_TOKEN, DEBUG=1
 exit codes: 0 completed, 1 task failed or cancelled, 2 bad input
@@ -111,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     backup_restore.add_argument("name", help="backup file name as shown by `backups list`")
     backup_restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _common(backup_restore, suppress=True)
+    from tui_updater.commands.cards import add_cards_parser
+
+    add_cards_parser(commands, _common)
     return parser
 
 
@@ -144,6 +150,10 @@ def main(argv: Sequence[str]) -> int:
         from tui_updater.commands.backups import backups_command
 
         return backups_command(settings, args)
+    if args.command == "cards":
+        from tui_updater.commands.cards import cards_command
+
+        return cards_command(settings, args)
     if args.serve and args.connect:
         print("error: --serve and --connect cannot be used together", file=sys.stderr)
         return EXIT_BAD_INPUT
