@@ -30,10 +30,12 @@ MAX_CARD_FILES = 10_000
 class CardImportParams(TaskParams):
     capabilities = TaskCapabilities(short_name="Import")
 
-    directory: str = Field(
+    directory: str | None = Field(
+        default=None,
         min_length=1,
         max_length=4096,
-        description="folder of the card files (.png, .json) on the engine's machine",
+        description="folder of the card files (.png, .json) on the engine's machine; "
+        "absent: the data dir's cards/",
         json_schema_extra={LOCAL_PATH_KEY: True},
     )
     files: list[StrictStr] | None = Field(
@@ -61,7 +63,9 @@ class CardImportParams(TaskParams):
         return value
 
 
-def _folder(params: CardImportParams) -> Path:
+def _folder(ctx: TaskContext, params: CardImportParams) -> Path:
+    if params.directory is None:
+        return Path(ctx.resources.settings.data_dir) / "cards"
     return Path(params.directory).expanduser()
 
 
@@ -75,7 +79,7 @@ class CharacterImportTask(TaskType[CardImportParams]):
         return 1  # local file reads: nothing to overlap
 
     async def check(self, ctx: TaskContext, params: CardImportParams) -> None:
-        folder = _folder(params)
+        folder = _folder(ctx, params)
         if not folder.is_dir():
             raise InvalidParameters("directory", f"{folder} is not a folder")
         for name in params.files or ():
@@ -97,7 +101,7 @@ class CharacterImportTask(TaskType[CardImportParams]):
                 raise InvalidParameters("userId", f"no user {user!r} in {references[0]}")
 
     async def select(self, ctx: TaskContext, params: CardImportParams) -> Sequence[ItemSpec]:
-        folder = _folder(params)
+        folder = _folder(ctx, params)
         names = params.files or card_files(folder)
         if len(names) > MAX_CARD_FILES:
             raise PermanentError(f"{len(names)} card files; at most {MAX_CARD_FILES} per task")
@@ -111,7 +115,7 @@ class CharacterImportTask(TaskType[CardImportParams]):
         owner = owner_column(schema)
         rules = await db.run(lambda conn: table_rules(conn, schema, owner))
         try:
-            loaded = load_card(_folder(params) / item.key, item.key)
+            loaded = load_card(_folder(ctx, params) / item.key, item.key)
         except InvalidParameters as exc:
             raise PermanentError(f"refused: {exc}") from None
         row = row_of(schema, loaded.card, set(rules.not_null))
