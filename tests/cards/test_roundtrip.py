@@ -208,3 +208,26 @@ async def test_revert_keeps_a_row_changed_since(tmp_path: Path, site: Path) -> N
             "changed since the task inserted it: scenario"
         ]
         assert list(rows(target)) == [edited]
+
+
+async def test_the_browser_does_not_revert_an_insert_alone(tmp_path: Path, site: Path) -> None:
+    _ids, report = await export_all(tmp_path, site, "json")
+    target = empty_site(tmp_path / "target" / "dev.db")
+    async with engine(tmp_path, target, "target") as manager:
+        task = await manager.create_task(
+            "CHARACTER_IMPORT",
+            {
+                "directory": report["directory"],
+                "userId": USER_ID,
+                "files": [Path(report["files"][0]).name],
+            },
+        )
+        record = await task.wait()
+        character_id = (record.result or {})["imported"][0]["characterId"]
+        detail = await manager.service.character(character_id)
+        (entry,) = detail.history
+        outcome = await manager.service.revert_change(entry.entry_id)
+        assert outcome["reverted"] is False and "import" in outcome["reason"]
+        assert len(rows(target)) == 1
+        assert (await task.revert())["reverted"] == 1
+        assert rows(target) == {}
