@@ -58,6 +58,34 @@ def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
+def _cards_parser(commands: Any) -> None:
+    """The ``cards`` sub-command: export and import Character Cards."""
+    cards = commands.add_parser("cards", help="export or import Character Cards (V2/V3)")
+    actions = cards.add_subparsers(dest="cards_command", metavar="ACTION", required=True)
+    export = actions.add_parser("export", help="write characters as card files")
+    chosen = export.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--ids", help="character ids, comma-separated")
+    chosen.add_argument("--all", action="store_true", help="every character the filter matches")
+    export.add_argument("--search", help="with --all: in the name or description")
+    export.add_argument("--filter", help="with --all: missingAvatar, noMbti, thinDescription")
+    export.add_argument("--language", help="with --all: only this language")
+    export.add_argument("--format", choices=["v2", "v3", "json"], default="v3")
+    export.add_argument("--out", metavar="DIR", help="target folder (default: <data dir>/cards)")
+    export.add_argument("--json", action="store_true", help="print the report as JSON")
+    _common(export, suppress=True)
+    imp = actions.add_parser("import", help="import card files (.png, .json) as new characters")
+    imp.add_argument("files", nargs="+", metavar="FILE", help="card files, or one folder")
+    imp.add_argument("--user-id", help="the site user who owns the new characters")
+    imp.add_argument(
+        "--on-duplicate",
+        choices=["skip", "import"],
+        default="skip",
+        help="a name the user already has: skip the card (default) or import it anyway",
+    )
+    imp.add_argument("--json", action="store_true", help="print the finished task as JSON")
+    _common(imp, suppress=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tavern-updater-tui",
@@ -114,9 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     backup_restore.add_argument("name", help="backup file name as shown by `backups list`")
     backup_restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _common(backup_restore, suppress=True)
-    from tui_updater.commands.cards import add_cards_parser
-
-    add_cards_parser(commands, _common)
+    _cards_parser(commands)
     return parser
 
 

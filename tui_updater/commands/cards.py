@@ -30,34 +30,6 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 IMPORT_TYPE = "CHARACTER_IMPORT"
 
 
-def add_cards_parser(commands: Any, common: Any) -> None:
-    """The ``cards`` sub-command and its two actions (cli.py calls this)."""
-    cards = commands.add_parser("cards", help="export or import Character Cards (V2/V3)")
-    actions = cards.add_subparsers(dest="cards_command", metavar="ACTION", required=True)
-    export = actions.add_parser("export", help="write characters as card files")
-    chosen = export.add_mutually_exclusive_group(required=True)
-    chosen.add_argument("--ids", help="character ids, comma-separated")
-    chosen.add_argument("--all", action="store_true", help="every character the filter matches")
-    export.add_argument("--search", help="with --all: in the name or description")
-    export.add_argument("--filter", help="with --all: missingAvatar, noMbti, thinDescription")
-    export.add_argument("--language", help="with --all: only this language")
-    export.add_argument("--format", choices=["v2", "v3", "json"], default="v3")
-    export.add_argument("--out", metavar="DIR", help="target folder (default: <data dir>/cards)")
-    export.add_argument("--json", action="store_true", help="print the report as JSON")
-    common(export, suppress=True)
-    imp = actions.add_parser("import", help="import card files (.png, .json) as new characters")
-    imp.add_argument("files", nargs="+", metavar="FILE", help="card files, or one folder")
-    imp.add_argument("--user-id", help="the site user who owns the new characters")
-    imp.add_argument(
-        "--on-duplicate",
-        choices=["skip", "import"],
-        default="skip",
-        help="a name the user already has: skip the card (default) or import it anyway",
-    )
-    imp.add_argument("--json", action="store_true", help="print the finished task as JSON")
-    common(imp, suppress=True)
-
-
 def import_data(paths: list[str], user_id: str | None, on_duplicate: str) -> dict[str, Any]:
     """The task's parameters for these files (or one folder): their folder and their names."""
     given = [Path(p).expanduser().resolve() for p in paths]

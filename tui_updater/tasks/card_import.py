@@ -28,7 +28,7 @@ MAX_CARD_FILES = 10_000
 
 
 class CardImportParams(TaskParams):
-    capabilities = TaskCapabilities(short_name="Import")
+    capabilities = TaskCapabilities(short_name="IMPORT")
 
     directory: str | None = Field(
         default=None,
