@@ -155,6 +155,7 @@ async def test_import_into_an_empty_database_gives_back_the_characters(
         assert record.status is TaskStatus.COMPLETED, record.error
         result = record.result or {}
         assert result["done"] == report["exported"]
+        assert {i["name"] for i in result["imported"]} == set(rows(site))
         original, imported = rows(site), rows(target)
         assert set(imported) == set(original)
         for name, row in original.items():

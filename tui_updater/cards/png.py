@@ -18,7 +18,6 @@ from tui_updater.errors import InvalidParameters
 KEYWORD_V2, KEYWORD_V3 = "chara", "ccv3"
 MAX_CARD_FILE_BYTES = 32 * 1024 * 1024
 MAX_IMAGE_PIXELS = 8192 * 8192
-MAX_TEXT_CHUNK_BYTES = 8 * 1024 * 1024  # one decompressed text chunk (zTXt/iTXt bombs)
 PLACEHOLDER_SIZE_PX = 400
 _PLACEHOLDER_COLOUR = (96, 108, 130)
 
@@ -80,16 +79,13 @@ def read_card_chunks(data: bytes, source: str) -> dict[str, Any]:
     picture = _open_checked(data, source)
     if picture.format != "PNG":
         raise InvalidParameters(source, f"a card image must be a PNG, not {picture.format}")
-    previous = PngImagePlugin.MAX_TEXT_CHUNK
     try:
-        PngImagePlugin.MAX_TEXT_CHUNK = MAX_TEXT_CHUNK_BYTES
-        # load() reads every chunk to the end: a truncated file fails here, not later.
+        # load() reads every chunk to the end: a truncated file fails here, not later. Pillow
+        # caps a compressed text chunk's expansion and all text together (text bombs).
         picture.load()
         texts = dict(getattr(picture, "text", {}))
     except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidParameters(source, f"damaged or truncated PNG ({exc})") from None
-    finally:
-        PngImagePlugin.MAX_TEXT_CHUNK = previous
     found: dict[str, Any] = {}
     for keyword in (KEYWORD_V3, KEYWORD_V2):
         if keyword in texts:

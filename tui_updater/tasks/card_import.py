@@ -8,6 +8,7 @@ changed them since.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from pathlib import Path, PurePath
 from typing import Any, Literal
@@ -115,7 +116,7 @@ class CharacterImportTask(TaskType[CardImportParams]):
         owner = owner_column(schema)
         rules = await db.run(lambda conn: table_rules(conn, schema, owner))
         try:
-            loaded = load_card(_folder(ctx, params) / item.key, item.key)
+            loaded = await asyncio.to_thread(load_card, _folder(ctx, params) / item.key, item.key)
         except InvalidParameters as exc:
             raise PermanentError(f"refused: {exc}") from None
         row = row_of(schema, loaded.card, set(rules.not_null))
@@ -129,7 +130,10 @@ class CharacterImportTask(TaskType[CardImportParams]):
         if loaded.image is not None and schema.has("avatar"):
             settings = ctx.resources.settings
             name = avatar_file_name("card", ctx.task_id, loaded.image)
-            avatar_file = str(store_avatar(Path(settings.avatar_dir), name, loaded.image))
+            stored = await asyncio.to_thread(
+                store_avatar, Path(settings.avatar_dir), name, loaded.image
+            )
+            avatar_file = str(stored)
             values[schema.column("avatar")] = settings.characters.avatar_public_prefix + name
             if schema.has("avatarStatus"):
                 values[schema.column("avatarStatus")] = "COMPLETED"
@@ -184,7 +188,11 @@ class CharacterImportTask(TaskType[CardImportParams]):
     def summarize(self, params: CardImportParams, items: Sequence[ItemRecord]) -> dict[str, Any]:
         summary = super().summarize(params, items)
         summary["imported"] = [
-            {"file": i.key, "characterId": i.result.get("characterId"), "name": i.label}
+            {
+                "file": i.key,
+                "characterId": i.result.get("characterId"),
+                "name": i.result.get("characterName"),
+            }
             for i in items[:500]
             if i.status is ItemStatus.DONE and i.result
         ]
