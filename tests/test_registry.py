@@ -27,7 +27,9 @@ def test_builtins_and_the_originals_aliases():
         "CHARACTER_SETTINGS",
         "MBTI_ASSIGNMENT",
         "DATABASE_UPGRADE",
+        "CHARACTER_IMPORT",
     ]
+    assert registry.get("import-character-cards").name == "CHARACTER_IMPORT"
     assert registry.get("assign-mbti").name == "MBTI_ASSIGNMENT"
     assert registry.get("character_avatar").name == "CHARACTER_AVATAR"
     with pytest.raises(UnknownTaskType, match="known types: CHARACTER_AVATAR"):
@@ -51,4 +53,4 @@ def test_entry_point_types_register_and_broken_ones_do_not_stop_the_app(
     )
     registry = registry_module.default_registry()
     assert registry.get("PLUGIN_SAMPLE").title == "Plug-in sample"
-    assert "PLUGIN_SAMPLE" in registry.names() and len(registry.names()) == 5
+    assert "PLUGIN_SAMPLE" in registry.names() and len(registry.names()) == 6

@@ -15,8 +15,11 @@ EPILOG = """\
 commands:
   run TYPE [--priority P] [--data JSON] [--json]   run one task to the end (cron, scripts)
   backups list | backups restore NAME              list or restore database backups
+  cards export --ids A,B|--all [--format v2|v3|json] [--out DIR]   Character Card files
+  cards import FILE…|DIR [--user-id ID] [--on-duplicate skip|import]  cards as new characters
 
-task types: CHARACTER_AVATAR, CHARACTER_SETTINGS, MBTI_ASSIGNMENT, DATABASE_UPGRADE
+task types: CHARACTER_AVATAR, CHARACTER_SETTINGS, MBTI_ASSIGNMENT, DATABASE_UPGRADE,
+  CHARACTER_IMPORT
 environment: TAVERN_DB, NEWAPI_BASE_URL, NEWAPI_KEY (or NEWAPI_API_KEY, OPENAI_BASE_URL,
   OPENAI_API_KEY), DEFAULT_MODEL (image model), CHAT_MODEL, TAVERN_UPDATER_TOKEN, DEBUG=1
 exit codes: 0 completed, 1 task failed or cancelled, 2 bad input
@@ -53,6 +56,34 @@ def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     group.add_argument(
         "--log-level", choices=["debug", "info", "warning", "error"], default=default
     )
+
+
+def _cards_parser(commands: Any) -> None:
+    """The ``cards`` sub-command: export and import Character Cards."""
+    cards = commands.add_parser("cards", help="export or import Character Cards (V2/V3)")
+    actions = cards.add_subparsers(dest="cards_command", metavar="ACTION", required=True)
+    export = actions.add_parser("export", help="write characters as card files")
+    chosen = export.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--ids", help="character ids, comma-separated")
+    chosen.add_argument("--all", action="store_true", help="every character the filter matches")
+    export.add_argument("--search", help="with --all: in the name or description")
+    export.add_argument("--filter", help="with --all: missingAvatar, noMbti, thinDescription")
+    export.add_argument("--language", help="with --all: only this language")
+    export.add_argument("--format", choices=["v2", "v3", "json"], default="v3")
+    export.add_argument("--out", metavar="DIR", help="target folder (default: <data dir>/cards)")
+    export.add_argument("--json", action="store_true", help="print the report as JSON")
+    _common(export, suppress=True)
+    imp = actions.add_parser("import", help="import card files (.png, .json) as new characters")
+    imp.add_argument("files", nargs="+", metavar="FILE", help="card files, or one folder")
+    imp.add_argument("--user-id", help="the site user who owns the new characters")
+    imp.add_argument(
+        "--on-duplicate",
+        choices=["skip", "import"],
+        default="skip",
+        help="a name the user already has: skip the card (default) or import it anyway",
+    )
+    imp.add_argument("--json", action="store_true", help="print the finished task as JSON")
+    _common(imp, suppress=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     backup_restore.add_argument("name", help="backup file name as shown by `backups list`")
     backup_restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _common(backup_restore, suppress=True)
+    _cards_parser(commands)
     return parser
 
 
@@ -173,6 +205,10 @@ def main(argv: Sequence[str]) -> int:
         from tui_updater.commands.backups import backups_command
 
         return backups_command(settings, args)
+    if args.command == "cards":
+        from tui_updater.commands.cards import cards_command
+
+        return cards_command(settings, args)
     if args.serve and args.connect:
         print("error: --serve and --connect cannot be used together", file=sys.stderr)
         return EXIT_BAD_INPUT

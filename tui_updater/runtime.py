@@ -110,6 +110,7 @@ class Runtime:
     async def _open_owned(
         cls, settings: Settings, *, clock: Clock | None, synchronous: str
     ) -> Runtime:
+        from tui_updater.cards.service import CardExporter
         from tui_updater.characters.browse import CharacterBrowser
         from tui_updater.characters.db import CharacterDb
         from tui_updater.characters.demo import ensure_demo_db
@@ -158,6 +159,7 @@ class Runtime:
                 browser=CharacterBrowser(characters, changes=store, avatar_dir=settings.avatar_dir),
                 db_path=settings.db_path,
                 gateway_state=getattr(provider, "gateway_state", None),
+                cards=CardExporter(characters, settings.avatar_dir, settings.data_dir / "cards"),
             )
             await engine.start()
         except BaseException:

@@ -376,3 +376,17 @@ class TestReviewContract:
         with pytest.raises(InvalidParameters) as strict:
             await service.submit("CHARACTER_SETTINGS", {"review": "yes"})
         assert strict.value.field == "review"
+
+    async def test_export_cards_reports_the_files(self, service: UpdaterService) -> None:
+        page = await service.list_characters(CharacterQuery(limit=2))
+        ids = [row.character_id for row in page.rows]
+        report = await service.export_cards([*ids, "no-such-character"], "v3", "contract")
+        assert report["exported"] == 2 and len(report["files"]) == 2
+        assert report["directory"].endswith("cards/contract")
+        assert all(f.endswith(".png") for f in report["files"])
+        assert report["unknownIds"] == ["no-such-character"]
+        as_json = await service.export_cards(ids[:1], "json")
+        assert as_json["files"][0].endswith(".json")
+        with pytest.raises(InvalidParameters) as bad:
+            await service.export_cards(ids, "v4")
+        assert bad.value.field == "format"

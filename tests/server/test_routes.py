@@ -210,6 +210,7 @@ async def test_status_types_backups_summary_openapi(api: httpx.AsyncClient) -> N
         "CHARACTER_SETTINGS",
         "MBTI_ASSIGNMENT",
         "DATABASE_UPGRADE",
+        "CHARACTER_IMPORT",
     }
     assert all("properties" in t["options"] for t in types)
     preview = await api.post("/api/tasks/preview", json={"type": "MBTI_ASSIGNMENT", "data": {}})

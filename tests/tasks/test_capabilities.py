@@ -16,6 +16,7 @@ def test_every_built_in_type_declares_a_short_name_and_only_the_upgrade_is_destr
         "CHARACTER_SETTINGS": "SETTINGS",
         "MBTI_ASSIGNMENT": "MBTI",
         "DATABASE_UPGRADE": "UPGRADE",
+        "CHARACTER_IMPORT": "IMPORT",
     }
     assert [n for n, c in declared.items() if c.destructive] == ["DATABASE_UPGRADE"]
     assert [n for n, c in declared.items() if c.makes_backups] == ["DATABASE_UPGRADE"]

@@ -3,6 +3,7 @@ pages the database (same filters, search, sort and tie-break; tests/contract che
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from tui_updater.core.changes import ChangeQuery, TaskChange, TaskChangePage
@@ -88,6 +89,23 @@ class FakeCharacters:
             raise CharacterNotFound(f"no character with id {character_id!r}")
         history = [e for e in reversed(self.journal) if self._owner[e.entry_id] == row["id"]]
         return CharacterDetail(row["id"], row["name"], dict(row), None, tuple(history))
+
+    def export(self, ids: Sequence[str], fmt: str, directory: str | None) -> dict[str, Any]:
+        """What an export reports (no files are written by the fake)."""
+        if fmt not in ("v2", "v3", "json"):
+            raise InvalidParameters("format", f"{fmt!r} is not one of v2, v3, json")
+        if not ids:
+            raise InvalidParameters("ids", "no characters to export")
+        folder = f"/fake/data/cards/{directory}" if directory else "/fake/data/cards"
+        known = [key for key in ids if key in self.by_id]
+        suffix = ".json" if fmt == "json" else ".png"
+        return {
+            "format": fmt,
+            "directory": folder,
+            "files": [f"{folder}/{self.by_id[key]['name']}-{key}{suffix}" for key in known],
+            "exported": len(known),
+            "unknownIds": [key for key in ids if key not in self.by_id],
+        }
 
     def revert_change(self, entry_id: int) -> dict[str, Any]:
         found = [(n, e) for n, e in enumerate(self.journal) if e.entry_id == entry_id]

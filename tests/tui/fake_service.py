@@ -517,6 +517,12 @@ class FakeService:
         self.calls.append(("revert_change", entry_id))
         return self.characters.revert_change(entry_id)
 
+    async def export_cards(
+        self, ids: Sequence[str], fmt: str = "v3", directory: str | None = None
+    ) -> dict[str, Any]:
+        self.calls.append(("export_cards", (tuple(ids), fmt, directory)))
+        return self.characters.export(ids, fmt, directory)
+
     async def character_ids(self, query: CharacterQuery) -> list[str]:
         self.calls.append(("character_ids", query))
         return self.characters.ids(query)

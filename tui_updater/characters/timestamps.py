@@ -72,11 +72,14 @@ def _empty_column(declared: str, ms: str) -> str:
     return _iso("'2026-12-01T12:05:12.807+00:00'", ms)
 
 
-def stamp_expression(schema: CharacterSchema) -> str:
-    """The SQL value for the updated-at column in an UPDATE of ``schema``'s table, with one
-    ``?`` (the write's instant in epoch ms) — the format follows the rule above."""
-    column = schema.column("updatedAt")
-    current = f"{schema.qtable}.{quote(column)}"
+def stamp_expression(
+    schema: CharacterSchema, *, logical: str = "updatedAt", insert: bool = False
+) -> str:
+    """The SQL value for a timestamp column (updated-at unless ``logical`` says otherwise) in an
+    UPDATE of ``schema``'s table, or in an INSERT's VALUES with ``insert`` (no current value:
+    rules 3 and 4), with one ``?`` (the write's instant in epoch ms) — the rule above."""
+    column = schema.column(logical)
+    current = "NULL" if insert else f"{schema.qtable}.{quote(column)}"
     newest = (
         f"(SELECT nb.{quote(column)} FROM {schema.qtable} AS nb "
         f"WHERE nb.{quote(column)} IS NOT NULL ORDER BY nb.rowid DESC LIMIT 1)"

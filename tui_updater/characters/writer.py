@@ -420,6 +420,8 @@ class CharacterWriter:
         """Undo one applied entry if its cell still holds the value it wrote (compare-and-set);
         None when undone, else why not. The journal records the outcome either way."""
         db = self._db
+        if entry.inserted_row:  # the whole row: only its import task's revert may delete it
+            return "an imported character: revert the task that imported it"
         if entry.state is not JournalState.APPLIED or entry.entry_id is None:
             return f"this change is {entry.state.value}, not applied"
         schema = db.schema

@@ -9,6 +9,9 @@ from typing import Protocol
 from tui_updater.core.record import Record
 
 SqlValue = None | int | float | str | bytes
+# The ``column`` of an entry that inserted a whole row: its new_value is the row's content as
+# JSON (real column → value), which revert compares before deleting the row.
+ROW_INSERTED = "*row"
 
 
 class JournalState(enum.StrEnum):
@@ -34,6 +37,11 @@ class JournalEntry(Record):
     updated_before: SqlValue = None
     updated_to: SqlValue = None
     file_path: str | None = None  # a file the tool created for this change (an avatar image)
+
+    @property
+    def inserted_row(self) -> bool:
+        """Whether this entry inserted a row (rather than changed one cell)."""
+        return self.column == ROW_INSERTED
 
 
 class Journal(Protocol):

@@ -453,6 +453,12 @@ class UpdaterService(Protocol):
     async def character(self, character_id: str) -> CharacterDetail:
         """One character with its journal history; InvalidParameters(characterId) if unknown."""
 
+    async def export_cards(
+        self, ids: Sequence[str], fmt: str = "v3", directory: str | None = None
+    ) -> dict[str, Any]:
+        """Write these characters as card files (``fmt``: v2, v3 or json) into ``directory``
+        (relative: under the data dir's ``cards/``); report the files written."""
+
     async def revert_change(self, entry_id: int) -> dict[str, Any]:
         """Undo one applied change if the cell still holds what it wrote (compare-and-set):
         ``{"entryId", "reverted", "reason"}``; InvalidParameters(entryId) if unknown."""

@@ -51,6 +51,12 @@ class BrowsePort(Protocol):
     async def revert_change(self, entry_id: int) -> dict[str, Any]: ...
 
 
+class CardsPort(Protocol):
+    async def export(
+        self, ids: Sequence[str], fmt: str, directory: str | None
+    ) -> dict[str, Any]: ...
+
+
 class LocalService:
     """Implements core.service.UpdaterService for an engine running in this process."""
 
@@ -64,6 +70,7 @@ class LocalService:
         db_path: Path,
         browser: BrowsePort | None = None,
         gateway_state: Callable[[], dict[str, Any]] | None = None,
+        cards: CardsPort | None = None,
     ):
         self.engine = engine
         self._gateway_state = gateway_state
@@ -73,6 +80,7 @@ class LocalService:
         self._browser = browser
         self._db_path = db_path
         self._proposals = ProposalDesk(engine)
+        self._cards = cards
 
     async def info(self) -> ServiceInfo:
         return self._info
@@ -293,6 +301,18 @@ class LocalService:
         self, task_id: str, proposal_id: int, changes: Mapping[str, Any]
     ) -> ProposalView:
         return await self._proposals.edit(task_id, proposal_id, changes)
+
+    async def export_cards(
+        self, ids: Sequence[str], fmt: str = "v3", directory: str | None = None
+    ) -> dict[str, Any]:
+        if self._cards is None:
+            raise InvalidParameters("ids", "no character database is open")
+        report = await self._cards.export(list(ids), fmt, directory)
+        self.engine.log(
+            "INFO",
+            f"exported {report['exported']} character cards ({fmt}) to {report['directory']}",
+        )
+        return report
 
     def subscribe(self) -> BusSubscription:
         return self.engine.bus.subscribe()

@@ -165,3 +165,26 @@ def check_schema(schema: dict[str, Any], data: dict[str, Any]) -> None:
     elif not path and error.validator == "required":
         path = [name for name in error.validator_value if name not in data][:1]
     raise invalid_field(".".join(path) or "data", message)
+
+
+# POST /api/characters/export (the route checks it; OpenAPI publishes it).
+EXPORT_BODY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["ids"],
+    "additionalProperties": False,
+    "properties": {
+        "ids": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 10000,
+            "items": {"type": "string", "minLength": 1, "maxLength": 200},
+        },
+        "format": {"type": "string", "enum": ["v2", "v3", "json"], "default": "v3"},
+        "directory": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255,
+            "description": "a folder under the server's data dir cards/ (relative)",
+        },
+    },
+}

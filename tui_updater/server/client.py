@@ -377,6 +377,15 @@ class RemoteService:
         outcome: dict[str, Any] = await self._call("POST", f"/api/journal/{int(entry_id)}/revert")
         return outcome
 
+    async def export_cards(
+        self, ids: Sequence[str], fmt: str = "v3", directory: str | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"ids": [str(key) for key in ids], "format": fmt}
+        if directory:
+            body["directory"] = directory
+        report: dict[str, Any] = await self._call("POST", "/api/characters/export", json=body)
+        return report
+
     async def character_ids(self, query: CharacterQuery) -> list[str]:
         params = self._character_params(query)
         params.update(limit=None, offset=None)

@@ -20,7 +20,7 @@ from tui_updater.core.service import (
     MAX_CHARACTER_PAGE,
     TaskTypeInfo,
 )
-from tui_updater.server.bodies import PRIORITY_NAMES
+from tui_updater.server.bodies import EXPORT_BODY_SCHEMA, PRIORITY_NAMES
 from tui_updater.server.review_routes import (
     ONE_PROPOSAL_PATHS,
     PROPOSAL_ID_PATTERN,
@@ -463,6 +463,8 @@ def _operation(
         body, required = REVIEW_BODIES[(method, path)]
     elif method == "PATCH":
         body = PATCH_BODY_SCHEMA
+    elif path == "/api/characters/export":
+        body = EXPORT_BODY_SCHEMA
     elif path.startswith("/api/tasks/bulk/"):
         body, required = BULK_BODY_SCHEMA, False
     if body is not None:

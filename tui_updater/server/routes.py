@@ -11,7 +11,7 @@ import resource
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
@@ -35,6 +35,7 @@ from tui_updater.core.service import (
 )
 from tui_updater.errors import UnknownTaskType
 from tui_updater.server.bodies import (
+    EXPORT_BODY_SCHEMA,
     check_schema,
     priority_field,
     query_choice,
@@ -419,6 +420,24 @@ async def revert_change(request: Request) -> Response:
     return JSONResponse(await _ctx(request).service.revert_change(int(raw)))
 
 
+async def export_cards(request: Request) -> Response:
+    ctx = _ctx(request)
+    body = await read_object(request, ctx.max_body_bytes, required=True)
+    check_schema(EXPORT_BODY_SCHEMA, body)
+    directory = body.get("directory")
+    if directory is not None:
+        parts = PurePath(directory).parts
+        if PurePath(directory).is_absolute() or ".." in parts or "\x00" in directory:
+            raise invalid_field(
+                "directory",
+                "over the network cards go only under the data dir's cards/: give a relative name",
+                status_code=403,
+                code="forbidden_path",
+            )
+    report = await ctx.service.export_cards(body["ids"], body.get("format", "v3"), directory)
+    return JSONResponse(report)
+
+
 Handler = Callable[[Request], Awaitable[Response]]
 API_ROUTES: list[tuple[str, str, Handler, str]] = [
     # (method, path, handler, summary) — the OpenAPI document is built from this table.
@@ -494,6 +513,12 @@ API_ROUTES: list[tuple[str, str, Handler, str]] = [
         "/api/characters/{character_id}",
         get_character,
         "One character: every column, its avatar file, its history from the journal",
+    ),
+    (
+        "POST",
+        "/api/characters/export",
+        export_cards,
+        "Write characters as Character Card files (v2/v3 PNG, JSON) {ids, format, directory}",
     ),
     (
         "POST",

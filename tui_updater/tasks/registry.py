@@ -49,6 +49,7 @@ class TaskTypeRegistry:
 def default_registry(*, load_entry_points: bool = True) -> TaskTypeRegistry:
     """The built-in types, then third-party ones found through entry points."""
     from tui_updater.tasks.avatar import CharacterAvatarTask
+    from tui_updater.tasks.card_import import CharacterImportTask
     from tui_updater.tasks.mbti import MbtiAssignmentTask
     from tui_updater.tasks.settings import CharacterSettingsTask
     from tui_updater.tasks.upgrade import DatabaseUpgradeTask
@@ -58,6 +59,7 @@ def default_registry(*, load_entry_points: bool = True) -> TaskTypeRegistry:
     registry.register(CharacterSettingsTask(), "generate-character-settings", "character-settings")
     registry.register(MbtiAssignmentTask(), "assign-mbti", "mbti-assignment")
     registry.register(DatabaseUpgradeTask(), "database-upgrade", "upgrade-database")
+    registry.register(CharacterImportTask(), "import-character-cards", "character-import")
     if load_entry_points:
         for entry in entry_points(group=ENTRY_POINT_GROUP):
             try:

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Input, Static
 
 from tui_updater.core.service import CharacterPage, CharacterQuery, CharacterRow, UpdaterService
 from tui_updater.errors import TavernError
+from tui_updater.tui.screens.card_export import CardExportDialog
 from tui_updater.tui.widgets.character_summary import (
     avatar_status,
     mbti_distribution,
@@ -84,6 +85,7 @@ class CharactersScreen(Screen[None]):
         Binding("asterisk", "mark_all", "Mark all", show=True),
         Binding("t", "task_for_marked", "Task: marked"),
         Binding("T", "task_for_filter", "Task: filter"),
+        Binding("x", "export_cards", "Export cards"),
         Binding("1", "toggle_filter('missingAvatar')", "No avatar", show=False),
         Binding("2", "toggle_filter('noMbti')", "No MBTI", show=False),
         Binding("3", "toggle_filter('thinDescription')", "Thin", show=False),
@@ -338,6 +340,27 @@ class CharactersScreen(Screen[None]):
             self.notify("the filter matches no character")
             return
         self.post_message(self.TaskRequested(self._task_type(), ids))
+
+    @work(exclusive=True, group="characters-marks", exit_on_error=False)
+    async def action_export_cards(self) -> None:
+        """Export the marked characters, or every one the filter matches when none is marked."""
+        ids, what = list(self.marked), "marked characters"
+        if not ids:
+            try:
+                ids = await self.service.character_ids(self.query_state)
+            except TavernError as exc:
+                self.notify(f"cannot list the filter's characters: {exc}", severity="error")
+                return
+            what = "characters of the filter"
+        if not ids:
+            self.notify("nothing to export: the filter matches no character")
+            return
+
+        def exported(report: dict[str, Any] | None) -> None:
+            if report is not None:
+                self.notify(f"exported {report['exported']:,} cards to {report['directory']}")
+
+        self.app.push_screen(CardExportDialog(self.service, ids, what), exported)
 
     @on(DataTable.RowSelected, "#characters-table")
     def _chosen(self, event: DataTable.RowSelected) -> None:
