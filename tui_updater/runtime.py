@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 from tui_updater import __version__
 from tui_updater.config import Settings, ensure_dirs
 from tui_updater.core.service import ServiceInfo
-from tui_updater.engine.clock import Clock
+from tui_updater.engine.clock import Clock, RealClock, WallClock
 from tui_updater.engine.engine import Engine
+from tui_updater.engine.schedules import Scheduler
 from tui_updater.engine.service import LocalService
 from tui_updater.errors import ConfigError
 from tui_updater.tasks.resources import TaskResources
@@ -72,6 +73,7 @@ class Runtime:
     service: LocalService
     resources: TaskResources
     store: Any
+    scheduler: Scheduler | None = None
     owner: OwnerLock | None = None
     control: RunningServer | None = None
 
@@ -149,6 +151,10 @@ class Runtime:
                 clock=clock,
                 database=await BoundDatabase.of(characters),
             )
+            # Only the state dir's owner gets here, so only it fires schedules.
+            scheduler = Scheduler(
+                engine, store, clock if isinstance(clock, WallClock) else RealClock()
+            )
             service = LocalService(
                 engine,
                 service_info(settings, provider),
@@ -157,8 +163,10 @@ class Runtime:
                 browser=CharacterBrowser(characters, changes=store, avatar_dir=settings.avatar_dir),
                 db_path=settings.db_path,
                 gateway_state=getattr(provider, "gateway_state", None),
+                scheduler=scheduler,
             )
             await engine.start()
+            scheduler.start()
         except BaseException:
             if characters is not None:
                 await characters.close()
@@ -166,12 +174,15 @@ class Runtime:
                 await provider.aclose()
             await store.close()
             raise
-        return cls(settings, engine, service, resources, store)
+        return cls(settings, engine, service, resources, store, scheduler)
 
     async def close(self) -> None:
         if self.control is not None:
             with contextlib.suppress(Exception):
                 await _stop_control(self.control)
+        if self.scheduler is not None:
+            with contextlib.suppress(Exception):
+                await self.scheduler.stop()
         with contextlib.suppress(Exception):
             await self.engine.stop()
         with contextlib.suppress(Exception):

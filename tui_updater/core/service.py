@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from pydantic import ConfigDict, computed_field
 
+from tui_updater.core.budget import Estimate
 from tui_updater.core.events import Event
 from tui_updater.core.models import (
     BackupInfo,
@@ -17,6 +18,7 @@ from tui_updater.core.models import (
     TaskStatus,
 )
 from tui_updater.core.record import Record, json_key
+from tui_updater.core.schedules import ScheduleRecord
 from tui_updater.errors import InvalidParameters, TavernError
 
 # Fields a task list can be sorted by: JSON name → TaskRecord attribute (which is also its column
@@ -409,7 +411,8 @@ class UpdaterService(Protocol):
 
     async def cancel(self, task_id: str) -> TaskRecord: ...
 
-    async def retry(self, task_id: str) -> TaskRecord: ...
+    async def retry(self, task_id: str, data: Mapping[str, Any] | None = None) -> TaskRecord:
+        """Rerun a FAILED/CANCELLED task; ``data`` overrides parameters (a new budget)."""
 
     async def revert(self, task_id: str) -> dict[str, Any]: ...
 
@@ -437,5 +440,18 @@ class UpdaterService(Protocol):
     async def revert_change(self, entry_id: int) -> dict[str, Any]:
         """Undo one applied change if the cell still holds what it wrote (compare-and-set):
         ``{"entryId", "reverted", "reason"}``; InvalidParameters(entryId) if unknown."""
+
+    async def estimate(self, type_name: str, data: Mapping[str, Any]) -> Estimate:
+        """Candidates × measured tokens per item for the type (past tasks, else the default)."""
+
+    async def list_schedules(self) -> list[ScheduleRecord]: ...
+
+    async def add_schedule(self, body: Mapping[str, Any]) -> ScheduleRecord:
+        """A new schedule from its JSON (ScheduleSpec); InvalidParameters naming the field."""
+
+    async def update_schedule(self, schedule_id: str, body: Mapping[str, Any]) -> ScheduleRecord:
+        """Enable/disable, rename, retrigger (ScheduleChange); ScheduleNotFound if unknown."""
+
+    async def remove_schedule(self, schedule_id: str) -> None: ...
 
     def subscribe(self) -> Subscription: ...

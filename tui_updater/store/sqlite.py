@@ -30,6 +30,7 @@ from tui_updater.core.service import SORT_ATTRIBUTES
 from tui_updater.core.store import ClaimRequest
 from tui_updater.errors import ConfigError
 from tui_updater.store.rows import Rows
+from tui_updater.store.schedules import ScheduleRows
 from tui_updater.store.schema import migrate
 
 T = TypeVar("T")
@@ -70,7 +71,7 @@ def _log_failure(future: asyncio.Future[list[int]]) -> None:
         logger.warning("a queued journal update was not written: %s", future.exception())
 
 
-class SqliteTaskStore:
+class SqliteTaskStore(ScheduleRows):
     """The engine's durable state in one SQLite file."""
 
     def __init__(self, path: Path, *, synchronous: str = "FULL"):

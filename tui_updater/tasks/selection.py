@@ -48,6 +48,15 @@ class CharacterTaskParams(TaskParams):
         max_length=MAX_IDS,
         description="Only these characters (ids as numbers or strings); all when absent",
     )
+    # A budget: the task stops before the request that would pass it (finished items kept).
+    maxTokens: int | None = Field(
+        default=None, ge=1, description="Stop before the request that would pass this many tokens"
+    )
+    maxCost: float | None = Field(
+        default=None,
+        gt=0,
+        description="Stop before the request that would pass this cost (provider.prices)",
+    )
 
     @field_validator("characterIds", mode="before")
     @classmethod
@@ -131,6 +140,23 @@ async def select_items(
     else:
         rows = await db.select_candidates(kind, overwrite=overwrite, fields=fields)
     return [ItemSpec(key=key, label=name) for key, name in rows]
+
+
+async def count_items(
+    ctx: TaskContext,
+    kind: CandidateKind,
+    ids: Sequence[str] | None,
+    *,
+    overwrite: bool,
+    fields: Sequence[str] = (),
+) -> int:
+    """How many items ``select_items`` would give, as a COUNT in the database (a watch rule's
+    check), not a load of every candidate."""
+    db = characters_of(ctx)
+    db.needs_sql(kind, overwrite=overwrite, fields=fields)  # raises MissingColumn early
+    if ids:
+        return len(await db.labels(ids))
+    return await db.count_candidates(kind, overwrite=overwrite, fields=fields)
 
 
 async def load_character(ctx: TaskContext, key: str) -> dict[str, Any]:
