@@ -47,6 +47,8 @@ class Scheduler:
         self._changed = asyncio.Event()
         self._cycled = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
+        self._on_clock = False  # the loop sleeps on the clock
+        self._poked = False  # and a change has cancelled that sleep
 
     # --- life cycle -----------------------------------------------------------------------------
 
@@ -55,6 +57,7 @@ class Scheduler:
 
     async def stop(self) -> None:
         if self._loop_task is not None:
+            self._poked = False  # this cancel is for real
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
@@ -79,16 +82,33 @@ class Scheduler:
             await self._sleep_until(wake_ms)
 
     async def _sleep_until(self, wake_ms: int | None) -> None:
-        """Sleep on the clock until ``wake_ms`` or until a schedule is added or changed."""
-        waits: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._changed.wait())}
-        if wake_ms is not None:
-            delay_s = max(0.0, (wake_ms - self.clock.wall_ms()) / 1000)
-            waits.add(asyncio.ensure_future(self.clock.sleep(delay_s)))
+        """Sleep on the clock until ``wake_ms``, or until a schedule is added or changed.
+
+        The clock's sleep is awaited by the loop itself (a fake clock registers the deadline at
+        once); a change interrupts it by cancelling the loop, which takes the cancel back."""
+        if self._changed.is_set():
+            return
+        if wake_ms is None:
+            await self._changed.wait()
+            return
+        self._on_clock = True
         try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            await self.clock.sleep(max(0.0, (wake_ms - self.clock.wall_ms()) / 1000))
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if not self._poked or current is None or current.cancelling() > 1:
+                raise
+            current.uncancel()
         finally:
-            for waiting in waits:
-                waiting.cancel()
+            self._on_clock = False
+            self._poked = False
+
+    def _poke(self) -> None:
+        """A schedule changed: look again now."""
+        self._changed.set()
+        if self._on_clock and not self._poked and self._loop_task is not None:
+            self._poked = True
+            self._loop_task.cancel()
 
     # --- firing ---------------------------------------------------------------------------------
 
@@ -196,7 +216,7 @@ class Scheduler:
         schedule = schedule.evolve(next_run_ms=_first_run(schedule, self.clock.wall_ms()))
         await self.store.save_schedule(schedule)
         self.engine.log("INFO", f"schedule added: {_label(schedule)} ({schedule.trigger_text})")
-        self._changed.set()
+        self._poke()
         return schedule
 
     def _checked_data(self, type_name: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -230,14 +250,14 @@ class Scheduler:
         await self.store.save_schedule(schedule)
         state = "enabled" if schedule.enabled else "disabled"
         self.engine.log("INFO", f"schedule changed: {_label(schedule)} ({state})")
-        self._changed.set()
+        self._poke()
         return schedule
 
     async def remove(self, schedule_id: str) -> None:
         schedule = await self.get(schedule_id)
         await self.store.delete_schedule(schedule_id)
         self.engine.log("INFO", f"schedule removed: {_label(schedule)}")
-        self._changed.set()
+        self._poke()
 
 
 def _first_run(schedule: ScheduleRecord, now: int) -> int:
