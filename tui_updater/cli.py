@@ -1,4 +1,5 @@
-"""Command-line parsing: modes (dashboard, --serve, --connect) and the run / backups commands."""
+"""Command-line parsing: modes (dashboard, --serve, --connect) and the run / backups / schedules
+commands."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ EPILOG = """\
 commands:
   run TYPE [--priority P] [--data JSON] [--json]   run one task to the end (cron, scripts)
   backups list | backups restore NAME              list or restore database backups
+  schedules add TYPE (--cron EXPR | --every MIN)   add a schedule / watch rule
+  schedules list | remove ID | enable ID | disable ID
 
 task types: CHARACTER_AVATAR, CHARACTER_SETTINGS, MBTI_ASSIGNMENT, DATABASE_UPGRADE
 environment: TAVERN_DB, NEWAPI_BASE_URL, NEWAPI_KEY (or NEWAPI_API_KEY, OPENAI_BASE_URL,
@@ -111,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     backup_restore.add_argument("name", help="backup file name as shown by `backups list`")
     backup_restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _common(backup_restore, suppress=True)
+
+    from tui_updater.commands.schedules import add_parser
+
+    add_parser(commands, lambda sub: _common(sub, suppress=True))
     return parser
 
 
@@ -140,6 +147,10 @@ def main(argv: Sequence[str]) -> int:
         return run_command(
             settings, args.type, data=args.data, priority=args.priority, as_json=args.json
         )
+    if args.command == "schedules":
+        from tui_updater.commands.schedules import schedules_command
+
+        return schedules_command(settings, args)
     if args.command == "backups":
         from tui_updater.commands.backups import backups_command
 

@@ -64,6 +64,11 @@ def service_info(settings: Settings, provider: Any) -> ServiceInfo:
     return info
 
 
+# Commands that own the state dir only for a moment keep schedules but never fire them: a rule
+# fires in the dashboard or --serve that keeps running (and the next one to start).
+ONE_SHOT_MODES = ("run", "schedules")
+
+
 @dataclass
 class Runtime:
     """Everything one process runs, opened and closed together."""
@@ -99,6 +104,8 @@ class Runtime:
             owner.release()
             raise
         runtime.owner = owner
+        if mode not in ONE_SHOT_MODES and runtime.scheduler is not None:
+            runtime.scheduler.start()
         if control:
             try:
                 runtime.control = await _serve_control(runtime, owner)
@@ -166,7 +173,6 @@ class Runtime:
                 scheduler=scheduler,
             )
             await engine.start()
-            scheduler.start()
         except BaseException:
             if characters is not None:
                 await characters.close()
