@@ -54,6 +54,13 @@ KEYS: tuple[KeySpec, ...] = (
         "c", "characters", "Chars", "Characters: browse, search, mark; missing fields and MBTI"
     ),
     KeySpec("b", "backups", "Backups", "Database backups: list and restore"),
+    KeySpec(
+        "t",
+        "schedules",
+        "Schedules",
+        "Schedules and watch rules: list, on/off, remove (ctrl+t in the form adds one)",
+        show=False,
+    ),
     KeySpec("question_mark", "help", "Help", "This help: every key"),
     KeySpec("q", "quit", "Quit", "Quit (running tasks resume on the next start)"),
 )
@@ -62,6 +69,7 @@ EXTRA_HELP: tuple[tuple[str, str], ...] = (
     ("ctrl+p", "Command palette: every action by name"),
     ("esc", "Leave a form, screen or filter"),
     ("ctrl+s", "Submit the new-task form"),
+    ("ctrl+t", "Schedule the new-task form's task: a cron or 'every N' trigger"),
     ("tab / shift+tab", "Next / previous field or pane"),
     ("↑ ↓ pgup pgdn", "Move in the queue"),
 )
