@@ -101,7 +101,7 @@ class SchedulesScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,t", "app.pop_screen", "Close"),
         Binding("n", "app.new_task", "New (ctrl+t in the form)"),
-        Binding("e", "toggle", "On/off"),
+        Binding("e", "toggle_enabled", "On/off"),
         Binding("delete,x", "remove", "Remove"),
         Binding("f5,ctrl+r", "reload", "Reload"),
     ]
@@ -179,7 +179,7 @@ class SchedulesScreen(Screen[None]):
         row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
         return next((s for s in self.schedules if s.schedule_id == row_key.value), None)
 
-    def action_toggle(self) -> None:
+    def action_toggle_enabled(self) -> None:
         schedule = self.selected
         if schedule is None:
             self.notify("no schedule selected", severity="warning")
