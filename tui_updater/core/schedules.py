@@ -131,6 +131,18 @@ class ScheduleRecord(Record):
         day_start = now_ms - now_ms % DAY_MS
         return [tid for tid, at in self.created_tasks.items() if int(at) >= day_start]
 
+    def with_run_of(self, fired: ScheduleRecord, *, changed: bool) -> ScheduleRecord:
+        """This record with what a check (``fired``, made from an earlier copy) did; when this
+        copy was ``changed`` meanwhile, its own next run stands."""
+        return self.evolve(
+            last_run_ms=fired.last_run_ms,
+            next_run_ms=self.next_run_ms if changed else fired.next_run_ms,
+            last_task_id=fired.last_task_id,
+            message=fired.message,
+            tasks_created=fired.tasks_created,
+            created_tasks=fired.created_tasks,
+        )
+
     def with_created(self, task_id: str, at_ms: int) -> ScheduleRecord:
         kept = dict(list(self.created_tasks.items())[-(MAX_CREATED_KEPT - 1) :])
         kept[task_id] = at_ms

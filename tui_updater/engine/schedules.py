@@ -123,8 +123,13 @@ class Scheduler:
                 schedule = schedule.evolve(next_run_ms=_first_run(schedule, now))
                 await self.store.save_schedule(schedule)
             if schedule.next_run_ms is not None and schedule.next_run_ms <= now:
-                schedule = await self._fire(schedule, now)
-                await self.store.save_schedule(schedule.evolve(updated_at_ms=now_ms()))
+                fired = await self._fire(schedule, now)
+                # Changed or removed meanwhile (a PATCH while the check ran): keep that change.
+                current = await self.store.get_schedule(schedule.schedule_id)
+                if current is None:
+                    continue
+                schedule = current.with_run_of(fired, changed=current != schedule)
+                await self.store.save_schedule(schedule)
             if schedule.next_run_ms is not None:
                 wake = schedule.next_run_ms if wake is None else min(wake, schedule.next_run_ms)
         return wake
