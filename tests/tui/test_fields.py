@@ -44,6 +44,8 @@ def kinds(params: type[TaskParams]) -> dict[str, str]:
 def test_kinds_follow_the_schema() -> None:
     assert kinds(SettingsParams) == {
         "characterIds": "list",
+        "maxTokens": "int",  # a budget: every character task may carry one
+        "maxCost": "number",
         "updateFields": "choices",
         "overwrite": "bool",
         "batchSize": "int",
