@@ -93,6 +93,15 @@ async def test_through_the_owner_cli_and_rest(tmp_path: Path):
             with pytest.raises(InvalidParameters) as refused:
                 await remote.update_schedule(schedule.schedule_id, {"maxCost": -1})
             assert refused.value.field == "maxCost"
+            # Its tasks are created by the engine later: a path is confined now, as for a create.
+            outside = {"migrationScript": "/etc/passwd"}
+            with pytest.raises(InvalidParameters) as refused:
+                await remote.add_schedule(
+                    {"type": "DATABASE_UPGRADE", "everyMinutes": 5, "data": outside}
+                )
+            assert refused.value.field == "migrationScript"
+            with pytest.raises(InvalidParameters):
+                await remote.estimate("DATABASE_UPGRADE", outside)
             estimate = await remote.estimate("MBTI_ASSIGNMENT", {})
             assert estimate.candidates == await owner.service.preview("MBTI_ASSIGNMENT", {})
             assert estimate.tokens == estimate.candidates * estimate.tokens_per_item

@@ -19,6 +19,8 @@ from tui_updater.core.record import Record
 from tui_updater.errors import InvalidParameters
 
 MAX_EVERY_MINUTES = 7 * 24 * 60
+MAX_BUDGET_TOKENS = 10**12  # far above any day's spend; keeps the value an SQLite integer
+MAX_BUDGET_COST = 1e9
 MAX_CREATED_KEPT = 50  # the newest task ids a schedule remembers (its count goes on)
 DAY_MS = 86_400_000
 
@@ -27,8 +29,8 @@ def parse_cron(expression: str) -> str:
     """The expression, stripped, if cronsim reads it; InvalidParameters naming ``cron``."""
     text = expression.strip()
     try:
-        CronSim(text, dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
-    except (CronSimError, ValueError) as exc:
+        next(CronSim(text, dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
+    except (CronSimError, ValueError, StopIteration) as exc:
         raise InvalidParameters("cron", f"not a cron expression ({exc})") from None
     return text
 
@@ -42,8 +44,8 @@ class ScheduleSpec(Record):
     name: str = Field(default="", max_length=200)
     cron: str | None = None
     every_minutes: int | None = Field(default=None, ge=1, le=MAX_EVERY_MINUTES)
-    max_tokens: int | None = Field(default=None, ge=1)  # per day, for the tasks it creates
-    max_cost: float | None = Field(default=None, gt=0)
+    max_tokens: int | None = Field(default=None, ge=1, le=MAX_BUDGET_TOKENS)  # per day
+    max_cost: float | None = Field(default=None, gt=0, le=MAX_BUDGET_COST)
     enabled: bool = True
 
     @field_validator("priority", mode="before")
@@ -158,8 +160,8 @@ class ScheduleChange(Record):
     name: str | None = Field(default=None, max_length=200)
     cron: str | None = None
     every_minutes: int | None = Field(default=None, ge=1, le=MAX_EVERY_MINUTES)
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_cost: float | None = Field(default=None, gt=0)
+    max_tokens: int | None = Field(default=None, ge=1, le=MAX_BUDGET_TOKENS)
+    max_cost: float | None = Field(default=None, gt=0, le=MAX_BUDGET_COST)
 
     @classmethod
     def parse(cls, body: Mapping[str, Any]) -> ScheduleChange:

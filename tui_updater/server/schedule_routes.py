@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from tui_updater.core.schedules import ScheduleChange, ScheduleSpec
 from tui_updater.server.bodies import read_object
 from tui_updater.server.errors import invalid_field
+from tui_updater.server.security import restrict_local_paths
 
 
 def _api(request: Request) -> Any:
@@ -29,6 +30,8 @@ async def list_schedules(request: Request) -> Response:
 async def add_schedule(request: Request) -> Response:
     ctx = _api(request)
     body = await read_object(request, ctx.max_body_bytes, required=True)
+    if isinstance(body.get("data"), dict):  # its tasks are created later, by the engine itself
+        body["data"] = await _confined(ctx, body["data"])
     schedule = await ctx.service.add_schedule(body)
     location = f"/api/schedules/{schedule.schedule_id}"
     return JSONResponse(schedule.to_json(), status_code=201, headers={"Location": location})
@@ -59,7 +62,13 @@ async def estimate_task(request: Request) -> Response:
     data = body.get("data", {})
     if not isinstance(data, dict):
         raise invalid_field("data", "expected a JSON object of parameters")
+    data = await _confined(ctx, data)
     return JSONResponse((await ctx.service.estimate(type_name.strip(), data)).to_json())
+
+
+async def _confined(ctx: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """Server-local paths in the parameters only inside the migrations dir, as for a create."""
+    return restrict_local_paths(data, await ctx.service.task_types(), ctx.migrations_dir)
 
 
 def retry_data(body: dict[str, Any]) -> dict[str, Any] | None:

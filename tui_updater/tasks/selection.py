@@ -50,11 +50,15 @@ class CharacterTaskParams(TaskParams):
     )
     # A budget: the task stops before the request that would pass it (finished items kept).
     maxTokens: int | None = Field(
-        default=None, ge=1, description="Stop before the request that would pass this many tokens"
+        default=None,
+        ge=1,
+        le=10**12,
+        description="Stop before the request that would pass this many tokens",
     )
     maxCost: float | None = Field(
         default=None,
         gt=0,
+        le=1e9,
         description="Stop before the request that would pass this cost (provider.prices)",
     )
 
