@@ -52,13 +52,11 @@ class CharacterTaskParams(TaskParams):
     maxTokens: int | None = Field(
         default=None,
         ge=1,
-        le=10**12,
         description="Stop before the request that would pass this many tokens",
     )
     maxCost: float | None = Field(
         default=None,
         gt=0,
-        le=1e9,
         description="Stop before the request that would pass this cost (provider.prices)",
     )
 

@@ -193,7 +193,6 @@ class TaskForm(ModalScreen[TaskRecord | None]):
             self._show_errors(self._errors_from(exc))
             label.update(f"[red]{exc}[/red]")
             return
-        self.preview_count = count
         noun = self.noun
         text = f"[b]would touch {count} {noun}{'s' if count != 1 else ''}[/b]"
         capped = over_gateway_cap(data, getattr(getattr(self.app, "queue", None), "gateway", None))
@@ -202,6 +201,7 @@ class TaskForm(ModalScreen[TaskRecord | None]):
                 text += f"\n{escape((await self.service.estimate(self.type_name, data)).text)}"
             except TavernError as exc:
                 text += f"\n[yellow]no estimate: {escape(str(exc))}[/yellow]"
+        self.preview_count = count  # with the whole preview shown at once
         label.update(text + (f"\n[yellow]{escape(capped)}[/yellow]" if capped else ""))
 
     # --- events ---------------------------------------------------------------------------------
