@@ -157,8 +157,9 @@ class Task:
         self.record = await self._manager.service.cancel(self._started())
         return self.record
 
-    async def retry(self) -> TaskRecord:
-        self.record = await self._manager.service.retry(self._started())
+    async def retry(self, data: Mapping[str, Any] | None = None) -> TaskRecord:
+        """Rerun its failed and unfinished items; ``data`` changes parameters (a new budget)."""
+        self.record = await self._manager.service.retry(self._started(), data)
         return self.record
 
     async def revert(self) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Command-line parsing: modes (dashboard, --serve, --connect) and the run / backups commands."""
+"""Command-line parsing: modes (dashboard, --serve, --connect) and the run / backups / schedules
+commands."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ commands:
   backups list | backups restore NAME              list or restore database backups
   cards export --ids A,B|--all [--format v2|v3|json] [--out DIR]   Character Card files
   cards import FILE…|DIR [--user-id ID] [--on-duplicate skip|import]  cards as new characters
+  schedules add TYPE (--cron EXPR | --every MIN)   add a schedule / watch rule
+  schedules list | remove ID | enable ID | disable ID
 
 task types: CHARACTER_AVATAR, CHARACTER_SETTINGS, MBTI_ASSIGNMENT, DATABASE_UPGRADE,
   CHARACTER_IMPORT
@@ -143,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     backup_restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _common(backup_restore, suppress=True)
     _cards_parser(commands)
+
+    from tui_updater.commands.schedules import add_parser
+
+    add_parser(commands, lambda sub: _common(sub, suppress=True))
     return parser
 
 
@@ -201,6 +208,10 @@ def main(argv: Sequence[str]) -> int:
         return run_command(
             settings, args.type, data=args.data, priority=args.priority, as_json=args.json
         )
+    if args.command == "schedules":
+        from tui_updater.commands.schedules import schedules_command
+
+        return schedules_command(settings, args)
     if args.command == "backups":
         from tui_updater.commands.backups import backups_command
 

@@ -5,6 +5,7 @@
     ├── InvalidParameters             task parameters refused; ``field`` names the culprit
     ├── UnknownTaskType               no registered type of that name; ``known`` lists them
     ├── TaskNotFound                  no task with that id
+    ├── ScheduleNotFound              no schedule (rule) with that id
     ├── CharacterNotFound             no character with that id
     ├── ProposalNotFound              no review proposal with that id in the task
     ├── TaskStateError                action not allowed in the task's current status
@@ -14,6 +15,7 @@
     ├── MigrationError                a DATABASE_UPGRADE step failed (statement number, message)
     ├── BackupError                   backup missing, unreadable or failed its check
     ├── OutputUnwritable              the task's output dir is full or read-only: the task stops
+    ├── BudgetReached                 the next request would pass the task's maxTokens/maxCost
     └── ItemError                     one item of a task failed
         ├── TransientError            worth retrying; ``retry_after_s`` may carry the delay
         │   ├── ProviderRateLimited   HTTP 429 (Retry-After honoured when present)
@@ -72,6 +74,14 @@ class ProposalNotFound(TavernError):
     """No review proposal with that id in the task."""
 
 
+class ScheduleNotFound(TavernError):
+    """No schedule (rule) with this id exists."""
+
+    def __init__(self, schedule_id: str):
+        self.schedule_id = schedule_id
+        super().__init__(f"schedule {schedule_id!r} not found")
+
+
 class TaskStateError(TavernError):
     """The action is not allowed in the task's current status."""
 
@@ -114,6 +124,10 @@ class MigrationError(TavernError):
 
 class BackupError(TavernError):
     """A backup could not be written, found, checked or restored."""
+
+
+class BudgetReached(TavernError):
+    """The task's next request would pass its budget: it stops, finished items kept."""
 
 
 class OutputUnwritable(TavernError):

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 from tui_updater import __version__
 from tui_updater.config import Settings, ensure_dirs
 from tui_updater.core.service import ServiceInfo
-from tui_updater.engine.clock import Clock
+from tui_updater.engine.clock import Clock, RealClock, WallClock
 from tui_updater.engine.engine import Engine
+from tui_updater.engine.schedules import Scheduler
 from tui_updater.engine.service import LocalService
 from tui_updater.errors import ConfigError
 from tui_updater.tasks.resources import TaskResources
@@ -63,6 +64,11 @@ def service_info(settings: Settings, provider: Any) -> ServiceInfo:
     return info
 
 
+# Commands that own the state dir only for a moment keep schedules but never fire them: a rule
+# fires in the dashboard or --serve that keeps running (and the next one to start).
+ONE_SHOT_MODES = ("run", "schedules")
+
+
 @dataclass
 class Runtime:
     """Everything one process runs, opened and closed together."""
@@ -72,6 +78,7 @@ class Runtime:
     service: LocalService
     resources: TaskResources
     store: Any
+    scheduler: Scheduler | None = None
     owner: OwnerLock | None = None
     control: ControlSocket | None = None
 
@@ -98,6 +105,8 @@ class Runtime:
             owner.release()
             raise
         runtime.owner = owner
+        if mode not in ONE_SHOT_MODES and runtime.scheduler is not None:
+            runtime.scheduler.start()
         if control:
             try:
                 runtime.control = _serve_control(runtime, owner)
@@ -151,6 +160,10 @@ class Runtime:
                 clock=clock,
                 database=await BoundDatabase.of(characters),
             )
+            # Only the state dir's owner gets here, so only it fires schedules.
+            scheduler = Scheduler(
+                engine, store, clock if isinstance(clock, WallClock) else RealClock()
+            )
             service = LocalService(
                 engine,
                 service_info(settings, provider),
@@ -160,6 +173,7 @@ class Runtime:
                 db_path=settings.db_path,
                 gateway_state=getattr(provider, "gateway_state", None),
                 cards=CardExporter(characters, settings.avatar_dir, settings.data_dir / "cards"),
+                scheduler=scheduler,
             )
             await engine.start()
         except BaseException:
@@ -169,12 +183,15 @@ class Runtime:
                 await provider.aclose()
             await store.close()
             raise
-        return cls(settings, engine, service, resources, store)
+        return cls(settings, engine, service, resources, store, scheduler)
 
     async def close(self) -> None:
         if self.control is not None:
             with contextlib.suppress(Exception):
                 await self.control.aclose()
+        if self.scheduler is not None:
+            with contextlib.suppress(Exception):
+                await self.scheduler.stop()
         with contextlib.suppress(Exception):
             await self.engine.stop()
         with contextlib.suppress(Exception):

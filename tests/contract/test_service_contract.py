@@ -21,6 +21,7 @@ from tui_updater.errors import (
     CharacterNotFound,
     InvalidParameters,
     ProposalNotFound,
+    ScheduleNotFound,
     TaskNotFound,
     TaskStateError,
     UnknownTaskType,
@@ -390,3 +391,63 @@ class TestReviewContract:
         with pytest.raises(InvalidParameters) as bad:
             await service.export_cards(ids, "v4")
         assert bad.value.field == "format"
+
+    async def test_retry_takes_a_new_budget(self, service: UpdaterService) -> None:
+        task = await service.submit("MBTI_ASSIGNMENT", {"maxTokens": 100})
+        await service.cancel(task.task_id)
+        with pytest.raises(InvalidParameters) as bad:
+            await service.retry(task.task_id, {"maxTokens": -1})
+        assert bad.value.field == "maxTokens"
+        retried = await service.retry(task.task_id, {"maxTokens": 5000})
+        assert retried.data["maxTokens"] == 5000 and retried.status is TaskStatus.PENDING
+        assert (await service.get_task(task.task_id)).data["maxTokens"] == 5000
+
+    async def test_estimate_is_candidates_times_tokens_per_item(
+        self, service: UpdaterService
+    ) -> None:
+        estimate = await service.estimate("MBTI_ASSIGNMENT", {})
+        assert estimate.candidates > 0 and estimate.tokens_per_item > 0
+        assert estimate.tokens == estimate.candidates * estimate.tokens_per_item
+        assert estimate.source == "default"  # no past task has spent anything yet
+        with pytest.raises(InvalidParameters) as bad:
+            await service.estimate("MBTI_ASSIGNMENT", {"maxTokens": "many"})
+        assert bad.value.field == "maxTokens"
+
+    async def test_schedules_add_list_change_remove(self, service: UpdaterService) -> None:
+        added = await service.add_schedule(
+            {"type": "mbti-assignment", "cron": "0 3 * * *", "maxTokens": 9000, "name": "night"}
+        )
+        assert (added.type, added.cron, added.max_tokens, added.enabled) == (
+            "MBTI_ASSIGNMENT",
+            "0 3 * * *",
+            9000,
+            True,
+        )
+        assert added.next_run_ms is not None and added.next_run_ms % 86_400_000 == 3 * 3_600_000
+        assert [s.schedule_id for s in await service.list_schedules()] == [added.schedule_id]
+        off = await service.update_schedule(added.schedule_id, {"enabled": False})
+        assert not off.enabled and off.cron == "0 3 * * *"
+        watch = await service.update_schedule(added.schedule_id, {"everyMinutes": 10})
+        assert (watch.cron, watch.every_minutes) == (None, 10)
+        await service.remove_schedule(added.schedule_id)
+        assert await service.list_schedules() == []
+        for call in (
+            service.remove_schedule(added.schedule_id),
+            service.update_schedule(added.schedule_id, {"enabled": True}),
+        ):
+            with pytest.raises(ScheduleNotFound):
+                await call
+
+    async def test_bad_schedules_name_the_field(self, service: UpdaterService) -> None:
+        for body, field in (
+            ({"type": "MBTI_ASSIGNMENT", "cron": "61 * * * *"}, "cron"),
+            ({"type": "NO_SUCH_TYPE", "everyMinutes": 5}, "type"),
+            ({"type": "MBTI_ASSIGNMENT", "everyMinutes": 5, "maxTokens": -2}, "maxTokens"),
+            ({"type": "MBTI_ASSIGNMENT", "everyMinutes": 5, "maxCost": 0}, "maxCost"),
+            ({"type": "MBTI_ASSIGNMENT", "everyMinutes": 5, "data": {"x": 1}}, "data.x"),
+            ({"type": "MBTI_ASSIGNMENT", "cron": "0 3 * * *", "everyMinutes": 5}, "cron"),
+        ):
+            with pytest.raises(InvalidParameters) as bad:
+                await service.add_schedule(body)
+            assert bad.value.field == field, body
+        assert await service.list_schedules() == []

@@ -87,7 +87,8 @@ def _scalar_cases(node: dict[str, Any], types: set[str]) -> Iterator[tuple[str, 
         ("object", {"k": 1}, "object"),
     ]
     for label, value, json_type in wrong_types:
-        if json_type not in types:
+        # A JSON Schema "number" takes whole numbers too (a budget's maxCost of 1).
+        if json_type not in types and not (json_type == "integer" and "number" in types):
             yield label, value, True
     if "integer" in types:
         if "minimum" in node:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from tests.tui.fake_characters import FakeCharacters
 from tests.tui.fake_proposals import FakeProposals
+from tests.tui.fake_schedules import FakeSchedules
 from tui_updater.core.changes import ChangeQuery, TaskChangePage
 from tui_updater.core.events import Event, EventType
 from tui_updater.core.models import (
@@ -161,7 +162,7 @@ class FakeSubscription:
         self._wake.set()
 
 
-class FakeService:
+class FakeService(FakeSchedules):
     """Implements UpdaterService over in-memory data; records the calls views make.
 
     The states, results and errors are those of the real service (tests/contract checks it).
@@ -178,6 +179,7 @@ class FakeService:
         self.events = events or []
         self.overflow_next = overflow_first
         self.calls: list[tuple[str, Any]] = []
+        self.now_ms = NOW_MS
         self.subscriptions = 0
         self.paused = False
         self.characters = FakeCharacters()
@@ -400,13 +402,15 @@ class FakeService:
         self._publish(EventType.TASK_CANCELLED, task)
         return task
 
-    async def retry(self, task_id: str) -> TaskRecord:
+    async def retry(self, task_id: str, data: Mapping[str, Any] | None = None) -> TaskRecord:
         self.calls.append(("retry", task_id))
         task = await self.get_task(task_id)
         if task.status not in (TaskStatus.FAILED, TaskStatus.CANCELLED):
             raise TaskStateError(
                 f"only FAILED or CANCELLED tasks can be retried; {task_id} is {task.status.value}"
             )
+        if data:
+            task = task.evolve(data=self._params(task.type, {**task.data, **data}))
         task = self._store(
             task.evolve(
                 status=TaskStatus.PENDING,

@@ -45,6 +45,8 @@ def test_kinds_follow_the_schema() -> None:
     assert kinds(SettingsParams) == {
         "characterIds": "list",
         "review": "bool",
+        "maxTokens": "int",  # a budget: every character task may carry one
+        "maxCost": "number",
         "updateFields": "choices",
         "overwrite": "bool",
         "batchSize": "int",

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from pydantic import ConfigDict, computed_field
 
+from tui_updater.core.budget import Estimate
 from tui_updater.core.changes import ChangeQuery, TaskChangePage
 from tui_updater.core.events import Event
 from tui_updater.core.models import (
@@ -19,6 +20,7 @@ from tui_updater.core.models import (
 )
 from tui_updater.core.proposals import ProposalStatus, ProposalView
 from tui_updater.core.record import Record, json_key
+from tui_updater.core.schedules import ScheduleRecord
 from tui_updater.errors import InvalidParameters, TavernError
 
 # Fields a task list can be sorted by: JSON name → TaskRecord attribute (which is also its column
@@ -428,7 +430,8 @@ class UpdaterService(Protocol):
 
     async def cancel(self, task_id: str) -> TaskRecord: ...
 
-    async def retry(self, task_id: str) -> TaskRecord: ...
+    async def retry(self, task_id: str, data: Mapping[str, Any] | None = None) -> TaskRecord:
+        """Rerun a FAILED/CANCELLED task; ``data`` overrides parameters (a new budget)."""
 
     async def revert(self, task_id: str) -> dict[str, Any]: ...
 
@@ -483,5 +486,18 @@ class UpdaterService(Protocol):
         self, task_id: str, proposal_id: int, changes: Mapping[str, Any]
     ) -> ProposalView:
         """Replace a pending proposal's values (validated like the task type's output)."""
+
+    async def estimate(self, type_name: str, data: Mapping[str, Any]) -> Estimate:
+        """Candidates × measured tokens per item for the type (past tasks, else the default)."""
+
+    async def list_schedules(self) -> list[ScheduleRecord]: ...
+
+    async def add_schedule(self, body: Mapping[str, Any]) -> ScheduleRecord:
+        """A new schedule from its JSON (ScheduleSpec); InvalidParameters naming the field."""
+
+    async def update_schedule(self, schedule_id: str, body: Mapping[str, Any]) -> ScheduleRecord:
+        """Enable/disable, rename, retrigger (ScheduleChange); ScheduleNotFound if unknown."""
+
+    async def remove_schedule(self, schedule_id: str) -> None: ...
 
     def subscribe(self) -> Subscription: ...

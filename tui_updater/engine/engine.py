@@ -241,6 +241,12 @@ class Engine:
             log=lambda lvl, msg: self.log(lvl, msg, task_id),
         )
 
+    async def count_work(self, type_name: str, data: Mapping[str, Any]) -> int:
+        """How many items a task with these parameters would have now, counted (not loaded)."""
+        task_type = self._type(type_name)
+        params = task_type.parse_params(data)
+        return await task_type.count(self._context("count"), params)
+
     async def preview(self, type_name: str, data: Mapping[str, Any]) -> int:
         """How many items a task with these parameters would work on now."""
         task_type = self._type(type_name)
@@ -345,8 +351,9 @@ class Engine:
         self.log("INFO", f"cancelled task {task.task_id} of {task.database}", task.task_id)
         return cancelled
 
-    async def retry(self, task_id: str) -> TaskRecord:
-        """Rerun a FAILED or CANCELLED task's unfinished and failed items."""
+    async def retry(self, task_id: str, data: Mapping[str, Any] | None = None) -> TaskRecord:
+        """Rerun a FAILED or CANCELLED task's unfinished and failed items; ``data`` overrides
+        some of its parameters (a new budget), validated as at submit."""
         task = await self.get_task(task_id)
         if task.status not in (TaskStatus.FAILED, TaskStatus.CANCELLED):
             raise TaskStateError(
@@ -355,6 +362,9 @@ class Engine:
         belonging, reason = self._belonging(task)
         if belonging is not Belonging.HERE:
             raise TaskStateError(f"task {task_id} cannot be retried here: {reason}")
+        if data:
+            params = self._type(task.type).parse_params({**task.data, **data})
+            task = task.evolve(data=params.model_dump(mode="json", exclude_none=True))
         reset = await self.store.reset_items(task_id, [ItemStatus.FAILED, ItemStatus.RUNNING])
         items = await self.store.list_items(task_id)
         counts = count_items(items) if items else task.counts

@@ -25,8 +25,15 @@ from tui_updater.core.models import (
 )
 from tui_updater.core.retry import RetryPolicy
 from tui_updater.core.store import TaskStore
+from tui_updater.engine.budgets import BudgetGuard, budget_guard
 from tui_updater.engine.clock import Clock
-from tui_updater.errors import OutputUnwritable, PermanentError, TavernError, TransientError
+from tui_updater.errors import (
+    BudgetReached,
+    OutputUnwritable,
+    PermanentError,
+    TavernError,
+    TransientError,
+)
 from tui_updater.tasks.base import ItemOutcome, TaskContext, TaskType
 
 READ_AHEAD_ITEMS = 256  # items whose rows a type may read in one go, before they are obtained
@@ -90,6 +97,7 @@ class TaskRun:
     _by_status: Counter[ItemStatus] = field(default_factory=Counter)
     _usage_before: TokenUsage = field(default_factory=TokenUsage)  # spent by earlier attempts
     _ctx: TaskContext | None = None  # this attempt's context: its usage grows as items finish
+    budget: BudgetGuard | None = None  # maxTokens / maxCost, checked before each item
 
     async def execute(self) -> TaskRecord:
         """Run the items; return the task record with counts, usage and result filled in."""
@@ -104,6 +112,9 @@ class TaskRun:
             self.params if self.params is not None else self.task_type.parse_params(self.task.data)
         )
         self.hooks.check_database()
+        self.budget = await budget_guard(
+            self.task, params, self.task_type.params_schema(), self.store, self.resources
+        )
         try:
             await self._load_or_select(ctx, params)
             await self._claim(ctx, params)
@@ -129,11 +140,23 @@ class TaskRun:
             result=result,
             usage=self._usage(),
         )
+        if self.budget is not None and self.budget.reason is not None:
+            raise BudgetReached(self.budget.reason)  # unfinished items stay PENDING for a retry
         return self.task
 
     def _usage(self) -> TokenUsage:
         """Tokens spent on this task so far: earlier attempts plus this one's, live."""
         return self._usage_before if self._ctx is None else self._usage_before + self._ctx.usage
+
+    def _costed_items(self) -> int:
+        """Items whose result was asked for (what the usage so far was spent on)."""
+        by_status = self._by_status
+        return (
+            by_status[ItemStatus.OBTAINED]
+            + by_status[ItemStatus.DONE]
+            + by_status[ItemStatus.FAILED]
+            + by_status[ItemStatus.CONFLICT]
+        )
 
     def counts(self) -> ItemCounts:
         return _counts(len(self.items), self._by_status)
@@ -286,6 +309,11 @@ class TaskRun:
                     await apply_due()  # results in hand are written before the pause
                 await self.hooks.paused()
                 if not queue:
+                    return
+                if self.budget is not None and self.budget.stops(
+                    self._usage(), self._costed_items(), in_flight
+                ):
+                    queue.clear()
                     return
                 read_further()
                 item = queue.popleft()

@@ -7,9 +7,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from tui_updater.core.budget import Estimate, UsageHistory, estimate
 from tui_updater.core.changes import ChangeQuery, TaskChangePage
 from tui_updater.core.models import BackupInfo, ItemRecord, LogRecord, TaskRecord
 from tui_updater.core.proposals import ProposalView
+from tui_updater.core.schedules import ScheduleRecord
 from tui_updater.core.service import (
     BulkResult,
     CharacterDetail,
@@ -25,9 +27,11 @@ from tui_updater.core.service import (
     parse_proposal_statuses,
     parse_sort,
 )
+from tui_updater.engine.budgets import model_price
 from tui_updater.engine.bus import BusSubscription
 from tui_updater.engine.engine import Engine
 from tui_updater.engine.proposals import ProposalDesk
+from tui_updater.engine.schedules import Scheduler
 from tui_updater.errors import InvalidParameters, TaskStateError
 
 
@@ -71,8 +75,10 @@ class LocalService:
         browser: BrowsePort | None = None,
         gateway_state: Callable[[], dict[str, Any]] | None = None,
         cards: CardsPort | None = None,
+        scheduler: Scheduler | None = None,
     ):
         self.engine = engine
+        self._scheduler = scheduler
         self._gateway_state = gateway_state
         self._info = info
         self._backups = backups
@@ -228,8 +234,8 @@ class LocalService:
     async def cancel(self, task_id: str) -> TaskRecord:
         return await self.engine.cancel(task_id)
 
-    async def retry(self, task_id: str) -> TaskRecord:
-        return await self.engine.retry(task_id)
+    async def retry(self, task_id: str, data: Mapping[str, Any] | None = None) -> TaskRecord:
+        return await self.engine.retry(task_id, data)
 
     async def revert(self, task_id: str) -> dict[str, Any]:
         return await self.engine.revert(task_id)
@@ -313,6 +319,34 @@ class LocalService:
             f"exported {report['exported']} character cards ({fmt}) to {report['directory']}",
         )
         return report
+
+    async def estimate(self, type_name: str, data: Mapping[str, Any]) -> Estimate:
+        engine = self.engine
+        candidates = await engine.count_work(type_name, data)
+        task_type = engine.registry.get(type_name)
+        store = engine.store
+        history = (
+            await store.usage_per_item(task_type.name) if isinstance(store, UsageHistory) else None
+        )
+        model, price = model_price(engine.resources, data, task_type.params_schema())
+        return estimate(candidates, history, price, model)
+
+    def _schedules(self) -> Scheduler:
+        if self._scheduler is None:
+            raise TaskStateError("schedules run in the engine that owns the state dir")
+        return self._scheduler
+
+    async def list_schedules(self) -> list[ScheduleRecord]:
+        return await self._schedules().list()
+
+    async def add_schedule(self, body: Mapping[str, Any]) -> ScheduleRecord:
+        return await self._schedules().add(body)
+
+    async def update_schedule(self, schedule_id: str, body: Mapping[str, Any]) -> ScheduleRecord:
+        return await self._schedules().update(schedule_id, body)
+
+    async def remove_schedule(self, schedule_id: str) -> None:
+        await self._schedules().remove(schedule_id)
 
     def subscribe(self) -> BusSubscription:
         return self.engine.bus.subscribe()

@@ -12,9 +12,11 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
+from tui_updater.core.budget import Estimate
 from tui_updater.core.changes import ChangeQuery, TaskChangePage
 from tui_updater.core.models import BackupInfo, ItemRecord, LogRecord, Priority, TaskRecord
 from tui_updater.core.proposals import ProposalView
+from tui_updater.core.schedules import ScheduleRecord
 from tui_updater.core.service import (
     BulkResult,
     CharacterDetail,
@@ -33,6 +35,7 @@ from tui_updater.core.service import (
 from tui_updater.errors import (
     InvalidParameters,
     MigrationError,
+    ScheduleNotFound,
     TaskNotFound,
     TavernError,
     UnknownTaskType,
@@ -74,6 +77,8 @@ def error_from_response(status_code: int, body: Any) -> TavernError:
         return UnknownTaskType(str(details.get("type") or ""), list(details.get("known") or []))
     if code == "task_not_found":
         return TaskNotFound(str(details.get("taskId") or ""))
+    if code == "schedule_not_found":
+        return ScheduleNotFound(str(details.get("scheduleId") or ""))
     if code == "migration_error":
         return MigrationError(message, statement_number=details.get("statement"))
     if code in CLASS_BY_CODE:
@@ -325,8 +330,28 @@ class RemoteService:
     async def cancel(self, task_id: str) -> TaskRecord:
         return TaskRecord.from_json(await self._call("POST", self._task_path(task_id, "/cancel")))
 
-    async def retry(self, task_id: str) -> TaskRecord:
-        return TaskRecord.from_json(await self._call("POST", self._task_path(task_id, "/retry")))
+    async def retry(self, task_id: str, data: Mapping[str, Any] | None = None) -> TaskRecord:
+        body = {"data": dict(data)} if data else None
+        return TaskRecord.from_json(
+            await self._call("POST", self._task_path(task_id, "/retry"), json=body)
+        )
+
+    async def estimate(self, type_name: str, data: Mapping[str, Any]) -> Estimate:
+        body = {"type": type_name, "data": dict(data)}
+        return Estimate.from_json(await self._call("POST", "/api/tasks/estimate", json=body))
+
+    async def list_schedules(self) -> list[ScheduleRecord]:
+        return [ScheduleRecord.from_json(s) for s in await self._call("GET", "/api/schedules")]
+
+    async def add_schedule(self, body: Mapping[str, Any]) -> ScheduleRecord:
+        return ScheduleRecord.from_json(await self._call("POST", "/api/schedules", json=dict(body)))
+
+    async def update_schedule(self, schedule_id: str, body: Mapping[str, Any]) -> ScheduleRecord:
+        path = f"/api/schedules/{quote(schedule_id, safe='')}"
+        return ScheduleRecord.from_json(await self._call("PATCH", path, json=dict(body)))
+
+    async def remove_schedule(self, schedule_id: str) -> None:
+        await self._call("DELETE", f"/api/schedules/{quote(schedule_id, safe='')}")
 
     async def revert(self, task_id: str) -> dict[str, Any]:
         report: dict[str, Any] = await self._call("POST", self._task_path(task_id, "/revert"))

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse
 from tui_updater.errors import (
     InvalidParameters,
     MigrationError,
+    ScheduleNotFound,
     TaskNotFound,
     TavernError,
     UnknownTaskType,
@@ -73,6 +74,8 @@ def api_error_for(exc: Exception) -> ApiError:
         return ApiError(400, "unknown_task_type", str(exc), {"type": exc.name, "known": exc.known})
     if isinstance(exc, TaskNotFound):
         return ApiError(404, "task_not_found", str(exc), {"taskId": exc.task_id})
+    if isinstance(exc, ScheduleNotFound):
+        return ApiError(404, "schedule_not_found", str(exc), {"scheduleId": exc.schedule_id})
     if isinstance(exc, MigrationError):
         return ApiError(422, "migration_error", str(exc), {"statement": exc.statement_number})
     for cls, status_code, code in MESSAGE_ERRORS:

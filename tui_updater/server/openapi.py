@@ -37,6 +37,12 @@ from tui_updater.server.routes import (
     SORT_VALUES,
     TASK_STATUSES,
 )
+from tui_updater.server.schedule_routes import (
+    ESTIMATE_BODY_SCHEMA,
+    RETRY_BODY_SCHEMA,
+    SCHEDULE_BODY_SCHEMA,
+    SCHEDULE_PATCH_SCHEMA,
+)
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -396,16 +402,18 @@ def _quick_body(info: TaskTypeInfo, schemas: dict[str, Any]) -> dict[str, Any]:
 
 
 def _responses(method: str, path: str) -> dict[str, Any]:
-    ok = "201" if (method, path) in _CREATES else "200"
+    schedule_created = (method, path) == ("POST", "/api/schedules")
+    ok = "201" if (method, path) in _CREATES or schedule_created else "200"
     answer: dict[str, Any] = {
         "description": "Created" if ok == "201" else "OK",
         "content": {"application/json": {"schema": _RESPONSES.get((method, path), {})}},
     }
     if ok == "201":
         answer["headers"] = {
-            "Location": {"description": "the task's URL", "schema": {"type": "string"}}
+            "Location": {"description": "the new resource's URL", "schema": {"type": "string"}}
         }
-        answer["links"] = _TASK_LINKS
+        if not schedule_created:
+            answer["links"] = _TASK_LINKS
     if (method, path) == ("GET", "/api/tasks"):
         answer["headers"] = {
             "X-Total-Count": {
@@ -422,6 +430,14 @@ def _responses(method: str, path: str) -> dict[str, Any]:
     return responses
 
 
+_SCHEDULE_BODIES: dict[tuple[str, str], tuple[dict[str, Any], bool]] = {
+    ("POST", "/api/schedules"): (SCHEDULE_BODY_SCHEMA, True),
+    ("PATCH", "/api/schedules/{schedule_id}"): (SCHEDULE_PATCH_SCHEMA, True),
+    ("POST", "/api/tasks/estimate"): (ESTIMATE_BODY_SCHEMA, True),
+    ("POST", "/api/tasks/{task_id}/retry"): (RETRY_BODY_SCHEMA, False),
+}
+
+
 def _operation(
     method: str, path: str, summary: str, types: list[TaskTypeInfo], schemas: dict[str, Any]
 ) -> dict[str, Any]:
@@ -431,7 +447,7 @@ def _operation(
     }
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in ("task_id", "name", "character_id")
+        for name in ("task_id", "name", "character_id", "schedule_id")
         if "{" + name + "}" in path
     ]
     if "{entry_id}" in path:
@@ -461,6 +477,8 @@ def _operation(
         body = _create_body(types, preview=path.endswith("preview"))
     elif (method, path) in REVIEW_BODIES:
         body, required = REVIEW_BODIES[(method, path)]
+    elif (method, path) in _SCHEDULE_BODIES:
+        body, required = _SCHEDULE_BODIES[(method, path)]
     elif method == "PATCH":
         body = PATCH_BODY_SCHEMA
     elif path == "/api/characters/export":

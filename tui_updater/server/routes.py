@@ -46,6 +46,7 @@ from tui_updater.server.bodies import (
 )
 from tui_updater.server.errors import ApiError, invalid_field
 from tui_updater.server.review_routes import REVIEW_ROUTES
+from tui_updater.server.schedule_routes import SCHEDULE_ROUTES, retry_data
 from tui_updater.server.security import restrict_local_paths
 
 CREATE_FIELDS = ("type", "priority", "data", "options")
@@ -197,7 +198,9 @@ async def cancel_task(request: Request) -> Response:
 
 
 async def retry_task(request: Request) -> Response:
-    return JSONResponse((await _ctx(request).service.retry(_task_id(request))).to_json())
+    ctx = _ctx(request)
+    data = retry_data(await read_object(request, ctx.max_body_bytes, required=False))
+    return JSONResponse((await ctx.service.retry(_task_id(request), data)).to_json())
 
 
 async def revert_task(request: Request) -> Response:
@@ -445,6 +448,7 @@ API_ROUTES: list[tuple[str, str, Handler, str]] = [
     ("POST", "/api/tasks", create_task, "Create a task {type, priority, data} → 201 with the task"),
     ("GET", "/api/tasks/types", task_types, "Registered task types with their parameter schemas"),
     ("POST", "/api/tasks/preview", preview_task, "How many items a task would touch {type, data}"),
+    *SCHEDULE_ROUTES,
     *[
         ("POST", f"/api/tasks/bulk/{action}", _bulk(action), summary)
         for action, summary in (
@@ -462,7 +466,7 @@ API_ROUTES: list[tuple[str, str, Handler, str]] = [
         "POST",
         "/api/tasks/{task_id}/retry",
         retry_task,
-        "Retry a failed or cancelled task's failed items",
+        "Retry a failed or cancelled task's failed items; {data} changes parameters",
     ),
     ("POST", "/api/tasks/{task_id}/revert", revert_task, "Undo everything a finished task wrote"),
     ("GET", "/api/tasks/{task_id}/items", task_items, "Per-item state"),

@@ -121,6 +121,29 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE tasks ADD COLUMN reverted_at_ms INTEGER;
     """,
+    # Schedules (rules): a task type + parameters + a trigger + an optional per-day budget.
+    """
+    CREATE TABLE schedules (
+        schedule_id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        data TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        cron TEXT,
+        every_minutes INTEGER,
+        max_tokens INTEGER,
+        max_cost REAL,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        updated_at_ms INTEGER NOT NULL DEFAULT 0,
+        last_run_ms INTEGER,
+        next_run_ms INTEGER,
+        last_task_id TEXT,
+        message TEXT NOT NULL DEFAULT '',
+        tasks_created INTEGER NOT NULL DEFAULT 0,
+        created_tasks TEXT NOT NULL DEFAULT '{}'
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -33,6 +33,7 @@ from tui_updater.errors import ConfigError
 from tui_updater.store.changes import changes_page
 from tui_updater.store.proposals import SqliteProposals
 from tui_updater.store.rows import Rows
+from tui_updater.store.schedules import ScheduleRows
 from tui_updater.store.schema import migrate
 
 T = TypeVar("T")
@@ -74,7 +75,7 @@ def _log_failure(future: asyncio.Future[list[int]]) -> None:
         logger.warning("a queued journal update was not written: %s", future.exception())
 
 
-class SqliteTaskStore(SqliteProposals):
+class SqliteTaskStore(SqliteProposals, ScheduleRows):
     """The engine's durable state in one SQLite file."""
 
     def __init__(self, path: Path, *, synchronous: str = "FULL"):

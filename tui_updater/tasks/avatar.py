@@ -45,6 +45,7 @@ from tui_updater.tasks.selection import (
     characters_of,
     check_ids_exist,
     conflict_result,
+    count_items,
     first_seen,
     is_deleted,
     load_character,
@@ -86,6 +87,9 @@ class CharacterAvatarTask(ReviewsCharacters, TaskType[AvatarParams]):
 
     def claimed_fields(self, params: AvatarParams) -> Sequence[str]:
         return ("avatar", "avatarStatus")
+
+    async def count(self, ctx: TaskContext, params: AvatarParams) -> int:
+        return await count_items(ctx, "avatar", params.ids, overwrite=params.overwrite)
 
     async def select(self, ctx: TaskContext, params: AvatarParams) -> Sequence[ItemSpec]:
         return await select_items(ctx, "avatar", params.ids, overwrite=params.overwrite)

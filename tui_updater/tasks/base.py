@@ -205,6 +205,10 @@ class TaskType(ABC, Generic[P]):
     async def select(self, ctx: TaskContext, params: P) -> Sequence[ItemSpec]:
         """The items this task works on, decided once when it first starts."""
 
+    async def count(self, ctx: TaskContext, params: P) -> int:
+        """How many items ``select`` would give now (types override it with a cheap COUNT)."""
+        return len(await self.select(ctx, params))
+
     @abstractmethod
     async def obtain(self, ctx: TaskContext, params: P, item: ItemRecord) -> dict[str, Any]:
         """Produce one item's result (JSON-serialisable). Raise TransientError/PermanentError."""

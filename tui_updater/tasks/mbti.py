@@ -20,6 +20,7 @@ from tui_updater.tasks.selection import (
     characters_of,
     check_ids_exist,
     conflict_result,
+    count_items,
     first_seen,
     is_deleted,
     load_character,
@@ -100,6 +101,9 @@ class MbtiAssignmentTask(ReviewsCharacters, TaskType[MbtiParams]):
     async def check(self, ctx: TaskContext, params: MbtiParams) -> None:
         characters_of(ctx).schema.require("mbtiType", purpose="MBTI assignment")
         await check_ids_exist(ctx, params.ids)
+
+    async def count(self, ctx: TaskContext, params: MbtiParams) -> int:
+        return await count_items(ctx, "mbti", params.ids, overwrite=params.forceUpdate)
 
     async def select(self, ctx: TaskContext, params: MbtiParams) -> Sequence[ItemSpec]:
         return await select_items(ctx, "mbti", params.ids, overwrite=params.forceUpdate)

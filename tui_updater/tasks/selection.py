@@ -55,6 +55,17 @@ class CharacterTaskParams(TaskParams):
         max_length=MAX_IDS,
         description="Only these characters (ids as numbers or strings); all when absent",
     )
+    # A budget: the task stops before the request that would pass it (finished items kept).
+    maxTokens: int | None = Field(
+        default=None,
+        ge=1,
+        description="Stop before the request that would pass this many tokens",
+    )
+    maxCost: float | None = Field(
+        default=None,
+        gt=0,
+        description="Stop before the request that would pass this cost (provider.prices)",
+    )
 
     @field_validator("characterIds", mode="before")
     @classmethod
@@ -144,6 +155,23 @@ async def read_characters_ahead(ctx: TaskContext, items: Sequence[ItemRecord]) -
     """Read the characters of items about to be obtained in one query (``load_character`` then
     finds them without a query of its own)."""
     await characters_of(ctx).read_ahead([item.key for item in items], reader=ctx.task_id)
+
+
+async def count_items(
+    ctx: TaskContext,
+    kind: CandidateKind,
+    ids: Sequence[str] | None,
+    *,
+    overwrite: bool,
+    fields: Sequence[str] = (),
+) -> int:
+    """How many items ``select_items`` would give, as a COUNT in the database (a watch rule's
+    check), not a load of every candidate."""
+    db = characters_of(ctx)
+    db.needs_sql(kind, overwrite=overwrite, fields=fields)  # raises MissingColumn early
+    if ids:
+        return len(await db.labels(ids))
+    return await db.count_candidates(kind, overwrite=overwrite, fields=fields)
 
 
 async def load_character(ctx: TaskContext, key: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from tui_updater.tasks.selection import (
     characters_of,
     check_ids_exist,
     conflict_result,
+    count_items,
     first_seen,
     is_deleted,
     load_character,
@@ -112,6 +113,11 @@ class CharacterSettingsTask(ReviewsCharacters, TaskType[SettingsParams]):
     async def check(self, ctx: TaskContext, params: SettingsParams) -> None:
         characters_of(ctx).schema.require(*params.updateFields, purpose="character settings")
         await check_ids_exist(ctx, params.ids)
+
+    async def count(self, ctx: TaskContext, params: SettingsParams) -> int:
+        return await count_items(
+            ctx, "settings", params.ids, overwrite=params.overwrite, fields=params.updateFields
+        )
 
     async def select(self, ctx: TaskContext, params: SettingsParams) -> Sequence[ItemSpec]:
         return await select_items(

@@ -41,6 +41,7 @@ from tui_updater.tui.screens.confirm import ConfirmScreen
 from tui_updater.tui.screens.detail import DetailScreen
 from tui_updater.tui.screens.form import TaskForm
 from tui_updater.tui.screens.help import HelpScreen
+from tui_updater.tui.screens.schedules import SchedulesScreen
 from tui_updater.tui.widgets.detail_pane import DetailPane, Panes
 from tui_updater.tui.widgets.header import HeaderBar, KeyFooter
 from tui_updater.tui.widgets.log_pane import LogPane
@@ -55,7 +56,7 @@ TASK_ACTIONS = {
     "shift_priority",
 }
 MAIN_ONLY = {"filter", "toggle_log_filter", "leave_filter", "cycle_sort", "mark_task"}
-ANYWHERE = {"quit", "help", "new_task", "characters", "backups", "toggle_pause"}
+ANYWHERE = {"quit", "help", "new_task", "characters", "backups", "schedules", "toggle_pause"}
 OURS = TASK_ACTIONS | MAIN_ONLY | ANYWHERE
 EMPTY_QUEUE_HINT = (
     "No tasks yet: [b]n[/b] new task · [b]a s m u[/b] by type · [b]c[/b] characters · [b]?[/b] keys"
@@ -502,6 +503,10 @@ class TavernApp(QueueMarks, App[int]):
     def action_backups(self) -> None:
         if not isinstance(self.screen, BackupsScreen):
             self.push_screen(BackupsScreen(self.service))
+
+    def action_schedules(self) -> None:
+        if not isinstance(self.screen, SchedulesScreen):
+            self.push_screen(SchedulesScreen(self.service))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -54,6 +54,13 @@ KEYS: tuple[KeySpec, ...] = (
         "c", "characters", "Chars", "Characters: browse, search, mark; missing fields and MBTI"
     ),
     KeySpec("b", "backups", "Backups", "Database backups: list and restore"),
+    KeySpec(
+        "t",
+        "schedules",
+        "Schedules",
+        "Schedules and watch rules: list, on/off, remove (ctrl+t in the form adds one)",
+        show=False,
+    ),
     KeySpec("question_mark", "help", "Help", "This help: every key"),
     KeySpec("q", "quit", "Quit", "Quit (running tasks resume on the next start)"),
 )
@@ -62,9 +69,10 @@ EXTRA_HELP: tuple[tuple[str, str], ...] = (
     ("ctrl+p", "Command palette: every action by name"),
     ("esc", "Leave a form, screen or filter"),
     ("ctrl+s", "Submit the new-task form"),
-    ("R (task detail)", "Review its proposals its proposals (accept, reject, edit)"),
+    ("R (task detail)", "Review its proposals (accept, reject, edit)"),
     ("w (task detail)", "What the task changed: character, field, before → after; f e / filter"),
     ("A (task detail)", "Apply a completed dry run for real: the form prefilled, dry run off"),
+    ("ctrl+t", "Schedule the new-task form's task: a cron or 'every N' trigger"),
     ("tab / shift+tab", "Next / previous field or pane"),
     ("↑ ↓ pgup pgdn", "Move in the queue"),
 )

@@ -28,11 +28,13 @@ from tui_updater.tui.fields import (
     write_value,
 )
 from tui_updater.tui.screens.confirm import ConfirmScreen
+from tui_updater.tui.screens.schedules import TriggerPrompt
 from tui_updater.tui.widgets.header import over_gateway_cap
 
 PREVIEW_DELAY_S = 0.3
 SELECTION_FIELD = "characterIds"  # empty: the type's own candidates (every character it finds)
 DRY_RUN_FIELD = "dryRun"
+BUDGET_FIELD = "maxTokens"  # a type that can carry a budget gets a cost estimate
 
 
 def switch_state(on: bool) -> str:
@@ -44,6 +46,7 @@ class TaskForm(ModalScreen[TaskRecord | None]):
 
     BINDINGS = [
         Binding("ctrl+s", "submit", "Submit", priority=True),
+        Binding("ctrl+t", "schedule", "Schedule this", priority=True),
         Binding("escape", "leave", "Cancel", priority=True),
     ]
 
@@ -210,10 +213,15 @@ class TaskForm(ModalScreen[TaskRecord | None]):
             self._show_errors(self._errors_from(exc))
             label.update(f"[red]{exc}[/red]")
             return
-        self.preview_count = count
         noun = self.noun
         text = f"[b]would touch {count} {noun}{'s' if count != 1 else ''}[/b]"
         capped = over_gateway_cap(data, getattr(getattr(self.app, "queue", None), "gateway", None))
+        if any(s.name == BUDGET_FIELD for s in self.specs):
+            try:
+                text += f"\n{escape((await self.service.estimate(self.type_name, data)).text)}"
+            except TavernError as exc:
+                text += f"\n[yellow]no estimate: {escape(str(exc))}[/yellow]"
+        self.preview_count = count  # with the whole preview shown at once
         label.update(text + (f"\n[yellow]{escape(capped)}[/yellow]" if capped else ""))
 
     # --- events ---------------------------------------------------------------------------------
@@ -276,6 +284,24 @@ class TaskForm(ModalScreen[TaskRecord | None]):
 
     def action_submit(self) -> None:
         self.submit()
+
+    def action_schedule(self) -> None:
+        """Schedule these parameters instead of running them once: ask for the trigger."""
+        data, errors = self.collect()
+        self._touched.update(errors)
+        self._show_errors(errors)
+        if errors:
+            name, reason = next(iter(errors.items()))
+            self._set_status(f"[red]Not scheduled: {name}: {reason}[/red]")
+            return
+        body = {"type": self.type_name, "data": data, "priority": self.priority}
+
+        def added(schedule: object) -> None:
+            if schedule is not None:
+                self.app.notify(f"schedule added: {getattr(schedule, 'trigger_text', '')}")
+                self.dismiss(None)
+
+        self.app.push_screen(TriggerPrompt(self.service, body), added)
 
     @work(exclusive=True, group="submit", exit_on_error=False)
     async def submit(self) -> None:
