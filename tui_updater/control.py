@@ -56,8 +56,11 @@ class ControlSocket:
 
     @property
     def serving(self) -> bool:
-        """Whether the app is built and answering (a client has connected)."""
-        return self.running is not None
+        """Whether a client has connected, so the app is up or coming up (it may answer its
+        first request before ``_serve`` resumes to record it)."""
+        return self.running is not None or (
+            self._starting is not None and not self._starting.done()
+        )
 
     def _first_connection(self) -> None:
         assert self._sock is not None
