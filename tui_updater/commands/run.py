@@ -285,7 +285,7 @@ def run_command(
         if task.review_pending:
             print(
                 f"{task.review_pending} proposal(s) wait for review: accept or reject them in the "
-                f"dashboard (w in the task's detail) or at /api/tasks/{task.task_id}/proposals"
+                f"dashboard (R in the task's detail) or at /api/tasks/{task.task_id}/proposals"
             )
         if task.usage.requests:
             print(f"spent {spend_text(task.usage, spend['cost'])} ({spend['model']})")
