@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from textual.cache import LRUCache
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import DataTable
@@ -21,7 +22,10 @@ from textual.widgets.data_table import ColumnKey, RowKey
 
 
 class RowTable(DataTable[Any]):
-    """``set_row_cells`` updates one row's cells and repaints that row alone."""
+    """``set_row_cells`` updates one row's cells and repaints that row alone.
+
+    Every row is one line high, so a row's place on screen is its index (no O(rows) walk).
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -43,7 +47,21 @@ class RowTable(DataTable[Any]):
             row[column_key] = value
         self._stale_rows.add(key)
         self._row_renderable_cache.clear()
-        self.refresh_row(self._row_locations.get(key))
+        index = self.get_row_index(key)
+        y = index + (self.header_height if self.show_header else 0)
+        if self.scroll_y <= y < self.scroll_y + self.size.height:  # off screen: nothing to paint
+            self.refresh(Region(0, y - int(self.scroll_y), self.size.width, 1))
+
+    def add_row(
+        self,
+        *cells: Any,
+        height: int | None = 1,
+        key: str | None = None,
+        label: Any = None,
+    ) -> RowKey:
+        if height != 1:
+            raise ValueError(f"a RowTable row is one line high, not {height}")
+        return super().add_row(*cells, height=height, key=key, label=label)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         if self._stale_rows:
@@ -53,7 +71,8 @@ class RowTable(DataTable[Any]):
     def _forget_stale_rows(self) -> None:
         """Drop the cached renders of rows written since the last frame (once per frame)."""
         stale, self._stale_rows = self._stale_rows, set()
-        for cache in (self._cell_render_cache, self._row_render_cache):
+        caches: tuple[LRUCache[Any, Any], ...] = (self._cell_render_cache, self._row_render_cache)
+        for cache in caches:  # both keyed by row key first
             for cache_key in [k for k in cache.keys() if k[0] in stale]:
                 cache.discard(cache_key)
         # keyed by screen line; only the lines a refresh marked dirty are rebuilt: cheap to drop
