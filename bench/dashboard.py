@@ -21,8 +21,10 @@ from bench.common import (
     Result,
     arguments,
     bench_settings,
+    median,
     note,
     percentile,
+    process_cpu_s,
     report,
     rss_mb,
     skipped,
@@ -147,7 +149,8 @@ def _tasks(count: int) -> list[Any]:
 
 async def dashboard_latencies(
     root: Path, task_count: int, presses: int
-) -> tuple[list[float], float, int]:
+) -> tuple[list[float], float, int, float]:
+    """Latencies (ms), RSS (MB), events/s published, and the loop's CPU share under load."""
     from tui_updater.characters.demo import generate_synthetic_db
     from tui_updater.runtime import Runtime
     from tui_updater.tui.app import TavernApp
@@ -171,12 +174,17 @@ async def dashboard_latencies(
             )
             await asyncio.sleep(0.5)  # the load is on before the first key
             started_s = time.perf_counter()
+            started_cpu_s = process_cpu_s()
             await _press_many(pilot, probe, table, presses)
             stop.set()
             published = await publisher
-            rate = published / (time.perf_counter() - started_s + 0.5)
+            elapsed_s = time.perf_counter() - started_s
+            # CPU seconds per wall second while loaded: unlike latency, barely moved by other
+            # processes on the machine (a share near 1.0 means the loop is saturated)
+            cpu_share = (process_cpu_s() - started_cpu_s) / elapsed_s
+            rate = published / (elapsed_s + 0.5)
             rss = rss_mb()
-        return probe.latencies_ms, rss, int(rate)
+        return probe.latencies_ms, rss, int(rate), cpu_share
     finally:
         await runtime.close()
 
@@ -243,9 +251,12 @@ def run(quick: bool = False, rounds: int = 1) -> list[Result]:
     rss_samples: list[float] = []
     repainted = 0
     rates: list[int] = []
+    cpu_shares: list[float] = []
     for _round in range(rounds):  # interleaved, so drift in machine load hits both sides
         with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp:
-            latencies, rss, rate = asyncio.run(dashboard_latencies(Path(tmp), task_count, presses))
+            latencies, rss, rate, cpu_share = asyncio.run(
+                dashboard_latencies(Path(tmp), task_count, presses)
+            )
         reference = asyncio.run(bare_table_latencies(task_count, presses))
         p50s.append(percentile(latencies, 0.5))
         p95s.append(percentile(latencies, 0.95))
@@ -253,13 +264,15 @@ def run(quick: bool = False, rounds: int = 1) -> list[Result]:
         ref_p95s.append(percentile(reference, 0.95))
         rss_samples.append(rss)
         rates.append(rate)
+        cpu_shares.append(cpu_share)
         repainted += len(latencies)
     all_repainted = repainted == presses * rounds
     note(
         BENCH,
         f"{task_count} tasks in tasks.db (the table shows the newest 1000), ~{min(rates)} events/s "
         f"published, {repainted}/{presses * rounds} presses repainted over {rounds} round(s); "
-        f"terminal {SIZE[0]}x{SIZE[1]}",
+        f"terminal {SIZE[0]}x{SIZE[1]}; process CPU per wall second under load "
+        f"{median(cpu_shares):.2f} (min {min(cpu_shares):.2f}, max {max(cpu_shares):.2f})",
     )
     reference_label = f"bare DataTable, {task_count} rows, no load"
     return [
