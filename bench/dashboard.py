@@ -179,8 +179,8 @@ async def dashboard_latencies(
             stop.set()
             published = await publisher
             elapsed_s = time.perf_counter() - started_s
-            # CPU seconds per wall second while loaded: unlike latency, barely moved by other
-            # processes on the machine (a share near 1.0 means the loop is saturated)
+            # CPU seconds per wall second while loaded: on an idle machine the loop's demand
+            # (near 1.0 means saturated); on a busy one, what the scheduler granted
             cpu_share = (process_cpu_s() - started_cpu_s) / elapsed_s
             rate = published / (elapsed_s + 0.5)
             rss = rss_mb()
