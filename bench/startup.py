@@ -1,8 +1,9 @@
-"""Start-up: ``--help`` wall time and the dashboard's first frame, each the best of 5 processes.
+"""Start-up: ``--help`` wall time and the dashboard's first frame, one process per round.
 
 References in the same run: ``python -c pass`` for ``--help``, and a bare Textual App's first
 frame for the dashboard. A frame counts when the app hands its first rendered screen to the
 (headless) driver; the child exits right after, and the parent times process start → that line.
+Each figure is the median of its rounds (default 5), printed with their min and max.
 """
 
 from __future__ import annotations
@@ -20,18 +21,16 @@ from typing import Any
 from bench.common import ROOT, Result, arguments, note, report
 
 BENCH = "startup"
-RUNS = 5
-QUICK_RUNS = 2
 GOAL_HELP_S = 0.3
 GOAL_FRAME_S = 1.5
 SIZE = (120, 40)
 
 
-def _best_wall_s(argv: list[str], runs: int, *, until_line: str | None = None) -> float:
-    """The fastest of ``runs`` processes, from spawn to exit (or to the line ``until_line``)."""
-    best_s = float("inf")
+def _wall_s(argv: list[str], rounds: int, *, until_line: str | None = None) -> list[float]:
+    """Each of ``rounds`` processes' wall time, from spawn to exit (or to the line ``until_line``)."""
+    samples: list[float] = []
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
-    for _ in range(runs):
+    for _ in range(rounds):
         started_s = time.perf_counter()
         proc = subprocess.Popen(
             argv,
@@ -61,8 +60,8 @@ def _best_wall_s(argv: list[str], runs: int, *, until_line: str | None = None) -
                 proc.wait()
         if proc.returncode not in (0, None) and until_line is None:
             raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}")
-        best_s = min(best_s, elapsed_s)
-    return best_s
+        samples.append(elapsed_s)
+    return samples
 
 
 def _exit_on_first_frame(app: Any) -> None:
@@ -118,21 +117,20 @@ def _help_command() -> list[str]:
     )
 
 
-def run(quick: bool = False) -> list[Result]:
-    runs = QUICK_RUNS if quick else RUNS
-    help_s = _best_wall_s(_help_command(), runs)
-    pass_s = _best_wall_s([sys.executable, "-c", "pass"], runs)
+def run(rounds: int = 1) -> list[Result]:
+    help_s = _wall_s(_help_command(), rounds)
+    pass_s = _wall_s([sys.executable, "-c", "pass"], rounds)
     results = [
         report(
-            Result(
+            Result.of_rounds(
                 BENCH,
-                f"--help wall time (best of {runs})",
+                "--help wall time",
                 help_s,
                 "s",
                 "python -c pass",
                 pass_s,
                 goal=f"<= {GOAL_HELP_S:g} s",
-                passed=help_s <= GOAL_HELP_S,
+                meets=lambda figure: figure <= GOAL_HELP_S,
                 higher_is_better=False,
             )
         )
@@ -143,13 +141,13 @@ def run(quick: bool = False) -> list[Result]:
         print(f"SKIPPED [{BENCH}]: the dashboard is not importable yet ({exc})", flush=True)
         return results
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
-        frame_s = _best_wall_s(
+        frame_s = _wall_s(
             [sys.executable, "-m", "bench.startup", "--child", "dashboard", tmp],
-            runs,
+            rounds,
             until_line="FRAME",
         )
-    bare_s = _best_wall_s(
-        [sys.executable, "-m", "bench.startup", "--child", "bare"], runs, until_line="FRAME"
+    bare_s = _wall_s(
+        [sys.executable, "-m", "bench.startup", "--child", "bare"], rounds, until_line="FRAME"
     )
     note(
         BENCH,
@@ -157,15 +155,15 @@ def run(quick: bool = False) -> list[Result]:
     )
     results.append(
         report(
-            Result(
+            Result.of_rounds(
                 BENCH,
-                f"first dashboard frame (best of {runs})",
+                "first dashboard frame",
                 frame_s,
                 "s",
                 "bare Textual App first frame",
                 bare_s,
                 goal=f"<= {GOAL_FRAME_S:g} s",
-                passed=frame_s <= GOAL_FRAME_S,
+                meets=lambda figure: figure <= GOAL_FRAME_S,
                 higher_is_better=False,
             )
         )
@@ -182,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             asyncio.run(_bare_first_frame())
         return
     args = arguments(__doc__ or BENCH, args_list)
-    run(quick=args.quick)
+    run(rounds=args.rounds)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from textual.widgets.data_table import RowDoesNotExist
 
 from tui_updater.core.models import TaskRecord, TaskStatus
 from tui_updater.tui.progress import age_text, eta_text, progress_bar, task_status_text
+from tui_updater.tui.widgets.row_table import RowTable
 
 Column = tuple[str, str, int]  # key, label, width
 COLUMNS: tuple[Column, ...] = (
@@ -74,8 +75,8 @@ def _task_id_of(cell: Any) -> str:
     return cell.task_id if isinstance(cell, KeyedText) else str(cell)
 
 
-class QueueTable(DataTable[Any]):
-    """Tasks, newest first. Rows are keyed by taskId and updated cell by cell."""
+class QueueTable(RowTable):
+    """Tasks, newest first. Rows are keyed by taskId; a changed cell repaints its row only."""
 
     class TaskSelected(Message):
         """Enter on a row: open the task's detail."""
@@ -95,7 +96,7 @@ class QueueTable(DataTable[Any]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._clock = clock
         self._shown: dict[str, TaskRecord] = {}
-        self._texts: dict[tuple[str, str], str] = {}  # what each time-dependent cell shows now
+        self._drawn: dict[str, dict[str, str]] = {}  # task id → column → the text it shows now
         self._floor: str | None = None  # oldest id on a full page: older tasks are not added
         self.compact = False
         self._columns = COLUMNS
@@ -167,26 +168,32 @@ class QueueTable(DataTable[Any]):
 
     def upsert(self, task: TaskRecord) -> bool:
         """Add or update a task's row; True when a row was added."""
-        now_ms = self._clock()
-        cells = self._cells(task, now_ms)
         previous = self._shown.get(task.task_id)
         if previous is None and self._floor is not None and task.task_id < self._floor:
             return False  # older than every row of the full page: it would be trimmed at once
         self._shown[task.task_id] = task
+        cells = self._cells(task, self._clock())
         if previous is None:
             self.add_row(*cells.values(), key=task.task_id)
+            self._drawn[task.task_id] = {key: str(value) for key, value in cells.items()}
             return True
-        old = self._cells(previous, now_ms)
-        for key, value in cells.items():
-            # Every update_cell drops the table's render cache: touch only cells that changed.
-            if str(value) != str(old[key]):
-                self.update_cell(task.task_id, key, value)
+        self._write(task.task_id, cells)
         return False
+
+    def _write(self, task_id: str, cells: dict[str, Any]) -> None:
+        """Write the cells whose text differs from what the row shows (repaints that row)."""
+        drawn = self._drawn.setdefault(task_id, {})
+        changed: dict[str, Any] = {}
+        for key, value in cells.items():
+            text = str(value)
+            if drawn.get(key) != text:
+                drawn[key] = text
+                changed[key] = value
+        self.set_row_cells(task_id, changed)
 
     def remove_task(self, task_id: str) -> None:
         self.marked.pop(task_id, None)
-        self._texts.pop((task_id, "age"), None)
-        self._texts.pop((task_id, "eta"), None)
+        self._drawn.pop(task_id, None)
         if self._shown.pop(task_id, None) is not None:
             try:
                 self.remove_row(task_id)
@@ -198,7 +205,7 @@ class QueueTable(DataTable[Any]):
         selected = self.selected_task_id
         self.clear()
         self._shown.clear()
-        self._texts.clear()
+        self._drawn.clear()
         self._floor = None
         for task in tasks:
             if len(self._shown) >= MAX_ROWS:
@@ -215,27 +222,22 @@ class QueueTable(DataTable[Any]):
             self.marked[task_id] = None
         task = self._shown.get(task_id)
         if task is not None:
-            first = self._columns[0][0]
-            self.update_cell(task_id, first, self._cells(task, self._clock())[first])
+            self._write(task_id, self._cells(task, self._clock()))
 
     def clear_marks(self) -> None:
         marked, self.marked = list(self.marked), {}
         for task_id in marked:
             task = self._shown.get(task_id)
             if task is not None:
-                first = self._columns[0][0]
-                self.update_cell(task_id, first, self._cells(task, self._clock())[first])
+                self._write(task_id, self._cells(task, self._clock()))
 
     def set_paused(self, paused: bool) -> None:
         if paused != self.paused:
             self.paused = paused
+            now_ms = self._clock()
             for task in list(self._shown.values()):
-                self._refresh_cells(task)
-
-    def _refresh_cells(self, task: TaskRecord) -> None:
-        for key, value in self._cells(task, self._clock()).items():
-            if key in ("status", "eta"):
-                self.update_cell(task.task_id, key, value)
+                if task.status is TaskStatus.RUNNING:
+                    self._write(task.task_id, self._cells(task, now_ms))
 
     def set_sort(self, mode: str) -> None:
         """Order rows by ``mode`` (SORT_MODES); running tasks come first in every mode."""
@@ -270,13 +272,10 @@ class QueueTable(DataTable[Any]):
         """Re-render ages and ETAs, touching only the cells whose text changed."""
         now_ms = self._clock()
         for task_id, task in self._shown.items():
-            columns = [("age", age_text(task, now_ms))]
-            if task.status.value == "RUNNING" and not self.paused:
-                columns.append(("eta", eta_text(task, now_ms)))
-            for column, text in columns:
-                if self._texts.get((task_id, column)) != str(text):
-                    self._texts[(task_id, column)] = str(text)
-                    self.update_cell(task_id, column, text)
+            cells: dict[str, Any] = {"age": age_text(task, now_ms)}
+            if task.status is TaskStatus.RUNNING and not self.paused:
+                cells["eta"] = eta_text(task, now_ms)
+            self._write(task_id, cells)
 
     @property
     def shown_count(self) -> int:
