@@ -49,6 +49,8 @@ class Reporter:
     # --- task events ----------------------------------------------------------------------------
 
     def emit(self, kind: EventType, task: TaskRecord) -> None:
+        if not self.bus.wanted:
+            return
         self.bus.publish(
             Event(
                 kind,
@@ -96,6 +98,8 @@ class Reporter:
         if task is None:
             return
         self._last_progress[task_id] = self._clock.monotonic()
+        if not self.bus.wanted:
+            return
         counts = task.counts
         task = task.evolve(
             message=f"{counts.finished}/{counts.total} items ({counts.failed} failed)"
@@ -116,15 +120,16 @@ class Reporter:
         logger.log(getattr(logging, level, logging.INFO), message)
         record = LogRecord(now_ms(), level, message, task_id)
         self._log_buffer.append(record)
-        self.bus.publish(
-            Event(
-                EventType.LOG,
-                task_id=task_id,
-                message=message,
-                level=level,
-                timestamp_ms=record.timestamp_ms,
+        if self.bus.wanted:
+            self.bus.publish(
+                Event(
+                    EventType.LOG,
+                    task_id=task_id,
+                    message=message,
+                    level=level,
+                    timestamp_ms=record.timestamp_ms,
+                )
             )
-        )
         if self._log_flush is None and not self._stopping:
             try:
                 loop = asyncio.get_running_loop()
