@@ -88,7 +88,12 @@ class Record(BaseModel, metaclass=_RecordMeta):
         validation. Several times cheaper than validating, and than ``model_construct``."""
         if values.keys() != cls.__record_field_set__:
             raise TypeError(f"{cls.__name__} needs exactly its fields, got {sorted(values)}")
-        return cls._from_dict(values)
+        record = _new(cls)  # _from_dict inlined, as in evolve: rows and sums on the hot path
+        _set(record, "__dict__", values)
+        _set(record, "__pydantic_fields_set__", set(values))
+        _set(record, "__pydantic_extra__", None)
+        _set(record, "__pydantic_private__", None)
+        return record
 
     def evolve(self, **changes: Any) -> Self:
         """A copy with some fields changed (not validated: the engine's hot path). Names are

@@ -118,7 +118,10 @@ class Reporter:
         """Record a log line: python logging (stderr/file), tasks.db, and the event bus."""
         level = level.upper()
         logger.log(getattr(logging, level, logging.INFO), message)
-        record = LogRecord(now_ms(), level, message, task_id)
+        # Unvalidated: every field is typed by the engine's own signature (three lines a task).
+        record = LogRecord.trusted(
+            timestamp_ms=now_ms(), level=level, message=message, task_id=task_id
+        )
         self._log_buffer.append(record)
         if self.bus.wanted:
             self.bus.publish(

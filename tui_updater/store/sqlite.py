@@ -155,7 +155,10 @@ class SqliteTaskStore(SqliteProposals):
         """Queue statements for the next group commit and wait for it; return row ids."""
         if not ops:
             return []
-        return await asyncio.shield(self._enqueue(ops))
+        # Not shielded: the statements are queued whatever becomes of this future, and the flush
+        # loop skips a future its cancelled writer left done; a shield would only add a second
+        # future and two callbacks per write.
+        return await self._enqueue(ops)
 
     async def _flush_loop(self) -> None:
         while self._queued:
