@@ -243,13 +243,15 @@ class SqliteTaskStore(SqliteProposals):
     ) -> None:
         ops: list[Op] = []
         if tasks:
-            ops.append((TASKS.upsert, [_stamped(TASKS.row(t)) for t in tasks]))
+            rows = [tuple(_stamped(TASKS.row(t)).values()) for t in tasks]
+            ops.append((TASKS.upsert_placed, rows))
         if new_items:
-            ops.append((ITEMS.upsert, [_stamped(ITEMS.row(i)) for i in new_items]))
+            rows = [tuple(_stamped(ITEMS.row(i)).values()) for i in new_items]
+            ops.append((ITEMS.upsert_placed, rows))
         if items:
             ops.append((_UPDATE_ITEM, [_stamped(ITEMS.row(i)) for i in items]))
         if logs:
-            ops.append((LOGS.insert, [LOGS.row(log) for log in logs]))
+            ops.append((LOGS.insert_placed, [tuple(LOGS.row(log).values()) for log in logs]))
         # A claim ends with its item, and every claim of a task that is not running (which
         # covers its items: no statement of their own then).
         idle = {t.task_id for t in tasks if t.status is not TaskStatus.RUNNING}
