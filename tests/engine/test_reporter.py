@@ -81,3 +81,35 @@ async def test_a_waiting_progress_is_merged_and_published_before_the_terminal_ev
     assert [e.progress for e in sub.drain()] == [100.0]
     await reporter.stop()
     await engine.stop()
+
+
+async def test_with_nobody_subscribed_no_event_is_built_yet_logs_are_stored(
+    make_engine: Any, store: SqliteTaskStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[EventType] = []
+    real_publish = EventBus.publish
+
+    def publish(bus: EventBus, event: Event) -> None:
+        built.append(event.type)
+        real_publish(bus, event)
+
+    monkeypatch.setattr(EventBus, "publish", publish)
+    engine = make_engine()
+    await engine.start()
+    assert not engine.bus.wanted
+    unseen = await engine.submit("SAMPLE", {"count": 2})
+    await engine.wait(unseen.task_id)
+    assert built == []
+    await engine.flush_logs()
+    assert any("task completed" in log.message for log in await store.task_logs(unseen.task_id))
+
+    sub = engine.bus.subscribe()  # from now on every event is built and delivered
+    assert engine.bus.wanted
+    seen = await engine.submit("SAMPLE", {"count": 2})
+    await engine.wait(seen.task_id)
+    kinds = [kind for kind, _ in story(sub.drain(), seen.task_id)]
+    assert kinds[0] == "task_created" and kinds[-1] == "task_completed"
+    assert EventType.LOG in built
+    sub.close()
+    assert not engine.bus.wanted
+    await engine.stop()

@@ -115,6 +115,12 @@ class TokenUsage(Record):
         return self.prompt_tokens + self.completion_tokens
 
 
+# The empty counts and usage, one of each: records are frozen, so every new task can share them
+# instead of building two records of zeros (the factories below are typed, not validated).
+NO_ITEMS = ItemCounts()
+NO_USAGE = TokenUsage()
+
+
 class TaskRecord(Record):
     task_id: str
     type: str
@@ -130,8 +136,8 @@ class TaskRecord(Record):
     started_at_ms: int | None = None
     finished_at_ms: int | None = json_key("completedAt", default=None)
     updated_at_ms: int = 0
-    counts: ItemCounts = json_key("items", default_factory=ItemCounts)
-    usage: TokenUsage = Field(default_factory=TokenUsage)
+    counts: ItemCounts = json_key("items", default_factory=lambda: NO_ITEMS)
+    usage: TokenUsage = Field(default_factory=lambda: NO_USAGE)
     # The character database the task belongs to: its absolute path, and the identity of that
     # file when the task was created ("device:inode:schema fingerprint"; see core/binding.py).
     database: str | None = None

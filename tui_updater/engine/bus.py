@@ -39,5 +39,11 @@ class EventBus:
             subscriber.push(event, event)
 
     @property
+    def wanted(self) -> bool:
+        """Someone would receive an event published now. Publishers test it before building one:
+        with nobody subscribed an event is dropped unseen, so building it is wasted work."""
+        return bool(self._subscribers)
+
+    @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)

@@ -80,6 +80,15 @@ class Engine:
             self.bus, store, self.clock, is_running=self._is_running, spawn=self._spawn_quietly
         )
         self._outcomes = OutcomeRecorder(self)
+        # What every run tells the engine: the same for all runs, built once.
+        self._hooks = RunHooks(
+            progress=self.reporter.progress,
+            log=self.log,
+            paused=self._runnable,
+            is_paused=self._held_back,
+            started=lambda task: self.reporter.emit(EventType.TASK_STARTED, task),
+            check_database=self._check_database,
+        )
         self._pruner: asyncio.Task[None] | None = None
 
     # --- life cycle -----------------------------------------------------------------------------
@@ -501,14 +510,7 @@ class Engine:
             resources=self.resources,
             policy=self.policy,
             clock=self.clock,
-            hooks=RunHooks(
-                progress=self.reporter.progress,
-                log=self.log,
-                paused=self._runnable,
-                is_paused=self._held_back,
-                started=lambda task: self.reporter.emit(EventType.TASK_STARTED, task),
-                check_database=self._check_database,
-            ),
+            hooks=self._hooks,
             rng=self.rng,
             fresh=slot.params is not None,
             params=slot.params,

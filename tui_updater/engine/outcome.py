@@ -7,7 +7,7 @@ ends the task FAILED with that reason and releases its waiters: a task never han
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tui_updater.core.events import EventType
 from tui_updater.core.models import ItemRecord, ItemStatus, TaskRecord, TaskStatus, now_ms
@@ -69,8 +69,10 @@ class OutcomeRecorder:
         if not task.counts.failed:
             waiting = task.review_pending  # a review-mode task says its proposals wait
             message = f"completed; {waiting} proposal(s) wait" if waiting else "completed"
-            done = task.evolve(status=TaskStatus.COMPLETED, message=message, progress=100.0)
-            await self.end(slot, done, run)
+            # The final fields ride on end()'s stamping evolve: one record, not two.
+            await self.end(
+                slot, task, run, status=TaskStatus.COMPLETED, message=message, progress=100.0
+            )
             return
         failed_items = [i for i in run.items.values() if i.status is ItemStatus.FAILED]
         retryable = any(i.retryable for i in failed_items)
@@ -169,10 +171,13 @@ class OutcomeRecorder:
                 task.task_id,
             )
 
-    async def end(self, slot: TaskSlot, task: TaskRecord, run: TaskRun | None = None) -> None:
-        """Store the task's final record (with the run's last outcomes), then finish the slot."""
+    async def end(
+        self, slot: TaskSlot, task: TaskRecord, run: TaskRun | None = None, **changes: Any
+    ) -> None:
+        """Store the task's final record (with the run's last outcomes, and ``changes`` to its
+        fields), then finish the slot."""
         stamp = now_ms()
-        task = task.evolve(finished_at_ms=stamp, updated_at_ms=stamp)
+        task = task.evolve(finished_at_ms=stamp, updated_at_ms=stamp, **changes)
         new_items = run.take_new_items() if run is not None else []
         try:
             await self._engine.store.save(

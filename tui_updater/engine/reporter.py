@@ -49,6 +49,8 @@ class Reporter:
     # --- task events ----------------------------------------------------------------------------
 
     def emit(self, kind: EventType, task: TaskRecord) -> None:
+        if not self.bus.wanted:
+            return
         self.bus.publish(
             Event(
                 kind,
@@ -96,6 +98,8 @@ class Reporter:
         if task is None:
             return
         self._last_progress[task_id] = self._clock.monotonic()
+        if not self.bus.wanted:
+            return
         counts = task.counts
         task = task.evolve(
             message=f"{counts.finished}/{counts.total} items ({counts.failed} failed)"
@@ -114,17 +118,21 @@ class Reporter:
         """Record a log line: python logging (stderr/file), tasks.db, and the event bus."""
         level = level.upper()
         logger.log(getattr(logging, level, logging.INFO), message)
-        record = LogRecord(now_ms(), level, message, task_id)
-        self._log_buffer.append(record)
-        self.bus.publish(
-            Event(
-                EventType.LOG,
-                task_id=task_id,
-                message=message,
-                level=level,
-                timestamp_ms=record.timestamp_ms,
-            )
+        # Unvalidated: every field is typed by the engine's own signature (three lines a task).
+        record = LogRecord.trusted(
+            timestamp_ms=now_ms(), level=level, message=message, task_id=task_id
         )
+        self._log_buffer.append(record)
+        if self.bus.wanted:
+            self.bus.publish(
+                Event(
+                    EventType.LOG,
+                    task_id=task_id,
+                    message=message,
+                    level=level,
+                    timestamp_ms=record.timestamp_ms,
+                )
+            )
         if self._log_flush is None and not self._stopping:
             try:
                 loop = asyncio.get_running_loop()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui_updater.core.models import (
+    NO_USAGE,
     ItemCounts,
     ItemRecord,
     ItemStatus,
@@ -95,7 +96,7 @@ class TaskRun:
     announced: bool = False  # the started event went out
     begun: bool = False  # the engine's coroutine for it is running: a cancel reaches its handlers
     _by_status: Counter[ItemStatus] = field(default_factory=Counter)
-    _usage_before: TokenUsage = field(default_factory=TokenUsage)  # spent by earlier attempts
+    _usage_before: TokenUsage = NO_USAGE  # spent by earlier attempts
     _ctx: TaskContext | None = None  # this attempt's context: its usage grows as items finish
     budget: BudgetGuard | None = None  # maxTokens / maxCost, checked before each item
 

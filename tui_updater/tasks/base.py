@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from tui_updater.core.capabilities import CAPABILITIES_KEY, TaskCapabilities
-from tui_updater.core.models import ItemRecord, ItemStatus, TokenUsage
+from tui_updater.core.models import NO_USAGE, ItemRecord, ItemStatus, TokenUsage
 from tui_updater.core.proposals import REVIEW_PENDING_KEY, ProposalRecord, ProposalView
 from tui_updater.errors import InvalidParameters, TaskStateError
 
@@ -98,7 +98,7 @@ class TaskContext:
     task_id: str
     resources: Any  # the runtime's TaskResources (characters, provider, backups, settings)
     log: Callable[[str, str], None]  # (level, message)
-    usage: TokenUsage = field(default_factory=TokenUsage)
+    usage: TokenUsage = NO_USAGE  # frozen: add_usage replaces it, so all may share the zero
     attempt: int = 1
     result: dict[str, Any] | None = None  # the finished task's result (set for revert)
     # Holds an item keeps from a transient mark until the write that settles it (item key →
