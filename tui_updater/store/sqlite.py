@@ -41,7 +41,7 @@ logger = logging.getLogger("tui_updater")
 # (sql, rows for executemany), or a function run inside the transaction returning row ids
 Op = (
     tuple[str, Sequence[Sequence[Any] | Mapping[str, Any]]]
-    | tuple[str, Iterator[Mapping[str, Any]]]  # rows made as executemany takes them
+    | tuple[str, Iterator[Sequence[Any] | Mapping[str, Any]]]  # rows made as executemany takes them
     | Callable[[sqlite3.Connection], list[int]]
 )
 
