@@ -203,3 +203,16 @@ def test_run_finds_integer_ids_written_with_leading_zeros(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     task = json.loads(result.stdout)
     assert (task["items"]["total"], task["items"]["done"]) == (1, 1)
+
+
+def test_help_imports_no_pydantic_nor_asyncio() -> None:
+    """`--help` stays instant: building the parser (every sub-command's) imports no heavy module."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "tui_updater", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()}
+    assert not {"pydantic", "asyncio", "textual", "httpx"} & imported

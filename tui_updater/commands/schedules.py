@@ -7,15 +7,16 @@ otherwise this process owns it for the moment, without firing any schedule.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tui_updater.config import Settings
-from tui_updater.core.schedules import ScheduleRecord
 from tui_updater.errors import InvalidParameters, TavernError
+
+if TYPE_CHECKING:  # `--help` builds this parser: it must not import pydantic and the config
+    from tui_updater.config import Settings
+    from tui_updater.core.schedules import ScheduleRecord
 
 EXIT_OK, EXIT_BAD_INPUT = 0, 2
 
@@ -126,6 +127,8 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
 
 def schedules_command(settings: Settings, args: argparse.Namespace) -> int:
     try:
+        import asyncio
+
         return asyncio.run(_run(settings, args))
     except TavernError as exc:  # a bad field, an unknown id, the state dir unusable
         print(f"error: {exc}", file=sys.stderr)
