@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import enum
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, computed_field, field_serializer, field_validator, model_validator
+from pydantic import BeforeValidator, Field, PlainSerializer, computed_field, model_validator
 
 from tui_updater.core.record import Record, json_key
 
@@ -46,6 +46,12 @@ class Priority(enum.IntEnum):
                 return member
         names = ", ".join(f"{p.name} ({p.value})" for p in cls)
         raise ValueError(f"invalid priority {value!r}; use one of {names}")
+
+
+# A priority in records: read from its name or number, written as its name ("HIGH").
+PriorityName = Annotated[
+    Priority, BeforeValidator(Priority.parse), PlainSerializer(lambda p: p.name, return_type=str)
+]
 
 
 class TaskStatus(enum.StrEnum):
@@ -124,7 +130,7 @@ NO_USAGE = TokenUsage()
 class TaskRecord(Record):
     task_id: str
     type: str
-    priority: Priority
+    priority: PriorityName
     status: TaskStatus
     data: dict[str, Any]
     created_at_ms: int
@@ -152,15 +158,6 @@ class TaskRecord(Record):
         if isinstance(data, dict) and "priorityValue" in data:
             return {**data, "priority": data["priorityValue"]}
         return data
-
-    @field_validator("priority", mode="before")
-    @classmethod
-    def _parse_priority(cls, value: object) -> Priority:
-        return Priority.parse(value)
-
-    @field_serializer("priority")
-    def _priority_name(self, priority: Priority) -> str:
-        return priority.name
 
     @computed_field  # type: ignore[prop-decorator]
     @property

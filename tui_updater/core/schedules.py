@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from cronsim import CronSim, CronSimError
-from pydantic import Field, ValidationError, field_serializer, field_validator
+from pydantic import Field, ValidationError
 
-from tui_updater.core.models import Priority
+from tui_updater.core.models import Priority, PriorityName
 from tui_updater.core.record import Record
 from tui_updater.errors import InvalidParameters
 
@@ -40,22 +40,13 @@ class ScheduleSpec(Record):
 
     type: str
     data: dict[str, Any] = Field(default_factory=dict)
-    priority: Priority = Priority.NORMAL
+    priority: PriorityName = Priority.NORMAL
     name: str = Field(default="", max_length=200)
     cron: str | None = None
     every_minutes: int | None = Field(default=None, ge=1, le=MAX_EVERY_MINUTES)
     max_tokens: int | None = Field(default=None, ge=1, le=MAX_BUDGET_TOKENS)  # per day
     max_cost: float | None = Field(default=None, gt=0, le=MAX_BUDGET_COST)
     enabled: bool = True
-
-    @field_validator("priority", mode="before")
-    @classmethod
-    def _parse_priority(cls, value: object) -> Priority:
-        return Priority.parse(value)
-
-    @field_serializer("priority")
-    def _priority_name(self, priority: Priority) -> str:
-        return priority.name
 
     @classmethod
     def parse(cls, body: Mapping[str, Any]) -> ScheduleSpec:
@@ -88,7 +79,7 @@ class ScheduleRecord(Record):
     schedule_id: str
     type: str
     data: dict[str, Any]
-    priority: Priority
+    priority: PriorityName
     created_at_ms: int
     name: str = ""
     cron: str | None = None
@@ -103,15 +94,6 @@ class ScheduleRecord(Record):
     message: str = ""  # what the last check did ("created task_…", "nothing to do", …)
     tasks_created: int = 0
     created_tasks: dict[str, Any] = Field(default_factory=dict)  # newest task ids → created at
-
-    @field_validator("priority", mode="before")
-    @classmethod
-    def _parse_priority(cls, value: object) -> Priority:
-        return Priority.parse(value)
-
-    @field_serializer("priority")
-    def _priority_name(self, priority: Priority) -> str:
-        return priority.name
 
     @property
     def trigger_text(self) -> str:
