@@ -150,6 +150,7 @@ def _type_of(site: Site, task_id: str) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(360)  # 30 kill -9 cycles: ~110 s alone, far more beside a busy suite
 def test_crash_torture(tmp_path: Path):
     print(f"TORTURE_SEED={SEED} TORTURE_KILLS={KILLS}")
     rng = random.Random(SEED)
