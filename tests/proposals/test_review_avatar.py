@@ -61,3 +61,28 @@ async def test_avatar_proposals_keep_their_image_apart_until_accepted(
 
     report = await demo_runtime.service.revert(task.task_id)  # accepted is the task's own change
     assert report["reverted"] >= 1 and not (avatars / Path(public).name).exists()
+
+
+async def test_deleting_a_task_removes_the_images_its_waiting_proposals_made(
+    demo_runtime: Runtime,
+) -> None:
+    settings = demo_runtime.settings
+    page = await demo_runtime.service.list_characters(
+        CharacterQuery(filters=("missingAvatar",), limit=2)
+    )
+    ids = [row.character_id for row in page.rows]
+    before_rows = site_rows(settings.db_path)
+    task = await demo_runtime.service.submit(
+        "CHARACTER_AVATAR", {"characterIds": ids, "review": True}
+    )
+    assert (await demo_runtime.engine.wait(task.task_id)).review_pending == 2
+    waiting = [
+        Path(p.files["avatar"])
+        for p in await demo_runtime.service.list_proposals(task.task_id)
+        if p.files
+    ]
+    assert len(waiting) == 2 and all(path.is_file() for path in waiting)
+
+    await demo_runtime.service.delete(task.task_id)
+    assert [path for path in waiting if path.exists()] == []
+    assert site_rows(settings.db_path) == before_rows  # nothing was written by the deletion

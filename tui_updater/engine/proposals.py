@@ -113,6 +113,18 @@ class ProposalDesk:
         self._engine.log("INFO", f"rejected {len(settled)} proposal(s) of task {task_id}", task_id)
         return [ProposalView(**p.__dict__) for p in settled]
 
+    async def forget(self, task_id: str) -> int:
+        """Before a task is deleted: discard the files its waiting proposals made (an avatar
+        image in the tool's review dir would otherwise outlive every record of it)."""
+        async with self._lock:
+            task = await self._engine.get_task(task_id)
+            if not task.review_pending or not isinstance(self._engine.store, ProposalStore):
+                return 0
+            task, task_type, params, ctx = await self._open(task_id)
+            waiting = await self._store().proposals(task_id, statuses=[ProposalStatus.PENDING])
+            await task_type.discard_proposals(ctx, params, waiting)
+        return len(waiting)
+
     async def edit(self, task_id: str, proposal_id: int, values: Mapping[str, Any]) -> ProposalView:
         """Replace a pending proposal's values with the operator's, validated like the output."""
         if not values:

@@ -241,6 +241,9 @@ class LocalService:
         return await self.engine.revert(task_id)
 
     async def delete(self, task_id: str) -> None:
+        if not (await self.engine.get_task(task_id)).status.finished:
+            await self.engine.cancel(task_id)  # proposals stored so far are discarded below too
+        await self._proposals.forget(task_id)
         await self.engine.delete(task_id)
 
     async def pause(self) -> None:
