@@ -64,7 +64,7 @@ async def test_each_transition_is_legal_exactly_where_the_table_says(
 
 async def test_finishing_releases_waiters_with_the_final_record() -> None:
     slot = slot_in(TaskState.RECORDING, [])
-    waiter = asyncio.create_task(slot.finished.wait())
+    waiter = asyncio.create_task(slot.wait_finished())
     await asyncio.sleep(0)
     assert not waiter.done()
     final = RECORD.evolve(status=TaskStatus.COMPLETED)

@@ -349,7 +349,7 @@ class Engine:
                 await asyncio.wait({slot.task})
                 continue
             break  # CANCELLING (a second cancel waits for the first) or FINISHED
-        await slot.finished.wait()
+        await slot.wait_finished()
         return slot.record
 
     async def _cancel_held(self, task: TaskRecord) -> TaskRecord:
@@ -464,7 +464,7 @@ class Engine:
         held = await self._held(task_id)
         if not isinstance(held, TaskSlot):
             return held  # finished (or not held by this engine: nothing will change it here)
-        await held.finished.wait()
+        await held.wait_finished()
         return held.record
 
     async def wait_idle(self) -> None:

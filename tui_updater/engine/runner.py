@@ -26,7 +26,7 @@ from tui_updater.core.models import (
 )
 from tui_updater.core.retry import RetryPolicy
 from tui_updater.core.store import TaskStore
-from tui_updater.engine.budgets import BudgetGuard, budget_guard
+from tui_updater.engine.budgets import BudgetGuard, budget_guard, has_budget
 from tui_updater.engine.clock import Clock
 from tui_updater.errors import (
     BudgetReached,
@@ -45,6 +45,12 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, TavernError):
         return str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _overrides(task_type: TaskType[Any], method: str) -> bool:
+    """Whether the type has its own ``method``: a run skips the base class's no-op hooks (the
+    awaits and futures they would cost per task)."""
+    return getattr(type(task_type), method) is not getattr(TaskType, method)
 
 
 def count_items(items: Sequence[ItemRecord]) -> ItemCounts:
@@ -102,10 +108,13 @@ class TaskRun:
 
     async def execute(self) -> TaskRecord:
         """Run the items; return the task record with counts, usage and result filled in."""
+        task_id, log = self.task.task_id, self.hooks.log
+        # The closure holds the hook and the id, never this run: the run holds the context, and
+        # a cycle between them would leave each finished task's objects to the cyclic collector.
         ctx = TaskContext(
-            task_id=self.task.task_id,
+            task_id=task_id,
             resources=self.resources,
-            log=lambda level, message: self.hooks.log(level, message, self.task.task_id),
+            log=lambda level, message: log(level, message, task_id),
             attempt=self.task.attempt,
         )
         self._ctx, self._usage_before = ctx, self.task.usage
@@ -113,12 +122,14 @@ class TaskRun:
             self.params if self.params is not None else self.task_type.parse_params(self.task.data)
         )
         self.hooks.check_database()
-        self.budget = await budget_guard(
-            self.task, params, self.task_type.params_schema(), self.store, self.resources
-        )
+        if has_budget(params):
+            self.budget = await budget_guard(
+                self.task, params, self.task_type.params_schema(), self.store, self.resources
+            )
         try:
             await self._load_or_select(ctx, params)
-            await self._claim(ctx, params)
+            if _overrides(self.task_type, "claim"):
+                await self._claim(ctx, params)
             obtained = [i for i in self.items.values() if i.status is ItemStatus.OBTAINED]
             if obtained:
                 await self.task_type.resume(ctx, params, obtained)
@@ -261,6 +272,7 @@ class TaskRun:
         applying = False  # a batch writer is at work
         ahead_end = 0  # pending[:ahead_end] were handed to read_ahead
         reading: asyncio.Future[None] | None = None  # the read-ahead under way
+        reads_ahead = _overrides(self.task_type, "read_ahead")  # else no future per chunk
 
         async def read_ahead(items: list[ItemRecord]) -> None:
             try:
@@ -271,6 +283,8 @@ class TaskRun:
         def read_further() -> None:
             """Keep the next READ_AHEAD_ITEMS items read ahead, half a window in advance."""
             nonlocal ahead_end, reading
+            if not reads_ahead:
+                return
             popped = len(pending) - len(queue)
             if reading is not None and not reading.done():
                 return
@@ -337,7 +351,7 @@ class TaskRun:
                 await asyncio.sleep(0)
 
         worker_count = min(self.task_type.concurrency(params), len(pending))
-        if pending:
+        if pending and reads_ahead:
             read_further()
             assert reading is not None
             await reading  # the first items are read before any worker asks for one

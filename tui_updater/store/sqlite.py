@@ -59,6 +59,14 @@ def _stamped(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+R = TypeVar("R", TaskRecord, ItemRecord)
+
+
+def _stamp(record: R) -> R:
+    """``_stamped`` for a record written by place (its row is never a dict)."""
+    return record if record.updated_at_ms else record.evolve(updated_at_ms=now_ms())
+
+
 # What an item's progress changes; its identity and label are written once, on insert.
 _UPDATE_ITEM = (
     "UPDATE items SET status=:status, attempts=:attempts, error=:error, result=:result, "
@@ -247,18 +255,15 @@ class SqliteTaskStore(SqliteProposals, ScheduleRows):
     ) -> None:
         ops: list[Op] = []
         if tasks:
-            rows = [tuple(_stamped(TASKS.row(t)).values()) for t in tasks]
-            ops.append((TASKS.upsert_placed, rows))
+            ops.append((TASKS.upsert_placed, [TASKS.placed(_stamp(t)) for t in tasks]))
         if new_items:
             # A first write inserts every item of the task (100,000 in a bulk run): their rows
             # are made one by one as the insert takes them, never all held at once.
-            ops.append(
-                (ITEMS.upsert_placed, (tuple(_stamped(ITEMS.row(i)).values()) for i in new_items))
-            )
+            ops.append((ITEMS.upsert_placed, (ITEMS.placed(_stamp(i)) for i in new_items)))
         if items:
             ops.append((_UPDATE_ITEM, [_stamped(ITEMS.row(i)) for i in items]))
         if logs:
-            ops.append((LOGS.insert_placed, [tuple(LOGS.row(log).values()) for log in logs]))
+            ops.append((LOGS.insert_placed, [LOGS.placed(log) for log in logs]))
         # A claim ends with its item, and every claim of a task that is not running (which
         # covers its items: no statement of their own then).
         idle = {t.task_id for t in tasks if t.status is not TaskStatus.RUNNING}
