@@ -24,7 +24,7 @@ from tui_updater.engine.ids import new_task_id
 from tui_updater.engine.lifecycle import TaskSlot, TaskState
 from tui_updater.engine.outcome import OutcomeRecorder
 from tui_updater.engine.reporter import Reporter
-from tui_updater.engine.runner import RunHooks, TaskRun, count_items
+from tui_updater.engine.runner import RunHooks, TaskRun, count_items, overrides
 from tui_updater.engine.table import TaskTable
 from tui_updater.errors import InvalidParameters, TaskNotFound, TaskStateError
 from tui_updater.tasks.base import TaskContext, TaskType
@@ -83,7 +83,7 @@ class Engine:
         # What every run tells the engine: the same for all runs, built once.
         self._hooks = RunHooks(
             progress=self.reporter.progress,
-            log=self.log,
+            log=self.reporter.log,
             paused=self._runnable,
             is_paused=self._held_back,
             started=lambda task: self.reporter.emit(EventType.TASK_STARTED, task),
@@ -272,7 +272,8 @@ class Engine:
         level = _parse_priority(priority)
         params = task_type.parse_params(data)
         task_id = new_task_id()
-        await task_type.check(self._context(task_id), params)
+        if overrides(task_type, "check"):
+            await task_type.check(self._context(task_id), params)
         stamp = now_ms()
         task = self._bound(
             TaskRecord(

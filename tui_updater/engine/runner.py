@@ -47,10 +47,12 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-def _overrides(task_type: TaskType[Any], method: str) -> bool:
+def overrides(task_type: TaskType[Any], method: str) -> bool:
     """Whether the type has its own ``method``: a run skips the base class's no-op hooks (the
     awaits and futures they would cost per task)."""
-    return getattr(type(task_type), method) is not getattr(TaskType, method)
+    return getattr(type(task_type), method) is not getattr(TaskType, method) or (
+        method in getattr(task_type, "__dict__", ())
+    )
 
 
 def count_items(items: Sequence[ItemRecord]) -> ItemCounts:
@@ -128,7 +130,7 @@ class TaskRun:
             )
         try:
             await self._load_or_select(ctx, params)
-            if _overrides(self.task_type, "claim"):
+            if overrides(self.task_type, "claim"):
                 await self._claim(ctx, params)
             obtained = [i for i in self.items.values() if i.status is ItemStatus.OBTAINED]
             if obtained:
@@ -272,7 +274,7 @@ class TaskRun:
         applying = False  # a batch writer is at work
         ahead_end = 0  # pending[:ahead_end] were handed to read_ahead
         reading: asyncio.Future[None] | None = None  # the read-ahead under way
-        reads_ahead = _overrides(self.task_type, "read_ahead")  # else no future per chunk
+        reads_ahead = overrides(self.task_type, "read_ahead")  # else no future per chunk
 
         async def read_ahead(items: list[ItemRecord]) -> None:
             try:

@@ -63,6 +63,8 @@ def _codec(annotation: Any) -> tuple[Callable[[Any], Any] | None, Callable[[Any]
     if kind is bool:
         return int, bool
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        if issubclass(kind, (str, int)):  # sqlite binds a str or int subclass as its value
+            return None, kind
         return (lambda member: member.value), kind
     return None, None
 
