@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections import Counter, defaultdict, deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,7 +60,7 @@ def count_items(items: Sequence[ItemRecord]) -> ItemCounts:
     return _counts(len(items), by_status)
 
 
-def _counts(total: int, by_status: Counter[ItemStatus]) -> ItemCounts:
+def _counts(total: int, by_status: Mapping[ItemStatus, int]) -> ItemCounts:
     return ItemCounts(
         total,
         by_status[ItemStatus.DONE],
@@ -103,7 +103,9 @@ class TaskRun:
     items_stored: bool = True  # False until a fresh task's items are first written
     announced: bool = False  # the started event went out
     begun: bool = False  # the engine's coroutine for it is running: a cancel reaches its handlers
-    _by_status: Counter[ItemStatus] = field(default_factory=Counter)
+    # Items per status; a defaultdict, as its missing statuses (read per count) are looked up in
+    # C, where a Counter's are Python calls.
+    _by_status: defaultdict[ItemStatus, int] = field(default_factory=lambda: defaultdict(int))
     _usage_before: TokenUsage = NO_USAGE  # spent by earlier attempts
     _ctx: TaskContext | None = None  # this attempt's context: its usage grows as items finish
     budget: BudgetGuard | None = None  # maxTokens / maxCost, checked before each item
@@ -182,7 +184,7 @@ class TaskRun:
             stored = await self.store.list_items(self.task.task_id)
             if stored or self.task.counts.total:
                 self.items = {i.seq: i for i in stored}
-                self._by_status = Counter(i.status for i in stored)
+                self._by_status = defaultdict(int, Counter(i.status for i in stored))
                 await self.store.save(tasks=[self.task])
                 self._announce()
                 self.hooks.log(
@@ -201,7 +203,7 @@ class TaskRun:
             for seq, spec in enumerate(specs)
         ]
         self.items = {i.seq: i for i in new_items}
-        self._by_status = Counter({ItemStatus.PENDING: len(new_items)})
+        self._by_status = defaultdict(int, {ItemStatus.PENDING: len(new_items)})
         self.task = self.task.evolve(
             counts=ItemCounts(total=len(new_items)), message=f"running: {len(new_items)} items"
         )
