@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,7 +14,7 @@ from tui_updater.core.models import ItemRecord, TaskStatus
 from tui_updater.engine.clock import FakeClock
 from tui_updater.engine.engine import Engine
 from tui_updater.store.sqlite import SqliteTaskStore
-from tui_updater.tasks.base import ItemOutcome, TaskContext
+from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext
 from tui_updater.tasks.registry import TaskTypeRegistry
 
 
@@ -121,3 +123,41 @@ async def test_a_batch_write_does_not_lower_the_obtain_concurrency(
     assert done.status is TaskStatus.COMPLETED and done.counts.done == 4
     assert recorder.max_in_flight <= 2
     await engine.stop()
+
+
+class ContextKeeper(SampleTask):
+    """The sample type that keeps a weak reference to each run's context."""
+
+    name = "KEEPER"
+
+    def __init__(self, recorder: Recorder) -> None:
+        super().__init__(recorder)
+        self.contexts: list[weakref.ref[TaskContext]] = []
+
+    async def select(self, ctx: TaskContext, params: SampleParams) -> Sequence[ItemSpec]:
+        self.contexts.append(weakref.ref(ctx))
+        return await super().select(ctx, params)
+
+
+async def test_a_finished_run_is_freed_without_the_cyclic_collector(
+    store: SqliteTaskStore, recorder: Recorder
+) -> None:
+    """A run and its context are freed when the task ends: a reference cycle between them would
+    leave every finished task's objects to the cyclic collector (its passes cost the queue)."""
+    keeper = ContextKeeper(recorder)
+    registry = TaskTypeRegistry()
+    registry.register(keeper)
+    engine = Engine(store, registry, None, EngineSettings(), clock=FakeClock())
+    await engine.start()
+    gc.collect()
+    gc.disable()
+    try:
+        task = await engine.submit("KEEPER", {"count": 2})
+        assert (await engine.wait(task.task_id)).status is TaskStatus.COMPLETED
+        await engine.wait_idle()
+        for _ in range(3):  # the run's coroutine returns just after its waiters are released
+            await asyncio.sleep(0)
+        assert keeper.contexts and keeper.contexts[0]() is None
+    finally:
+        gc.enable()
+        await engine.stop()

@@ -338,7 +338,8 @@ class TaskRun:
             while queue:
                 if self.hooks.is_paused() and not applying and batch_due():
                     await apply_due()  # results in hand are written before the pause
-                await self.hooks.paused()
+                if self.hooks.is_paused():
+                    await self.hooks.paused()
                 if not queue:
                     return
                 if self.budget is not None and self.budget.stops(
@@ -364,7 +365,8 @@ class TaskRun:
                         group.create_task(apply_due(started))
                 # An obtain from rows read ahead need not suspend: let the batch writer's
                 # database hops, the other workers and the rest of the engine run between items.
-                await asyncio.sleep(0)
+                if queue:
+                    await asyncio.sleep(0)
 
         worker_count = min(self.task_type.concurrency(params), len(pending))
         if pending and reads_ahead:
