@@ -8,6 +8,7 @@ was cheap to obtain is stored together with its outcome, one transaction per bat
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import time
 from collections import Counter, defaultdict, deque
@@ -61,12 +62,19 @@ def count_items(items: Sequence[ItemRecord]) -> ItemCounts:
 
 
 def _counts(total: int, by_status: Mapping[ItemStatus, int]) -> ItemCounts:
-    return ItemCounts(
+    return _item_counts(
         total,
         by_status[ItemStatus.DONE],
         by_status[ItemStatus.FAILED],
         by_status[ItemStatus.SKIPPED] + by_status[ItemStatus.CONFLICT],
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _item_counts(total: int, done: int, failed: int, skipped: int) -> ItemCounts:
+    """Counts are frozen records: equal ones are shared (a run counts its items at every batch,
+    and most runs end with the same few counts) instead of built and validated each time."""
+    return ItemCounts(total, done, failed, skipped)
 
 
 @dataclass
@@ -205,7 +213,7 @@ class TaskRun:
         self.items = {i.seq: i for i in new_items}
         self._by_status = defaultdict(int, {ItemStatus.PENDING: len(new_items)})
         self.task = self.task.evolve(
-            counts=ItemCounts(total=len(new_items)), message=f"running: {len(new_items)} items"
+            counts=_item_counts(len(new_items), 0, 0, 0), message=f"running: {len(new_items)} items"
         )
         # Nothing is written yet: until an item has a costly result or an outcome, a crash simply
         # selects again. The items ride along with the task's first real write.
