@@ -8,6 +8,8 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
+
 from tests.engine.sample_types import Recorder, SampleParams, SampleTask
 from tui_updater.config import EngineSettings
 from tui_updater.core.models import ItemRecord, TaskStatus
@@ -161,3 +163,59 @@ async def test_a_finished_run_is_freed_without_the_cyclic_collector(
     finally:
         gc.enable()
         await engine.stop()
+
+
+async def _held_in_write(engine: Engine, traced: TracedTask, params: dict[str, Any]) -> str:
+    """Submit a task and return its id once its first batch write has begun and is held."""
+    traced.hold_apply = True
+    task = await engine.submit("TRACED", params)
+    for _ in range(400):
+        if traced.applying:
+            return task.task_id
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"no batch write began: {traced.trace}")
+
+
+@pytest.mark.parametrize(
+    ("params", "written"),
+    [
+        ({"count": 4, "batchSize": 2, "concurrency": 1}, ["k0", "k1"]),  # a batch mid-run
+        ({"count": 2, "batchSize": 2, "concurrency": 1}, ["k0", "k1"]),  # the final batch
+    ],
+)
+async def test_a_cancel_during_a_batch_write_lets_the_write_finish_and_be_recorded(
+    store: SqliteTaskStore, recorder: Recorder, params: dict[str, Any], written: list[str]
+) -> None:
+    traced = TracedTask(recorder)
+    engine = traced_engine(store, traced)
+    await engine.start()
+    task_id = await _held_in_write(engine, traced, params)
+    cancel = asyncio.create_task(engine.cancel(task_id))
+    await asyncio.sleep(0.02)
+    assert not cancel.done()  # the write under way is not interrupted…
+    traced.release_apply.set()
+    cancelled = await asyncio.wait_for(cancel, 5)
+    assert cancelled.status is TaskStatus.CANCELLED
+    assert f"applied {' '.join(written)}" in traced.trace  # …it finished…
+    assert "obtain k2" not in traced.trace  # …and nothing started after it
+    done = [i.key for i in await store.list_items(task_id) if i.status.value == "DONE"]
+    assert done == written  # its outcomes are stored with the cancelled task
+    await engine.stop()
+
+
+async def test_a_stop_during_a_batch_write_stores_the_write_and_resumes_the_rest_later(
+    store: SqliteTaskStore, recorder: Recorder
+) -> None:
+    traced = TracedTask(recorder)
+    engine = traced_engine(store, traced)
+    await engine.start()
+    task_id = await _held_in_write(engine, traced, {"count": 4, "batchSize": 2, "concurrency": 1})
+    stop = asyncio.create_task(engine.stop())
+    await asyncio.sleep(0.02)
+    assert not stop.done()
+    traced.release_apply.set()
+    await asyncio.wait_for(stop, 5)
+    stored = await store.get_task(task_id)
+    assert stored is not None and stored.status is TaskStatus.PENDING  # resumes on next start
+    items = {i.key: i.status.value for i in await store.list_items(task_id)}
+    assert items == {"k0": "DONE", "k1": "DONE", "k2": "PENDING", "k3": "PENDING"}

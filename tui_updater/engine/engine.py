@@ -530,8 +530,14 @@ class Engine:
                 await self.database.released()
 
     def _cancel_run(self, slot: TaskSlot) -> None:
-        """Interrupt a slot's run; one whose coroutine has not begun checks the state first."""
-        if slot.run is not None and slot.run.begun and slot.task is not None:
+        """Interrupt a slot's run; one whose coroutine has not begun checks the state first, and
+        one writing a batch inline stops once the write is over (``TaskRun._apply_shielded``)."""
+        run = slot.run
+        if run is None or not run.begun or slot.task is None:
+            return
+        if run.writing:
+            run.cancel_asked = True
+        else:
             slot.task.cancel()
 
     async def _run(self, slot: TaskSlot, run: TaskRun) -> None:

@@ -53,7 +53,8 @@ class OutcomeRecorder:
             task = await run.execute()  # records RUNNING with its first write; announces itself
         except asyncio.CancelledError:
             current = asyncio.current_task()
-            if slot.state is TaskState.CANCELLING or (current and current.cancelling()):
+            asked = run.cancel_asked or (current is not None and current.cancelling() > 0)
+            if slot.state is TaskState.CANCELLING or asked:
                 await self._unwind(slot, run)
                 return
             exc: BaseException = asyncio.CancelledError("cancelled from inside the task type")

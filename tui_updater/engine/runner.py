@@ -117,9 +117,13 @@ class TaskRun:
     _usage_before: TokenUsage = NO_USAGE  # spent by earlier attempts
     _ctx: TaskContext | None = None  # this attempt's context: its usage grows as items finish
     budget: BudgetGuard | None = None  # maxTokens / maxCost, checked before each item
+    owner: asyncio.Task[Any] | None = None  # the asyncio task running ``execute``
+    writing: bool = False  # the owner is in a batch write: a cancel waits for its end
+    cancel_asked: bool = False  # a cancel came during that write; the run stops after it
 
     async def execute(self) -> TaskRecord:
         """Run the items; return the task record with counts, usage and result filled in."""
+        self.owner = asyncio.current_task()
         task_id, log = self.task.task_id, self.hooks.log
         # The closure holds the hook and the id, never this run: the run holds the context, and
         # a cycle between them would leave each finished task's objects to the cyclic collector.
@@ -399,7 +403,26 @@ class TaskRun:
     async def _apply_shielded(
         self, ctx: TaskContext, params: Any, batch: list[ItemRecord], *, last: bool
     ) -> None:
-        await self._end_apply(self._begin_apply(ctx, params, batch, last=last))
+        """Write a batch; once started it finishes and is recorded, even if the run is cancelled.
+
+        In the run's own coroutine the write runs inline (no task, no shield: most of a small
+        task's scheduling): a cancel asked meanwhile is held back (``Engine._cancel_run`` sees
+        ``writing``) and taken here once the write is over. A worker of a TaskGroup, which the
+        group cancels with the run, writes in a shielded task of its own."""
+        if asyncio.current_task() is not self.owner:
+            await self._end_apply(self._begin_apply(ctx, params, batch, last=last))
+            return
+        self.writing = True
+        try:
+            await self._apply(ctx, params, batch, last=last)
+        except Exception:
+            if not self.cancel_asked:
+                raise
+            # As a shielded write's failure after a cancel: the run unwinds, the error is moot.
+        finally:
+            self.writing = False
+        if self.cancel_asked:
+            raise asyncio.CancelledError
 
     def _begin_apply(
         self, ctx: TaskContext, params: Any, batch: list[ItemRecord], *, last: bool
