@@ -64,13 +64,20 @@ async def test_each_transition_is_legal_exactly_where_the_table_says(
 
 async def test_finishing_releases_waiters_with_the_final_record() -> None:
     slot = slot_in(TaskState.RECORDING, [])
-    waiter = asyncio.create_task(slot.finished.wait())
+    waiter = asyncio.create_task(slot.wait_finished())
     await asyncio.sleep(0)
     assert not waiter.done()
     final = RECORD.evolve(status=TaskStatus.COMPLETED)
     slot.finish(final)
     await asyncio.wait_for(waiter, 1)
     assert slot.record is final and slot.run is None and slot.task is None
+
+
+async def test_waiting_on_a_finished_slot_returns_at_once() -> None:
+    slot = slot_in(TaskState.RECORDING, [])
+    slot.finish(RECORD.evolve(status=TaskStatus.COMPLETED))  # nobody was waiting
+    await asyncio.wait_for(slot.wait_finished(), 1)
+    assert slot.state is TaskState.FINISHED
 
 
 async def test_a_slot_with_a_run_reports_the_run_s_record() -> None:

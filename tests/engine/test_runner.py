@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from collections.abc import Sequence
 from typing import Any
+
+import pytest
 
 from tests.engine.sample_types import Recorder, SampleParams, SampleTask
 from tui_updater.config import EngineSettings
@@ -12,7 +16,7 @@ from tui_updater.core.models import ItemRecord, TaskStatus
 from tui_updater.engine.clock import FakeClock
 from tui_updater.engine.engine import Engine
 from tui_updater.store.sqlite import SqliteTaskStore
-from tui_updater.tasks.base import ItemOutcome, TaskContext
+from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext
 from tui_updater.tasks.registry import TaskTypeRegistry
 
 
@@ -121,3 +125,97 @@ async def test_a_batch_write_does_not_lower_the_obtain_concurrency(
     assert done.status is TaskStatus.COMPLETED and done.counts.done == 4
     assert recorder.max_in_flight <= 2
     await engine.stop()
+
+
+class ContextKeeper(SampleTask):
+    """The sample type that keeps a weak reference to each run's context."""
+
+    name = "KEEPER"
+
+    def __init__(self, recorder: Recorder) -> None:
+        super().__init__(recorder)
+        self.contexts: list[weakref.ref[TaskContext]] = []
+
+    async def select(self, ctx: TaskContext, params: SampleParams) -> Sequence[ItemSpec]:
+        self.contexts.append(weakref.ref(ctx))
+        return await super().select(ctx, params)
+
+
+async def test_a_finished_run_is_freed_without_the_cyclic_collector(
+    store: SqliteTaskStore, recorder: Recorder
+) -> None:
+    """A run and its context are freed when the task ends: a reference cycle between them would
+    leave every finished task's objects to the cyclic collector (its passes cost the queue)."""
+    keeper = ContextKeeper(recorder)
+    registry = TaskTypeRegistry()
+    registry.register(keeper)
+    engine = Engine(store, registry, None, EngineSettings(), clock=FakeClock())
+    await engine.start()
+    gc.collect()
+    gc.disable()
+    try:
+        task = await engine.submit("KEEPER", {"count": 2})
+        assert (await engine.wait(task.task_id)).status is TaskStatus.COMPLETED
+        await engine.wait_idle()
+        for _ in range(3):  # the run's coroutine returns just after its waiters are released
+            await asyncio.sleep(0)
+        assert keeper.contexts and keeper.contexts[0]() is None
+    finally:
+        gc.enable()
+        await engine.stop()
+
+
+async def _held_in_write(engine: Engine, traced: TracedTask, params: dict[str, Any]) -> str:
+    """Submit a task and return its id once its first batch write has begun and is held."""
+    traced.hold_apply = True
+    task = await engine.submit("TRACED", params)
+    for _ in range(400):
+        if traced.applying:
+            return task.task_id
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"no batch write began: {traced.trace}")
+
+
+@pytest.mark.parametrize(
+    ("params", "written"),
+    [
+        ({"count": 4, "batchSize": 2, "concurrency": 1}, ["k0", "k1"]),  # a batch mid-run
+        ({"count": 2, "batchSize": 2, "concurrency": 1}, ["k0", "k1"]),  # the final batch
+    ],
+)
+async def test_a_cancel_during_a_batch_write_lets_the_write_finish_and_be_recorded(
+    store: SqliteTaskStore, recorder: Recorder, params: dict[str, Any], written: list[str]
+) -> None:
+    traced = TracedTask(recorder)
+    engine = traced_engine(store, traced)
+    await engine.start()
+    task_id = await _held_in_write(engine, traced, params)
+    cancel = asyncio.create_task(engine.cancel(task_id))
+    await asyncio.sleep(0.02)
+    assert not cancel.done()  # the write under way is not interrupted…
+    traced.release_apply.set()
+    cancelled = await asyncio.wait_for(cancel, 5)
+    assert cancelled.status is TaskStatus.CANCELLED
+    assert f"applied {' '.join(written)}" in traced.trace  # …it finished…
+    assert "obtain k2" not in traced.trace  # …and nothing started after it
+    done = [i.key for i in await store.list_items(task_id) if i.status.value == "DONE"]
+    assert done == written  # its outcomes are stored with the cancelled task
+    await engine.stop()
+
+
+async def test_a_stop_during_a_batch_write_stores_the_write_and_resumes_the_rest_later(
+    store: SqliteTaskStore, recorder: Recorder
+) -> None:
+    traced = TracedTask(recorder)
+    engine = traced_engine(store, traced)
+    await engine.start()
+    task_id = await _held_in_write(engine, traced, {"count": 4, "batchSize": 2, "concurrency": 1})
+    stop = asyncio.create_task(engine.stop())
+    await asyncio.sleep(0.02)
+    assert not stop.done()
+    traced.release_apply.set()
+    await asyncio.wait_for(stop, 5)
+    stored = await store.get_task(task_id)
+    assert stored is not None and stored.status is TaskStatus.PENDING  # resumes on next start
+    items = {i.key: i.status.value for i in await store.list_items(task_id)}
+    assert items == {"k0": "DONE", "k1": "DONE", "k2": "PENDING", "k3": "PENDING"}

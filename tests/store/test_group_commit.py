@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from tui_updater.core.journal import JournalEntry
-from tui_updater.core.models import Priority, TaskRecord, TaskStatus, now_ms
+from tui_updater.core.models import LogRecord, Priority, TaskRecord, TaskStatus, now_ms
 from tui_updater.store.sqlite import SqliteTaskStore
 
 
@@ -53,3 +54,35 @@ async def test_delete_after_a_queued_save_leaves_the_task_deleted(store):
     await store.delete_task("task_x")
     await saving
     assert await store.get_task("task_x") is None
+
+
+async def test_a_bad_statement_among_plain_writers_fails_alone_and_each_good_write_lands_once(
+    store,
+):
+    # Plain writers commit together without savepoints; a failure replays them one by one.
+    bad = _task("task_bad").evolve(message=[1, 2])  # unvalidated: SQLite cannot bind a list
+    lines = [
+        LogRecord(timestamp_ms=now_ms(), level="INFO", message=f"line {n}", task_id="task_a")
+        for n in range(3)
+    ]
+    outcomes: list[object] = await asyncio.gather(
+        store.save(tasks=[_task("task_a")], logs=lines),
+        store.save(tasks=[bad]),
+        store.save(tasks=[_task("task_b")]),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[1], sqlite3.Error)
+    assert outcomes[0] is None and outcomes[2] is None, outcomes
+    assert await store.get_task("task_a") is not None
+    assert await store.get_task("task_b") is not None
+    assert await store.get_task("task_bad") is None
+    assert sorted(log.message for log in await store.task_logs("task_a")) == [
+        "line 0",
+        "line 1",
+        "line 2",
+    ]
+
+
+async def test_plain_writers_of_one_group_commit_all_land(store):
+    await asyncio.gather(*(store.save(tasks=[_task(f"task_{n}")]) for n in range(20)))
+    assert len(await store.list_tasks()) == 20

@@ -109,6 +109,10 @@ class TokenUsage(Record):
     requests: int = 0
 
     def __add__(self, other: TokenUsage) -> TokenUsage:
+        if other is NO_USAGE:  # a run that made no request (every run of most types)
+            return self
+        if self is NO_USAGE:
+            return other
         return TokenUsage.trusted(  # summed per item on the hot path; ints stay ints
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,

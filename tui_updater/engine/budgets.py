@@ -48,14 +48,23 @@ def model_price(
     return model, prices.get(model)
 
 
+def has_budget(params: Any) -> bool:
+    """Whether the parameters set ``maxTokens`` or ``maxCost`` (most runs: no guard to build).
+
+    Read from the values, not by ``getattr``: a missed attribute on a pydantic model builds and
+    raises an AttributeError, twice per task for a type without budget fields."""
+    values = getattr(params, "__dict__", {})
+    return values.get("maxTokens") is not None or values.get("maxCost") is not None
+
+
 async def budget_guard(
     task: TaskRecord, params: Any, params_schema: dict[str, Any], store: TaskStore, resources: Any
 ) -> BudgetGuard | None:
     """The guard for a run whose parameters carry a budget, else None."""
+    if not has_budget(params):
+        return None
     max_tokens = getattr(params, "maxTokens", None)
     max_cost = getattr(params, "maxCost", None)
-    if max_tokens is None and max_cost is None:
-        return None
     price = None
     if max_cost is not None:
         model, price = model_price(resources, task.data, params_schema)

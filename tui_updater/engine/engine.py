@@ -24,7 +24,7 @@ from tui_updater.engine.ids import new_task_id
 from tui_updater.engine.lifecycle import TaskSlot, TaskState
 from tui_updater.engine.outcome import OutcomeRecorder
 from tui_updater.engine.reporter import Reporter
-from tui_updater.engine.runner import RunHooks, TaskRun, count_items
+from tui_updater.engine.runner import RunHooks, TaskRun, count_items, overrides
 from tui_updater.engine.table import TaskTable
 from tui_updater.errors import InvalidParameters, TaskNotFound, TaskStateError
 from tui_updater.tasks.base import TaskContext, TaskType
@@ -83,7 +83,7 @@ class Engine:
         # What every run tells the engine: the same for all runs, built once.
         self._hooks = RunHooks(
             progress=self.reporter.progress,
-            log=self.log,
+            log=self.reporter.log,
             paused=self._runnable,
             is_paused=self._held_back,
             started=lambda task: self.reporter.emit(EventType.TASK_STARTED, task),
@@ -272,7 +272,8 @@ class Engine:
         level = _parse_priority(priority)
         params = task_type.parse_params(data)
         task_id = new_task_id()
-        await task_type.check(self._context(task_id), params)
+        if overrides(task_type, "check"):
+            await task_type.check(self._context(task_id), params)
         stamp = now_ms()
         task = self._bound(
             TaskRecord(
@@ -349,7 +350,7 @@ class Engine:
                 await asyncio.wait({slot.task})
                 continue
             break  # CANCELLING (a second cancel waits for the first) or FINISHED
-        await slot.finished.wait()
+        await slot.wait_finished()
         return slot.record
 
     async def _cancel_held(self, task: TaskRecord) -> TaskRecord:
@@ -464,7 +465,7 @@ class Engine:
         held = await self._held(task_id)
         if not isinstance(held, TaskSlot):
             return held  # finished (or not held by this engine: nothing will change it here)
-        await held.finished.wait()
+        await held.wait_finished()
         return held.record
 
     async def wait_idle(self) -> None:
@@ -529,8 +530,14 @@ class Engine:
                 await self.database.released()
 
     def _cancel_run(self, slot: TaskSlot) -> None:
-        """Interrupt a slot's run; one whose coroutine has not begun checks the state first."""
-        if slot.run is not None and slot.run.begun and slot.task is not None:
+        """Interrupt a slot's run; one whose coroutine has not begun checks the state first, and
+        one writing a batch inline stops once the write is over (``TaskRun._apply_shielded``)."""
+        run = slot.run
+        if run is None or not run.begun or slot.task is None:
+            return
+        if run.writing:
+            run.cancel_asked = True
+        else:
             slot.task.cancel()
 
     async def _run(self, slot: TaskSlot, run: TaskRun) -> None:

@@ -53,7 +53,7 @@ Observer = Callable[["TaskSlot", TaskState, TaskState], None]
 class TaskSlot:
     """The engine's state for one task; ``record`` is always its latest known record."""
 
-    __slots__ = ("_observer", "_record", "finished", "params", "queue_key", "run", "state", "task")
+    __slots__ = ("_finished", "_observer", "_record", "params", "queue_key", "run", "state", "task")
 
     def __init__(
         self,
@@ -67,7 +67,9 @@ class TaskSlot:
         self.params = params  # parsed params of a task submitted here and never started
         self.run: TaskRun | None = None
         self.task: asyncio.Task[None] | None = None  # the run, or the retry timer while waiting
-        self.finished = asyncio.Event()
+        # Made by the first waiter: most tasks are never waited for, and an Event is three
+        # objects more per queued task for the cyclic collector to walk.
+        self._finished: asyncio.Event | None = None
         self.queue_key: tuple[int, int] | None = None  # its live entry in the engine's heap
         self._observer = observer
 
@@ -82,6 +84,14 @@ class TaskSlot:
     def record(self) -> TaskRecord:
         """The running attempt's in-memory record while there is one, else the last one set."""
         return self.run.task if self.run is not None else self._record
+
+    async def wait_finished(self) -> None:
+        """Return once the task has ended for good (at once if it has)."""
+        if self.state is TaskState.FINISHED:
+            return
+        if self._finished is None:
+            self._finished = asyncio.Event()
+        await self._finished.wait()
 
     # --- transitions: one method each, legal only from the states TRANSITIONS lists ---------
 
@@ -118,7 +128,8 @@ class TaskSlot:
         """Ended for good with ``record``; every waiter is released."""
         self._move("finish")
         self._record, self.run, self.task, self.queue_key = record, None, None, None
-        self.finished.set()
+        if self._finished is not None:
+            self._finished.set()
 
     def reprioritize(self, record: TaskRecord, queue_key: tuple[int, int] | None) -> None:
         """A new priority for a pending task; a queued one's old heap entry becomes stale."""

@@ -53,7 +53,8 @@ class OutcomeRecorder:
             task = await run.execute()  # records RUNNING with its first write; announces itself
         except asyncio.CancelledError:
             current = asyncio.current_task()
-            if slot.state is TaskState.CANCELLING or (current and current.cancelling()):
+            asked = run.cancel_asked or (current is not None and current.cancelling() > 0)
+            if slot.state is TaskState.CANCELLING or asked:
                 await self._unwind(slot, run)
                 return
             exc: BaseException = asyncio.CancelledError("cancelled from inside the task type")
@@ -115,7 +116,8 @@ class OutcomeRecorder:
             updated_at_ms=now_ms(),
         )
         try:
-            await engine.store.save(tasks=[task], items=run.unsaved, new_items=run.take_new_items())
+            items, new_items = run.writes(run.unsaved)
+            await engine.store.save(tasks=[task], items=items, new_items=new_items)
         except Exception as exc:  # still stored RUNNING, which a restart resumes just the same
             engine.log(
                 "ERROR",
@@ -135,7 +137,8 @@ class OutcomeRecorder:
             message=f"transient failures; retrying in {delay_s:.1f}s",
             updated_at_ms=now_ms(),
         )
-        await engine.store.save(items=run.unsaved, tasks=[waiting], new_items=run.take_new_items())
+        items, new_items = run.writes(run.unsaved)
+        await engine.store.save(items=items, tasks=[waiting], new_items=new_items)
         await engine.store.reset_items(task.task_id, [ItemStatus.FAILED], only_retryable=True)
         after_reset = [
             i.evolve(status=ItemStatus.PENDING)
@@ -178,11 +181,9 @@ class OutcomeRecorder:
         fields), then finish the slot."""
         stamp = now_ms()
         task = task.evolve(finished_at_ms=stamp, updated_at_ms=stamp, **changes)
-        new_items = run.take_new_items() if run is not None else []
+        items, new_items = run.writes(run.unsaved) if run is not None else ((), [])
         try:
-            await self._engine.store.save(
-                tasks=[task], items=run.unsaved if run is not None else (), new_items=new_items
-            )
+            await self._engine.store.save(tasks=[task], items=items, new_items=new_items)
         except Exception as exc:
             task = await self._store_failure(task, exc, new_items)
         self._finish(slot, task)

@@ -70,6 +70,8 @@ class Reporter:
         Throttled progress is merged, never lost: the newest waits for its turn, goes out at once
         when every item is finished, and always goes out before the task's terminal event.
         """
+        if not self.bus.wanted and task.task_id not in self._progress_timers:
+            return  # nobody would receive it, and none of its progress waits to go out
         self._latest[task.task_id] = task
         now = self._clock.monotonic()
         last = self._last_progress.get(task.task_id)

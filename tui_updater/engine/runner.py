@@ -8,10 +8,11 @@ was cheap to obtain is stored together with its outcome, one transaction per bat
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import time
-from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections import Counter, defaultdict, deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +27,7 @@ from tui_updater.core.models import (
 )
 from tui_updater.core.retry import RetryPolicy
 from tui_updater.core.store import TaskStore
-from tui_updater.engine.budgets import BudgetGuard, budget_guard
+from tui_updater.engine.budgets import BudgetGuard, budget_guard, has_budget
 from tui_updater.engine.clock import Clock
 from tui_updater.errors import (
     BudgetReached,
@@ -47,18 +48,33 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
+def overrides(task_type: TaskType[Any], method: str) -> bool:
+    """Whether the type has its own ``method``: a run skips the base class's no-op hooks (the
+    awaits and futures they would cost per task)."""
+    return getattr(type(task_type), method) is not getattr(TaskType, method) or (
+        method in getattr(task_type, "__dict__", ())
+    )
+
+
 def count_items(items: Sequence[ItemRecord]) -> ItemCounts:
     by_status = Counter(item.status for item in items)
     return _counts(len(items), by_status)
 
 
-def _counts(total: int, by_status: Counter[ItemStatus]) -> ItemCounts:
-    return ItemCounts(
+def _counts(total: int, by_status: Mapping[ItemStatus, int]) -> ItemCounts:
+    return _item_counts(
         total,
         by_status[ItemStatus.DONE],
         by_status[ItemStatus.FAILED],
         by_status[ItemStatus.SKIPPED] + by_status[ItemStatus.CONFLICT],
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _item_counts(total: int, done: int, failed: int, skipped: int) -> ItemCounts:
+    """Counts are frozen records: equal ones are shared (a run counts its items at every batch,
+    and most runs end with the same few counts) instead of built and validated each time."""
+    return ItemCounts(total, done, failed, skipped)
 
 
 @dataclass
@@ -95,17 +111,26 @@ class TaskRun:
     items_stored: bool = True  # False until a fresh task's items are first written
     announced: bool = False  # the started event went out
     begun: bool = False  # the engine's coroutine for it is running: a cancel reaches its handlers
-    _by_status: Counter[ItemStatus] = field(default_factory=Counter)
+    # Items per status; a defaultdict, as its missing statuses (read per count) are looked up in
+    # C, where a Counter's are Python calls.
+    _by_status: defaultdict[ItemStatus, int] = field(default_factory=lambda: defaultdict(int))
     _usage_before: TokenUsage = NO_USAGE  # spent by earlier attempts
     _ctx: TaskContext | None = None  # this attempt's context: its usage grows as items finish
     budget: BudgetGuard | None = None  # maxTokens / maxCost, checked before each item
+    owner: asyncio.Task[Any] | None = None  # the asyncio task running ``execute``
+    writing: bool = False  # the owner is in a batch write: a cancel waits for its end
+    cancel_asked: bool = False  # a cancel came during that write; the run stops after it
 
     async def execute(self) -> TaskRecord:
         """Run the items; return the task record with counts, usage and result filled in."""
+        self.owner = asyncio.current_task()
+        task_id, log = self.task.task_id, self.hooks.log
+        # The closure holds the hook and the id, never this run: the run holds the context, and
+        # a cycle between them would leave each finished task's objects to the cyclic collector.
         ctx = TaskContext(
-            task_id=self.task.task_id,
+            task_id=task_id,
             resources=self.resources,
-            log=lambda level, message: self.hooks.log(level, message, self.task.task_id),
+            log=lambda level, message: log(level, message, task_id),
             attempt=self.task.attempt,
         )
         self._ctx, self._usage_before = ctx, self.task.usage
@@ -113,12 +138,14 @@ class TaskRun:
             self.params if self.params is not None else self.task_type.parse_params(self.task.data)
         )
         self.hooks.check_database()
-        self.budget = await budget_guard(
-            self.task, params, self.task_type.params_schema(), self.store, self.resources
-        )
+        if has_budget(params):
+            self.budget = await budget_guard(
+                self.task, params, self.task_type.params_schema(), self.store, self.resources
+            )
         try:
             await self._load_or_select(ctx, params)
-            await self._claim(ctx, params)
+            if overrides(self.task_type, "claim"):
+                await self._claim(ctx, params)
             obtained = [i for i in self.items.values() if i.status is ItemStatus.OBTAINED]
             if obtained:
                 await self.task_type.resume(ctx, params, obtained)
@@ -169,7 +196,7 @@ class TaskRun:
             stored = await self.store.list_items(self.task.task_id)
             if stored or self.task.counts.total:
                 self.items = {i.seq: i for i in stored}
-                self._by_status = Counter(i.status for i in stored)
+                self._by_status = defaultdict(int, Counter(i.status for i in stored))
                 await self.store.save(tasks=[self.task])
                 self._announce()
                 self.hooks.log(
@@ -188,9 +215,9 @@ class TaskRun:
             for seq, spec in enumerate(specs)
         ]
         self.items = {i.seq: i for i in new_items}
-        self._by_status = Counter({ItemStatus.PENDING: len(new_items)})
+        self._by_status = defaultdict(int, {ItemStatus.PENDING: len(new_items)})
         self.task = self.task.evolve(
-            counts=ItemCounts(total=len(new_items)), message=f"running: {len(new_items)} items"
+            counts=_item_counts(len(new_items), 0, 0, 0), message=f"running: {len(new_items)} items"
         )
         # Nothing is written yet: until an item has a costly result or an outcome, a crash simply
         # selects again. The items ride along with the task's first real write.
@@ -225,11 +252,23 @@ class TaskRun:
             for _, item in sorted(self.items.items())
         ]
 
+    def writes(self, items: Sequence[ItemRecord]) -> tuple[Sequence[ItemRecord], list[ItemRecord]]:
+        """The ``items`` to update and the items to insert first (``take_new_items``): an item
+        inserted as it is now needs no update of its own (one statement fewer per item)."""
+        new_items = self.take_new_items()
+        if new_items and items:
+            current = self.items
+            items = [
+                i for i in items if current.get(i.seq) is not i or i.status is ItemStatus.RUNNING
+            ]
+        return items, new_items
+
     async def save(
         self, *, items: Sequence[ItemRecord] = (), tasks: Sequence[TaskRecord] = ()
     ) -> None:
         """Write through the store, inserting a fresh task's items first if they are not yet."""
-        await self.store.save(tasks=tasks, items=items, new_items=self.take_new_items())
+        items, new_items = self.writes(items)
+        await self.store.save(tasks=tasks, items=items, new_items=new_items)
 
     def _set(self, item: ItemRecord) -> ItemRecord:
         old = self.items.get(item.seq)
@@ -261,6 +300,7 @@ class TaskRun:
         applying = False  # a batch writer is at work
         ahead_end = 0  # pending[:ahead_end] were handed to read_ahead
         reading: asyncio.Future[None] | None = None  # the read-ahead under way
+        reads_ahead = overrides(self.task_type, "read_ahead")  # else no future per chunk
 
         async def read_ahead(items: list[ItemRecord]) -> None:
             try:
@@ -271,6 +311,8 @@ class TaskRun:
         def read_further() -> None:
             """Keep the next READ_AHEAD_ITEMS items read ahead, half a window in advance."""
             nonlocal ahead_end, reading
+            if not reads_ahead:
+                return
             popped = len(pending) - len(queue)
             if reading is not None and not reading.done():
                 return
@@ -308,7 +350,8 @@ class TaskRun:
             while queue:
                 if self.hooks.is_paused() and not applying and batch_due():
                     await apply_due()  # results in hand are written before the pause
-                await self.hooks.paused()
+                if self.hooks.is_paused():
+                    await self.hooks.paused()
                 if not queue:
                     return
                 if self.budget is not None and self.budget.stops(
@@ -334,10 +377,11 @@ class TaskRun:
                         group.create_task(apply_due(started))
                 # An obtain from rows read ahead need not suspend: let the batch writer's
                 # database hops, the other workers and the rest of the engine run between items.
-                await asyncio.sleep(0)
+                if queue:
+                    await asyncio.sleep(0)
 
         worker_count = min(self.task_type.concurrency(params), len(pending))
-        if pending:
+        if pending and reads_ahead:
             read_further()
             assert reading is not None
             await reading  # the first items are read before any worker asks for one
@@ -359,7 +403,26 @@ class TaskRun:
     async def _apply_shielded(
         self, ctx: TaskContext, params: Any, batch: list[ItemRecord], *, last: bool
     ) -> None:
-        await self._end_apply(self._begin_apply(ctx, params, batch, last=last))
+        """Write a batch; once started it finishes and is recorded, even if the run is cancelled.
+
+        In the run's own coroutine the write runs inline (no task, no shield: most of a small
+        task's scheduling): a cancel asked meanwhile is held back (``Engine._cancel_run`` sees
+        ``writing``) and taken here once the write is over. A worker of a TaskGroup, which the
+        group cancels with the run, writes in a shielded task of its own."""
+        if asyncio.current_task() is not self.owner:
+            await self._end_apply(self._begin_apply(ctx, params, batch, last=last))
+            return
+        self.writing = True
+        try:
+            await self._apply(ctx, params, batch, last=last)
+        except Exception:
+            if not self.cancel_asked:
+                raise
+            # As a shielded write's failure after a cancel: the run unwinds, the error is moot.
+        finally:
+            self.writing = False
+        if self.cancel_asked:
+            raise asyncio.CancelledError
 
     def _begin_apply(
         self, ctx: TaskContext, params: Any, batch: list[ItemRecord], *, last: bool

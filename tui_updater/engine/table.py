@@ -25,6 +25,7 @@ class TaskTable:
         self._order = itertools.count()
         self._census = dict.fromkeys(TaskState, 0)  # slots per state, for O(1) counts
         self._on_change = on_change
+        self._observer = self._moved  # one bound method shared by every slot, not one each
 
     def __len__(self) -> int:
         return len(self._slots)
@@ -49,7 +50,7 @@ class TaskTable:
 
     def add(self, task: TaskRecord, *, params: Any = None) -> TaskSlot:
         """Hold a PENDING task as a QUEUED slot, at its place in the queue."""
-        slot = TaskSlot(task, params=params, observer=self._moved)
+        slot = TaskSlot(task, params=params, observer=self._observer)
         slot.queue_key = self.index(task)
         self._slots[task.task_id] = slot
         self._census[TaskState.QUEUED] += 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import json
+import operator
 import sqlite3
 import types
 import typing
@@ -21,8 +22,19 @@ from pydantic_core import PydanticUndefined
 from tui_updater.core.record import Record
 
 R = TypeVar("R", bound=Record)
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # built once, not per row
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# The C encoder behind ``_ENCODER.encode``, built once: ``encode`` builds one per call (two
+# Python calls and an encoder object per dict column, four a task). No circular check: the dicts
+# are JSON parameters and results, and a cycle still fails (RecursionError).
+_C_ENCODE = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+    None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", False, False, True
+)
 _NO_DEFAULT = object()
+
+
+def _encode_dict(value: dict[str, Any]) -> str:
+    """A dict column's JSON text, as ``_ENCODER.encode`` writes it."""
+    return "".join(_C_ENCODE(value, 0)) if value else "{}"
 
 
 @dataclass(frozen=True)
@@ -47,10 +59,12 @@ def _plain(annotation: Any) -> tuple[Any, bool]:
 def _codec(annotation: Any) -> tuple[Callable[[Any], Any] | None, Callable[[Any], Any] | None]:
     kind = typing.get_origin(annotation) or annotation
     if kind is dict:
-        return _ENCODER.encode, json.loads
+        return _encode_dict, json.loads
     if kind is bool:
         return int, bool
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        if issubclass(kind, (str, int)):  # sqlite binds a str or int subclass as its value
+            return None, kind
         return (lambda member: member.value), kind
     return None, None
 
@@ -97,6 +111,12 @@ class Rows(Generic[R]):
             (c.name, c.field) for c in columns if c.inner is None and c.encode is None
         )
         self._coded = tuple(c for c in columns if c.inner is not None or c.encode is not None)
+        plain_fields = [field for _, field in self._plain]
+        self._take_plain: Callable[[dict[str, Any]], tuple[Any, ...]] = (
+            operator.itemgetter(*plain_fields)
+            if len(plain_fields) > 1
+            else lambda values: tuple(values[field] for field in plain_fields)
+        )
         into = f"INTO {table} ({', '.join(self.columns)}) VALUES "
         values = f"({', '.join(':' + c for c in self.columns)})"
         self.insert = f"INSERT {into}{values}"
@@ -122,6 +142,20 @@ class Rows(Generic[R]):
                 value = column.encode(value)
             row[column.name] = value
         return row
+
+    def placed(self, record: R) -> tuple[Any, ...]:
+        """The record as the parameters of ``insert_placed``/``upsert_placed``: the values of
+        ``row()`` in its order, made without the dict (the hot path writes a few rows a task)."""
+        values = record.__dict__
+        coded = []
+        for column in self._coded:
+            value = values[column.field]
+            if column.inner is not None:
+                value = value.__dict__[column.inner]
+            if value is not None and column.encode is not None:
+                value = column.encode(value)
+            coded.append(value)
+        return self._take_plain(values) + tuple(coded)
 
     def record(self, row: sqlite3.Row) -> R:
         """The record from a row read by column name (our own data: not validated again)."""

@@ -59,6 +59,14 @@ def _stamped(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+R = TypeVar("R", TaskRecord, ItemRecord)
+
+
+def _stamp(record: R) -> R:
+    """``_stamped`` for a record written by place (its row is never a dict)."""
+    return record if record.updated_at_ms else record.evolve(updated_at_ms=now_ms())
+
+
 # What an item's progress changes; its identity and label are written once, on insert.
 _UPDATE_ITEM = (
     "UPDATE items SET status=:status, attempts=:attempts, error=:error, result=:result, "
@@ -68,6 +76,12 @@ _UPDATE_ITEM = (
 _FINISHED_ITEMS = frozenset(s.value for s in ItemStatus if s.finished)
 _RELEASE_ITEM = "DELETE FROM claims WHERE task_id=? AND item_key=?"
 _RELEASE_TASK = "DELETE FROM claims WHERE task_id=?"
+
+
+def _replayable(ops: list[Op]) -> bool:
+    """Statements that can run again after a rollback: rows in a list, not an iterator already
+    consumed, and no function (which may keep what it did in Python)."""
+    return all(not callable(op) and isinstance(op[1], Sequence) for op in ops)
 
 
 def _log_failure(future: asyncio.Future[list[int]]) -> None:
@@ -209,6 +223,24 @@ class SqliteTaskStore(SqliteProposals, ScheduleRows):
     ) -> list[list[int] | Exception]:
         """One transaction for every writer; each writer in a savepoint of its own, so one bad
         write fails only its writer and the others still commit."""
+        if len(batches) > 1 and all(_replayable(ops) for ops in batches):
+            # Optimistically without the savepoints (two statements per writer, most of a small
+            # writer's cost): should a writer fail, all is rolled back and replayed below.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                done = [cls._run_ops(conn, ops) for ops in batches]
+            except sqlite3.Error:
+                conn.execute("ROLLBACK")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                return list(done)
         results: list[list[int] | Exception] = []
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -247,18 +279,20 @@ class SqliteTaskStore(SqliteProposals, ScheduleRows):
     ) -> None:
         ops: list[Op] = []
         if tasks:
-            rows = [tuple(_stamped(TASKS.row(t)).values()) for t in tasks]
-            ops.append((TASKS.upsert_placed, rows))
+            ops.append((TASKS.upsert_placed, [TASKS.placed(_stamp(t)) for t in tasks]))
         if new_items:
             # A first write inserts every item of the task (100,000 in a bulk run): their rows
-            # are made one by one as the insert takes them, never all held at once.
-            ops.append(
-                (ITEMS.upsert_placed, (tuple(_stamped(ITEMS.row(i)).values()) for i in new_items))
-            )
+            # are made one by one as the insert takes them, never all held at once; a few are
+            # listed (a group commit replays only listed rows, see ``_apply``).
+            rows = (ITEMS.placed(_stamp(i)) for i in new_items)
+            if len(new_items) <= 64:
+                ops.append((ITEMS.upsert_placed, list(rows)))
+            else:
+                ops.append((ITEMS.upsert_placed, rows))
         if items:
             ops.append((_UPDATE_ITEM, [_stamped(ITEMS.row(i)) for i in items]))
         if logs:
-            ops.append((LOGS.insert_placed, [tuple(LOGS.row(log).values()) for log in logs]))
+            ops.append((LOGS.insert_placed, [LOGS.placed(log) for log in logs]))
         # A claim ends with its item, and every claim of a task that is not running (which
         # covers its items: no statement of their own then).
         idle = {t.task_id for t in tasks if t.status is not TaskStatus.RUNNING}
