@@ -133,9 +133,11 @@ _DEFAULTS = (
     "import json, os, sys; from tui_updater import process\n"
     "if sys.argv[1] == 'own': process.own()\n"
     "process.import_aiohttp()\n"
-    "import aiohttp.connector as c\n"
+    "import aiohttp.connector as c, gc\n"
+    "process.started()\n"
     "print(json.dumps([c._SSL_CONTEXT_VERIFIED.cert_store_stats()['x509'],"
-    " os.environ.get('SSL_CERT_FILE'), os.environ.get('PYDANTIC_DISABLE_PLUGINS')]))"
+    " os.environ.get('SSL_CERT_FILE'), os.environ.get('PYDANTIC_DISABLE_PLUGINS'),"
+    " gc.get_threshold()[0], gc.get_freeze_count()]))"
 )
 
 
@@ -144,9 +146,12 @@ def test_only_the_tools_own_process_skips_the_system_bundle_in_aiohttp_defaults(
     entry: str,
 ) -> None:
     """The CLI process builds aiohttp's unused default TLS contexts without reading the system
-    CA bundle and looks for no pydantic plug-ins; an application embedding the tool keeps both
-    defaults. SSL_CERT_FILE is as it was either way."""
+    CA bundle, looks for no pydantic plug-ins, collects its young objects less often and freezes
+    what start-up built; an application embedding the tool keeps every default. SSL_CERT_FILE
+    is as it was either way."""
     import ssl
+
+    from tui_updater import process
 
     if entry == "embedded" and not ssl.get_default_verify_paths().cafile:
         pytest.skip("no system CA bundle to load")
@@ -161,9 +166,11 @@ def test_only_the_tools_own_process_skips_the_system_bundle_in_aiohttp_defaults(
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    certificates, cert_file, plugins = json.loads(done.stdout)
+    certificates, cert_file, plugins, young_every, frozen = json.loads(done.stdout)
     assert cert_file is None
     if entry == "own":
         assert certificates == 0 and plugins == "__all__"
+        assert young_every == process.YOUNG_COLLECTION_EVERY and frozen > 0
     else:
         assert certificates > 0 and plugins is None
+        assert young_every == 700 and frozen == 0  # CPython's defaults

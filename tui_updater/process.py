@@ -7,8 +7,14 @@ default.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
+
+# Young collections every this many allocations (CPython: 700). Start-up builds ~55,000 objects
+# that live as long as the process, and a run's records die by reference count: at 700, the
+# collector took 6-8 % of a gateway run's CPU and found almost nothing to collect.
+YOUNG_COLLECTION_EVERY = 7000
 
 _owned = False
 
@@ -21,6 +27,14 @@ def own() -> None:
     # points of every installed distribution (~30 ms of CPU at each start).
     # PYDANTIC_DISABLE_PLUGINS set to an empty value looks for them again.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    gc.set_threshold(YOUNG_COLLECTION_EVERY, *gc.get_threshold()[1:])
+
+
+def started() -> None:
+    """Called once the runtime is open: in the tool's own process, what exists by then (modules,
+    models, the engine) lives as long as the process, so the collector stops walking it."""
+    if _owned:
+        gc.freeze()
 
 
 def import_aiohttp() -> None:
