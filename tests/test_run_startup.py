@@ -26,7 +26,7 @@ _LOADED = (
     "print('LOADED ' + json.dumps(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stderr);"
     "sys.exit(code)"
 )
-NOT_FOR_RUN = ("textual", "starlette", "uvicorn", "websockets", "click", "pygments")
+NOT_FOR_RUN = ("textual", "starlette", "uvicorn", "websockets", "click", "pygments", "PIL")
 
 
 def test_a_run_through_the_gateway_loads_neither_server_nor_dashboard(tmp_path: Path) -> None:
@@ -125,3 +125,52 @@ def test_the_process_entry_flushes_everything_and_keeps_the_exit_code(tmp_path: 
     assert f"task completed: {task['taskId']}" in logged
     unknown = run("NOPE")
     assert unknown.returncode == 2 and "MBTI_ASSIGNMENT" in unknown.stderr
+
+
+# What aiohttp's default verifying context holds once the gateway client imported it, and the
+# environment after: run as the process entry ("own") or as an embedding application would.
+_DEFAULTS = (
+    "import json, os, sys; from tui_updater import process\n"
+    "if sys.argv[1] == 'own': process.own()\n"
+    "process.import_aiohttp()\n"
+    "import aiohttp.connector as c, gc\n"
+    "process.started()\n"
+    "print(json.dumps([c._SSL_CONTEXT_VERIFIED.cert_store_stats()['x509'],"
+    " os.environ.get('SSL_CERT_FILE'), os.environ.get('PYDANTIC_DISABLE_PLUGINS'),"
+    " gc.get_threshold()[0], gc.get_freeze_count()]))"
+)
+
+
+@pytest.mark.parametrize("entry", ["own", "embedded"])
+def test_only_the_tools_own_process_skips_the_system_bundle_in_aiohttp_defaults(
+    entry: str,
+) -> None:
+    """The CLI process builds aiohttp's unused default TLS contexts without reading the system
+    CA bundle, looks for no pydantic plug-ins, collects its young objects less often and freezes
+    what start-up built; an application embedding the tool keeps every default. SSL_CERT_FILE
+    is as it was either way."""
+    import ssl
+
+    from tui_updater import process
+
+    if entry == "embedded" and not ssl.get_default_verify_paths().cafile:
+        pytest.skip("no system CA bundle to load")
+    skipped = ("SSL_CERT_FILE", "PYDANTIC_DISABLE_PLUGINS")
+    env = {k: v for k, v in os.environ.items() if k not in skipped}
+    done = subprocess.run(
+        [sys.executable, "-c", _DEFAULTS, entry],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    certificates, cert_file, plugins, young_every, frozen = json.loads(done.stdout)
+    assert cert_file is None
+    if entry == "own":
+        assert certificates == 0 and plugins == "__all__"
+        assert young_every == process.YOUNG_COLLECTION_EVERY and frozen > 0
+    else:
+        assert certificates > 0 and plugins is None
+        assert young_every == 700 and frozen == 0  # CPython's defaults

@@ -13,6 +13,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if argv is not None:
         return cli_main(argv)
+    from tui_updater import process
+
+    process.own()
     end_process(cli_main(sys.argv[1:]))
 
 

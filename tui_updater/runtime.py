@@ -31,6 +31,9 @@ def build_provider(settings: Settings) -> Any:
         from tui_updater.providers.offline import OfflineProvider
 
         return OfflineProvider()
+    from tui_updater import process
+
+    process.import_aiohttp()  # before the provider's modules import it their way
     from tui_updater.providers.openai_compat import OpenAICompatProvider
 
     return OpenAICompatProvider(settings.provider)

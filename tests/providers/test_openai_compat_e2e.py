@@ -23,7 +23,7 @@ from tui_updater.errors import (
 from tui_updater.providers.base import MBTI_TYPES
 from tui_updater.providers.limiter import GatewayLimiter
 from tui_updater.providers.openai_compat import OpenAICompatProvider
-from tui_updater.tasks.avatar import normalize_avatar
+from tui_updater.tasks.avatar_image import normalize_avatar
 
 ALICE = {"id": "c1", "name": "Alice", "description": "A cheerful baker", "personality": "kind"}
 BOB = {"id": "c2", "name": "Bob", "description": "A grumpy smith", "personality": "quiet"}

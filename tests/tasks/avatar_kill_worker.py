@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tui_updater.config import Settings
 from tui_updater.runtime import Runtime
-from tui_updater.tasks import avatar
+from tui_updater.tasks import avatar_image
 
 
 def die_while_normalising(data: bytes, size_px: int, **_: object) -> bytes:
@@ -21,7 +21,7 @@ def die_while_normalising(data: bytes, size_px: int, **_: object) -> bytes:
 
 
 async def main(root: Path, db_path: Path, ids: list[str]) -> None:
-    avatar.normalize_avatar = die_while_normalising  # type: ignore[assignment]
+    avatar_image.normalize_avatar = die_while_normalising  # type: ignore[assignment]
     runtime = await Runtime.open(Settings.for_tests(root, db_path=db_path))
     try:
         task = await runtime.engine.submit("CHARACTER_AVATAR", {"characterIds": ids})

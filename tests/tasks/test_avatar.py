@@ -13,8 +13,9 @@ from tui_updater.core.journal import JournalState
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.errors import InvalidOutput, InvalidParameters, ProviderTimeout
 from tui_updater.providers.offline import OfflineProvider
-from tui_updater.tasks.avatar import CharacterAvatarTask, normalize_avatar
+from tui_updater.tasks.avatar import CharacterAvatarTask
 from tui_updater.tasks.avatar_files import avatar_file_name
+from tui_updater.tasks.avatar_image import normalize_avatar
 
 TASK = CharacterAvatarTask()
 

@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tui_updater.cards.export import export_cards
-
 
 class CardExporter:
     """Exports characters of one database; a relative directory lands under ``cards_dir``."""
@@ -24,4 +22,7 @@ class CardExporter:
         return path if path.is_absolute() else self.cards_dir / path
 
     async def export(self, ids: Sequence[str], fmt: str, directory: str | None) -> dict[str, Any]:
+        # The card modules (and Pillow) load with the first export, not with every runtime.
+        from tui_updater.cards.export import export_cards
+
         return await export_cards(self._db, ids, fmt, self.target(directory), self._avatar_dir)

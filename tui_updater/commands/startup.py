@@ -16,13 +16,16 @@ async def open_runtime(settings: Settings, *, mode: str = "engine") -> Runtime:
 
     ``Runtime.open`` closes what it opened before it raises, so the process can exit.
     """
+    from tui_updater import process
     from tui_updater.runtime import Runtime
 
     try:
-        return await Runtime.open(settings, mode=mode)
+        runtime = await Runtime.open(settings, mode=mode)
     except OSError as exc:
         where = exc.filename or settings.state_dir
         raise ConfigError(
             f"cannot use {where}: {exc.strerror or exc} (check that the path is a writable "
             "directory: --state-dir, --data-dir, --backup-dir, --avatar-dir, --log-dir)"
         ) from exc
+    process.started()
+    return runtime

@@ -346,7 +346,7 @@ class TaskRun:
                 applying = False
 
         async def worker(group: asyncio.TaskGroup | None) -> None:
-            nonlocal in_flight, applying
+            nonlocal in_flight
             while queue:
                 if self.hooks.is_paused() and not applying and batch_due():
                     await apply_due()  # results in hand are written before the pause
@@ -363,22 +363,41 @@ class TaskRun:
                 item = queue.popleft()
                 in_flight += 1
                 try:
-                    done = await self._obtain(ctx, params, item)
+                    obtained = await self._obtain(ctx, params, item)
                 finally:
                     in_flight -= 1
-                if done is not None:
-                    ready.append(done)
+                if obtained is not None:
+                    done, store_first = obtained
+                    if store_first and group is not None:
+                        # The worker takes its next item while this result is being stored;
+                        # the result joins a batch (is applied) only once it is durable.
+                        group.create_task(stored_then_ready(done, group))
+                    else:
+                        if store_first:
+                            await self.save(items=[done])
+                        ready.append(done)
                 if not applying and batch_due():
                     if group is None:
                         await apply_due()
-                    else:  # the write starts now; the writer task only sees it through
-                        applying = True
-                        started = self._begin_apply(ctx, params, take_batch(), last=False)
-                        group.create_task(apply_due(started))
+                    else:
+                        start_writer(group)
                 # An obtain from rows read ahead need not suspend: let the batch writer's
                 # database hops, the other workers and the rest of the engine run between items.
                 if queue:
                     await asyncio.sleep(0)
+
+        def start_writer(group: asyncio.TaskGroup) -> None:
+            # The write starts now; the writer task only sees it through.
+            nonlocal applying
+            applying = True
+            started = self._begin_apply(ctx, params, take_batch(), last=False)
+            group.create_task(apply_due(started))
+
+        async def stored_then_ready(done: ItemRecord, group: asyncio.TaskGroup) -> None:
+            await self.save(items=[done])
+            ready.append(done)
+            if not applying and batch_due():
+                start_writer(group)
 
         worker_count = min(self.task_type.concurrency(params), len(pending))
         if pending and reads_ahead:
@@ -436,7 +455,11 @@ class TaskRun:
         await asyncio.shield(write)
         self.applying = None
 
-    async def _obtain(self, ctx: TaskContext, params: Any, item: ItemRecord) -> ItemRecord | None:
+    async def _obtain(
+        self, ctx: TaskContext, params: Any, item: ItemRecord
+    ) -> tuple[ItemRecord, bool] | None:
+        """The item obtained and whether its result is stored before anything else happens to
+        it (a costly result: a crash never repeats the call); None when the item failed."""
         item = self._set(item.evolve(status=ItemStatus.RUNNING))
         failures = 0
         started_s = time.perf_counter()
@@ -471,10 +494,7 @@ class TaskRun:
                 )
             )
             elapsed_s = time.perf_counter() - started_s
-            if failures or self.task_type.stored_before_apply(result, elapsed_s):
-                # A costly result is durable before it is applied: a crash never repeats the call.
-                await self.save(items=[obtained])
-            return obtained
+            return obtained, bool(failures or self.task_type.stored_before_apply(result, elapsed_s))
 
     async def _fail(
         self, item: ItemRecord, exc: BaseException, *, attempts: int, retryable: bool

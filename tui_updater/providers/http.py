@@ -279,6 +279,8 @@ class GatewayClient:
         self.image_hosts = ImageHostPolicy(allow_image_hosts)
         self.image_hosts.trust(parts.hostname, parts.port or _default_port(parts.scheme))
         self._auth_header = {"Authorization": check_header_value("API key", f"Bearer {api_key}")}
+        self._json_headers = {**self._auth_header, "Content-Type": "application/json"}
+        self._urls: dict[str, httpx.URL] = {}  # per API path: httpx parses a URL string each time
         self.total_timeout_s = total_timeout_s
         self.download_timeout_s = download_timeout_s
         timeout = httpx.Timeout(
@@ -294,6 +296,14 @@ class GatewayClient:
     def url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}"
 
+    def _api_url(self, path: str) -> httpx.URL:
+        url = self._urls.get(path)
+        if url is None:
+            url = httpx.URL(self.url(path))
+            if len(self._urls) < 16:  # the few API paths this client calls
+                self._urls[path] = url
+        return url
+
     async def post_json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST ``body`` to ``base_url/path``; the decoded JSON object of a 2xx answer."""
         return await self._request_json("POST", path, body)
@@ -306,14 +316,14 @@ class GatewayClient:
         self, method: str, path: str, body: dict[str, Any] | None
     ) -> dict[str, Any]:
         content = None
-        headers = dict(self._auth_header)
+        headers = self._auth_header
         if body is not None:
             content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-            headers["Content-Type"] = "application/json"
+            headers = self._json_headers
         try:
             async with asyncio.timeout(self.total_timeout_s):
                 response = await self._client.request(
-                    method, self.url(path), content=content, headers=headers
+                    method, self._api_url(path), content=content, headers=headers
                 )
         except TimeoutError:
             raise ProviderTimeout(

@@ -31,7 +31,6 @@ from tui_updater.tasks.avatar_files import (
     safe_stem,
     store_avatar,
 )
-from tui_updater.tasks.avatar_image import normalize_avatar
 from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskType
 from tui_updater.tasks.review import (
     ReviewableParams,
@@ -187,6 +186,9 @@ class CharacterAvatarTask(ReviewsCharacters, TaskType[AvatarParams]):
         try:
             answer = await ctx.resources.provider.draw_avatar(character, size_px=size_px)
             ctx.add_usage(answer.usage)
+            # Pillow is loaded by the first avatar drawn, not by every process that lists types.
+            from tui_updater.tasks.avatar_image import normalize_avatar
+
             png = await asyncio.to_thread(normalize_avatar, answer.value, size_px)
             name = avatar_file_name(char_id, ctx.task_id, png)
             path = await asyncio.to_thread(store_avatar, directory, name, png)

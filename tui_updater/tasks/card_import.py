@@ -3,7 +3,8 @@
 One item per card file. ``obtain`` reads and validates the card and stores its picture as the
 avatar file; ``apply`` inserts the batch, journaled (characters/inserts.py), so the task has
 progress, retry and revert like every other: revert deletes the rows it inserted while nobody
-changed them since.
+changed them since. The card modules (and Pillow) load when a task of this type runs, not with
+the registry.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from typing import Any, Literal
 
 from pydantic import Field, StrictInt, StrictStr, field_validator
 
-from tui_updater.cards.mapping import owner_column, row_of
-from tui_updater.cards.reading import card_files, load_card, owner_exists, table_rules
 from tui_updater.characters.inserts import CharacterInsert, insert_characters, revert_inserts
 from tui_updater.core.capabilities import LOCAL_PATH_KEY, TaskCapabilities
 from tui_updater.core.models import ItemRecord, ItemStatus
@@ -80,6 +79,9 @@ class CharacterImportTask(TaskType[CardImportParams]):
         return 1  # local file reads: nothing to overlap
 
     async def check(self, ctx: TaskContext, params: CardImportParams) -> None:
+        from tui_updater.cards.mapping import owner_column
+        from tui_updater.cards.reading import owner_exists, table_rules
+
         folder = _folder(ctx, params)
         if not folder.is_dir():
             raise InvalidParameters("directory", f"{folder} is not a folder")
@@ -102,6 +104,8 @@ class CharacterImportTask(TaskType[CardImportParams]):
                 raise InvalidParameters("userId", f"no user {user!r} in {references[0]}")
 
     async def select(self, ctx: TaskContext, params: CardImportParams) -> Sequence[ItemSpec]:
+        from tui_updater.cards.reading import card_files
+
         folder = _folder(ctx, params)
         names = params.files or card_files(folder)
         if len(names) > MAX_CARD_FILES:
@@ -111,6 +115,9 @@ class CharacterImportTask(TaskType[CardImportParams]):
     async def obtain(
         self, ctx: TaskContext, params: CardImportParams, item: ItemRecord
     ) -> dict[str, Any]:
+        from tui_updater.cards.mapping import owner_column, row_of
+        from tui_updater.cards.reading import load_card, table_rules
+
         db = characters_of(ctx)
         schema = db.schema
         owner = owner_column(schema)
@@ -152,6 +159,8 @@ class CharacterImportTask(TaskType[CardImportParams]):
         params: CardImportParams,
         batch: Sequence[tuple[ItemRecord, dict[str, Any]]],
     ) -> Sequence[ItemOutcome]:
+        from tui_updater.cards.mapping import owner_column
+
         db = characters_of(ctx)
         owner = owner_column(db.schema) if params.userId is not None else None
         inserts = [
