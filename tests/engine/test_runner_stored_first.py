@@ -27,12 +27,15 @@ class GatedStore(SqliteTaskStore):
         *,
         tasks: Sequence[TaskRecord] = (),
         items: Sequence[ItemRecord] = (),
+        new_items: Sequence[ItemRecord] = (),
         **rest: Any,
     ) -> None:
-        obtained = [i.key for i in items if i.status is ItemStatus.OBTAINED]
+        # A fresh task's first write inserts its items as they are: an OBTAINED one among them
+        # is stored by that insert, with no update of its own.
+        obtained = [i.key for i in (*items, *new_items) if i.status is ItemStatus.OBTAINED]
         if any(key in self.hold for key in obtained):
             await self.release.wait()
-        await super().save(tasks=tasks, items=items, **rest)
+        await super().save(tasks=tasks, items=items, new_items=new_items, **rest)
         self.trace.extend(f"stored {key}" for key in obtained)
 
 
