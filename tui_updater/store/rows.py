@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import json
+import operator
 import sqlite3
 import types
 import typing
@@ -108,6 +109,36 @@ class Rows(Generic[R]):
         placed = f"INTO {table} ({', '.join(order)}) VALUES ({', '.join('?' * len(order))})"
         self.insert_placed = f"INSERT {placed}"
         self.upsert_placed = f"INSERT OR REPLACE {placed}"
+        self.placed_columns = tuple(order)
+        fields = [field for _, field in self._plain]
+        # One C call for the plain values (itemgetter gives a tuple for two or more names).
+        self._plain_values: Callable[[dict[str, Any]], tuple[Any, ...]] = (
+            operator.itemgetter(*fields)
+            if len(fields) > 1
+            else lambda values: tuple(values[f] for f in fields)
+        )
+
+    def placed(self, record: R) -> list[Any]:
+        """The record's values in the order of ``insert_placed`` (a list: the caller may fill in
+        a column it owns, such as an id). The same values as ``row()``, without a dict per row."""
+        values = record.__dict__
+        out = list(self._plain_values(values))
+        for column in self._coded:
+            value = values[column.field]
+            if column.inner is not None:
+                value = value.__dict__[column.inner]
+            if value is not None and column.encode is not None:
+                value = column.encode(value)
+            out.append(value)
+        return out
+
+    def update_placed(self, keys: tuple[str, ...], columns: tuple[str, ...]) -> str:
+        """An UPDATE of ``columns`` of the row found by ``keys``, taking ``placed()`` values as
+        they are (numbered parameters pick each column's place)."""
+        place = {name: n for n, name in enumerate(self.placed_columns, start=1)}
+        sets = ", ".join(f"{c}=?{place[c]}" for c in columns)
+        where = " AND ".join(f"{k}=?{place[k]}" for k in keys)
+        return f"UPDATE {self.table} SET {sets} WHERE {where}"
 
     def row(self, record: R) -> dict[str, Any]:
         """The record as named SQL parameters, one per column."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import logging
 import sqlite3
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -60,11 +61,24 @@ def _stamped(row: dict[str, Any]) -> dict[str, Any]:
 
 
 # What an item's progress changes; its identity and label are written once, on insert.
-_UPDATE_ITEM = (
-    "UPDATE items SET status=:status, attempts=:attempts, error=:error, result=:result, "
-    "updated_at_ms=:updated_at_ms, retryable=:retryable, first_seen=:first_seen "
-    "WHERE task_id=:task_id AND seq=:seq"
+_UPDATE_ITEM = ITEMS.update_placed(
+    ("task_id", "seq"),
+    ("status", "attempts", "error", "result", "updated_at_ms", "retryable", "first_seen"),
 )
+_ITEM_STAMP = ITEMS.placed_columns.index("updated_at_ms")
+_ENTRY_ID = JOURNAL.placed_columns.index("entry_id")
+_ENTRY_STATE = JOURNAL.placed_columns.index("state")
+_ENTRY_CREATED = JOURNAL.placed_columns.index("created_at_ms")
+
+
+def _item_values(item: ItemRecord) -> list[Any]:
+    """An item's ``placed`` values; one whose update time was never set gets the time now."""
+    values = ITEMS.placed(item)
+    if not values[_ITEM_STAMP]:
+        values[_ITEM_STAMP] = now_ms()
+    return values
+
+
 _FINISHED_ITEMS = frozenset(s.value for s in ItemStatus if s.finished)
 _RELEASE_ITEM = "DELETE FROM claims WHERE task_id=? AND item_key=?"
 _RELEASE_TASK = "DELETE FROM claims WHERE task_id=?"
@@ -252,11 +266,9 @@ class SqliteTaskStore(SqliteProposals, ScheduleRows):
         if new_items:
             # A first write inserts every item of the task (100,000 in a bulk run): their rows
             # are made one by one as the insert takes them, never all held at once.
-            ops.append(
-                (ITEMS.upsert_placed, (tuple(_stamped(ITEMS.row(i)).values()) for i in new_items))
-            )
+            ops.append((ITEMS.upsert_placed, (_item_values(i) for i in new_items)))
         if items:
-            ops.append((_UPDATE_ITEM, [_stamped(ITEMS.row(i)) for i in items]))
+            ops.append((_UPDATE_ITEM, [_item_values(i) for i in items]))
         if logs:
             ops.append((LOGS.insert_placed, [tuple(LOGS.row(log).values()) for log in logs]))
         # A claim ends with its item, and every claim of a task that is not running (which
@@ -450,19 +462,35 @@ class SqliteTaskStore(SqliteProposals, ScheduleRows):
         stamp = now_ms()
 
         def take(conn: sqlite3.Connection) -> list[int]:
+            wanted = [request for request in requests if request.columns]
+            # Every cell of these characters another task holds, in one query, then matched
+            # here: not a query per character. CROSS JOIN keeps the ids the outer loop (an index
+            # lookup each); a plain JOIN lets SQLite scan every claim of the scope instead.
+            ids = json.dumps(sorted({request.character_id for request in wanted}))
+            held: dict[tuple[str, str], str] = {
+                (row[0], row[1]): row[2]
+                for row in conn.execute(
+                    "SELECT claims.character_id, claims.column_name, claims.task_id "
+                    "FROM json_each(?) AS wanted CROSS JOIN claims "
+                    "ON claims.scope=? AND claims.character_id=wanted.value "
+                    "WHERE claims.task_id<>?",
+                    (ids, scope, task_id),
+                )
+            }
             granted: list[tuple[str, str, str, str, str, int]] = []
-            for request in requests:
-                if not request.columns:
-                    continue
-                marks = ",".join("?" * len(request.columns))
-                holder = conn.execute(
-                    f"SELECT task_id FROM claims WHERE scope=? AND character_id=? "
-                    f"AND column_name IN ({marks}) AND task_id<>? LIMIT 1",
-                    (scope, request.character_id, *request.columns, task_id),
-                ).fetchone()
-                if holder is not None:
-                    refused[request.item_key] = str(holder["task_id"])
-                    continue
+            for request in wanted:
+                if held:
+                    holder = next(
+                        (
+                            held[cell]
+                            for cell in ((request.character_id, c) for c in request.columns)
+                            if cell in held
+                        ),
+                        None,
+                    )
+                    if holder is not None:
+                        refused[request.item_key] = str(holder)
+                        continue
                 granted.extend(
                     (scope, request.character_id, column, task_id, request.item_key, stamp)
                     for column in request.columns
@@ -484,22 +512,19 @@ class SqliteTaskStore(SqliteProposals, ScheduleRows):
 
     async def plan(self, entries: Sequence[JournalEntry]) -> list[int]:
         created = now_ms()
+        planned = JournalState.PLANNED.value
 
         def insert(conn: sqlite3.Connection) -> list[int]:
             # Ids are given explicitly (inside the write transaction) so one executemany does it.
             first = conn.execute(
                 "SELECT COALESCE(MAX(entry_id), 0) + 1 AS next_id FROM journal"
             ).fetchone()["next_id"]
-            rows = [
-                {
-                    **JOURNAL.row(entry),
-                    "entry_id": first + n,
-                    "state": JournalState.PLANNED.value,
-                    "created_at_ms": created,
-                }
-                for n, entry in enumerate(entries)
-            ]
-            conn.executemany(JOURNAL.insert, rows)
+            rows = [JOURNAL.placed(entry) for entry in entries]
+            for n, row in enumerate(rows):
+                row[_ENTRY_ID] = first + n
+                row[_ENTRY_STATE] = planned
+                row[_ENTRY_CREATED] = created
+            conn.executemany(JOURNAL.insert_placed, rows)
             return list(range(first, first + len(entries)))
 
         return await self._write([insert]) if entries else []
