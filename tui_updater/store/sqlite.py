@@ -84,6 +84,17 @@ _RELEASE_ITEM = "DELETE FROM claims WHERE task_id=? AND item_key=?"
 _RELEASE_TASK = "DELETE FROM claims WHERE task_id=?"
 
 
+def _runs(ids: Sequence[int]) -> list[tuple[int, int]]:
+    """The ids as (first, last) runs of consecutive values."""
+    runs: list[tuple[int, int]] = []
+    for value in sorted(set(ids)):
+        if runs and runs[-1][1] == value - 1:
+            runs[-1] = (runs[-1][0], value)
+        else:
+            runs.append((value, value))
+    return runs
+
+
 def _log_failure(future: asyncio.Future[list[int]]) -> None:
     if not future.cancelled() and future.exception() is not None:
         logger.warning("a queued journal update was not written: %s", future.exception())
@@ -534,13 +545,10 @@ class SqliteTaskStore(SqliteProposals, ScheduleRows):
         character row itself (a PLANNED entry is settled by comparing values), so it needs no
         transaction of its own."""
         if entry_ids:
+            # A batch's entries were planned with consecutive ids: one statement per run of them.
+            runs = [(state.value, first, last) for first, last in _runs(entry_ids)]
             future = self._enqueue(
-                [
-                    (
-                        "UPDATE journal SET state=? WHERE entry_id=?",
-                        [(state.value, i) for i in entry_ids],
-                    )
-                ]
+                [("UPDATE journal SET state=? WHERE entry_id BETWEEN ? AND ?", runs)]
             )
             future.add_done_callback(_log_failure)
 
