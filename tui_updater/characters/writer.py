@@ -35,7 +35,8 @@ class CharacterChange:
 
     item_key: str
     character_id: str
-    fields: Mapping[str, tuple[SqlValue, SqlValue]]  # logical field → (expected old, new)
+    # logical field → (expected old, new): a tuple, or the [old, new] list a stored result holds
+    fields: Mapping[str, Sequence[SqlValue]]
     files: Mapping[str, str] = field(default_factory=dict)  # logical field → file it created
 
 

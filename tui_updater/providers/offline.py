@@ -11,7 +11,7 @@ from tui_updater.core.models import TokenUsage
 from tui_updater.providers.artwork import draw_avatar_png
 from tui_updater.providers.base import MBTI_TYPES, Character, Generated, MbtiAnswer
 from tui_updater.providers.language import Language, character_language
-from tui_updater.providers.mbti import FIELD_WEIGHTS, classify
+from tui_updater.providers.mbti import FIELD_WEIGHTS, MbtiVerdict, classify
 from tui_updater.providers.prompts import MAX_FIELD_CHARS, clip
 
 OFFLINE_MODEL = "offline"
@@ -61,6 +61,12 @@ def _sentence(text: str, language: Language) -> str:
         return ""
     end = "。" if language == "zh" else "."
     return text if text[-1] in "。！？.!?…" else text + end
+
+
+def _verdict(character: Character) -> MbtiVerdict:
+    verdict = classify({field: str(character.get(field) or "") for field in FIELD_WEIGHTS})
+    assert verdict.mbti_type in MBTI_TYPES
+    return verdict
 
 
 @dataclass(frozen=True)
@@ -122,8 +128,7 @@ class OfflineProvider:
 
     def mbti_of(self, character: Character) -> MbtiAnswer:
         """The lexicon's verdict for ``character`` (synchronous, for bulk use); never uses the id."""
-        verdict = classify({field: str(character.get(field) or "") for field in FIELD_WEIGHTS})
-        assert verdict.mbti_type in MBTI_TYPES
+        verdict = _verdict(character)
         return MbtiAnswer(verdict.mbti_type, verdict.confidence, verdict.reason)
 
     async def assign_mbti(self, character: Character) -> Generated[MbtiAnswer]:
@@ -135,7 +140,8 @@ class OfflineProvider:
         """Drafts of ``fields`` from the character's own fields, in its language (synchronous)."""
         language = character_language(character)
         declared = str(character.get("mbtiType") or "").strip().upper()
-        mbti_type = declared if declared in MBTI_TYPES else self.mbti_of(character).mbti_type
+        # Only the type is used: not the verdict's confidence and reason (worked out on asking).
+        mbti_type = declared if declared in MBTI_TYPES else _verdict(character).mbti_type
         sketch = _Sketch.of(character, language, mbti_type)  # once for all the fields
         drafts: dict[str, str] = {}
         for field in dict.fromkeys(fields):

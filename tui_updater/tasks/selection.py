@@ -226,8 +226,10 @@ def conflict_result(character: dict[str, Any], reason: str) -> dict[str, Any]:
 def change_of(item: ItemRecord, result: dict[str, Any]) -> CharacterChange:
     """The CAS change stored in an obtain result under ``changes`` {field: [old, new]}, with the
     files it created under ``files`` {field: path}."""
-    fields = {name: (pair[0], pair[1]) for name, pair in result["changes"].items()}
-    files = {name: str(path) for name, path in (result.get("files") or {}).items()}
+    # The stored pairs themselves, not a copy per item: the writer only reads them.
+    fields: dict[str, list[Any]] = result["changes"]
+    found = result.get("files")
+    files = {name: str(path) for name, path in found.items()} if found else {}
     return CharacterChange(item.key, str(result.get("characterId", item.key)), fields, files)
 
 
