@@ -80,6 +80,10 @@ def _item_values(item: ItemRecord) -> list[Any]:
 
 
 _FINISHED_ITEMS = frozenset(s.value for s in ItemStatus if s.finished)
+# One claim row per character and item holds all the columns it claims, apart by this (an
+# older release kept a row per column: such a row reads as a claim of its one column). A cell
+# has one owner because claiming checks every held cell first, inside the write transaction.
+_CLAIMED_APART = "\x1f"
 _RELEASE_ITEM = "DELETE FROM claims WHERE task_id=? AND item_key=?"
 _RELEASE_TASK = "DELETE FROM claims WHERE task_id=?"
 
@@ -478,20 +482,20 @@ class SqliteTaskStore(SqliteProposals, ScheduleRows):
             # here: not a query per character. CROSS JOIN keeps the ids the outer loop (an index
             # lookup each); a plain JOIN lets SQLite scan every claim of the scope instead.
             ids = json.dumps(sorted({request.character_id for request in wanted}))
-            held: dict[tuple[str, str], str] = {
-                (row[0], row[1]): row[2]
-                for row in conn.execute(
-                    "SELECT claims.character_id, claims.column_name, claims.task_id "
-                    "FROM json_each(?) AS wanted CROSS JOIN claims "
-                    "ON claims.scope=? AND claims.character_id=wanted.value "
-                    "WHERE claims.task_id<>?",
-                    (ids, scope, task_id),
-                )
-            }
+            held: dict[tuple[str, str], str] = {}
+            for character_id, columns, holder in conn.execute(
+                "SELECT claims.character_id, claims.column_name, claims.task_id "
+                "FROM json_each(?) AS wanted CROSS JOIN claims "
+                "ON claims.scope=? AND claims.character_id=wanted.value "
+                "WHERE claims.task_id<>?",
+                (ids, scope, task_id),
+            ):
+                for column in columns.split(_CLAIMED_APART):
+                    held[(character_id, column)] = holder
             granted: list[tuple[str, str, str, str, str, int]] = []
             for request in wanted:
-                if held:
-                    holder = next(
+                holder = (
+                    next(
                         (
                             held[cell]
                             for cell in ((request.character_id, c) for c in request.columns)
@@ -499,12 +503,15 @@ class SqliteTaskStore(SqliteProposals, ScheduleRows):
                         ),
                         None,
                     )
-                    if holder is not None:
-                        refused[request.item_key] = str(holder)
-                        continue
-                granted.extend(
-                    (scope, request.character_id, column, task_id, request.item_key, stamp)
-                    for column in request.columns
+                    if held
+                    else None
+                )
+                if holder is not None:
+                    refused[request.item_key] = str(holder)
+                    continue
+                columns = _CLAIMED_APART.join(request.columns)
+                granted.append(
+                    (scope, request.character_id, columns, task_id, request.item_key, stamp)
                 )
             conn.executemany("INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?)", granted)
             return []
