@@ -27,6 +27,7 @@ from tui_updater.core.journal import Journal, JournalEntry, JournalState, SqlVal
 
 T = TypeVar("T")
 _REVERT_CHUNK = 1000  # entries per revert transaction: keeps the site's wait short
+_SETTLED_KEPT = 4096  # tasks remembered to have no outstanding plan (forgetting costs a read)
 
 
 @dataclass(frozen=True)
@@ -103,41 +104,6 @@ def _cas_params(
     params.append(id_value)
     params.extend(old for _, old, _ in cells)
     return params
-
-
-def _cas_rows(
-    conn: sqlite3.Connection,
-    schema: CharacterSchema,
-    rows: Sequence[tuple[Any, Sequence[tuple[str, SqlValue, SqlValue]]]],
-    stamp: int | None,
-) -> list[str | None]:
-    """Compare-and-set ``(id, cells)`` rows inside the caller's transaction: None for a row
-    written, else why not. All rows are first tried with one ``executemany`` per column set:
-    when every one of them changed its row, that was the whole write; otherwise (a conflict,
-    rare) it is rolled back and each row written and explained on its own, in order."""
-    ids = {id_value for id_value, _ in rows}
-    # Rows of distinct characters only: then the order the groups run in cannot matter.
-    if len(rows) > 1 and len(ids) == len(rows) and None not in ids:
-        groups: dict[tuple[str, ...], list[list[Any]]] = {}
-        for id_value, cells in rows:
-            columns = tuple(col for col, _, _ in cells)
-            groups.setdefault(columns, []).append(_cas_params(id_value, cells, stamp))
-        conn.execute("SAVEPOINT cas_rows")
-        written = sum(
-            conn.executemany(_cas_sql(schema, columns, stamp is not None), params).rowcount
-            for columns, params in groups.items()
-        )
-        if written != len(rows):
-            conn.execute("ROLLBACK TO cas_rows")
-        conn.execute("RELEASE cas_rows")
-        if written == len(rows):
-            return [None] * len(rows)
-    return [
-        None
-        if _cas_update(conn, schema, id_value, cells, stamp)
-        else _conflict_reason(conn, schema, id_value, cells)
-        for id_value, cells in rows
-    ]
 
 
 # (id(schema), columns, stamped) → (schema, UPDATE text): a bulk write runs the same statement
@@ -289,6 +255,8 @@ class CharacterWriter:
             if not self._writing[task_id]:
                 del self._writing[task_id]
                 if clean:
+                    if len(self._settled) >= _SETTLED_KEPT:  # a long-lived server: forget, re-read
+                        self._settled.clear()
                     self._settled.add(task_id)
         return results
 
@@ -381,7 +349,13 @@ class CharacterWriter:
                 conn: sqlite3.Connection, part: Sequence[tuple[int, _Planned]]
             ) -> list[str | None]:
                 def body() -> list[str | None]:
-                    return _cas_rows(conn, schema, [(p.id_value, p.cells) for _, p in part], stamp)
+                    outcome: list[str | None] = []
+                    for _, p in part:
+                        if _cas_update(conn, schema, p.id_value, p.cells, stamp):
+                            outcome.append(None)
+                        else:
+                            outcome.append(_conflict_reason(conn, schema, p.id_value, p.cells))
+                    return outcome
 
                 out: list[str | None] = _in_transaction(conn, body)
                 return out
