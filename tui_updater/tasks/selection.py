@@ -345,7 +345,13 @@ def without_changes(
     kept: list[ItemOutcome] = []
     for outcome in outcomes:
         result = results.get(outcome.key)
-        if outcome.status is ItemStatus.DONE and result and "changes" in result:
+        # An outcome with a result of its own (a proposal in review mode) keeps it as given.
+        if (
+            outcome.status is ItemStatus.DONE
+            and outcome.result is None
+            and result
+            and "changes" in result
+        ):
             answer = {key: value for key, value in result.items() if key != "changes"}
             outcome = ItemOutcome(outcome.key, outcome.status, outcome.error, answer)
         kept.append(outcome)
