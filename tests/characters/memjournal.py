@@ -8,11 +8,13 @@ from tui_updater.core.journal import JournalEntry, JournalState
 
 
 class InMemoryJournal:
-    """Implements core.journal.Journal with a list; ``plan_calls`` counts round trips."""
+    """Implements core.journal.Journal with a list; ``plan_calls`` and ``entries_calls`` count
+    round trips."""
 
     def __init__(self) -> None:
         self.rows: list[JournalEntry] = []
         self.plan_calls = 0
+        self.entries_calls = 0
 
     async def plan(self, entries: Sequence[JournalEntry]) -> list[int]:
         self.plan_calls += 1
@@ -34,6 +36,7 @@ class InMemoryJournal:
         states: Collection[JournalState] | None = None,
         item_keys: Collection[str] | None = None,
     ) -> list[JournalEntry]:
+        self.entries_calls += 1
         return [
             e
             for e in self.rows

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.characters.conftest import FakeClock
 from tests.characters.dbfiles import execute, integer_db, iso_db, master, row, typeof
@@ -196,3 +199,45 @@ async def test_unchanged_values_write_nothing(demo: CharacterDb, journal: InMemo
         TASK, [CharacterChange(key, key, {"mbtiType": (None, None)})]
     )
     assert result.applied and journal.rows == []
+
+
+async def test_a_tasks_later_writes_do_not_read_the_journal_again(
+    demo: CharacterDb, journal: InMemoryJournal
+) -> None:
+    keys = [k for k, _ in (await demo.select_candidates("mbti"))[:3]]
+    for key in keys:
+        (result,) = await demo.write_changes(
+            TASK, [CharacterChange(key, key, {"mbtiType": (None, "INTP")})]
+        )
+        assert result.applied
+    # One look for an earlier attempt's plans, at the task's first write here.
+    assert journal.entries_calls == 1
+    await demo.write_changes(
+        "task_other", [CharacterChange("x", keys[0], {"scenario": (None, "s")})]
+    )
+    assert journal.entries_calls == 2  # another task is looked for on its own
+
+
+async def test_a_write_that_failed_after_planning_is_settled_by_the_next(
+    demo_path: Path, demo: CharacterDb, journal: InMemoryJournal, monkeypatch: Any
+) -> None:
+    first, second = [k for k, _ in (await demo.select_candidates("mbti"))[:2]]
+    await demo.write_changes(TASK, [CharacterChange(first, first, {"mbtiType": (None, "ESFP")})])
+    real_write = demo.write
+
+    async def failing_write(fn: Any) -> Any:
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(demo, "write", failing_write)
+    change = CharacterChange(second, second, {"mbtiType": (None, "ISFJ")})
+    with pytest.raises(RuntimeError):
+        await demo.write_changes(TASK, [change])
+    assert [e.item_key for e in await journal.entries(TASK, states={JournalState.PLANNED})] == [
+        second
+    ]
+    monkeypatch.setattr(demo, "write", real_write)
+    reads = journal.entries_calls
+    (result,) = await demo.write_changes(TASK, [change])
+    assert journal.entries_calls > reads  # the plan left behind was looked for, and settled
+    assert result.applied and row(demo_path, "Character", "id", second)["mbtiType"] == "ISFJ"
+    assert not await journal.entries(TASK, states={JournalState.PLANNED})

@@ -70,3 +70,20 @@ async def test_claims_end_with_a_task_not_running_and_on_open(tmp_path: Path) ->
         assert await store.claim("task_z", SCOPE, [wants("3", "avatar")]) == {}
     finally:
         await store.close()
+
+
+async def test_a_batch_of_claims_is_refused_cell_by_cell(tmp_path: Path) -> None:
+    store = SqliteTaskStore(tmp_path / "tasks.db")
+    await store.open()
+    try:
+        await store.save(tasks=[running("task_a"), running("task_b")])
+        held = [wants(str(n), "scenario") for n in range(0, 600, 3)]  # every third character
+        assert await store.claim("task_a", SCOPE, held) == {}
+        batch = [wants(str(n), "speakingStyle", "scenario") for n in range(600)]
+        refused = await store.claim("task_b", SCOPE, batch)
+        assert refused == {str(n): "task_a" for n in range(0, 600, 3)}
+        # What was granted is held: task_a now finds task_b's cells taken, and only those.
+        again = await store.claim("task_a", SCOPE, [wants("1", "speakingStyle"), wants("3", "x")])
+        assert again == {"1": "task_b"}
+    finally:
+        await store.close()

@@ -121,3 +121,24 @@ async def test_newer_schema_is_refused(tmp_path: Path):
     with pytest.raises(ConfigError, match="newer"):
         await store.open()
     await store.close()
+
+
+async def test_marks_set_exactly_the_given_ids_in_and_between_runs(tmp_path: Path):
+    store = SqliteTaskStore(tmp_path / "tasks.db")
+    await store.open()
+    try:
+        ids = await store.plan(
+            [JournalEntry("t", f"c{n}", f"c{n}", "mbtiType", None, "INTJ") for n in range(8)]
+        )
+        # Two runs and a single id, given out of order: the ids between them stay planned.
+        await store.mark([ids[6], ids[1], ids[0], ids[2], ids[4]], JournalState.APPLIED)
+        await store.mark([ids[5]], JournalState.CONFLICT)
+        states = [e.state for e in await store.entries("t")]
+        applied, planned, conflict = (
+            JournalState.APPLIED,
+            JournalState.PLANNED,
+            JournalState.CONFLICT,
+        )
+        assert states == [applied, applied, applied, planned, applied, conflict, applied, planned]
+    finally:
+        await store.close()

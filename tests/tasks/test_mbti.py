@@ -183,3 +183,22 @@ async def test_confidence_and_reason_are_kept_in_items_and_the_task_result(tmp_p
         )
     finally:
         await runtime.close()
+
+
+async def test_a_review_task_counts_its_proposals_and_writes_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    settings = Settings.for_tests(
+        tmp_path, demo=True, data_dir=data, db_path=data / "demo" / "dev.db"
+    )
+    runtime = await Runtime.open(settings, synchronous="NORMAL")
+    try:
+        task = await runtime.engine.submit("MBTI_ASSIGNMENT", {"review": True})
+        done = await runtime.engine.wait(task.task_id)
+        assert done.status is TaskStatus.COMPLETED and done.counts.done > 0
+        items = await runtime.store.list_items(task.task_id)
+        # Each proposed item keeps the mark that it waits for review, and the task counts them.
+        assert all(i.result and i.result.get("proposed") for i in items if i.result)
+        assert done.review_pending == done.counts.done
+        assert await runtime.store.entries(task.task_id) == []
+    finally:
+        await runtime.close()

@@ -167,3 +167,36 @@ async def test_offline_provider_drafts_in_the_characters_language(tmp_path: Path
             assert dialogs and all(set(d) == {"user", "character"} for d in dialogs)
     finally:
         await h.db.close()
+
+
+async def test_a_written_item_keeps_its_answer_and_the_journal_the_texts(tmp_path: Path) -> None:
+    from tui_updater.config import Settings
+    from tui_updater.core.journal import JournalState
+    from tui_updater.core.models import TaskStatus
+    from tui_updater.runtime import Runtime
+
+    data = tmp_path / "data"
+    settings = Settings.for_tests(
+        tmp_path, demo=True, data_dir=data, db_path=data / "demo" / "dev.db"
+    )
+    runtime = await Runtime.open(settings, synchronous="NORMAL")
+    try:
+        task = await runtime.engine.submit("CHARACTER_SETTINGS", {"updateFields": ["scenario"]})
+        done = await runtime.engine.wait(task.task_id)
+        assert done.status is TaskStatus.COMPLETED and done.counts.done > 0
+        written = [
+            i for i in await runtime.store.list_items(task.task_id) if i.status is ItemStatus.DONE
+        ]
+        assert written and all(
+            i.result and i.result["updatedFields"] == ["scenario"] and "changes" not in i.result
+            for i in written
+        )
+        entries = await runtime.store.entries(task.task_id, states=[JournalState.APPLIED])
+        stored = {e.item_key: e.new_value for e in entries if e.column == "scenario"}
+        assert set(stored) == {i.key for i in written}
+        for item in written:
+            assert (
+                row(settings.db_path, "Character", "id", item.key)["scenario"] == stored[item.key]
+            )
+    finally:
+        await runtime.close()

@@ -16,6 +16,7 @@ import asyncio
 import functools
 import os
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -26,6 +27,7 @@ from tui_updater.core.journal import Journal, JournalEntry, JournalState, SqlVal
 
 T = TypeVar("T")
 _REVERT_CHUNK = 1000  # entries per revert transaction: keeps the site's wait short
+_SETTLED_KEPT = 4096  # tasks remembered to have no outstanding plan (forgetting costs a read)
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,8 @@ class CharacterChange:
 
     item_key: str
     character_id: str
-    fields: Mapping[str, tuple[SqlValue, SqlValue]]  # logical field → (expected old, new)
+    # logical field → (expected old, new): a tuple, or the [old, new] list a stored result holds
+    fields: Mapping[str, Sequence[SqlValue]]
     files: Mapping[str, str] = field(default_factory=dict)  # logical field → file it created
 
 
@@ -88,13 +91,19 @@ def _cas_update(
     """UPDATE one row from old to new values if it still holds the old ones."""
     if id_value is None:
         return False
+    sql = _cas_sql(schema, tuple(col for col, _, _ in cells), stamp is not None)
+    return conn.execute(sql, _cas_params(id_value, cells, stamp)).rowcount == 1
+
+
+def _cas_params(
+    id_value: Any, cells: Sequence[tuple[str, SqlValue, SqlValue]], stamp: int | None
+) -> list[Any]:
     params: list[Any] = [new for _, _, new in cells]
     if stamp is not None:
         params.append(stamp)
     params.append(id_value)
     params.extend(old for _, old, _ in cells)
-    sql = _cas_sql(schema, tuple(col for col, _, _ in cells), stamp is not None)
-    return conn.execute(sql, params).rowcount == 1
+    return params
 
 
 # (id(schema), columns, stamped) → (schema, UPDATE text): a bulk write runs the same statement
@@ -201,6 +210,12 @@ class CharacterWriter:
 
     def __init__(self, db: WritableDatabase) -> None:
         self._db = db
+        # Tasks known to have no PLANNED entry outstanding but those of a write under way here:
+        # their writes skip the journal read that looks for an earlier attempt's plans. A task
+        # is read once (its first write here), and drops out while a write of it is under way
+        # or after one failed between plan and mark.
+        self._settled: set[str] = set()
+        self._writing: Counter[str] = Counter()
 
     def _stamp(self, schema: CharacterSchema) -> int | None:
         return stamp_instant(schema, self._db.clock())
@@ -227,19 +242,51 @@ class CharacterWriter:
         """Plan, write and mark a batch of changes; one result per change. The journal plans
         all of them in one tasks.db commit; the rows are written ``per_transaction`` at a time
         (all in one transaction by default), so the site waits no longer than one batch."""
+        if not changes:
+            return []
+        settled = task_id in self._settled
+        self._settled.discard(task_id)
+        self._writing[task_id] += 1
+        clean = False
+        try:
+            results, clean = await self._write_changes(task_id, changes, per_transaction, settled)
+        finally:
+            self._writing[task_id] -= 1
+            if not self._writing[task_id]:
+                del self._writing[task_id]
+                if clean:
+                    if len(self._settled) >= _SETTLED_KEPT:  # a long-lived server: forget, re-read
+                        self._settled.clear()
+                    self._settled.add(task_id)
+        return results
+
+    async def _write_changes(
+        self,
+        task_id: str,
+        changes: Sequence[CharacterChange],
+        per_transaction: int | None,
+        settled: bool,
+    ) -> tuple[list[WriteResult], bool]:
+        """The results, and whether the task has no PLANNED entry left (as far as this write
+        knows: another write of it under way keeps it unsettled)."""
         db = self._db
         journal = db.journal
         schema = db.schema
         results: dict[int, WriteResult] = {}
-        keys = sorted({c.item_key for c in changes})
-        # A previous attempt may have planned these items and crashed: settle that first.
-        planned = (
-            await journal.entries(task_id, states={JournalState.PLANNED}, item_keys=keys)
-            if keys
-            else []
-        )
+        keys = {c.item_key for c in changes}
+        # A previous attempt may have planned these items and crashed: settle that first. Its
+        # plans are looked for once per task; after that every plan of it was made, and marked,
+        # here.
+        planned: list[JournalEntry] = []
+        clean = True
+        if not settled:
+            outstanding = await journal.entries(task_id, states={JournalState.PLANNED})
+            planned = [entry for entry in outstanding if entry.item_key in keys]
+            clean = len(planned) == len(outstanding)  # else other items' plans still wait
         earlier = (
-            await self._resolve(task_id, keys, reapply=True, planned=planned) if planned else {}
+            await self._resolve(task_id, sorted(keys), reapply=True, planned=planned)
+            if planned
+            else {}
         )
         planned_cells: dict[str, set[tuple[str, Any]]] = {}
         for entry in planned:
@@ -333,7 +380,7 @@ class CharacterWriter:
                 await journal.mark(applied_ids, JournalState.APPLIED)
             if conflict_ids:
                 await journal.mark(conflict_ids, JournalState.CONFLICT)
-        return [results[i] for i in range(len(changes))]
+        return [results[i] for i in range(len(changes))], clean
 
     async def resolve_planned(
         self, task_id: str, item_keys: Sequence[str] | None = None, *, reapply: bool = True

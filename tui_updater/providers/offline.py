@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from tui_updater.core.models import TokenUsage
 from tui_updater.providers.artwork import draw_avatar_png
 from tui_updater.providers.base import MBTI_TYPES, Character, Generated, MbtiAnswer
 from tui_updater.providers.language import Language, character_language
-from tui_updater.providers.mbti import FIELD_WEIGHTS, classify
+from tui_updater.providers.mbti import FIELD_WEIGHTS, MbtiVerdict, classify
 from tui_updater.providers.prompts import MAX_FIELD_CHARS, clip
 
 OFFLINE_MODEL = "offline"
@@ -62,6 +63,41 @@ def _sentence(text: str, language: Language) -> str:
     return text if text[-1] in "。！？.!?…" else text + end
 
 
+def _verdict(character: Character) -> MbtiVerdict:
+    verdict = classify({field: str(character.get(field) or "") for field in FIELD_WEIGHTS})
+    assert verdict.mbti_type in MBTI_TYPES
+    return verdict
+
+
+@dataclass(frozen=True)
+class _Sketch:
+    """What every drafted field of one character is made from, worked out once per character."""
+
+    language: Language
+    mbti_type: str
+    name: str
+    description: str
+    personality: str
+    backstory: str
+    style: str
+    phrases: tuple[str, str]
+
+    @classmethod
+    def of(cls, character: Character, language: Language, mbti_type: str) -> _Sketch:
+        zh = language == "zh"
+        kind = temperament(mbti_type)
+        return cls(
+            language=language,
+            mbti_type=mbti_type,
+            name=clip(character.get("name"), 80) or ("这位角色" if zh else "This character"),
+            description=_sentence(clip(character.get("description")), language),
+            personality=clip(character.get("personality"), 400),
+            backstory=_sentence(clip(character.get("backstory")), language),
+            style=_STYLES[language][kind],
+            phrases=_CATCHPHRASES[language][kind],
+        )
+
+
 class OfflineProvider:
     """ContentProvider without a network: lexicon MBTI, drafted settings, procedural avatars."""
 
@@ -92,8 +128,7 @@ class OfflineProvider:
 
     def mbti_of(self, character: Character) -> MbtiAnswer:
         """The lexicon's verdict for ``character`` (synchronous, for bulk use); never uses the id."""
-        verdict = classify({field: str(character.get(field) or "") for field in FIELD_WEIGHTS})
-        assert verdict.mbti_type in MBTI_TYPES
+        verdict = _verdict(character)
         return MbtiAnswer(verdict.mbti_type, verdict.confidence, verdict.reason)
 
     async def assign_mbti(self, character: Character) -> Generated[MbtiAnswer]:
@@ -105,10 +140,12 @@ class OfflineProvider:
         """Drafts of ``fields`` from the character's own fields, in its language (synchronous)."""
         language = character_language(character)
         declared = str(character.get("mbtiType") or "").strip().upper()
-        mbti_type = declared if declared in MBTI_TYPES else self.mbti_of(character).mbti_type
+        # Only the type is used: not the verdict's confidence and reason (worked out on asking).
+        mbti_type = declared if declared in MBTI_TYPES else _verdict(character).mbti_type
+        sketch = _Sketch.of(character, language, mbti_type)  # once for all the fields
         drafts: dict[str, str] = {}
         for field in dict.fromkeys(fields):
-            text = self._draft(field, character, language, mbti_type)
+            text = self._draft(field, sketch)
             drafts[field] = (
                 text if len(text) <= MAX_FIELD_CHARS else text[: MAX_FIELD_CHARS - 1] + "…"
             )
@@ -119,15 +156,11 @@ class OfflineProvider:
     ) -> Generated[dict[str, str]]:
         return self._generated(self.settings_of(character, fields))
 
-    def _draft(self, field: str, character: Character, language: Language, mbti_type: str) -> str:
-        zh = language == "zh"
-        name = clip(character.get("name"), 80) or ("这位角色" if zh else "This character")
-        description = _sentence(clip(character.get("description")), language)
-        personality = clip(character.get("personality"), 400)
-        backstory = _sentence(clip(character.get("backstory")), language)
-        kind = temperament(mbti_type)
-        style = _STYLES[language][kind]
-        phrase_a, phrase_b = _CATCHPHRASES[language][kind]
+    def _draft(self, field: str, sketch: _Sketch) -> str:
+        zh, language, mbti_type = sketch.language == "zh", sketch.language, sketch.mbti_type
+        name, description, style = sketch.name, sketch.description, sketch.style
+        personality, backstory = sketch.personality, sketch.backstory
+        phrase_a, phrase_b = sketch.phrases
         if field == "fullDescription" or field == "description":
             if not description:
                 opening = (

@@ -128,6 +128,29 @@ class Rows(Generic[R]):
         placed = f"INTO {table} ({', '.join(order)}) VALUES ({', '.join('?' * len(order))})"
         self.insert_placed = f"INSERT {placed}"
         self.upsert_placed = f"INSERT OR REPLACE {placed}"
+        self.placed_columns = tuple(order)
+
+    def placed(self, record: R) -> list[Any]:
+        """The record's values in the order of ``insert_placed`` (a list: the caller may fill in
+        a column it owns, such as an id). The same values as ``row()``, without a dict per row."""
+        values = record.__dict__
+        out = list(self._take_plain(values))  # one C call for the plain values
+        for column in self._coded:
+            value = values[column.field]
+            if column.inner is not None:
+                value = value.__dict__[column.inner]
+            if value is not None and column.encode is not None:
+                value = column.encode(value)
+            out.append(value)
+        return out
+
+    def update_placed(self, keys: tuple[str, ...], columns: tuple[str, ...]) -> str:
+        """An UPDATE of ``columns`` of the row found by ``keys``, taking ``placed()`` values as
+        they are (numbered parameters pick each column's place)."""
+        place = {name: n for n, name in enumerate(self.placed_columns, start=1)}
+        sets = ", ".join(f"{c}=?{place[c]}" for c in columns)
+        where = " AND ".join(f"{k}=?{place[k]}" for k in keys)
+        return f"UPDATE {self.table} SET {sets} WHERE {where}"
 
     def row(self, record: R) -> dict[str, Any]:
         """The record as named SQL parameters, one per column."""
@@ -142,20 +165,6 @@ class Rows(Generic[R]):
                 value = column.encode(value)
             row[column.name] = value
         return row
-
-    def placed(self, record: R) -> tuple[Any, ...]:
-        """The record as the parameters of ``insert_placed``/``upsert_placed``: the values of
-        ``row()`` in its order, made without the dict (the hot path writes a few rows a task)."""
-        values = record.__dict__
-        coded = []
-        for column in self._coded:
-            value = values[column.field]
-            if column.inner is not None:
-                value = value.__dict__[column.inner]
-            if value is not None and column.encode is not None:
-                value = column.encode(value)
-            coded.append(value)
-        return self._take_plain(values) + tuple(coded)
 
     def record(self, row: sqlite3.Row) -> R:
         """The record from a row read by column name (our own data: not validated again)."""

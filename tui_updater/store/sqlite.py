@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import logging
 import sqlite3
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -52,28 +53,35 @@ LOGS = Rows("logs", LogRecord)
 JOURNAL = Rows("journal", JournalEntry, renames={"column": "column_name"})
 
 
-def _stamped(row: dict[str, Any]) -> dict[str, Any]:
-    """A row whose record never had its update time set gets the time it is written."""
-    if not row["updated_at_ms"]:
-        row["updated_at_ms"] = now_ms()
-    return row
-
-
-R = TypeVar("R", TaskRecord, ItemRecord)
-
-
-def _stamp(record: R) -> R:
-    """``_stamped`` for a record written by place (its row is never a dict)."""
-    return record if record.updated_at_ms else record.evolve(updated_at_ms=now_ms())
+def _stamp(task: TaskRecord) -> TaskRecord:
+    """A task whose record never had its update time set gets the time it is written."""
+    return task if task.updated_at_ms else task.evolve(updated_at_ms=now_ms())
 
 
 # What an item's progress changes; its identity and label are written once, on insert.
-_UPDATE_ITEM = (
-    "UPDATE items SET status=:status, attempts=:attempts, error=:error, result=:result, "
-    "updated_at_ms=:updated_at_ms, retryable=:retryable, first_seen=:first_seen "
-    "WHERE task_id=:task_id AND seq=:seq"
+_UPDATE_ITEM = ITEMS.update_placed(
+    ("task_id", "seq"),
+    ("status", "attempts", "error", "result", "updated_at_ms", "retryable", "first_seen"),
 )
+_ITEM_STAMP = ITEMS.placed_columns.index("updated_at_ms")
+_ENTRY_ID = JOURNAL.placed_columns.index("entry_id")
+_ENTRY_STATE = JOURNAL.placed_columns.index("state")
+_ENTRY_CREATED = JOURNAL.placed_columns.index("created_at_ms")
+
+
+def _item_values(item: ItemRecord) -> list[Any]:
+    """An item's ``placed`` values; one whose update time was never set gets the time now."""
+    values = ITEMS.placed(item)
+    if not values[_ITEM_STAMP]:
+        values[_ITEM_STAMP] = now_ms()
+    return values
+
+
 _FINISHED_ITEMS = frozenset(s.value for s in ItemStatus if s.finished)
+# One claim row per character and item holds all the columns it claims, apart by this (an
+# older release kept a row per column: such a row reads as a claim of its one column). A cell
+# has one owner because claiming checks every held cell first, inside the write transaction.
+_CLAIMED_APART = "\x1f"
 _RELEASE_ITEM = "DELETE FROM claims WHERE task_id=? AND item_key=?"
 _RELEASE_TASK = "DELETE FROM claims WHERE task_id=?"
 
@@ -82,6 +90,17 @@ def _replayable(ops: list[Op]) -> bool:
     """Statements that can run again after a rollback: rows in a list, not an iterator already
     consumed, and no function (which may keep what it did in Python)."""
     return all(not callable(op) and isinstance(op[1], Sequence) for op in ops)
+
+
+def _runs(ids: Sequence[int]) -> list[tuple[int, int]]:
+    """The ids as (first, last) runs of consecutive values."""
+    runs: list[tuple[int, int]] = []
+    for value in sorted(set(ids)):
+        if runs and runs[-1][1] == value - 1:
+            runs[-1] = (runs[-1][0], value)
+        else:
+            runs.append((value, value))
+    return runs
 
 
 def _log_failure(future: asyncio.Future[list[int]]) -> None:
@@ -284,13 +303,13 @@ class SqliteTaskStore(SqliteProposals, ScheduleRows):
             # A first write inserts every item of the task (100,000 in a bulk run): their rows
             # are made one by one as the insert takes them, never all held at once; a few are
             # listed (a group commit replays only listed rows, see ``_apply``).
-            rows = (ITEMS.placed(_stamp(i)) for i in new_items)
+            rows = (_item_values(i) for i in new_items)
             if len(new_items) <= 64:
                 ops.append((ITEMS.upsert_placed, list(rows)))
             else:
                 ops.append((ITEMS.upsert_placed, rows))
         if items:
-            ops.append((_UPDATE_ITEM, [_stamped(ITEMS.row(i)) for i in items]))
+            ops.append((_UPDATE_ITEM, [_item_values(i) for i in items]))
         if logs:
             ops.append((LOGS.insert_placed, [LOGS.placed(log) for log in logs]))
         # A claim ends with its item, and every claim of a task that is not running (which
@@ -484,22 +503,41 @@ class SqliteTaskStore(SqliteProposals, ScheduleRows):
         stamp = now_ms()
 
         def take(conn: sqlite3.Connection) -> list[int]:
+            wanted = [request for request in requests if request.columns]
+            # Every cell of these characters another task holds, in one query, then matched
+            # here: not a query per character. CROSS JOIN keeps the ids the outer loop (an index
+            # lookup each); a plain JOIN lets SQLite scan every claim of the scope instead.
+            ids = json.dumps(sorted({request.character_id for request in wanted}))
+            held: dict[tuple[str, str], str] = {}
+            for character_id, columns, holder in conn.execute(
+                "SELECT claims.character_id, claims.column_name, claims.task_id "
+                "FROM json_each(?) AS wanted CROSS JOIN claims "
+                "ON claims.scope=? AND claims.character_id=wanted.value "
+                "WHERE claims.task_id<>?",
+                (ids, scope, task_id),
+            ):
+                for column in columns.split(_CLAIMED_APART):
+                    held[(character_id, column)] = holder
             granted: list[tuple[str, str, str, str, str, int]] = []
-            for request in requests:
-                if not request.columns:
-                    continue
-                marks = ",".join("?" * len(request.columns))
-                holder = conn.execute(
-                    f"SELECT task_id FROM claims WHERE scope=? AND character_id=? "
-                    f"AND column_name IN ({marks}) AND task_id<>? LIMIT 1",
-                    (scope, request.character_id, *request.columns, task_id),
-                ).fetchone()
+            for request in wanted:
+                holder = (
+                    next(
+                        (
+                            held[cell]
+                            for cell in ((request.character_id, c) for c in request.columns)
+                            if cell in held
+                        ),
+                        None,
+                    )
+                    if held
+                    else None
+                )
                 if holder is not None:
-                    refused[request.item_key] = str(holder["task_id"])
+                    refused[request.item_key] = str(holder)
                     continue
-                granted.extend(
-                    (scope, request.character_id, column, task_id, request.item_key, stamp)
-                    for column in request.columns
+                columns = _CLAIMED_APART.join(request.columns)
+                granted.append(
+                    (scope, request.character_id, columns, task_id, request.item_key, stamp)
                 )
             conn.executemany("INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?)", granted)
             return []
@@ -518,22 +556,19 @@ class SqliteTaskStore(SqliteProposals, ScheduleRows):
 
     async def plan(self, entries: Sequence[JournalEntry]) -> list[int]:
         created = now_ms()
+        planned = JournalState.PLANNED.value
 
         def insert(conn: sqlite3.Connection) -> list[int]:
             # Ids are given explicitly (inside the write transaction) so one executemany does it.
             first = conn.execute(
                 "SELECT COALESCE(MAX(entry_id), 0) + 1 AS next_id FROM journal"
             ).fetchone()["next_id"]
-            rows = [
-                {
-                    **JOURNAL.row(entry),
-                    "entry_id": first + n,
-                    "state": JournalState.PLANNED.value,
-                    "created_at_ms": created,
-                }
-                for n, entry in enumerate(entries)
-            ]
-            conn.executemany(JOURNAL.insert, rows)
+            rows = [JOURNAL.placed(entry) for entry in entries]
+            for n, row in enumerate(rows):
+                row[_ENTRY_ID] = first + n
+                row[_ENTRY_STATE] = planned
+                row[_ENTRY_CREATED] = created
+            conn.executemany(JOURNAL.insert_placed, rows)
             return list(range(first, first + len(entries)))
 
         return await self._write([insert]) if entries else []
@@ -543,13 +578,10 @@ class SqliteTaskStore(SqliteProposals, ScheduleRows):
         character row itself (a PLANNED entry is settled by comparing values), so it needs no
         transaction of its own."""
         if entry_ids:
+            # A batch's entries were planned with consecutive ids: one statement per run of them.
+            runs = [(state.value, first, last) for first, last in _runs(entry_ids)]
             future = self._enqueue(
-                [
-                    (
-                        "UPDATE journal SET state=? WHERE entry_id=?",
-                        [(state.value, i) for i in entry_ids],
-                    )
-                ]
+                [("UPDATE journal SET state=? WHERE entry_id BETWEEN ? AND ?", runs)]
             )
             future.add_done_callback(_log_failure)
 

@@ -27,6 +27,7 @@ from tui_updater.tasks.selection import (
     read_characters_ahead,
     select_items,
     skipped,
+    without_changes,
 )
 
 _MAX_LISTED_RESULTS = 500
@@ -80,14 +81,6 @@ def _answer_of(item: ItemRecord) -> dict[str, Any]:
     if not item.result or not item.result.get("mbtiType"):
         return {}
     return {key: item.result[key] for key in _ANSWER_KEYS if key in item.result}
-
-
-def _kept(outcome: ItemOutcome, result: dict[str, Any] | None) -> ItemOutcome:
-    """The outcome with the result a DONE item keeps (its row is 100,000 times in a bulk run)."""
-    if outcome.status is not ItemStatus.DONE or not result or "changes" not in result:
-        return outcome
-    kept = {key: value for key, value in result.items() if key != "changes"}
-    return ItemOutcome(outcome.key, outcome.status, outcome.error, kept)
 
 
 class MbtiAssignmentTask(ReviewsCharacters, TaskType[MbtiParams]):
@@ -164,9 +157,7 @@ class MbtiAssignmentTask(ReviewsCharacters, TaskType[MbtiParams]):
     ) -> Sequence[ItemOutcome]:
         """As every character type, then a written item keeps its answer without the change it
         made: the journal holds that, and a finished item is never written again."""
-        outcomes = await super().apply(ctx, params, batch)
-        results = {item.key: result for item, result in batch}
-        return [_kept(outcome, results.get(outcome.key)) for outcome in outcomes]
+        return without_changes(await super().apply(ctx, params, batch), batch)
 
     def summarize(self, params: MbtiParams, items: Sequence[ItemRecord]) -> dict[str, Any]:
         summary = super().summarize(params, items)

@@ -226,8 +226,10 @@ def conflict_result(character: dict[str, Any], reason: str) -> dict[str, Any]:
 def change_of(item: ItemRecord, result: dict[str, Any]) -> CharacterChange:
     """The CAS change stored in an obtain result under ``changes`` {field: [old, new]}, with the
     files it created under ``files`` {field: path}."""
-    fields = {name: (pair[0], pair[1]) for name, pair in result["changes"].items()}
-    files = {name: str(path) for name, path in (result.get("files") or {}).items()}
+    # The stored pairs themselves, not a copy per item: the writer only reads them.
+    fields: dict[str, list[Any]] = result["changes"]
+    found = result.get("files")
+    files = {name: str(path) for name, path in found.items()} if found else {}
     return CharacterChange(item.key, str(result.get("characterId", item.key)), fields, files)
 
 
@@ -331,6 +333,29 @@ async def apply_changes(
                     )
                 )
     return outcomes
+
+
+def without_changes(
+    outcomes: Sequence[ItemOutcome], batch: Sequence[tuple[ItemRecord, dict[str, Any]]]
+) -> list[ItemOutcome]:
+    """The outcomes with the result a written (DONE) item keeps: its answer without the changes
+    it made. The journal holds those, a finished item is never written again, and its row is
+    stored 100,000 times in a bulk run."""
+    results = {item.key: result for item, result in batch}
+    kept: list[ItemOutcome] = []
+    for outcome in outcomes:
+        result = results.get(outcome.key)
+        # An outcome with a result of its own (a proposal in review mode) keeps it as given.
+        if (
+            outcome.status is ItemStatus.DONE
+            and outcome.result is None
+            and result
+            and "changes" in result
+        ):
+            answer = {key: value for key, value in result.items() if key != "changes"}
+            outcome = ItemOutcome(outcome.key, outcome.status, outcome.error, answer)
+        kept.append(outcome)
+    return kept
 
 
 WRITE_GROUP_BATCHES = 10

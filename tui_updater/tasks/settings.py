@@ -13,7 +13,7 @@ from tui_updater.core.capabilities import TaskCapabilities
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.errors import InvalidOutput, InvalidParameters
 from tui_updater.providers.control_chars import removed_note, strip_unsafe_fields
-from tui_updater.tasks.base import ItemSpec, TaskContext, TaskType
+from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskType
 from tui_updater.tasks.review import ReviewableParams, ReviewsCharacters
 from tui_updater.tasks.selection import (
     changed_since_seen,
@@ -27,6 +27,7 @@ from tui_updater.tasks.selection import (
     read_characters_ahead,
     select_items,
     skipped,
+    without_changes,
 )
 
 SettingsField = Literal["fullDescription", "speakingStyle", "scenario", "exampleDialogs"]
@@ -161,6 +162,16 @@ class CharacterSettingsTask(ReviewsCharacters, TaskType[SettingsParams]):
             "changes": {f: [seen[f], values[f]] for f in fields},
             **({"controlCharsRemoved": removed} if removed else {}),
         }
+
+    async def apply(
+        self,
+        ctx: TaskContext,
+        params: SettingsParams,
+        batch: Sequence[tuple[ItemRecord, dict[str, Any]]],
+    ) -> Sequence[ItemOutcome]:
+        """As every character type; a written item keeps its answer without the texts it wrote
+        (the journal holds them, old and new)."""
+        return without_changes(await super().apply(ctx, params, batch), batch)
 
     def validate_edit(self, params: SettingsParams, values: Mapping[str, Any]) -> dict[str, Any]:
         try:
