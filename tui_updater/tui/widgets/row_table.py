@@ -74,15 +74,18 @@ class RowTable(DataTable[Any]):
         """Drop the cached renders of the cells written since the last frame (once per frame)."""
         stale, self._stale_cells = self._stale_cells, {}
         # cell renders are keyed (row key, column key, …); row renders (row key, line, …)
-        for cache_key in [k for k in self._cell_render_cache.keys() if k[1] in stale.get(k[0], ())]:
-            self._cell_render_cache.discard(cache_key)
-        for cache_key in [k for k in self._row_render_cache.keys() if k[0] in stale]:
-            self._row_render_cache.discard(cache_key)
+        cells = self._cell_render_cache
+        for cell_key in [k for k in cells.keys() if k[1] in stale.get(k[0], ())]:
+            cells.discard(cell_key)
+        rows = self._row_render_cache
+        for row_render_key in [k for k in rows.keys() if k[0] in stale]:
+            rows.discard(row_render_key)
         # a row's formatted cells are keyed (update count, row index)
         update_count = self._update_count
         locations = self._row_locations
         for row_key in stale:
-            if row_key in locations:
-                self._row_renderable_cache.discard((update_count, locations.get(row_key)))
+            index = locations.get(row_key)
+            if index is not None:
+                self._row_renderable_cache.discard((update_count, index))
         # keyed by screen line; only the lines a refresh marked dirty are rebuilt: cheap to drop
         self._line_cache.clear()

@@ -23,5 +23,6 @@ class SteadyStatic(Static):
             return
         self.update(content, layout=False)
         width, height = self.content_size
-        if not width or self.visual.get_height(self.styles, width) != height:
+        # the size arguments only matter to containers; a Static measures its text at ``width``
+        if not width or self.get_content_height(self.size, self.size, width) != height:
             self.refresh(layout=True)
