@@ -5,10 +5,8 @@ ages are refreshed a slice at a time, and the start-up heap is frozen once the q
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -19,13 +17,6 @@ from tui_updater.tui.app import TavernApp
 from tui_updater.tui.widgets.log_pane import LogPane
 from tui_updater.tui.widgets.row_table import RowTable
 from tui_updater.tui.widgets.steady import SteadyStatic
-
-
-@pytest.fixture(autouse=True)
-def _thaw() -> Iterator[None]:
-    """The dashboard freezes its heap; give this test's objects back to the collector."""
-    yield
-    gc.unfreeze()
 
 
 class Steady(App[None]):
