@@ -239,7 +239,6 @@ class TavernApp(QueueMarks, App[int]):
                 self.task_records = {t.task_id: t for t in snapshot}
                 table.show(t for t in snapshot if task_matches(t, self.filter_text))
                 changed.update(self.task_records)
-                self.call_after_refresh(settle_heap)  # what was just built lives on
             added = False
             for event in events:
                 if event.type is EventType.LOG:
@@ -269,6 +268,8 @@ class TavernApp(QueueMarks, App[int]):
             self.query_one(LogPane).add(new_lines)
             self._update_detail(changed, deleted)
             self._update_paging()
+        if snapshot is not None:
+            settle_heap()  # the rows just built live on: out of the collector's full passes
 
     def _update_detail(self, changed: set[str], deleted: set[str]) -> None:
         self.query_one(DetailPane).sync(self.task_records, changed)
