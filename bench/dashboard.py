@@ -4,12 +4,15 @@ The real TavernApp runs headless through Pilot on a LocalService (5,000 tasks in
 publisher putting 500 events/s on the engine bus). Latency = from the key press to the first
 frame rendered (to segments, as a terminal would get them) after the cursor moved. Reference: a
 bare Textual DataTable of 5,000 rows, same key presses, no load. Each round is a fresh app; a
-figure is the median of the rounds' percentiles, printed with their min and max.
+figure is the median of the rounds' percentiles, printed with their min and max. With
+``BENCH_DASHBOARD_STALLS=1`` each round also prints the loop callbacks that held the loop over
+20 ms of CPU while keys were pressed, and the generation-2 collections (``bench/stalls.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import tempfile
 import time
@@ -29,6 +32,7 @@ from bench.common import (
     rss_mb,
     skipped,
 )
+from bench.stalls import StallLog
 
 BENCH = "dashboard"
 TASKS = 5_000
@@ -39,6 +43,7 @@ QUICK_PRESSES = 10
 SIZE = (160, 50)
 GOAL_P95_MS = 50.0
 GOAL_RSS_MB = 200.0
+STALLS_ENV = "BENCH_DASHBOARD_STALLS"  # set: print what held the loop while keys were pressed
 
 
 class FrameProbe:
@@ -173,9 +178,17 @@ async def dashboard_latencies(
                 _publish(runtime.engine.bus, [t.task_id for t in tasks[:1000]], stop)
             )
             await asyncio.sleep(0.5)  # the load is on before the first key
+            stalls = StallLog() if os.environ.get(STALLS_ENV) else None
+            if stalls is not None:
+                stalls.install()
             started_s = time.perf_counter()
             started_cpu_s = process_cpu_s()
-            await _press_many(pilot, probe, table, presses)
+            try:
+                await _press_many(pilot, probe, table, presses)
+            finally:
+                if stalls is not None:
+                    stalls.uninstall()
+                    note(BENCH, stalls.summary())
             stop.set()
             published = await publisher
             elapsed_s = time.perf_counter() - started_s

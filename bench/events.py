@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -31,6 +32,7 @@ BURST = 20  # events published back to back, then the publisher sleeps
 PAUSE_S = 0.002
 GOAL_US_PER_EVENT = 5.0
 END_TASK_ID = "bench_end"
+PROFILE_ENV = "BENCH_EVENTS_PROFILE"  # a path: the server child writes its cProfile stats there
 
 
 def bench_events(count: int) -> list[dict[str, Any]]:
@@ -298,10 +300,19 @@ def run(quick: bool = False, rounds: int = ROUNDS) -> list[Result]:
 def main(argv: Sequence[str] | None = None) -> None:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["--child"]:
-        if args_list[1] == "engine":
-            asyncio.run(_engine_server(Path(args_list[2])))
+        serve = (
+            _engine_server(Path(args_list[2])) if args_list[1] == "engine" else _broadcast_server()
+        )
+        profile_to = os.environ.get(PROFILE_ENV)
+        if profile_to:  # where the server's CPU goes: cProfile stats of the child (main thread)
+            import cProfile
+            import time
+
+            profiler = cProfile.Profile(time.process_time)  # CPU, not the wall a load inflates
+            profiler.runctx("asyncio.run(serve)", globals(), {"serve": serve})
+            profiler.dump_stats(profile_to)
         else:
-            asyncio.run(_broadcast_server())
+            asyncio.run(serve)
         return
     args = arguments(__doc__ or BENCH, args_list)
     run(quick=args.quick, rounds=args.rounds)

@@ -111,3 +111,61 @@ def test_a_size_bound_counts_coalesced_payloads_at_their_new_size():
     assert buffer.overflowed and buffer.pending == 0
     with pytest.raises(SubscriberOverflow):
         buffer.drain()
+
+
+def story_of(seed: int, count: int) -> list[Event]:
+    """A shuffled mix of progress, log lines and state changes over a few tasks; every other
+    run of seven events has no progress (the buffer's fast path)."""
+    import random
+
+    rng = random.Random(seed)
+    quiet = [EventType.LOG] * 3 + [EventType.TASK_STARTED, EventType.TASK_COMPLETED]
+    busy = [EventType.TASK_PROGRESS] * 4 + quiet
+    return [
+        Event(
+            rng.choice(quiet if (index // 7) % 2 else busy),
+            task_id=rng.choice("abcd"),
+            progress=float(index),
+            status="X",
+        )
+        for index in range(count)
+    ]
+
+
+@pytest.mark.parametrize("size_unit", [20, 14])
+@pytest.mark.parametrize("seed", range(12))
+def test_a_shared_batch_queues_exactly_what_pushing_each_event_queues(
+    seed: int, size_unit: int
+) -> None:
+    from tui_updater.core.eventbuffer import SharedBatch
+
+    events = story_of(seed, 140)
+    # bounds that batches cross now and then (overflow, then a fresh buffer: a resync)
+    bounds = {"max_events": 14 + seed % 10, "max_size": size_unit * (12 + 2 * seed)}
+    pushed: EventBuffer[str] = EventBuffer(**bounds)
+    extended: EventBuffer[str] = EventBuffer(**bounds)
+    drained: list[object] = []
+    for start in range(0, len(events), 7):
+        chunk = events[start : start + 7]
+        payloads = [f"{e.type.value}:{e.task_id}:{e.progress:g}" for e in chunk]
+        sizes = [len(p) for p in payloads]
+        for event, payload, size in zip(chunk, payloads, sizes, strict=True):
+            pushed.push(event, payload, size)
+        extended.extend(SharedBatch(chunk, payloads, sizes))
+        assert (pushed.pending, pushed.pending_size, pushed.overflowed) == (
+            extended.pending,
+            extended.pending_size,
+            extended.overflowed,
+        )
+        if start % 21 == 14:  # the consumer takes everything every third batch
+            results = []
+            for buffer in (pushed, extended):
+                try:
+                    results.append(buffer.drain())
+                except SubscriberOverflow:
+                    results.append("resync")
+            assert results[0] == results[1]
+            drained.append(results[0])
+            if results[0] == "resync":
+                pushed, extended = EventBuffer(**bounds), EventBuffer(**bounds)
+    assert len(drained) == 6

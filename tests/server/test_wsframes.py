@@ -72,7 +72,7 @@ async def test_the_hub_uses_frames_only_where_the_server_offers_them(
     async with connect(f"ws://127.0.0.1:{server.port}/ws?batch=1", proxy=None) as ws:
         await ws.recv()
         await wait_until(lambda: len(hub.clients) == 1)
-        assert [client.framed for client in hub.clients] == [False]  # batched: one array
+        assert [client.framed for client in hub.clients] == [True]  # batched: one array frame
 
 
 async def test_a_server_without_the_extension_gets_one_text_per_event(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,14 @@ from tui_updater.runtime import Runtime
 from tui_updater.store.sqlite import SqliteTaskStore
 
 SIZE = (120, 40)
+
+
+@pytest.fixture(autouse=True)
+def _thaw_heap() -> Iterator[None]:
+    """A dashboard freezes the heap it built (``process.settle_heap``): one test's app must not stay
+    out of the collector's reach for the rest of the session."""
+    yield
+    gc.unfreeze()
 
 
 def demo_settings(root: Path) -> Settings:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Generic, TypeVar
 
 from tui_updater.core.events import Event, EventType
@@ -25,6 +25,22 @@ class _Slot(Generic[P]):
     def __init__(self, payload: P, size: int):
         self.payload = payload
         self.size = size
+
+
+class SharedBatch(Generic[P]):
+    """Events with their payloads, built once and queued into many buffers (``extend``).
+
+    The slots of events other than progress are shared by every buffer: only a progress slot is
+    ever overwritten (coalescing), and each buffer makes its own for those.
+    """
+
+    __slots__ = ("events", "has_progress", "size", "slots")
+
+    def __init__(self, events: Sequence[Event], payloads: Sequence[P], sizes: Sequence[int]):
+        self.events = events
+        self.slots = [_Slot(payload, size) for payload, size in zip(payloads, sizes, strict=True)]
+        self.size = sum(sizes)
+        self.has_progress = any(event.type is EventType.TASK_PROGRESS for event in events)
 
 
 class EventBuffer(Generic[P]):
@@ -89,6 +105,30 @@ class EventBuffer(Generic[P]):
         if len(slots) == 1:
             # The first since the consumer last took everything: wake it. With more queued it
             # was woken already (fan-out calls this once per event and client: keep it cheap).
+            self._wake.set()
+
+    def extend(self, batch: SharedBatch[P]) -> None:
+        """Queue every event of ``batch`` in order: the same outcome as ``push`` for each.
+
+        Without progress on either side and within the bounds, that is one ``deque.extend`` of
+        the shared slots (a fan-out to many clients calls this once per batch and client).
+        """
+        if self.closed or self.overflowed:
+            return
+        slots = self._slots
+        if (
+            batch.has_progress
+            or self._progress
+            or len(slots) + len(batch.slots) > self.max_events
+            or (self.max_size is not None and self._size + batch.size > self.max_size)
+        ):
+            for event, slot in zip(batch.events, batch.slots, strict=True):
+                self.push(event, slot.payload, slot.size)
+            return
+        was_empty = not slots
+        slots.extend(batch.slots)
+        self._size += batch.size
+        if was_empty and slots:
             self._wake.set()
 
     def overflow(self) -> None:

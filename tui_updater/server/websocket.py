@@ -21,7 +21,7 @@ import logging
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from tui_updater.core.eventbuffer import EventBuffer
+from tui_updater.core.eventbuffer import EventBuffer, SharedBatch
 from tui_updater.core.service import SubscriberOverflow, Subscription, UpdaterService
 from tui_updater.server.wsframes import supports_frames, text_frame
 
@@ -48,7 +48,7 @@ class ClientStream(EventBuffer[EncodedEvent]):
     def __init__(self, *, max_events: int, max_bytes: int, batched: bool, framed: bool = False):
         super().__init__(max_events=max_events, max_size=max_bytes)
         self.batched = batched
-        self.framed = framed and not batched  # sends ready-made frames (server.wsframes)
+        self.framed = framed  # sends ready-made frames (server.wsframes)
         self.closing: tuple[int, str] | None = None
 
     def shut(self, code: int, reason: str) -> None:
@@ -84,6 +84,9 @@ class EventHub:
         self._pump: asyncio.Task[None] | None = None
         self.delivered_messages = 0
         self._framed_clients = 0
+        # the bytes last sent for a run of events, per mode (batched or not): every client
+        # drains the same run when they keep up, and is sent the same bytes
+        self._wire: dict[bool, tuple[list[EncodedEvent], bytes]] = {}
 
     def register(self, *, batched: bool = False, framed: bool = False) -> ClientStream:
         client = ClientStream(
@@ -114,22 +117,41 @@ class EventHub:
     async def _run(self, subscription: Subscription) -> None:
         try:
             async for batch in subscription.batches():
-                clients = tuple(self.clients)
+                framed = self._framed_clients > 0
+                encoded: list[EncodedEvent] = []
                 for event in batch:
                     # Encoded once for every client: the JSON, and the frame that carries it.
                     text = json.dumps(
                         event.to_json(), ensure_ascii=False, separators=(",", ":"), default=str
                     )
-                    frame = text_frame(text.encode()) if self._framed_clients else None
-                    encoded, size = EncodedEvent(text, frame), len(text)
-                    for client in clients:
-                        client.push(event, encoded, size)
+                    encoded.append(
+                        EncodedEvent(text, text_frame(text.encode()) if framed else None)
+                    )
+                shared = SharedBatch(batch, encoded, [len(e.text) for e in encoded])
+                for client in tuple(self.clients):
+                    client.extend(shared)
         except SubscriberOverflow:
             # The hub itself fell behind (the loop was starved): everyone resyncs.
             for client in tuple(self.clients):
                 client.overflow()
             self._subscription = None
             self._pump = None
+
+    def wire_bytes(self, events: list[EncodedEvent], batched: bool) -> bytes:
+        """The frames a framed client is sent for ``events``, built once per run of events.
+
+        One frame per event, or for a batched client one frame holding a JSON array (a single
+        event goes as its own object, as ``ClientStream.frames`` sends it).
+        """
+        last = self._wire.get(batched)
+        if last is not None and last[0] == events:  # element by element: identity, in C
+            return last[1]
+        if batched and len(events) > 1:
+            data = text_frame(("[" + ",".join(e.text for e in events) + "]").encode())
+        else:
+            data = b"".join(e.frame or text_frame(e.text.encode()) for e in events)
+        self._wire[batched] = (events, data)
+        return data
 
     def close_all(self, code: int = GOING_AWAY_CODE, reason: str = "server shutting down") -> None:
         for client in tuple(self.clients):
@@ -177,9 +199,9 @@ async def _send_loop(
             # One deadline for what was taken: a client that cannot accept it in time resyncs.
             async with asyncio.timeout(hub.send_timeout_s):
                 if client.framed:
-                    frames = [e.frame or text_frame(e.text.encode()) for e in events]
-                    await websocket.send({"type": "websocket.send", "frames": frames})
-                    sent = len(frames)
+                    data = hub.wire_bytes(events, client.batched)
+                    await websocket.send({"type": "websocket.send", "frames": [data]})
+                    sent = 1 if client.batched else len(events)
                 else:
                     texts = client.frames(events)
                     for text in texts:

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from tui_updater.core.capabilities import TaskCapabilities
 from tui_updater.core.events import Event, EventType
@@ -30,6 +30,7 @@ from tui_updater.core.service import (
     UpdaterService,
 )
 from tui_updater.errors import TavernError
+from tui_updater.process import settle_heap
 from tui_updater.tui.commands import TavernCommands
 from tui_updater.tui.feed import log_line, record_from_event
 from tui_updater.tui.keys import KEYS
@@ -46,6 +47,7 @@ from tui_updater.tui.widgets.detail_pane import DetailPane, Panes
 from tui_updater.tui.widgets.header import HeaderBar, KeyFooter
 from tui_updater.tui.widgets.log_pane import LogPane
 from tui_updater.tui.widgets.queue_table import MAX_ROWS, SORT_MODES, QueueTable, task_matches
+from tui_updater.tui.widgets.steady import SteadyStatic
 
 TASK_ACTIONS = {
     "focus_task",
@@ -58,6 +60,8 @@ TASK_ACTIONS = {
 MAIN_ONLY = {"filter", "toggle_log_filter", "leave_filter", "cycle_sort", "mark_task"}
 ANYWHERE = {"quit", "help", "new_task", "characters", "backups", "schedules", "toggle_pause"}
 OURS = TASK_ACTIONS | MAIN_ONLY | ANYWHERE
+AGE_REFRESH_S = 5.0  # every row's age and ETA are redrawn once per period…
+AGE_SLICES = 10  # …a tenth of the rows at a time, so no frame repaints every visible age
 EMPTY_QUEUE_HINT = (
     "No tasks yet: [b]n[/b] new task · [b]a s m u[/b] by type · [b]c[/b] characters · [b]?[/b] keys"
 )
@@ -102,7 +106,7 @@ class TavernApp(QueueMarks, App[int]):
         yield HeaderBar(id="header")
         with Vertical(id="main"):
             yield Input(placeholder="filter: id, type, status, priority (esc leaves)", id="filter")
-            yield Static("", id="paging")
+            yield SteadyStatic("", id="paging")
             with Panes(id="panes"):
                 yield QueueTable(clock=self.clock, id="queue")
                 yield DetailPane(self.service, clock=self.clock, id="detail-pane")
@@ -117,7 +121,10 @@ class TavernApp(QueueMarks, App[int]):
         self.consume_events()
         self.set_interval(self.flush_interval_s, self._tick(self.flush_events))
         self.set_interval(1.0, self._tick(self.refresh_status))
-        self.set_interval(5.0, self._tick(lambda: self.query_one(QueueTable).refresh_ages()))
+        self.set_interval(
+            AGE_REFRESH_S / AGE_SLICES,
+            self._tick(lambda: self.query_one(QueueTable).refresh_ages(AGE_SLICES)),
+        )
 
     def _handle_sigterm(self) -> None:
         """SIGTERM exits like ``q`` does, so the terminal leaves the alternate screen and gets
@@ -261,6 +268,8 @@ class TavernApp(QueueMarks, App[int]):
             self.query_one(LogPane).add(new_lines)
             self._update_detail(changed, deleted)
             self._update_paging()
+        if snapshot is not None:
+            settle_heap()  # the rows just built live on: out of the collector's full passes
 
     def _update_detail(self, changed: set[str], deleted: set[str]) -> None:
         self.query_one(DetailPane).sync(self.task_records, changed)
@@ -285,8 +294,9 @@ class TavernApp(QueueMarks, App[int]):
             parts.append(
                 f"[b]{len(self.table.marked)} marked[/b]: x cancel · r retry · d delete · + - priority"
             )
-        self.query_one("#paging", Static).update("  ".join(parts))
-        self.query_one("#paging", Static).display = bool(parts)
+        paging = self.query_one("#paging", SteadyStatic)
+        paging.show_text("  ".join(parts))
+        paging.display = bool(parts)
 
     # --- which actions apply where ------------------------------------------------------------
 

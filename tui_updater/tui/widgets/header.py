@@ -9,9 +9,10 @@ from typing import Any
 
 from rich.text import Text
 from textual import events
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from tui_updater.core.service import QueueStatus, ServiceInfo
+from tui_updater.tui.widgets.steady import SteadyStatic
 
 
 def gateway_text(gateway: Mapping[str, Any]) -> Text:
@@ -114,7 +115,7 @@ def header_text(
     return text
 
 
-class HeaderBar(Static):
+class HeaderBar(SteadyStatic):
     """Shows what the dashboard is connected to and how busy the queue is."""
 
     DEFAULT_CSS = """
@@ -139,7 +140,7 @@ class HeaderBar(Static):
             self.status = status
         if connection is not None:
             self.connection = connection
-        self.update(header_text(self.info, self.status, self.connection))
+        self.show_text(header_text(self.info, self.status, self.connection))
 
 
 class KeyFooter(Footer):

@@ -6,9 +6,28 @@ from collections import deque
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Log, Static
 
 LOG_LINES = 5000  # Log keeps plain strings: ~4 MB per 20k lines, unlike RichLog
+
+
+class GrowingLog(Log):
+    """A ``Log`` whose new lines repaint it without laying the whole screen out again.
+
+    Textual declares ``virtual_size`` with ``layout=True``, so every batch of lines (five a
+    second under load, until the line cap is reached) reflowed every widget on the screen and
+    lengthened the frame a key press waits behind. Only the log's scrollbars depend on its
+    length: they are updated as Textual updates them after a scroll, and a scrollbar that appears
+    or goes away still asks for its layout.
+    """
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+    def watch_virtual_size(self, size: Size) -> None:
+        if self.is_mounted:
+            self._scroll_update(size)
 
 
 class LogPane(Vertical):
@@ -27,7 +46,7 @@ class LogPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="log-title")
-        yield Log(max_lines=LOG_LINES, id="log")
+        yield GrowingLog(max_lines=LOG_LINES, id="log")
 
     def _title(self) -> str:
         if self.task_filter:

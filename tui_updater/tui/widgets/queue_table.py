@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from itertools import islice
 from typing import Any
 
 from rich.text import Text
@@ -104,6 +105,7 @@ class QueueTable(RowTable):
         self.sort_mode = SORT_MODES[0]
         self.paused = False
         self.marked: dict[str, None] = {}  # tasks marked for a bulk action, in marking order
+        self._age_turn = 0  # where the next refresh_ages slice starts
 
     def on_mount(self) -> None:
         self._add_columns()
@@ -268,10 +270,19 @@ class QueueTable(RowTable):
         if selected is not None and selected in self._shown:
             self.move_cursor(row=self.get_row_index(selected), animate=False)
 
-    def refresh_ages(self) -> None:
-        """Re-render ages and ETAs, touching only the cells whose text changed."""
+    def refresh_ages(self, slices: int = 1) -> None:
+        """Re-render the ages and ETAs of the next ``1/slices`` of the rows (in turn; all of them
+        by default), touching only the cells whose text changed.
+
+        Called ``slices`` times per period, every row is refreshed once per period while each
+        call repaints a few rows: every visible age changes within the same minute, and all at
+        once was a frame-long stall every period.
+        """
         now_ms = self._clock()
-        for task_id, task in self._shown.items():
+        count = -(-len(self._shown) // max(1, slices))
+        start = self._age_turn if self._age_turn < len(self._shown) else 0
+        self._age_turn = start + count
+        for task_id, task in islice(self._shown.items(), start, start + count):
             cells: dict[str, Any] = {"age": age_text(task, now_ms)}
             if task.status is TaskStatus.RUNNING and not self.paused:
                 cells["eta"] = eta_text(task, now_ms)

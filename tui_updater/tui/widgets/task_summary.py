@@ -24,6 +24,7 @@ from tui_updater.core.pricing import cost_of, spend_text, task_model
 from tui_updater.tui.progress import eta_text, progress_bar, rate_text, task_status_text
 from tui_updater.tui.widgets.avatar import AvatarPreview, avatar_text
 from tui_updater.tui.widgets.charts import mbti_chart
+from tui_updater.tui.widgets.steady import SteadyStatic
 
 FAILED_SHOWN = 3  # failed items listed in the compact summary
 COMPACT_MBTI_ROWS = 8  # MBTI types charted in the compact summary
@@ -238,14 +239,14 @@ class TaskSummary(VerticalScroll):
         self._items: Sequence[ItemRecord] = []
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="summary-title")
-        yield Static("", id="summary-progress")
+        yield SteadyStatic("", id="summary-title")
+        yield SteadyStatic("", id="summary-progress")
         yield Static("[b]Parameters[/b]", classes="section")
-        yield Static("", id="summary-params")
+        yield SteadyStatic("", id="summary-params")
         if self.compact:
-            yield Static("", id="summary-failed", classes="section")
+            yield SteadyStatic("", id="summary-failed", classes="section")
         yield Static("[b]Result[/b]", classes="section")
-        yield Static("", id="summary-result")
+        yield SteadyStatic("", id="summary-result")
         yield AvatarPreview("", id="summary-avatar")
 
     def on_mount(self) -> None:
@@ -259,7 +260,7 @@ class TaskSummary(VerticalScroll):
         if self._drawn.get(section) == key:
             return
         self._drawn[section] = key
-        self.query_one(f"#summary-{section}", Static).update(render())
+        self.query_one(f"#summary-{section}", SteadyStatic).show_text(render())
 
     def show_task(self, task: TaskRecord) -> None:
         """Show ``task`` (a newer record of the same task, or another task)."""
