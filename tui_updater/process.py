@@ -11,6 +11,8 @@ import gc
 import os
 import sys
 
+from tui_updater.core.heap import settle_heap
+
 # Young collections every this many allocations (CPython: 700). Start-up builds ~55,000 objects
 # that live as long as the process, and a run's records die by reference count: at 700, the
 # collector took 6-8 % of a gateway run's CPU and found almost nothing to collect.
@@ -35,21 +37,6 @@ def started() -> None:
     models, the engine) lives as long as the process, so the collector stops walking it."""
     if _owned:
         settle_heap(collect=False)  # start-up made next to no garbage: no full pass to pay
-
-
-def settle_heap(*, collect: bool = True) -> None:
-    """Move everything alive now out of the collector's sight (``gc.freeze``), after a full
-    collection unless ``collect`` is False.
-
-    For a heap that stays alive once built: the dashboard's DOM, styles, render caches and rows
-    (~150k objects) cost every generation-2 pass 100–140 ms, and a key press waited for it. A
-    frozen object is still freed when its last reference goes; only a reference cycle among
-    frozen objects that becomes garbage later is never collected, so this runs after a full
-    load (start-up, a dashboard resync), never per event.
-    """
-    if collect:
-        gc.collect()
-    gc.freeze()
 
 
 def import_aiohttp() -> None:

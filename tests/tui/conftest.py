@@ -25,7 +25,7 @@ SIZE = (120, 40)
 
 @pytest.fixture(autouse=True)
 def _thaw_heap() -> Iterator[None]:
-    """A dashboard freezes the heap it built (``process.settle_heap``): one test's app must not stay
+    """A dashboard freezes the heap it built (``core.heap.settle_heap``): one test's app must not stay
     out of the collector's reach for the rest of the session."""
     yield
     gc.unfreeze()

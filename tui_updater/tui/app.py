@@ -21,6 +21,7 @@ from textual.widgets import Input
 
 from tui_updater.core.capabilities import TaskCapabilities
 from tui_updater.core.events import Event, EventType
+from tui_updater.core.heap import settle_heap
 from tui_updater.core.models import TaskRecord, TaskStatus, now_ms
 from tui_updater.core.service import (
     QueueStatus,
@@ -30,7 +31,6 @@ from tui_updater.core.service import (
     UpdaterService,
 )
 from tui_updater.errors import TavernError
-from tui_updater.process import settle_heap
 from tui_updater.tui.commands import TavernCommands
 from tui_updater.tui.feed import log_line, record_from_event
 from tui_updater.tui.keys import KEYS
