@@ -13,6 +13,7 @@ from textual.app import App, ComposeResult
 
 from tests.tui.conftest import wait_for
 from tests.tui.fake_service import FakeService, sample_tasks
+from tests.tui.test_row_table import Table as PlainTable
 from tui_updater.tui.app import TavernApp
 from tui_updater.tui.widgets.log_pane import LogPane
 from tui_updater.tui.widgets.row_table import RowTable
@@ -76,16 +77,11 @@ class CountedText(Text):
         yield from super().__rich_console__(console, options)
 
 
-class Table(App[None]):
-    def compose(self) -> ComposeResult:
-        yield RowTable(cursor_type="row")
+class Table(PlainTable):
+    rows = 10
 
-    def on_mount(self) -> None:
-        table = self.query_one(RowTable)
-        table.add_column("Name", key="name", width=12)
-        table.add_column("State", key="state", width=12)
-        for index in range(10):
-            table.add_row(CountedText(f"row {index}"), "idle", key=f"r{index}")
+    def name_cell(self, index: int) -> Any:
+        return CountedText(f"row {index}")
 
 
 async def test_a_written_cell_is_the_only_cell_rendered_again() -> None:

@@ -12,6 +12,13 @@ ROWS = 40
 
 
 class Table(App[None]):
+    """A RowTable of ``rows`` rows: a name cell (``name_cell``) and a state cell."""
+
+    rows = ROWS
+
+    def name_cell(self, index: int) -> Any:
+        return f"row {index:02d}"
+
     def compose(self) -> ComposeResult:
         yield RowTable(cursor_type="row")
 
@@ -19,8 +26,8 @@ class Table(App[None]):
         table = self.query_one(RowTable)
         table.add_column("Name", key="name", width=12)
         table.add_column("State", key="state", width=12)
-        for index in range(ROWS):
-            table.add_row(f"row {index:02d}", "idle", key=f"r{index}")
+        for index in range(self.rows):
+            table.add_row(self.name_cell(index), "idle", key=f"r{index}")
 
 
 async def settle(pilot: Any, table: RowTable) -> None:
