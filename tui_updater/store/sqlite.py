@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import logging
 import sqlite3
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -29,9 +28,9 @@ from tui_updater.core.models import (
     now_ms,
 )
 from tui_updater.core.service import SORT_ATTRIBUTES
-from tui_updater.core.store import ClaimRequest
 from tui_updater.errors import ConfigError
 from tui_updater.store.changes import changes_page
+from tui_updater.store.claims import RELEASE_ITEM, RELEASE_TASK, SqliteClaims
 from tui_updater.store.proposals import SqliteProposals
 from tui_updater.store.rows import Rows
 from tui_updater.store.schedules import ScheduleRows
@@ -78,12 +77,6 @@ def _item_values(item: ItemRecord) -> list[Any]:
 
 
 _FINISHED_ITEMS = frozenset(s.value for s in ItemStatus if s.finished)
-# One claim row per character and item holds all the columns it claims, apart by this (an
-# older release kept a row per column: such a row reads as a claim of its one column). A cell
-# has one owner because claiming checks every held cell first, inside the write transaction.
-_CLAIMED_APART = "\x1f"
-_RELEASE_ITEM = "DELETE FROM claims WHERE task_id=? AND item_key=?"
-_RELEASE_TASK = "DELETE FROM claims WHERE task_id=?"
 
 
 def _replayable(ops: list[Op]) -> bool:
@@ -108,7 +101,7 @@ def _log_failure(future: asyncio.Future[list[int]]) -> None:
         logger.warning("a queued journal update was not written: %s", future.exception())
 
 
-class SqliteTaskStore(SqliteProposals, ScheduleRows):
+class SqliteTaskStore(SqliteClaims, SqliteProposals, ScheduleRows):
     """The engine's durable state in one SQLite file."""
 
     def __init__(self, path: Path, *, synchronous: str = "FULL"):
@@ -321,9 +314,9 @@ class SqliteTaskStore(SqliteProposals, ScheduleRows):
             if i.status in _FINISHED_ITEMS and i.task_id not in idle
         ]
         if ended:
-            ops.append((_RELEASE_ITEM, ended))
+            ops.append((RELEASE_ITEM, ended))
         if idle:
-            ops.append((_RELEASE_TASK, [(task_id,) for task_id in idle]))
+            ops.append((RELEASE_TASK, [(task_id,) for task_id in idle]))
         await self._write(ops)
 
     async def get_task(self, task_id: str) -> TaskRecord | None:
@@ -493,64 +486,6 @@ class SqliteTaskStore(SqliteProposals, ScheduleRows):
         await self._write(
             [("INSERT OR REPLACE INTO engine_state (name, value) VALUES (?, ?)", [(name, value)])]
         )
-
-    # --- claims ---------------------------------------------------------------------------------
-
-    async def claim(
-        self, task_id: str, scope: str, requests: Sequence[ClaimRequest]
-    ) -> dict[str, str]:
-        refused: dict[str, str] = {}
-        stamp = now_ms()
-
-        def take(conn: sqlite3.Connection) -> list[int]:
-            wanted = [request for request in requests if request.columns]
-            # Every cell of these characters another task holds, in one query, then matched
-            # here: not a query per character. CROSS JOIN keeps the ids the outer loop (an index
-            # lookup each); a plain JOIN lets SQLite scan every claim of the scope instead.
-            ids = json.dumps(sorted({request.character_id for request in wanted}))
-            held: dict[tuple[str, str], str] = {}
-            for character_id, columns, holder in conn.execute(
-                "SELECT claims.character_id, claims.column_name, claims.task_id "
-                "FROM json_each(?) AS wanted CROSS JOIN claims "
-                "ON claims.scope=? AND claims.character_id=wanted.value "
-                "WHERE claims.task_id<>?",
-                (ids, scope, task_id),
-            ):
-                for column in columns.split(_CLAIMED_APART):
-                    held[(character_id, column)] = holder
-            granted: list[tuple[str, str, str, str, str, int]] = []
-            for request in wanted:
-                holder = (
-                    next(
-                        (
-                            held[cell]
-                            for cell in ((request.character_id, c) for c in request.columns)
-                            if cell in held
-                        ),
-                        None,
-                    )
-                    if held
-                    else None
-                )
-                if holder is not None:
-                    refused[request.item_key] = str(holder)
-                    continue
-                columns = _CLAIMED_APART.join(request.columns)
-                granted.append(
-                    (scope, request.character_id, columns, task_id, request.item_key, stamp)
-                )
-            conn.executemany("INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?, ?, ?)", granted)
-            return []
-
-        if requests:
-            await self._write([take])
-        return refused
-
-    async def release_claims(self, task_id: str, item_keys: Sequence[str] | None = None) -> None:
-        if item_keys is None:
-            await self._write([(_RELEASE_TASK, [(task_id,)])])
-        elif item_keys:
-            await self._write([(_RELEASE_ITEM, [(task_id, key) for key in item_keys])])
 
     # --- journal --------------------------------------------------------------------------------
 
