@@ -76,6 +76,29 @@ class Result:
             reference_samples=tuple(reference_samples),
         )
 
+    @classmethod
+    def under_ceiling(
+        cls,
+        bench: str,
+        label: str,
+        samples: Sequence[float],
+        unit: str,
+        ceiling: float,
+        reference_label: str = "ceiling",
+    ) -> Result:
+        """A figure whose goal is a ceiling (memory, disk): the ceiling is its reference."""
+        return cls.of_rounds(
+            bench,
+            label,
+            samples,
+            unit,
+            reference_label,
+            [ceiling],
+            goal=f"<= {ceiling:g} {unit}",
+            meets=lambda figure: figure <= ceiling,
+            higher_is_better=False,
+        )
+
     @property
     def ratio(self) -> float:
         if self.reference == 0:

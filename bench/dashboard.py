@@ -314,16 +314,8 @@ def run(quick: bool = False, rounds: int = 1) -> list[Result]:
             )
         ),
         report(
-            Result.of_rounds(
-                BENCH,
-                "RSS under load",
-                rss_samples,
-                "MB",
-                "goal ceiling",
-                [GOAL_RSS_MB],
-                goal=f"<= {GOAL_RSS_MB:g} MB",
-                meets=lambda rss: rss <= GOAL_RSS_MB,
-                higher_is_better=False,
+            Result.under_ceiling(
+                BENCH, "RSS under load", rss_samples, "MB", GOAL_RSS_MB, "goal ceiling"
             )
         ),
     ]

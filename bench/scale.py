@@ -130,29 +130,21 @@ def run(quick: bool = False, rounds: int = 5) -> list[Result]:
             )
         ),
         report(
-            Result.of_rounds(
+            Result.under_ceiling(
                 BENCH,
                 "100k run, peak RSS of the process",
                 [r.peak_rss_mb for r in measured],
                 "MB",
-                "ceiling",
-                [GOAL_PEAK_MB],
-                goal=f"<= {GOAL_PEAK_MB} MB",
-                meets=lambda figure: figure <= GOAL_PEAK_MB,
-                higher_is_better=False,
+                GOAL_PEAK_MB,
             )
         ),
         report(
-            Result.of_rounds(
+            Result.under_ceiling(
                 BENCH,
                 "100k run, state dir after",
                 [r.state_mb for r in measured],
                 "MB",
-                "ceiling",
-                [GOAL_STATE_MB],
-                goal=f"<= {GOAL_STATE_MB} MB",
-                meets=lambda figure: figure <= GOAL_STATE_MB,
-                higher_is_better=False,
+                GOAL_STATE_MB,
             )
         ),
     ]
