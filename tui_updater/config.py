@@ -1,21 +1,19 @@
 """Settings: defaults < config.toml < environment < command line, and the platformdirs paths.
 
 Each setting is declared once below: its type, its bounds and the environment variables that set
-it. ``load_settings`` reads the three layers (see ``config_layers``); pydantic-settings merges
-them and pydantic validates the result; a refusal names the file, variable or flag it came from.
+it. ``load_settings`` reads the three layers (see ``config_layers``), lays them over one
+another and pydantic validates the result; a refusal names the file, variable or flag it came from.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tui_updater.errors import ConfigError
 
@@ -66,7 +64,9 @@ NonNegativeFloat = Annotated[float, Field(ge=0)]
 class Section(BaseModel):
     """A ``[section]`` of config.toml: exact types (no "5" for 5), unknown keys refused."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+    model_config = ConfigDict(
+        defer_build=True, frozen=True, extra="forbid", strict=True, allow_inf_nan=False
+    )
 
 
 class ProviderSettings(Section):
@@ -183,16 +183,15 @@ PATH_FIELDS = (
     "db_path", "state_dir", "data_dir", "log_dir", "backup_dir", "avatar_dir", "migrations_dir",
 )  # fmt: skip
 
-# The layers load_settings is reading, highest priority first (empty outside load_settings).
-_LAYERS: ContextVar[tuple[PydanticBaseSettingsSource, ...]] = ContextVar(
-    "tui_updater_settings_layers", default=()
-)
 
+class Settings(BaseModel):
+    """Everything the process is configured with; frozen once loaded. Built directly (tests, an
+    embedding program) it reads nothing but its arguments: the environment and config.toml come
+    in only through ``load_settings``, which merges them as layers."""
 
-class Settings(BaseSettings):
-    """Everything the process is configured with; frozen once loaded."""
-
-    model_config = SettingsConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", allow_inf_nan=False, validate_default=True
+    )
 
     db_path: Annotated[Path, Env("TAVERN_DB")]
     demo: bool = False
@@ -212,19 +211,6 @@ class Settings(BaseSettings):
     engine: EngineSettings = Field(default_factory=EngineSettings)
     characters: CharacterSettings = Field(default_factory=CharacterSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Built directly (tests, an embedding program) Settings reads nothing but its arguments:
-        # the machine's environment and config.toml come in only through load_settings.
-        return (init_settings, *_LAYERS.get())
 
     @model_validator(mode="before")
     @classmethod
@@ -329,21 +315,18 @@ def load_settings(
     migrations_dir, config, log_level, silent, host, port, token, allow_origins. ``env`` defaults
     to ``os.environ``.
     """
-    from tui_updater.config_layers import read_layers
+    from tui_updater.config_layers import merged, read_layers
 
     layers, config_file = read_layers(cli or {}, env)
-    token = _LAYERS.set(tuple(layer.source(Settings) for layer in layers))
     try:
         # The paths are required of a Settings built directly; here the layers or
         # _derived_defaults give them.
-        return Settings(config_file=config_file)  # type: ignore[call-arg]
+        return Settings(**merged(layers), config_file=config_file)
     except ValidationError as exc:
         error = exc.errors()[0]
         loc = tuple(str(part) for part in error["loc"])
         where = next(filter(None, (layer.origin_of(loc) for layer in layers)), ".".join(loc))
         raise ConfigError(f"{where}: {problem(error)}") from None
-    finally:
-        _LAYERS.reset(token)
 
 
 def problem(error: Any) -> str:

@@ -1,5 +1,5 @@
-"""The three layers of settings as pydantic-settings sources: command line, environment,
-config.toml; each remembers where every value came from so an error can name it."""
+"""The three layers of settings: command line, environment, config.toml; each remembers where
+every value came from so an error can name it, and ``merged`` lays them over one another."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from tui_updater.config import SECTIONS, Env, Settings, default_paths
 from tui_updater.errors import ConfigError
@@ -68,22 +67,23 @@ class Layer:
                 return self.origins[loc[:end]]
         return None
 
-    def source(self, settings_cls: type[BaseSettings]) -> PydanticBaseSettingsSource:
-        return LayerSource(settings_cls, self)
+
+def merged(layers: list[Layer]) -> dict[str, Any]:
+    """The layers' values, nested, each value from the highest layer (first) that has it."""
+    result: dict[str, Any] = {}
+    for layer in reversed(layers):
+        _lay_over(result, layer.values)
+    return result
 
 
-class LayerSource(PydanticBaseSettingsSource):
-    """A layer read ahead of time, handed to pydantic-settings to merge."""
-
-    def __init__(self, settings_cls: type[BaseSettings], layer: Layer) -> None:
-        super().__init__(settings_cls)
-        self.layer = layer
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return self.layer.values.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return self.layer.values
+def _lay_over(below: dict[str, Any], above: Mapping[str, Any]) -> None:
+    for key, value in above.items():
+        if isinstance(value, Mapping):
+            if not isinstance(below.get(key), dict):
+                below[key] = {}  # a layer's own dicts are never changed
+            _lay_over(below[key], value)
+        else:
+            below[key] = value
 
 
 def read_layers(

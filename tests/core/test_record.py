@@ -81,3 +81,19 @@ def test_service_info_keeps_keys_it_does_not_know() -> None:
     info = ServiceInfo.from_json(data)
     assert info.extra == {"uptime": 3.5}
     assert info.evolve(remote="http://h").to_json() == {**data, "remote": "http://h"}
+
+
+def test_a_record_is_built_on_first_use_and_then_validates_as_any_other() -> None:
+    # Records defer their validator (defer_build): a process builds only the ones it uses.
+    from tui_updater.core.record import Record
+
+    class Late(Record):
+        count: int
+        label: str = "x"
+
+    assert not Late.__pydantic_complete__
+    with pytest.raises(pydantic.ValidationError, match="count"):
+        Late("three")
+    assert Late.__pydantic_complete__
+    assert Late(3).to_json() == {"count": 3, "label": "x"}
+    assert Late.from_json({"count": 4}).count == 4

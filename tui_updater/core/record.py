@@ -43,6 +43,7 @@ class Record(BaseModel, metaclass=_RecordMeta):
     """Frozen, validated on construction by field name; JSON keys by alias, on input and output."""
 
     model_config = ConfigDict(
+        defer_build=True,
         frozen=True,
         alias_generator=json_name,
         validate_by_name=True,

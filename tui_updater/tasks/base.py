@@ -39,6 +39,7 @@ class TaskParams(BaseModel):
     """
 
     model_config = ConfigDict(
+        defer_build=True,
         extra="forbid",
         frozen=True,
         populate_by_name=True,
