@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from types import SimpleNamespace
 from typing import Any
 
@@ -54,3 +56,38 @@ def test_entry_point_types_register_and_broken_ones_do_not_stop_the_app(
     registry = registry_module.default_registry()
     assert registry.get("PLUGIN_SAMPLE").title == "Plug-in sample"
     assert "PLUGIN_SAMPLE" in registry.names() and len(registry.names()) == 6
+
+
+def test_a_types_module_is_imported_when_the_type_is_first_asked_for():
+    code = (
+        "import sys; from tui_updater.tasks.registry import default_registry;"
+        "r = default_registry(load_entry_points=False);"
+        "mods = lambda: sorted(m for m in sys.modules if m.startswith('tui_updater.tasks.') and m.split('.')[2] in "
+        "('avatar', 'settings', 'mbti', 'upgrade', 'card_import'));"
+        "print(mods()); r.get('assign-mbti'); print(mods()); r.all(); print(len(mods()))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    before, after_one, after_all = out.stdout.split("\n")[:3]
+    assert before == "[]"
+    assert after_one == "['tui_updater.tasks.mbti']"
+    assert after_all == "5"
+
+
+def test_looking_up_a_built_in_scans_no_entry_point_and_a_plug_in_cannot_take_its_name(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    scans: list[str] = []
+
+    class Impostor(PluginTask):
+        name = "MBTI_ASSIGNMENT"
+
+    def entries(group: str) -> list[Any]:
+        scans.append(group)
+        return [SimpleNamespace(name="impostor", load=lambda: Impostor)]
+
+    monkeypatch.setattr(registry_module, "entry_points", entries)
+    registry = registry_module.default_registry()
+    assert registry.get("MBTI_ASSIGNMENT").title == "MBTI assignment" and scans == []
+    assert len(registry.names()) == 5 and scans == [registry_module.ENTRY_POINT_GROUP]
+    assert registry.get("mbti_assignment").title == "MBTI assignment"
+    assert "MBTI_ASSIGNMENT is taken" in caplog.text

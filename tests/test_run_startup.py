@@ -20,13 +20,14 @@ from tui_updater.server.client import RemoteService
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The CLI as the console script runs it, then the top-level packages it loaded, on stderr.
+# The CLI as the console script runs it, then the modules it loaded, on stderr.
 _LOADED = (
     "import json, sys; from tui_updater.cli import main; code = main(sys.argv[1:]);"
-    "print('LOADED ' + json.dumps(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stderr);"
+    "print('LOADED ' + json.dumps(sorted(sys.modules)), file=sys.stderr);"
     "sys.exit(code)"
 )
 NOT_FOR_RUN = ("textual", "starlette", "uvicorn", "websockets", "click", "pygments", "PIL")
+OTHER_TYPES = ("avatar", "settings", "upgrade", "card_import")  # beside MBTI_ASSIGNMENT
 
 
 def test_a_run_through_the_gateway_loads_neither_server_nor_dashboard(tmp_path: Path) -> None:
@@ -49,9 +50,13 @@ def test_a_run_through_the_gateway_loads_neither_server_nor_dashboard(tmp_path: 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["items"]["done"] == 3 and asked >= 1
     line = next(line for line in done.stderr.splitlines() if line.startswith("LOADED "))
-    loaded = set(json.loads(line.removeprefix("LOADED ")))
+    modules = set(json.loads(line.removeprefix("LOADED ")))
+    loaded = {name.split(".")[0] for name in modules}
     assert {"aiohttp", "httpx", "aiosqlite"} <= loaded  # the gateway path did run
     assert sorted(loaded & set(NOT_FOR_RUN)) == []
+    # Only the type that runs is imported (the registry loads a type when it is first asked for).
+    other_types = {f"tui_updater.tasks.{name}" for name in OTHER_TYPES}
+    assert "tui_updater.tasks.mbti" in modules and sorted(modules & other_types) == []
 
 
 def _demo(tmp_path: Path) -> Settings:

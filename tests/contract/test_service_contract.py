@@ -74,6 +74,13 @@ class TestUpdaterServiceContract:
         assert mbti.params_schema == MbtiParams.model_json_schema()
         assert types["DATABASE_UPGRADE"].aliases == ("database-upgrade", "upgrade-database")
 
+    async def test_one_type_by_its_name_or_an_alias(self, service: UpdaterService) -> None:
+        listed = {info.name: info for info in await service.task_types()}
+        for asked in ("MBTI_ASSIGNMENT", "assign-mbti", "mbti_assignment", " Mbti-Assignment "):
+            assert await service.task_type(asked) == listed["MBTI_ASSIGNMENT"]
+        with pytest.raises(UnknownTaskType, match=r"known types: .*MBTI_ASSIGNMENT"):
+            await service.task_type("NOPE")
+
     async def test_submit_then_read_back(self, service: UpdaterService) -> None:
         task = await service.submit("mbti-assignment", {"forceUpdate": True}, "high")
         assert (task.type, task.priority, task.status) == (

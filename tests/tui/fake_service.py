@@ -40,6 +40,7 @@ from tui_updater.core.service import (
     levels_from,
     parse_item_statuses,
     parse_sort,
+    type_named,
 )
 from tui_updater.errors import InvalidParameters, TaskNotFound, TaskStateError, UnknownTaskType
 from tui_updater.tasks.avatar import AvatarParams
@@ -230,6 +231,9 @@ class FakeService(FakeSchedules):
 
     async def task_types(self) -> list[TaskTypeInfo]:
         return TYPES
+
+    async def task_type(self, type_name: str) -> TaskTypeInfo:
+        return type_named(await self.task_types(), type_name)
 
     def _type(self, type_name: str) -> str:
         key = str(type_name).strip().lower()

@@ -13,7 +13,7 @@ from tui_updater.config import Settings
 from tui_updater.core.events import EventType
 from tui_updater.core.models import ItemStatus, TaskRecord, TaskStatus
 from tui_updater.core.pricing import spend_json, spend_text, task_model
-from tui_updater.core.service import SubscriberOverflow, TaskTypeInfo
+from tui_updater.core.service import SubscriberOverflow
 from tui_updater.errors import (
     CharacterDbError,
     ConfigError,
@@ -84,18 +84,12 @@ async def _first_failure(service: Any, task: TaskRecord) -> str | None:
 async def spend_of(service: Any, task: TaskRecord) -> dict[str, Any]:
     """The task's tokens, requests, model and (when a price is configured) cost."""
     info = await service.info()
-    types = {t.name: t for t in await service.task_types()}
-    schema = types[task.type].params_schema if task.type in types else {}
+    try:
+        schema = (await service.task_type(task.type)).params_schema
+    except UnknownTaskType:  # a plug-in type gone since the task was made
+        schema = {}
     model = task_model(task.data, schema, info.chat_model, info.image_model)
     return spend_json(task.usage, model, info.extra.get("prices") or {})
-
-
-def _canonical_type(types: list[TaskTypeInfo], type_name: str) -> TaskTypeInfo | None:
-    wanted = type_name.strip().upper().replace("-", "_")
-    for info in types:
-        if wanted == info.name or type_name in info.aliases:
-            return info
-    return None
 
 
 def same_parameters(stored: dict[str, Any], given: dict[str, Any], schema: dict[str, Any]) -> bool:
@@ -115,11 +109,16 @@ async def interrupted_twin(
     service: Any, type_name: str, data: dict[str, Any], database: str
 ) -> TaskRecord | None:
     """An unfinished task of the same type, database and parameters: adopted, not duplicated."""
-    task_type = _canonical_type(await service.task_types(), type_name)
-    if task_type is None:
+    unfinished = await service.list_tasks(status=["PENDING", "RUNNING"])
+    if not unfinished:
+        return None  # the usual case: no type's parameter schema to build
+    try:
+        task_type = await service.task_type(type_name)
+    except UnknownTaskType:
         return None  # submit names the unknown type
-    unfinished = await service.list_tasks(status=["PENDING", "RUNNING"], type_name=task_type.name)
     for task in sorted(unfinished, key=lambda t: t.created_at_ms):
+        if task.type != task_type.name:
+            continue
         if task.database in (None, database) and same_parameters(
             task.data, data, task_type.params_schema
         ):

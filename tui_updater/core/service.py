@@ -21,7 +21,7 @@ from tui_updater.core.models import (
 from tui_updater.core.proposals import ProposalStatus, ProposalView
 from tui_updater.core.record import Record, json_key
 from tui_updater.core.schedules import ScheduleRecord
-from tui_updater.errors import InvalidParameters, TavernError
+from tui_updater.errors import InvalidParameters, TavernError, UnknownTaskType
 
 # Fields a task list can be sorted by: JSON name → TaskRecord attribute (which is also its column
 # in tasks.db); "-field" sorts descending.
@@ -48,6 +48,16 @@ class TaskTypeInfo(Record):
     description: str
     params_schema: dict[str, Any] = json_key("options")  # JSON Schema of the parameters
     aliases: tuple[str, ...] = ()  # the registry's other names ("mbti-assignment"): quick routes
+
+
+def type_named(types: Sequence[TaskTypeInfo], type_name: str) -> TaskTypeInfo:
+    """The type ``type_name`` names: its name in any case (``-`` for ``_``) or one of its aliases;
+    UnknownTaskType when none does."""
+    wanted = str(type_name).strip()
+    for info in types:
+        if wanted.upper().replace("-", "_") == info.name or wanted.lower() in info.aliases:
+            return info
+    raise UnknownTaskType(wanted, [info.name for info in types])
 
 
 class ServiceInfo(Record):
@@ -360,6 +370,10 @@ class UpdaterService(Protocol):
     async def queue_status(self) -> QueueStatus: ...
 
     async def task_types(self) -> list[TaskTypeInfo]: ...
+
+    async def task_type(self, type_name: str) -> TaskTypeInfo:
+        """One type by its name or an alias (see ``type_named``); raises UnknownTaskType. Locally
+        it loads that type alone, not every type's module and schema."""
 
     async def preview(self, type_name: str, data: Mapping[str, Any]) -> int:
         """How many items the task would touch; raises InvalidParameters naming the field."""

@@ -104,13 +104,17 @@ class LocalService:
         )
 
     async def task_types(self) -> list[TaskTypeInfo]:
+        return [self._type_info(name) for name in self.engine.registry.names()]
+
+    async def task_type(self, type_name: str) -> TaskTypeInfo:
+        return self._type_info(type_name)
+
+    def _type_info(self, type_name: str) -> TaskTypeInfo:
         registry = self.engine.registry
-        return [
-            TaskTypeInfo(
-                t.name, t.title, t.description, t.params_schema(), tuple(registry.aliases(t.name))
-            )
-            for t in (registry.get(name) for name in registry.names())
-        ]
+        t = registry.get(type_name)
+        return TaskTypeInfo(
+            t.name, t.title, t.description, t.params_schema(), tuple(registry.aliases(t.name))
+        )
 
     async def preview(self, type_name: str, data: Mapping[str, Any]) -> int:
         return await self.engine.preview(type_name, data)

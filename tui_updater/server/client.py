@@ -31,6 +31,7 @@ from tui_updater.core.service import (
     parse_item_statuses,
     parse_proposal_statuses,
     parse_sort,
+    type_named,
 )
 from tui_updater.errors import (
     InvalidParameters,
@@ -192,6 +193,9 @@ class RemoteService:
         return [
             TaskTypeInfo.from_json(item) for item in await self._call("GET", "/api/tasks/types")
         ]
+
+    async def task_type(self, type_name: str) -> TaskTypeInfo:
+        return type_named(await self.task_types(), type_name)
 
     async def preview(self, type_name: str, data: Mapping[str, Any]) -> int:
         answer = await self._call(
