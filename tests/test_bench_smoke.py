@@ -29,3 +29,18 @@ def test_quick_queue_benchmark_prints_figure_reference_and_ratio() -> None:
         assert re.search(r"figure=[\d,.]+ tasks/s", line), line
         assert re.search(r"reference=[\d,.]+ tasks/s \(SqliteHuey", line), line
         assert re.search(r"ratio=[\d.]+x", line), line
+
+
+def test_bulk_runs_with_the_tool_process_collector_and_restores_it() -> None:
+    import gc
+
+    from bench.bulk import tool_process_collector
+    from tui_updater.process import YOUNG_COLLECTION_EVERY
+
+    before = gc.get_threshold()
+    with tool_process_collector():
+        assert gc.get_threshold() == (YOUNG_COLLECTION_EVERY, *before[1:])
+        gc.freeze()  # as engine_items_per_s does once the runtime is open
+        assert gc.get_freeze_count() > 0
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
