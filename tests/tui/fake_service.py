@@ -42,7 +42,7 @@ from tui_updater.core.service import (
     parse_sort,
     type_named,
 )
-from tui_updater.errors import InvalidParameters, TaskNotFound, TaskStateError, UnknownTaskType
+from tui_updater.errors import InvalidParameters, TaskNotFound, TaskStateError
 from tui_updater.tasks.avatar import AvatarParams
 from tui_updater.tasks.base import format_validation_error
 from tui_updater.tasks.mbti import MbtiParams
@@ -236,11 +236,7 @@ class FakeService(FakeSchedules):
         return type_named(await self.task_types(), type_name)
 
     def _type(self, type_name: str) -> str:
-        key = str(type_name).strip().lower()
-        for info in TYPES:
-            if key == info.name.lower() or key in info.aliases:
-                return info.name
-        raise UnknownTaskType(str(type_name), [info.name for info in TYPES])
+        return type_named(TYPES, type_name).name
 
     def _params(self, type_name: str, data: Mapping[str, Any] | None) -> dict[str, Any]:
         try:
