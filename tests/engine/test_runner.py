@@ -219,3 +219,62 @@ async def test_a_stop_during_a_batch_write_stores_the_write_and_resumes_the_rest
     assert stored is not None and stored.status is TaskStatus.PENDING  # resumes on next start
     items = {i.key: i.status.value for i in await store.list_items(task_id)}
     assert items == {"k0": "DONE", "k1": "DONE", "k2": "PENDING", "k3": "PENDING"}
+
+
+class HeldSaves(SqliteTaskStore):
+    """tasks.db whose storing of written items waits for ``release`` (or fails, ``fail``)."""
+
+    def __init__(self, path: Any) -> None:
+        super().__init__(path, synchronous="NORMAL")
+        self.release = asyncio.Event()
+        self.fail = False
+        self.held = 0
+
+    async def save(self, *, items: Sequence[ItemRecord] = (), **rest: Any) -> None:
+        written = (*items, *rest.get("new_items", ()))  # a first write inserts them as they are
+        if any(i.status.value == "DONE" for i in written) and not self.release.is_set():
+            if self.fail:
+                self.release.set()  # once
+                raise OSError("disk I/O error")
+            self.held += 1
+            await self.release.wait()
+        await super().save(items=items, **rest)
+
+
+async def test_the_next_batch_is_written_while_the_last_ones_outcomes_are_stored(
+    tmp_path: Any, recorder: Recorder
+) -> None:
+    store = HeldSaves(tmp_path / "held.db")
+    await store.open()
+    traced = TracedTask(recorder)
+    engine = traced_engine(store, traced)
+    await engine.start()
+    task = await engine.submit("TRACED", {"count": 6, "batchSize": 2, "concurrency": 1})
+    for _ in range(400):
+        if "applied k2 k3" in traced.trace:
+            break
+        await asyncio.sleep(0.005)
+    assert "applied k2 k3" in traced.trace  # written while k0 k1 are still being stored
+    assert store.held == 1  # and its own outcomes wait for those first: one at a time
+    store.release.set()
+    done = await asyncio.wait_for(engine.wait(task.task_id), 5)
+    assert done.status is TaskStatus.COMPLETED
+    assert {i.status.value for i in await store.list_items(task.task_id)} == {"DONE"}
+    await engine.stop()
+    await store.close()
+
+
+async def test_outcomes_that_could_not_be_stored_fail_the_run(
+    tmp_path: Any, recorder: Recorder
+) -> None:
+    store = HeldSaves(tmp_path / "held.db")
+    store.fail = True
+    await store.open()
+    traced = TracedTask(recorder)
+    engine = traced_engine(store, traced)
+    await engine.start()
+    task = await engine.submit("TRACED", {"count": 6, "batchSize": 2, "concurrency": 1})
+    ended = await asyncio.wait_for(engine.wait(task.task_id), 5)
+    assert ended.status is TaskStatus.FAILED and "disk I/O error" in (ended.error or "")
+    await engine.stop()
+    await store.close()

@@ -89,8 +89,7 @@ class OutcomeRecorder:
         if not run.announced:  # keep the order created → started → failed
             run.announced = True
             self._engine.reporter.emit(EventType.TASK_STARTED, run.task)
-        if run.applying is not None:  # a batch write under way finishes and is recorded first
-            await asyncio.gather(run.applying, return_exceptions=True)
+        await run.settled()  # a batch write under way finishes and is recorded first
         if slot.state is TaskState.CANCELLING:
             cancelled = run.task.evolve(status=TaskStatus.CANCELLED, message="cancelled")
             await self.end(slot, cancelled, run)
@@ -103,8 +102,7 @@ class OutcomeRecorder:
         """The run was cancelled: by a cancel (record CANCELLED) or by stop (resume later)."""
         engine = self._engine
         task_id = slot.task_id
-        if run.applying is not None:  # a write already under way finishes and is recorded first
-            await asyncio.gather(run.applying, return_exceptions=True)
+        await run.settled()  # a batch write under way finishes and is recorded first
         if slot.state is TaskState.CANCELLING:
             await self.end(
                 slot, run.task.evolve(status=TaskStatus.CANCELLED, message="cancelled"), run

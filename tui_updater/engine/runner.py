@@ -56,6 +56,13 @@ def overrides(task_type: TaskType[Any], method: str) -> bool:
     )
 
 
+def _looked_at(future: asyncio.Future[Any]) -> None:
+    """A storing that failed is raised where it is awaited (``TaskRun._stored``); a run that
+    ended first has its outcome recorded after it (``settled``): never an unretrieved error."""
+    if not future.cancelled():
+        future.exception()
+
+
 def count_items(items: Sequence[ItemRecord]) -> ItemCounts:
     by_status = Counter(item.status for item in items)
     return _counts(len(items), by_status)
@@ -107,6 +114,9 @@ class TaskRun:
     params: Any = None  # parsed parameters when already known (fresh tasks)
     items: dict[int, ItemRecord] = field(default_factory=dict)
     applying: asyncio.Future[None] | None = None  # the batch write under way, if any
+    # The last written batch's item outcomes being stored: the next batch's write goes ahead
+    # meanwhile (its journal plan rides the same commit); awaited before another is stored.
+    saving: asyncio.Future[None] | None = None
     unsaved: list[ItemRecord] = field(default_factory=list)  # final outcomes, saved with the task
     items_stored: bool = True  # False until a fresh task's items are first written
     announced: bool = False  # the started event went out
@@ -418,6 +428,20 @@ class TaskRun:
         while ready:
             batch = take_batch()
             await self._apply_shielded(ctx, params, batch, last=not ready)
+        await self._stored()
+
+    async def settled(self) -> None:
+        """Wait for the batch write under way and the storing of the last written batch's
+        outcomes, whatever became of them (the engine records the run's outcome after)."""
+        writes = [f for f in (self.applying, self.saving) if f is not None]
+        if writes:
+            await asyncio.gather(*writes, return_exceptions=True)
+
+    async def _stored(self) -> None:
+        """Wait until the last written batch's outcomes are stored; raise if that failed."""
+        saving, self.saving = self.saving, None
+        if saving is not None:
+            await asyncio.shield(saving)
 
     async def _apply_shielded(
         self, ctx: TaskContext, params: Any, batch: list[ItemRecord], *, last: bool
@@ -563,4 +587,8 @@ class TaskRun:
             # that a no-op for writes made.
             self.unsaved.extend(changed)
             return
-        await self.save(items=changed, tasks=[self.task])
+        # Stored while the next batch is written: once its rows are written a batch is safe to
+        # lose (on resume the journal settles what it wrote). At most one is stored at a time.
+        await self._stored()
+        self.saving = asyncio.ensure_future(self.save(items=changed, tasks=[self.task]))
+        self.saving.add_done_callback(_looked_at)

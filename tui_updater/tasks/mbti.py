@@ -16,15 +16,14 @@ from tui_updater.providers.control_chars import removed_note, strip_unsafe
 from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskType
 from tui_updater.tasks.review import ReviewableParams, ReviewsCharacters
 from tui_updater.tasks.selection import (
-    changed_since_seen,
     characters_of,
     check_ids_exist,
-    conflict_result,
     count_items,
     first_seen,
     is_deleted,
     load_character,
     read_characters_ahead,
+    seen_conflict,
     select_items,
     skipped,
     without_changes,
@@ -116,9 +115,11 @@ class MbtiAssignmentTask(ReviewsCharacters, TaskType[MbtiParams]):
         old = first_seen(item, character, "mbtiType")
         if is_deleted(character):
             return skipped(character, "character is deleted")
-        conflict = changed_since_seen(item, character, ("mbtiType",))
-        if conflict:  # the site's edit wins; asking the gateway would be paid for nothing
-            return conflict_result(character, conflict)
+        conflict = await seen_conflict(ctx, item, character, ("mbtiType",))
+        if (
+            conflict is not None
+        ):  # the site's edit wins; asking the gateway would be paid for nothing
+            return conflict
         if not params.forceUpdate and not is_empty("mbtiType", old):
             return skipped(character, f"already has type {old} (forceUpdate is off)")
         answer = await ctx.resources.provider.assign_mbti(character)

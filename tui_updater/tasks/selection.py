@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BeforeValidator, Field, StrictInt, StrictStr, field_validator
 
 from tui_updater.characters.writer import CharacterChange
+from tui_updater.core.journal import JournalState
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.core.store import CharacterClaims, ClaimRequest
 from tui_updater.errors import InvalidParameters, PermanentError
@@ -212,6 +213,41 @@ def changed_since_seen(item: ItemRecord, character: dict[str, Any], fields: Sequ
     if not changed:
         return ""
     return f"changed meanwhile: {', '.join(changed)} (since the task selected it)"
+
+
+async def seen_conflict(
+    ctx: TaskContext, item: ItemRecord, character: dict[str, Any], fields: Sequence[str]
+) -> dict[str, Any] | None:
+    """The result of an item whose ``fields`` changed since the task selected it: a conflict,
+    or, when they hold what this task itself wrote for the item (a write made just before a
+    crash, whose outcome was never stored), a result applied as DONE without writing again.
+    None when nothing changed."""
+    reason = changed_since_seen(item, character, fields)
+    if not reason:
+        return None
+    if await _written_by_task(ctx, item, character, fields):
+        return {
+            "characterId": character["id"],
+            "characterName": character.get("name"),
+            "writtenBefore": "written before the task was interrupted",
+            "changes": {},
+        }
+    return conflict_result(character, reason)
+
+
+async def _written_by_task(
+    ctx: TaskContext, item: ItemRecord, character: dict[str, Any], fields: Sequence[str]
+) -> bool:
+    db = characters_of(ctx)
+    changed = [f for f in fields if character.get(f) != first_seen(item, character, f)]
+    entries = await db.journal.entries(
+        ctx.task_id, states={JournalState.PLANNED, JournalState.APPLIED}, item_keys=[item.key]
+    )
+    latest = {entry.column: entry.new_value for entry in entries}  # planned in order: last wins
+    missing = object()
+    return bool(changed) and all(
+        latest.get(db.schema.column(f), missing) == character.get(f) for f in changed
+    )
 
 
 def conflict_result(character: dict[str, Any], reason: str) -> dict[str, Any]:

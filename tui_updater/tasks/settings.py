@@ -16,15 +16,14 @@ from tui_updater.providers.control_chars import removed_note, strip_unsafe_field
 from tui_updater.tasks.base import ItemOutcome, ItemSpec, TaskContext, TaskType
 from tui_updater.tasks.review import ReviewableParams, ReviewsCharacters
 from tui_updater.tasks.selection import (
-    changed_since_seen,
     characters_of,
     check_ids_exist,
-    conflict_result,
     count_items,
     first_seen,
     is_deleted,
     load_character,
     read_characters_ahead,
+    seen_conflict,
     select_items,
     skipped,
     without_changes,
@@ -141,9 +140,11 @@ class CharacterSettingsTask(ReviewsCharacters, TaskType[SettingsParams]):
             return skipped(character, "character is deleted")
         seen = {f: first_seen(item, character, f) for f in params.updateFields}
         fields = [f for f in params.updateFields if params.overwrite or is_empty(f, seen[f])]
-        conflict = changed_since_seen(item, character, fields)
-        if conflict:  # the site's edit wins; asking the gateway would be paid for nothing
-            return conflict_result(character, conflict)
+        conflict = await seen_conflict(ctx, item, character, fields)
+        if (
+            conflict is not None
+        ):  # the site's edit wins; asking the gateway would be paid for nothing
+            return conflict
         if not fields:
             return skipped(character, "all requested fields already filled (overwrite is off)")
         answer = await ctx.resources.provider.write_settings(character, fields)
