@@ -23,7 +23,13 @@ FIELDS = {
 
 
 def crash_after_writes(
-    state: Path, db: Path, task_id: str, fields: tuple[str, ...], *, planned: bool
+    state: Path,
+    db: Path,
+    task_id: str,
+    fields: tuple[str, ...],
+    *,
+    planned: bool,
+    obtained: bool = False,
 ) -> int:
     """Put tasks.db back as a kill -9 leaves it between a batch's row writes and the storing of
     its outcomes: the task RUNNING, the later half of its items PENDING with the values they
@@ -48,10 +54,28 @@ def crash_after_writes(
             names = ", ".join(f'"{f}"' for f in fields)
             current = rows.execute(f'SELECT {names} FROM "Character" WHERE id=?', (key,)).fetchone()
             seen = {f: old.get(f, value) for f, value in zip(fields, current, strict=True)}
+            new = dict(
+                tasks.execute(
+                    "SELECT column_name, new_value FROM journal WHERE task_id=? AND item_key=?",
+                    (task_id, key),
+                ).fetchall()
+            )
+            # A gateway's answer is stored OBTAINED before it is applied: resumed, it is
+            # applied again from that stored result.
+            result = (
+                json.dumps(
+                    {
+                        "characterId": key,
+                        "offline": False,
+                        "changes": {f: [seen[f], new[f]] for f in fields if f in new},
+                    }
+                )
+                if obtained
+                else None
+            )
             tasks.execute(
-                "UPDATE items SET status='PENDING', result=NULL, first_seen=? "
-                "WHERE task_id=? AND key=?",
-                (json.dumps(seen), task_id, key),
+                "UPDATE items SET status=?, result=?, first_seen=? WHERE task_id=? AND key=?",
+                ("OBTAINED" if obtained else "PENDING", result, json.dumps(seen), task_id, key),
             )
             if planned:
                 tasks.execute(
@@ -68,10 +92,11 @@ def crash_after_writes(
         rows.close()
 
 
+@pytest.mark.parametrize("obtained", [False, True], ids=["pending", "obtained"])
 @pytest.mark.parametrize("planned", [False, True], ids=["marked", "unmarked"])
 @pytest.mark.parametrize("type_name", sorted(FIELDS))
 async def test_items_written_before_a_crash_resume_as_done(
-    tmp_path: Path, type_name: str, planned: bool
+    tmp_path: Path, type_name: str, planned: bool, obtained: bool
 ) -> None:
     db = create_demo_db(tmp_path / "dev.db")
     settings = Settings.for_tests(tmp_path, db_path=db, offline=True)
@@ -85,7 +110,7 @@ async def test_items_written_before_a_crash_resume_as_done(
     with sqlite3.connect(db) as conn:
         rows_before = conn.execute('SELECT * FROM "Character" ORDER BY id').fetchall()
     lost = crash_after_writes(
-        settings.state_dir, db, task.task_id, FIELDS[type_name], planned=planned
+        settings.state_dir, db, task.task_id, FIELDS[type_name], planned=planned, obtained=obtained
     )
     assert lost >= 5
 
@@ -102,5 +127,6 @@ async def test_items_written_before_a_crash_resume_as_done(
     assert Counter(e.state.value for e in entries) == {"applied": len(entries)}  # unmarked too
     with sqlite3.connect(db) as conn:  # nothing written twice, nothing undone
         assert conn.execute('SELECT * FROM "Character" ORDER BY id').fetchall() == rows_before
-    resumed = [i for i in items if i.result and i.result.get("writtenBefore")]
-    assert len(resumed) == lost
+    if not obtained:
+        resumed = [i for i in items if i.result and i.result.get("writtenBefore")]
+        assert len(resumed) == lost

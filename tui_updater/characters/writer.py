@@ -278,11 +278,21 @@ class CharacterWriter:
         # plans are looked for once per task; after that every plan of it was made, and marked,
         # here.
         planned: list[JournalEntry] = []
+        made: dict[tuple[str, str], tuple[JournalState, Any, Any]] = {}
         clean = True
         if not settled:
             outstanding = await journal.entries(task_id, states={JournalState.PLANNED})
             planned = [entry for entry in outstanding if entry.item_key in keys]
             clean = len(planned) == len(outstanding)  # else other items' plans still wait
+            # A write made and marked before a crash that its item's outcome never followed:
+            # the very same write again (an OBTAINED result applied on resume) is settled by
+            # it, when it is the cell's latest entry.
+            for entry in await journal.entries(task_id, item_keys=keys):
+                made[(entry.item_key, entry.column)] = (
+                    entry.state,
+                    entry.old_value,
+                    entry.new_value,
+                )
         earlier = (
             await self._resolve(task_id, sorted(keys), reapply=True, planned=planned)
             if planned
@@ -308,7 +318,13 @@ class CharacterWriter:
                 reason = None if applied else "changed meanwhile (found after restart)"
                 results[index] = WriteResult(change.item_key, change.character_id, applied, reason)
                 continue
-            if not cells:
+            if not cells or (
+                made
+                and all(
+                    made.get((change.item_key, c)) == (JournalState.APPLIED, old, new)
+                    for c, old, new in cells
+                )
+            ):
                 results[index] = WriteResult(change.item_key, change.character_id, True)
                 continue
             files = {schema.column(name): path for name, path in change.files.items()}
