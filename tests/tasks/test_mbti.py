@@ -117,6 +117,29 @@ async def test_edit_between_obtain_and_apply_is_a_conflict(tmp_path: Path) -> No
         await h.db.close()
 
 
+async def test_a_site_edit_over_our_own_earlier_write_is_still_a_conflict(tmp_path: Path) -> None:
+    """Only a field holding this task's own write ends an item DONE on resume (see
+    tests/characters/test_resume_written.py); the site's edit after it is the site's."""
+    db_path = create_demo_db(tmp_path / "dev.db")
+    h = await harness(tmp_path, db_path, StubProvider())
+    try:
+        params = TASK.parse_params({})
+        key, label = (await h.db.select_candidates("mbti"))[0]
+        item = ItemRecord(h.ctx.task_id, 0, key, label, first_seen={"mbtiType": None})
+        (outcome,) = await TASK.apply(
+            h.ctx, params, [(item, await TASK.obtain(h.ctx, params, item))]
+        )
+        assert outcome.status is ItemStatus.DONE  # our write, journaled
+        ours = row(db_path, "Character", "id", key)["mbtiType"]
+        assert (await TASK.obtain(h.ctx, params, item)).get("writtenBefore")
+        site = "ISFP" if ours != "ISFP" else "ENTJ"
+        execute(db_path, 'UPDATE "Character" SET "mbtiType" = ? WHERE id = ?', (site, key))
+        again = await TASK.obtain(h.ctx, params, item)
+        assert "changed meanwhile: mbtiType" in again.get("conflict", ""), again
+    finally:
+        await h.db.close()
+
+
 async def test_invalid_type_from_provider_is_invalid_output(tmp_path: Path) -> None:
     h = await harness(tmp_path, create_demo_db(tmp_path / "dev.db"), StubProvider(mbti="XXXX"))
     try:

@@ -240,13 +240,17 @@ async def _written_by_task(
 ) -> bool:
     db = characters_of(ctx)
     changed = [f for f in fields if character.get(f) != first_seen(item, character, f)]
-    entries = await db.journal.entries(
-        ctx.task_id, states={JournalState.PLANNED, JournalState.APPLIED}, item_keys=[item.key]
-    )
-    latest = {entry.column: entry.new_value for entry in entries}  # planned in order: last wins
-    missing = object()
+    # Each cell's latest entry (they come in the order planned), if it is a write of ours that
+    # was made or may have been: not one since reverted or lost to a conflict.
+    latest = {
+        entry.column: entry for entry in await db.journal.entries(ctx.task_id, item_keys=[item.key])
+    }
+    made = (JournalState.PLANNED, JournalState.APPLIED)
     return bool(changed) and all(
-        latest.get(db.schema.column(f), missing) == character.get(f) for f in changed
+        (entry := latest.get(db.schema.column(f))) is not None
+        and entry.state in made
+        and entry.new_value == character.get(f)
+        for f in changed
     )
 
 
