@@ -200,6 +200,8 @@ async def test_a_cancel_during_a_batch_write_lets_the_write_finish_and_be_record
     assert "obtain k2" not in traced.trace  # …and nothing started after it
     done = [i.key for i in await store.list_items(task_id) if i.status.value == "DONE"]
     assert done == written  # its outcomes are stored with the cancelled task
+    stored = await store.get_task(task_id)  # and no progress record stored after the final one
+    assert stored is not None and stored.status is TaskStatus.CANCELLED
     await engine.stop()
 
 

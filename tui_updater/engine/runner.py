@@ -433,15 +433,17 @@ class TaskRun:
     async def settled(self) -> None:
         """Wait for the batch write under way and the storing of the last written batch's
         outcomes, whatever became of them (the engine records the run's outcome after)."""
-        writes = [f for f in (self.applying, self.saving) if f is not None]
-        if writes:
+        while writes := [f for f in (self.applying, self.saving) if f is not None and not f.done()]:
+            # A write that ends starts the storing of its outcomes: wait for that too.
             await asyncio.gather(*writes, return_exceptions=True)
 
     async def _stored(self) -> None:
         """Wait until the last written batch's outcomes are stored; raise if that failed."""
-        saving, self.saving = self.saving, None
+        saving = self.saving
         if saving is not None:
-            await asyncio.shield(saving)
+            await asyncio.shield(saving)  # left in ``saving`` while it runs: settled() sees it
+            if self.saving is saving:
+                self.saving = None
 
     async def _apply_shielded(
         self, ctx: TaskContext, params: Any, batch: list[ItemRecord], *, last: bool
