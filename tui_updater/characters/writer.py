@@ -23,7 +23,7 @@ from typing import Any, Protocol, TypeVar
 
 from tui_updater.characters.schema import CharacterSchema, quote
 from tui_updater.characters.timestamps import instant_of, stamp_assignment, stamp_instant
-from tui_updater.core.journal import Journal, JournalEntry, JournalState, SqlValue
+from tui_updater.core.journal import Journal, JournalEntry, JournalState, SqlValue, latest_by_cell
 
 T = TypeVar("T")
 _REVERT_CHUNK = 1000  # entries per revert transaction: keeps the site's wait short
@@ -178,6 +178,18 @@ def _remove_files(paths: Collection[str]) -> None:
             pass
 
 
+def _made(
+    latest: dict[tuple[str, str], JournalEntry], item_key: str, column: str, old: Any, new: Any
+) -> bool:
+    """Whether the cell's latest entry is this very write, applied."""
+    entry = latest.get((item_key, column))
+    return (
+        entry is not None
+        and entry.state is JournalState.APPLIED
+        and (entry.old_value, entry.new_value) == (old, new)
+    )
+
+
 def _in_transaction(conn: sqlite3.Connection, work: Any) -> Any:
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -278,7 +290,7 @@ class CharacterWriter:
         # plans are looked for once per task; after that every plan of it was made, and marked,
         # here.
         planned: list[JournalEntry] = []
-        made: dict[tuple[str, str], tuple[JournalState, Any, Any]] = {}
+        made: dict[tuple[str, str], JournalEntry] = {}
         clean = True
         if not settled:
             outstanding = await journal.entries(task_id, states={JournalState.PLANNED})
@@ -287,12 +299,7 @@ class CharacterWriter:
             # A write made and marked before a crash that its item's outcome never followed:
             # the very same write again (an OBTAINED result applied on resume) is settled by
             # it, when it is the cell's latest entry.
-            for entry in await journal.entries(task_id, item_keys=keys):
-                made[(entry.item_key, entry.column)] = (
-                    entry.state,
-                    entry.old_value,
-                    entry.new_value,
-                )
+            made = latest_by_cell(await journal.entries(task_id, item_keys=keys))
         earlier = (
             await self._resolve(task_id, sorted(keys), reapply=True, planned=planned)
             if planned
@@ -318,13 +325,7 @@ class CharacterWriter:
                 reason = None if applied else "changed meanwhile (found after restart)"
                 results[index] = WriteResult(change.item_key, change.character_id, applied, reason)
                 continue
-            if not cells or (
-                made
-                and all(
-                    made.get((change.item_key, c)) == (JournalState.APPLIED, old, new)
-                    for c, old, new in cells
-                )
-            ):
+            if not cells or (made and all(_made(made, change.item_key, *cell) for cell in cells)):
                 results[index] = WriteResult(change.item_key, change.character_id, True)
                 continue
             files = {schema.column(name): path for name, path in change.files.items()}

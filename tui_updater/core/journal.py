@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Protocol
 
 from tui_updater.core.record import Record
@@ -42,6 +42,11 @@ class JournalEntry(Record):
     def inserted_row(self) -> bool:
         """Whether this entry inserted a row (rather than changed one cell)."""
         return self.column == ROW_INSERTED
+
+
+def latest_by_cell(entries: Iterable[JournalEntry]) -> dict[tuple[str, str], JournalEntry]:
+    """Each (item key, column)'s latest entry, of entries in the order they were planned."""
+    return {(entry.item_key, entry.column): entry for entry in entries}
 
 
 class Journal(Protocol):

@@ -116,9 +116,7 @@ class MbtiAssignmentTask(ReviewsCharacters, TaskType[MbtiParams]):
         if is_deleted(character):
             return skipped(character, "character is deleted")
         conflict = await seen_conflict(ctx, item, character, ("mbtiType",))
-        if (
-            conflict is not None
-        ):  # the site's edit wins; asking the gateway would be paid for nothing
+        if conflict is not None:  # the site's edit wins: asking the gateway would be wasted
             return conflict
         if not params.forceUpdate and not is_empty("mbtiType", old):
             return skipped(character, f"already has type {old} (forceUpdate is off)")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BeforeValidator, Field, StrictInt, StrictStr, field_validator
 
 from tui_updater.characters.writer import CharacterChange
-from tui_updater.core.journal import JournalState
+from tui_updater.core.journal import JournalState, latest_by_cell
 from tui_updater.core.models import ItemRecord, ItemStatus
 from tui_updater.core.store import CharacterClaims, ClaimRequest
 from tui_updater.errors import InvalidParameters, PermanentError
@@ -207,12 +207,11 @@ def first_seen(item: ItemRecord, character: dict[str, Any], field: str) -> Any:
     return character.get(field)
 
 
-def changed_since_seen(item: ItemRecord, character: dict[str, Any], fields: Sequence[str]) -> str:
-    """The conflict reason when someone else changed one of ``fields`` since selection, or ''."""
-    changed = [f for f in fields if character.get(f) != first_seen(item, character, f)]
-    if not changed:
-        return ""
-    return f"changed meanwhile: {', '.join(changed)} (since the task selected it)"
+def _changed_since_seen(
+    item: ItemRecord, character: dict[str, Any], fields: Sequence[str]
+) -> list[str]:
+    """The ``fields`` whose value is no longer what the item saw when it was selected."""
+    return [f for f in fields if character.get(f) != first_seen(item, character, f)]
 
 
 async def seen_conflict(
@@ -222,32 +221,30 @@ async def seen_conflict(
     or, when they hold what this task itself wrote for the item (a write made just before a
     crash, whose outcome was never stored), a result applied as DONE without writing again.
     None when nothing changed."""
-    reason = changed_since_seen(item, character, fields)
-    if not reason:
+    changed = _changed_since_seen(item, character, fields)
+    if not changed:
         return None
-    if await _written_by_task(ctx, item, character, fields):
+    if await _written_by_task(ctx, item, character, changed):
         return {
             "characterId": character["id"],
             "characterName": character.get("name"),
             "writtenBefore": "written before the task was interrupted",
             "changes": {},
         }
+    reason = f"changed meanwhile: {', '.join(changed)} (since the task selected it)"
     return conflict_result(character, reason)
 
 
 async def _written_by_task(
-    ctx: TaskContext, item: ItemRecord, character: dict[str, Any], fields: Sequence[str]
+    ctx: TaskContext, item: ItemRecord, character: dict[str, Any], changed: Sequence[str]
 ) -> bool:
+    """Whether each changed field holds this task's own latest write of the item's cell, made
+    or possibly made (planned): not one since reverted or lost to a conflict."""
     db = characters_of(ctx)
-    changed = [f for f in fields if character.get(f) != first_seen(item, character, f)]
-    # Each cell's latest entry (they come in the order planned), if it is a write of ours that
-    # was made or may have been: not one since reverted or lost to a conflict.
-    latest = {
-        entry.column: entry for entry in await db.journal.entries(ctx.task_id, item_keys=[item.key])
-    }
+    latest = latest_by_cell(await db.journal.entries(ctx.task_id, item_keys=[item.key]))
     made = (JournalState.PLANNED, JournalState.APPLIED)
-    return bool(changed) and all(
-        (entry := latest.get(db.schema.column(f))) is not None
+    return all(
+        (entry := latest.get((item.key, db.schema.column(f)))) is not None
         and entry.state in made
         and entry.new_value == character.get(f)
         for f in changed

@@ -141,9 +141,7 @@ class CharacterSettingsTask(ReviewsCharacters, TaskType[SettingsParams]):
         seen = {f: first_seen(item, character, f) for f in params.updateFields}
         fields = [f for f in params.updateFields if params.overwrite or is_empty(f, seen[f])]
         conflict = await seen_conflict(ctx, item, character, fields)
-        if (
-            conflict is not None
-        ):  # the site's edit wins; asking the gateway would be paid for nothing
+        if conflict is not None:  # the site's edit wins: asking the gateway would be wasted
             return conflict
         if not fields:
             return skipped(character, "all requested fields already filled (overwrite is off)")
